@@ -1,0 +1,1 @@
+//! Typed Apple configuration profiles. Grows in the profiles work; empty for now.

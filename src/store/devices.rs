@@ -1,0 +1,460 @@
+//! Devices, enrollments and certificate bindings: what the check-in messages change.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{CertBinding, Device, Enrollment};
+use super::schema::{cert_bindings, declarative_messages, devices, enrollment_queue, enrollments};
+use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
+
+/// Queue statuses that mean "still to be delivered".
+pub const ACTIVE_STATUSES: [&str; 2] = ["queued", "not_now"];
+
+/// The identity certificate presented with an Authenticate.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    /// Hex SHA-256 of the DER.
+    pub hash: String,
+    /// Subject, one line.
+    pub subject: String,
+    /// Issuer, one line.
+    pub issuer: String,
+    /// notAfter.
+    pub not_after: Option<NaiveDateTime>,
+}
+
+/// What an Authenticate check-in records.
+#[derive(Debug, Clone)]
+pub struct AuthenticateInput {
+    /// Device attributes (id = UDID or EnrollmentID); timestamps are filled by the store.
+    pub device: DeviceAttributes,
+    /// Device or UserEnrollmentDevice.
+    pub enrollment_type: String,
+    /// APNs topic the device reported.
+    pub topic: String,
+    /// The certificate to bind, when identity checking is on.
+    pub cert: Option<CertInfo>,
+}
+
+/// Device attributes from Authenticate.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceAttributes {
+    /// UDID or EnrollmentID.
+    pub id: String,
+    /// SerialNumber.
+    pub serial_number: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// ModelName.
+    pub model_name: Option<String>,
+    /// ProductName.
+    pub product_name: Option<String>,
+    /// OSVersion.
+    pub os_version: Option<String>,
+    /// BuildVersion.
+    pub build_version: Option<String>,
+    /// DeviceName.
+    pub device_name: Option<String>,
+    /// IMEI.
+    pub imei: Option<String>,
+    /// MEID.
+    pub meid: Option<String>,
+}
+
+/// What a TokenUpdate check-in records.
+#[derive(Debug, Clone)]
+pub struct TokenUpdateInput {
+    /// Enrollment id (UDID or UDID:UserID ...).
+    pub enrollment_id: String,
+    /// Device id.
+    pub device_id: String,
+    /// `device` or `user`.
+    pub channel: String,
+    /// Device, User, UserEnrollmentDevice, UserEnrollment.
+    pub enrollment_type: String,
+    /// UserID (user channel).
+    pub user_id: Option<String>,
+    /// UserShortName.
+    pub user_short_name: Option<String>,
+    /// UserLongName.
+    pub user_long_name: Option<String>,
+    /// Topic.
+    pub topic: String,
+    /// APNs token.
+    pub token: Vec<u8>,
+    /// PushMagic.
+    pub push_magic: String,
+    /// UnlockToken, when sent.
+    pub unlock_token: Option<Vec<u8>>,
+    /// AwaitingConfiguration.
+    pub awaiting_configuration: bool,
+}
+
+/// Outcome of a TokenUpdate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUpdateOutcome {
+    /// True for the first TokenUpdate after Authenticate (the enrollment just became enabled).
+    pub first: bool,
+}
+
+fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreResult<usize> {
+    Ok(diesel::update(
+        enrollment_queue::table
+            .filter(enrollment_queue::enrollment_id.eq_any(ids))
+            .filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES)),
+    )
+    .set((enrollment_queue::status.eq("cancelled"), enrollment_queue::done_at.eq(Some(at))))
+    .execute(conn)?)
+}
+
+fn bind_cert(conn: &mut DbConn, device_id: &str, cert: &CertInfo, at: NaiveDateTime) -> StoreResult<()> {
+    let existing: Option<CertBinding> = cert_bindings::table
+        .find(&cert.hash)
+        .select(CertBinding::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(b) = existing {
+        if b.device_id != device_id {
+            return Err(StoreError::CertBoundElsewhere(b.device_id));
+        }
+        return Ok(());
+    }
+    let previous: Vec<CertBinding> = cert_bindings::table
+        .filter(cert_bindings::device_id.eq(device_id))
+        .select(CertBinding::as_select())
+        .load(conn)?;
+    // A new certificate replaces the old one only when it is a renewal from the same issuer.
+    if !previous.is_empty() && !previous.iter().any(|b| b.issuer == cert.issuer) {
+        return Err(StoreError::CertMismatch(device_id.to_string()));
+    }
+    diesel::delete(cert_bindings::table.filter(cert_bindings::device_id.eq(device_id))).execute(conn)?;
+    diesel::insert_into(cert_bindings::table)
+        .values(&CertBinding {
+            cert_hash: cert.hash.clone(),
+            device_id: device_id.to_string(),
+            subject: cert.subject.clone(),
+            issuer: cert.issuer.clone(),
+            not_after: cert.not_after,
+            created_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> StoreResult<()> {
+    let mut row = Device {
+        id: a.id.clone(),
+        serial_number: a.serial_number.clone(),
+        model: a.model.clone(),
+        model_name: a.model_name.clone(),
+        product_name: a.product_name.clone(),
+        os_version: a.os_version.clone(),
+        build_version: a.build_version.clone(),
+        device_name: a.device_name.clone(),
+        imei: a.imei.clone(),
+        meid: a.meid.clone(),
+        bootstrap_token: None,
+        created_at: at,
+        updated_at: at,
+    };
+    let old: Option<Device> = devices::table.find(&a.id).select(Device::as_select()).first(conn).optional()?;
+    match old {
+        Some(old) => {
+            row.created_at = old.created_at;
+            // A re-enrolling device escrows a new bootstrap token; the old one is void.
+            diesel::update(devices::table.find(&a.id)).set(&row).execute(conn)?;
+            diesel::update(devices::table.find(&a.id))
+                .set(devices::bootstrap_token.eq(None::<Vec<u8>>))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(devices::table).values(&row).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records an Authenticate: upserts the device, binds its certificate, and resets every
+    /// channel of the device (tokens cleared, disabled until TokenUpdate, active queue cancelled).
+    pub async fn authenticate(&self, input: AuthenticateInput) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                let dev = &input.device.id;
+                upsert_device(conn, &input.device, at)?;
+                if let Some(cert) = &input.cert {
+                    bind_cert(conn, dev, cert, at)?;
+                }
+                let channels: Vec<String> = enrollments::table
+                    .filter(enrollments::device_id.eq(dev))
+                    .select(enrollments::id)
+                    .load(conn)?;
+                cancel_active_queue(conn, &channels, at)?;
+                diesel::update(enrollments::table.filter(enrollments::device_id.eq(dev)))
+                    .set((
+                        enrollments::enabled.eq(false),
+                        enrollments::push_magic.eq(None::<String>),
+                        enrollments::token.eq(None::<Vec<u8>>),
+                        enrollments::unlock_token.eq(None::<Vec<u8>>),
+                        enrollments::awaiting_configuration.eq(false),
+                        enrollments::token_update_count.eq(0),
+                        enrollments::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                let updated = diesel::update(enrollments::table.find(dev))
+                    .set((
+                        enrollments::topic.eq(&input.topic),
+                        enrollments::enrollment_type.eq(&input.enrollment_type),
+                        enrollments::authenticated_at.eq(Some(at)),
+                        enrollments::last_seen_at.eq(Some(at)),
+                        enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+                if updated == 0 {
+                    diesel::insert_into(enrollments::table)
+                        .values(&Enrollment {
+                            id: dev.clone(),
+                            device_id: dev.clone(),
+                            channel: "device".into(),
+                            enrollment_type: input.enrollment_type.clone(),
+                            user_id: None,
+                            user_short_name: None,
+                            user_long_name: None,
+                            topic: input.topic.clone(),
+                            push_magic: None,
+                            token: None,
+                            unlock_token: None,
+                            enabled: false,
+                            awaiting_configuration: false,
+                            token_update_count: 0,
+                            authenticated_at: Some(at),
+                            last_seen_at: Some(at),
+                            unenrolled_at: None,
+                            created_at: at,
+                            updated_at: at,
+                        })
+                        .execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Records a TokenUpdate. The device must have authenticated; a user channel is created on
+    /// its first TokenUpdate. Returns whether this enabled the enrollment.
+    pub async fn token_update(&self, t: TokenUpdateInput) -> StoreResult<TokenUpdateOutcome> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                let device_channel: Option<Enrollment> = enrollments::table
+                    .find(&t.device_id)
+                    .select(Enrollment::as_select())
+                    .first(conn)
+                    .optional()?;
+                let Some(device_channel) = device_channel else {
+                    return Err(StoreError::UnknownEnrollment(t.enrollment_id.clone()));
+                };
+                if t.channel == "user" && device_channel.authenticated_at.is_none() {
+                    return Err(StoreError::UnknownEnrollment(t.device_id.clone()));
+                }
+                let existing: Option<Enrollment> = enrollments::table
+                    .find(&t.enrollment_id)
+                    .select(Enrollment::as_select())
+                    .first(conn)
+                    .optional()?;
+                let first = existing.as_ref().is_none_or(|e| !e.enabled);
+                match existing {
+                    Some(e) => {
+                        let unlock = t.unlock_token.clone().or(e.unlock_token);
+                        diesel::update(enrollments::table.find(&t.enrollment_id))
+                            .set((
+                                enrollments::topic.eq(&t.topic),
+                                enrollments::push_magic.eq(Some(&t.push_magic)),
+                                enrollments::token.eq(Some(&t.token)),
+                                enrollments::unlock_token.eq(unlock),
+                                enrollments::enabled.eq(true),
+                                enrollments::awaiting_configuration.eq(t.awaiting_configuration),
+                                enrollments::token_update_count.eq(enrollments::token_update_count + 1),
+                                enrollments::user_short_name.eq(&t.user_short_name),
+                                enrollments::user_long_name.eq(&t.user_long_name),
+                                enrollments::last_seen_at.eq(Some(at)),
+                                enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
+                                enrollments::updated_at.eq(at),
+                            ))
+                            .execute(conn)?;
+                    }
+                    None => {
+                        diesel::insert_into(enrollments::table)
+                            .values(&Enrollment {
+                                id: t.enrollment_id.clone(),
+                                device_id: t.device_id.clone(),
+                                channel: t.channel.clone(),
+                                enrollment_type: t.enrollment_type.clone(),
+                                user_id: t.user_id.clone(),
+                                user_short_name: t.user_short_name.clone(),
+                                user_long_name: t.user_long_name.clone(),
+                                topic: t.topic.clone(),
+                                push_magic: Some(t.push_magic.clone()),
+                                token: Some(t.token.clone()),
+                                unlock_token: t.unlock_token.clone(),
+                                enabled: true,
+                                awaiting_configuration: t.awaiting_configuration,
+                                token_update_count: 1,
+                                authenticated_at: None,
+                                last_seen_at: Some(at),
+                                unenrolled_at: None,
+                                created_at: at,
+                                updated_at: at,
+                            })
+                            .execute(conn)?;
+                    }
+                }
+                Ok(TokenUpdateOutcome { first })
+            })
+        })
+        .await
+    }
+
+    /// Records a CheckOut: the enrollment (and, for the device channel, every user channel of the
+    /// device) is disabled and its pending commands cancelled; history is kept.
+    pub async fn checkout(&self, enrollment_id: String) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                let e: Option<Enrollment> = enrollments::table
+                    .find(&enrollment_id)
+                    .select(Enrollment::as_select())
+                    .first(conn)
+                    .optional()?;
+                let Some(e) = e else {
+                    return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
+                };
+                let ids: Vec<String> = if e.channel == "device" {
+                    enrollments::table
+                        .filter(enrollments::device_id.eq(&e.device_id))
+                        .select(enrollments::id)
+                        .load(conn)?
+                } else {
+                    vec![e.id.clone()]
+                };
+                cancel_active_queue(conn, &ids, at)?;
+                diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
+                    .set((
+                        enrollments::enabled.eq(false),
+                        enrollments::unenrolled_at.eq(Some(at)),
+                        enrollments::last_seen_at.eq(Some(at)),
+                        enrollments::updated_at.eq(at),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Which device a certificate (hex SHA-256) is bound to, if any.
+    pub async fn cert_device(&self, hash: String) -> StoreResult<Option<String>> {
+        self.run(move |conn| {
+            Ok(cert_bindings::table
+                .find(&hash)
+                .select(cert_bindings::device_id)
+                .first(conn)
+                .optional()?)
+        })
+        .await
+    }
+
+    /// One enrollment by id.
+    pub async fn enrollment(&self, id: String) -> StoreResult<Option<Enrollment>> {
+        self.run(move |conn| {
+            Ok(enrollments::table.find(&id).select(Enrollment::as_select()).first(conn).optional()?)
+        })
+        .await
+    }
+
+    /// One device by id.
+    pub async fn device(&self, id: String) -> StoreResult<Option<Device>> {
+        self.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?))
+            .await
+    }
+
+    /// Every device, ordered by id.
+    pub async fn devices(&self) -> StoreResult<Vec<Device>> {
+        self.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?))
+            .await
+    }
+
+    /// Every enrollment (channel) of a device.
+    pub async fn device_enrollments(&self, device_id: String) -> StoreResult<Vec<Enrollment>> {
+        self.run(move |conn| {
+            Ok(enrollments::table
+                .filter(enrollments::device_id.eq(&device_id))
+                .order(enrollments::id)
+                .select(Enrollment::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Every enrollment, ordered by id.
+    pub async fn enrollments(&self) -> StoreResult<Vec<Enrollment>> {
+        self.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?))
+            .await
+    }
+
+    /// Stores an escrowed bootstrap token for a device.
+    pub async fn set_bootstrap_token(&self, device_id: String, token: Option<Vec<u8>>) -> StoreResult<()> {
+        self.run(move |conn| {
+            let n = diesel::update(devices::table.find(&device_id))
+                .set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now())))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(StoreError::UnknownEnrollment(device_id));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Reads a device's escrowed bootstrap token.
+    pub async fn bootstrap_token(&self, device_id: String) -> StoreResult<Option<Vec<u8>>> {
+        self.run(move |conn| {
+            let t: Option<Option<Vec<u8>>> = devices::table
+                .find(&device_id)
+                .select(devices::bootstrap_token)
+                .first(conn)
+                .optional()?;
+            t.ok_or(StoreError::UnknownEnrollment(device_id))
+        })
+        .await
+    }
+
+    /// Stores a DeclarativeManagement check-in message.
+    pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::insert_into(declarative_messages::table)
+                .values((
+                    declarative_messages::enrollment_id.eq(&enrollment_id),
+                    declarative_messages::endpoint.eq(&endpoint),
+                    declarative_messages::data.eq(&data),
+                    declarative_messages::received_at.eq(now()),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks an enrollment as seen now.
+    pub async fn touch(&self, enrollment_id: String) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::update(enrollments::table.find(&enrollment_id))
+                .set(enrollments::last_seen_at.eq(Some(now())))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,161 @@
+//! Storage: one `Store` API over two diesel backends (SQLite and PostgreSQL).
+//!
+//! Queries are written once against [`conn::DbConn`], a diesel `MultiConnection`; the few places
+//! where SQL must differ (queue claiming with `FOR UPDATE SKIP LOCKED`, SQLite's immediate
+//! transactions) match on the connection variant. Diesel is blocking, so every call runs on
+//! tokio's blocking pool through [`Store::run`]. This module knows nothing of HTTP.
+
+pub mod conn;
+pub mod devices;
+pub mod models;
+pub mod queue;
+pub mod schema;
+
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use conn::{Backend, DbConn, DbPool};
+
+/// Migrations for PostgreSQL, embedded in the binary.
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// Migrations for SQLite, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Errors from the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database answered with an error.
+    #[error("database error: {0}")]
+    Db(#[from] diesel::result::Error),
+    /// No connection could be had from the pool.
+    #[error("database unavailable: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The blocking task running the query died.
+    #[error("database task failed: {0}")]
+    Task(String),
+    /// The device or enrollment is not known (never authenticated).
+    #[error("unknown enrollment {0}")]
+    UnknownEnrollment(String),
+    /// The certificate is already bound to another device.
+    #[error("certificate already bound to another device ({0})")]
+    CertBoundElsewhere(String),
+    /// The device is bound to a different certificate that is not a renewal of it.
+    #[error("device {0} is bound to a different certificate")]
+    CertMismatch(String),
+    /// A command result names a command that was never queued for this enrollment.
+    #[error("command {command} is not queued for enrollment {enrollment}")]
+    UnknownCommand {
+        /// The enrollment that reported the result.
+        enrollment: String,
+        /// The CommandUUID it reported.
+        command: String,
+    },
+    /// A command with this UUID already exists.
+    #[error("command {0} already exists")]
+    DuplicateCommand(String),
+}
+
+/// Result alias for the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage handle: a pool plus which backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: DbPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (a `postgres://` URL or a SQLite path) with a pool of `pool_size`.
+    pub fn connect(url: &str, pool_size: u32) -> StoreResult<Store> {
+        let backend = Backend::from_url(url);
+        // SQLite allows one writer at a time; a small pool avoids lock convoys.
+        let size = match backend {
+            Backend::Sqlite => pool_size.clamp(1, 8),
+            Backend::Postgres => pool_size.max(1),
+        };
+        let pool = conn::build_pool(url, size)?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which backend this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs pending migrations for this backend; returns how many were applied.
+    pub fn migrate_blocking(&self) -> StoreResult<usize> {
+        let mut conn = self.pool.get()?;
+        let done = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        done.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Runs migrations from async code.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.migrate_blocking())
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Current time as stored in the database (UTC, no zone).
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so that two
+/// writers queue on the busy timeout instead of failing when a read lock cannot be upgraded; on
+/// PostgreSQL it is an ordinary diesel transaction. `f` must not open transactions itself.
+pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> StoreResult<T>
+where
+    F: FnOnce(&mut DbConn) -> StoreResult<T>,
+{
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    match conn {
+        DbConn::Sqlite(_) => {
+            conn.batch_execute("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(v) => match conn.batch_execute("COMMIT") {
+                    Ok(()) => Ok(v),
+                    Err(e) => {
+                        let _ = conn.batch_execute("ROLLBACK");
+                        Err(e.into())
+                    }
+                },
+                Err(e) => {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    Err(e)
+                }
+            }
+        }
+        DbConn::Pg(_) => conn.transaction(f),
+    }
+}

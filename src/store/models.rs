@@ -1,0 +1,200 @@
+//! Row types read from and written to the tables in [`super::schema`].
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{cert_bindings, command_results, commands, devices, enrollment_queue, enrollments};
+
+/// A device as last described by its Authenticate check-in.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = devices)]
+pub struct Device {
+    /// UDID, or EnrollmentID for User Enrollment.
+    pub id: String,
+    /// SerialNumber.
+    pub serial_number: Option<String>,
+    /// Model (e.g. MQ3D2LL/A).
+    pub model: Option<String>,
+    /// ModelName (e.g. iPhone).
+    pub model_name: Option<String>,
+    /// ProductName (e.g. iPhone15,2).
+    pub product_name: Option<String>,
+    /// OSVersion.
+    pub os_version: Option<String>,
+    /// BuildVersion.
+    pub build_version: Option<String>,
+    /// DeviceName.
+    pub device_name: Option<String>,
+    /// IMEI.
+    pub imei: Option<String>,
+    /// MEID.
+    pub meid: Option<String>,
+    /// Escrowed bootstrap token (never serialized to the API).
+    #[serde(skip)]
+    pub bootstrap_token: Option<Vec<u8>>,
+    /// First Authenticate.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A device certificate bound to a device on Authenticate.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = cert_bindings)]
+pub struct CertBinding {
+    /// Hex SHA-256 of the certificate's DER.
+    pub cert_hash: String,
+    /// The device it identifies.
+    pub device_id: String,
+    /// Subject, one line.
+    pub subject: String,
+    /// Issuer, one line.
+    pub issuer: String,
+    /// notAfter.
+    pub not_after: Option<NaiveDateTime>,
+    /// When the binding was made.
+    pub created_at: NaiveDateTime,
+}
+
+/// One MDM channel of a device: the device channel (id = UDID) or a user channel (UDID:UserID).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = enrollments)]
+pub struct Enrollment {
+    /// Enrollment id.
+    pub id: String,
+    /// Device id this channel belongs to.
+    pub device_id: String,
+    /// `device` or `user`.
+    pub channel: String,
+    /// Device, User, UserEnrollmentDevice or UserEnrollment.
+    pub enrollment_type: String,
+    /// UserID for user channels.
+    pub user_id: Option<String>,
+    /// UserShortName.
+    pub user_short_name: Option<String>,
+    /// UserLongName.
+    pub user_long_name: Option<String>,
+    /// APNs topic.
+    pub topic: String,
+    /// PushMagic (secret: never serialized).
+    #[serde(skip)]
+    pub push_magic: Option<String>,
+    /// APNs device token (secret: never serialized).
+    #[serde(skip)]
+    pub token: Option<Vec<u8>>,
+    /// UnlockToken (secret: never serialized).
+    #[serde(skip)]
+    pub unlock_token: Option<Vec<u8>>,
+    /// True after TokenUpdate, false after Authenticate (until TokenUpdate) and CheckOut.
+    pub enabled: bool,
+    /// The device waits for DeviceConfigured.
+    pub awaiting_configuration: bool,
+    /// How many TokenUpdates since the last Authenticate.
+    pub token_update_count: i64,
+    /// Last Authenticate.
+    pub authenticated_at: Option<NaiveDateTime>,
+    /// Last request of any kind.
+    pub last_seen_at: Option<NaiveDateTime>,
+    /// When CheckOut arrived.
+    pub unenrolled_at: Option<NaiveDateTime>,
+    /// Row creation.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A stored command (shared by every target it was queued for).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = commands)]
+pub struct Command {
+    /// CommandUUID.
+    pub uuid: String,
+    /// Command.RequestType.
+    pub request_type: String,
+    /// The full command plist as sent to devices.
+    pub body: Vec<u8>,
+    /// When it was enqueued.
+    pub created_at: NaiveDateTime,
+}
+
+/// One command queued for one enrollment.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = enrollment_queue)]
+pub struct QueueRow {
+    /// Row id (orders the queue).
+    pub id: i64,
+    /// Target enrollment.
+    pub enrollment_id: String,
+    /// CommandUUID.
+    pub command_uuid: String,
+    /// queued | not_now | acknowledged | error | command_format_error | cancelled.
+    pub status: String,
+    /// Higher goes first.
+    pub priority: i32,
+    /// How many times the device answered NotNow.
+    pub not_now_count: i32,
+    /// How many times it was handed to the device.
+    pub deliveries: i32,
+    /// Last time it was handed out.
+    pub last_delivered_at: Option<NaiveDateTime>,
+    /// When it left the queue.
+    pub done_at: Option<NaiveDateTime>,
+    /// When it was queued.
+    pub created_at: NaiveDateTime,
+}
+
+/// A new queue row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = enrollment_queue)]
+pub struct NewQueueRow {
+    /// Target enrollment.
+    pub enrollment_id: String,
+    /// CommandUUID.
+    pub command_uuid: String,
+    /// Always `queued` on insert.
+    pub status: String,
+    /// Higher goes first.
+    pub priority: i32,
+    /// 0.
+    pub not_now_count: i32,
+    /// 0.
+    pub deliveries: i32,
+    /// Now.
+    pub created_at: NaiveDateTime,
+}
+
+/// A result reported by a device (every report is kept, NotNow included).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = command_results)]
+pub struct ResultRow {
+    /// Row id.
+    pub id: i64,
+    /// Reporting enrollment.
+    pub enrollment_id: String,
+    /// CommandUUID.
+    pub command_uuid: String,
+    /// Status as reported (Acknowledged, Error, CommandFormatError, NotNow).
+    pub status: String,
+    /// The raw result plist.
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub received_at: NaiveDateTime,
+}
+
+/// A new result row.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = command_results)]
+pub struct NewResultRow {
+    /// Reporting enrollment.
+    pub enrollment_id: String,
+    /// CommandUUID.
+    pub command_uuid: String,
+    /// Status as reported.
+    pub status: String,
+    /// The raw result plist.
+    pub body: Vec<u8>,
+    /// Now.
+    pub received_at: NaiveDateTime,
+}

@@ -1,0 +1,320 @@
+//! The command queue tables: enqueue (one batched write), claim the next command, record results.
+
+use diesel::prelude::*;
+
+use super::devices::ACTIVE_STATUSES;
+use super::models::{Command, NewQueueRow, NewResultRow, QueueRow, ResultRow};
+use super::schema::{command_results, commands, enrollment_queue, enrollments};
+use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
+
+/// A command handed to a device.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// CommandUUID.
+    pub uuid: String,
+    /// Command plist.
+    pub body: Vec<u8>,
+}
+
+/// How enqueueing went for each requested target.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct EnqueueOutcome {
+    /// Targets the command was queued for.
+    pub queued: Vec<String>,
+    /// Targets that are not known enrollments.
+    pub unknown: Vec<String>,
+    /// Known enrollments that are not enrolled (checked out or never completed TokenUpdate).
+    pub not_enrolled: Vec<String>,
+}
+
+/// What a device's result did to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultEffect {
+    /// The command left the queue.
+    Done,
+    /// NotNow: kept for a later connection.
+    Deferred,
+    /// The command had already left the queue (a repeated report); nothing changed.
+    AlreadyDone,
+}
+
+/// A queue row with its command's request type and the latest result, for listings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueEntry {
+    /// The queue row.
+    #[serde(flatten)]
+    pub row: QueueRow,
+    /// Command.RequestType.
+    pub request_type: String,
+}
+
+/// Maps a device-reported Status to the queue row status it leads to.
+pub fn row_status_for(status: &str) -> Option<&'static str> {
+    match status {
+        "Acknowledged" => Some("acknowledged"),
+        "Error" => Some("error"),
+        "CommandFormatError" => Some("command_format_error"),
+        "NotNow" => Some("not_now"),
+        _ => None,
+    }
+}
+
+/// Claims the oldest deliverable command of an enrollment and counts the delivery.
+/// `include_not_now` is true at the start of a connection (Status Idle) and false after a result,
+/// so a command answered NotNow is never handed again within the same connection loop.
+fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> StoreResult<Option<Claimed>> {
+    let statuses: &[&str] = if include_not_now { &ACTIVE_STATUSES } else { &ACTIVE_STATUSES[..1] };
+    let at = now();
+    let pick = enrollment_queue::table
+        .filter(enrollment_queue::enrollment_id.eq(enrollment_id))
+        .filter(enrollment_queue::status.eq_any(statuses))
+        .order((enrollment_queue::priority.desc(), enrollment_queue::id.asc()))
+        .select((enrollment_queue::id, enrollment_queue::command_uuid));
+    let row: Option<(i64, String)> = match conn {
+        // Several replicas may serve one database: skip rows another transaction holds.
+        DbConn::Pg(pg) => pick.for_update().skip_locked().first(pg).optional()?,
+        // SQLite: the surrounding BEGIN IMMEDIATE already serialises writers.
+        DbConn::Sqlite(lite) => pick.first(lite).optional()?,
+    };
+    let Some((id, uuid)) = row else { return Ok(None) };
+    diesel::update(enrollment_queue::table.find(id))
+        .set((
+            enrollment_queue::deliveries.eq(enrollment_queue::deliveries + 1),
+            enrollment_queue::last_delivered_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    let body: Vec<u8> = commands::table.find(&uuid).select(commands::body).first(conn)?;
+    Ok(Some(Claimed { uuid, body }))
+}
+
+impl Store {
+    /// Stores commands and queues them: `rows` pairs an enrollment with a command UUID from
+    /// `cmds`. Unknown and not-enrolled targets are reported, not queued. One transaction, one
+    /// batched insert per table.
+    pub async fn enqueue(&self, cmds: Vec<Command>, rows: Vec<(String, String)>, priority: i32) -> StoreResult<EnqueueOutcome> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                let mut ids: Vec<&String> = rows.iter().map(|(e, _)| e).collect();
+                ids.sort();
+                ids.dedup();
+                let known: Vec<(String, bool)> = enrollments::table
+                    .filter(enrollments::id.eq_any(&ids))
+                    .select((enrollments::id, enrollments::enabled))
+                    .load(conn)?;
+                let mut out = EnqueueOutcome::default();
+                let enabled: std::collections::HashSet<&str> =
+                    known.iter().filter(|(_, en)| *en).map(|(id, _)| id.as_str()).collect();
+                for id in &ids {
+                    match known.iter().find(|(k, _)| k == *id) {
+                        None => out.unknown.push((*id).clone()),
+                        Some((_, false)) => out.not_enrolled.push((*id).clone()),
+                        Some((_, true)) => out.queued.push((*id).clone()),
+                    }
+                }
+                let new_rows: Vec<NewQueueRow> = rows
+                    .iter()
+                    .filter(|(e, _)| enabled.contains(e.as_str()))
+                    .map(|(e, u)| NewQueueRow {
+                        enrollment_id: e.clone(),
+                        command_uuid: u.clone(),
+                        status: "queued".into(),
+                        priority,
+                        not_now_count: 0,
+                        deliveries: 0,
+                        created_at: at,
+                    })
+                    .collect();
+                if new_rows.is_empty() {
+                    return Ok(out);
+                }
+                let used: std::collections::HashSet<&str> = new_rows.iter().map(|r| r.command_uuid.as_str()).collect();
+                let cmds: Vec<Command> = cmds
+                    .into_iter()
+                    .filter(|c| used.contains(c.uuid.as_str()))
+                    .map(|c| Command { created_at: at, ..c })
+                    .collect();
+                let uuids: Vec<&str> = cmds.iter().map(|c| c.uuid.as_str()).collect();
+                let dup: Option<String> = commands::table
+                    .filter(commands::uuid.eq_any(&uuids))
+                    .select(commands::uuid)
+                    .first(conn)
+                    .optional()?;
+                if let Some(d) = dup {
+                    return Err(StoreError::DuplicateCommand(d));
+                }
+                for chunk in cmds.chunks(1000) {
+                    insert_commands(conn, chunk)?;
+                }
+                for chunk in new_rows.chunks(1000) {
+                    insert_queue_rows(conn, chunk)?;
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// Hands the next command to a device that reported `Idle` (NotNow commands included).
+    pub async fn next_command(&self, enrollment_id: String) -> StoreResult<Option<Claimed>> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                diesel::update(enrollments::table.find(&enrollment_id))
+                    .set(enrollments::last_seen_at.eq(Some(now())))
+                    .execute(conn)?;
+                claim_next(conn, &enrollment_id, true)
+            })
+        })
+        .await
+    }
+
+    /// Records a device's result for `uuid` and hands the next command (NotNow ones excluded),
+    /// in one transaction. A result for a command never queued for this enrollment is refused.
+    pub async fn record_result(
+        &self,
+        enrollment_id: String,
+        uuid: String,
+        status: String,
+        body: Vec<u8>,
+    ) -> StoreResult<(ResultEffect, Option<Claimed>)> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                let Some(new_status) = row_status_for(&status) else {
+                    return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
+                };
+                let row: Option<(i64, String)> = enrollment_queue::table
+                    .filter(enrollment_queue::enrollment_id.eq(&enrollment_id))
+                    .filter(enrollment_queue::command_uuid.eq(&uuid))
+                    .select((enrollment_queue::id, enrollment_queue::status))
+                    .first(conn)
+                    .optional()?;
+                let Some((row_id, current)) = row else {
+                    return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
+                };
+                let effect = if !ACTIVE_STATUSES.contains(&current.as_str()) {
+                    ResultEffect::AlreadyDone
+                } else {
+                    diesel::insert_into(command_results::table)
+                        .values(&NewResultRow {
+                            enrollment_id: enrollment_id.clone(),
+                            command_uuid: uuid.clone(),
+                            status: status.clone(),
+                            body,
+                            received_at: at,
+                        })
+                        .execute(conn)?;
+                    if new_status == "not_now" {
+                        diesel::update(enrollment_queue::table.find(row_id))
+                            .set((
+                                enrollment_queue::status.eq("not_now"),
+                                enrollment_queue::not_now_count.eq(enrollment_queue::not_now_count + 1),
+                            ))
+                            .execute(conn)?;
+                        ResultEffect::Deferred
+                    } else {
+                        diesel::update(enrollment_queue::table.find(row_id))
+                            .set((enrollment_queue::status.eq(new_status), enrollment_queue::done_at.eq(Some(at))))
+                            .execute(conn)?;
+                        ResultEffect::Done
+                    }
+                };
+                diesel::update(enrollments::table.find(&enrollment_id))
+                    .set(enrollments::last_seen_at.eq(Some(at)))
+                    .execute(conn)?;
+                let next = claim_next(conn, &enrollment_id, false)?;
+                Ok((effect, next))
+            })
+        })
+        .await
+    }
+
+    /// Queue rows of an enrollment, newest first, with their request types.
+    pub async fn enrollment_queue(&self, enrollment_id: String, limit: i64) -> StoreResult<Vec<QueueEntry>> {
+        self.run(move |conn| {
+            let rows: Vec<(QueueRow, String)> = enrollment_queue::table
+                .inner_join(commands::table)
+                .filter(enrollment_queue::enrollment_id.eq(&enrollment_id))
+                .order(enrollment_queue::id.desc())
+                .limit(limit)
+                .select((QueueRow::as_select(), commands::request_type))
+                .load(conn)?;
+            Ok(rows.into_iter().map(|(row, request_type)| QueueEntry { row, request_type }).collect())
+        })
+        .await
+    }
+
+    /// A stored command by UUID.
+    pub async fn command(&self, uuid: String) -> StoreResult<Option<Command>> {
+        self.run(move |conn| Ok(commands::table.find(&uuid).select(Command::as_select()).first(conn).optional()?))
+            .await
+    }
+
+    /// Every queue row of a command (one per target).
+    pub async fn command_targets(&self, uuid: String) -> StoreResult<Vec<QueueRow>> {
+        self.run(move |conn| {
+            Ok(enrollment_queue::table
+                .filter(enrollment_queue::command_uuid.eq(&uuid))
+                .order(enrollment_queue::enrollment_id)
+                .select(QueueRow::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Results reported for a command (all targets), oldest first.
+    pub async fn command_results(&self, uuid: String) -> StoreResult<Vec<ResultRow>> {
+        self.run(move |conn| {
+            Ok(command_results::table
+                .filter(command_results::command_uuid.eq(&uuid))
+                .order(command_results::id)
+                .select(ResultRow::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Results reported by an enrollment, newest first.
+    pub async fn enrollment_results(&self, enrollment_id: String, limit: i64) -> StoreResult<Vec<ResultRow>> {
+        self.run(move |conn| {
+            Ok(command_results::table
+                .filter(command_results::enrollment_id.eq(&enrollment_id))
+                .order(command_results::id.desc())
+                .limit(limit)
+                .select(ResultRow::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Enrollments that have active (queued or NotNow) commands, for push fan-out.
+    pub async fn count_active(&self, enrollment_id: String) -> StoreResult<i64> {
+        self.run(move |conn| {
+            Ok(enrollment_queue::table
+                .filter(enrollment_queue::enrollment_id.eq(&enrollment_id))
+                .filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES))
+                .count()
+                .get_result(conn)?)
+        })
+        .await
+    }
+}
+
+/// Batched insert of commands. SQLite and PostgreSQL both take a multi-row VALUES here; the
+/// match exists because diesel's batch insert is implemented per backend.
+fn insert_commands(conn: &mut DbConn, chunk: &[Command]) -> StoreResult<()> {
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(commands::table).values(chunk).execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(commands::table).values(chunk).execute(c)?,
+    };
+    Ok(())
+}
+
+/// Batched insert of queue rows (see [`insert_commands`]).
+fn insert_queue_rows(conn: &mut DbConn, chunk: &[NewQueueRow]) -> StoreResult<()> {
+    match conn {
+        DbConn::Pg(c) => diesel::insert_into(enrollment_queue::table).values(chunk).execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(enrollment_queue::table).values(chunk).execute(c)?,
+    };
+    Ok(())
+}

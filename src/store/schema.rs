@@ -1,0 +1,115 @@
+//! Portable diesel schema shared by the SQLite and PostgreSQL backends.
+//! Both `migrations/` dirs create exactly these tables and columns.
+
+diesel::table! {
+    devices (id) {
+        id -> Text,
+        serial_number -> Nullable<Text>,
+        model -> Nullable<Text>,
+        model_name -> Nullable<Text>,
+        product_name -> Nullable<Text>,
+        os_version -> Nullable<Text>,
+        build_version -> Nullable<Text>,
+        device_name -> Nullable<Text>,
+        imei -> Nullable<Text>,
+        meid -> Nullable<Text>,
+        bootstrap_token -> Nullable<Binary>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cert_bindings (cert_hash) {
+        cert_hash -> Text,
+        device_id -> Text,
+        subject -> Text,
+        issuer -> Text,
+        not_after -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> Text,
+        device_id -> Text,
+        channel -> Text,
+        enrollment_type -> Text,
+        user_id -> Nullable<Text>,
+        user_short_name -> Nullable<Text>,
+        user_long_name -> Nullable<Text>,
+        topic -> Text,
+        push_magic -> Nullable<Text>,
+        token -> Nullable<Binary>,
+        unlock_token -> Nullable<Binary>,
+        enabled -> Bool,
+        awaiting_configuration -> Bool,
+        token_update_count -> BigInt,
+        authenticated_at -> Nullable<Timestamp>,
+        last_seen_at -> Nullable<Timestamp>,
+        unenrolled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    commands (uuid) {
+        uuid -> Text,
+        request_type -> Text,
+        body -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollment_queue (id) {
+        id -> BigInt,
+        enrollment_id -> Text,
+        command_uuid -> Text,
+        status -> Text,
+        priority -> Integer,
+        not_now_count -> Integer,
+        deliveries -> Integer,
+        last_delivered_at -> Nullable<Timestamp>,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    command_results (id) {
+        id -> BigInt,
+        enrollment_id -> Text,
+        command_uuid -> Text,
+        status -> Text,
+        body -> Binary,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    declarative_messages (id) {
+        id -> BigInt,
+        enrollment_id -> Text,
+        endpoint -> Text,
+        data -> Nullable<Binary>,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(enrollments -> devices (device_id));
+diesel::joinable!(cert_bindings -> devices (device_id));
+diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));
+diesel::joinable!(enrollment_queue -> commands (command_uuid));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    devices,
+    cert_bindings,
+    enrollments,
+    commands,
+    enrollment_queue,
+    command_results,
+    declarative_messages,
+);
