@@ -1,0 +1,292 @@
+//! One `Config` read from a TOML file, with `MDM_<SECTION>_<KEY>` environment overrides
+//! (e.g. `MDM_DATABASE_URL`, `MDM_SERVER_LISTEN`, `MDM_API_KEY`). Relative paths in the file are
+//! relative to the file's directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors reading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The TOML (after overrides) is not a valid configuration.
+    #[error("invalid configuration {path}: {message}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP listener.
+    pub server: ServerConfig,
+    /// Database.
+    #[serde(default)]
+    pub database: DatabaseConfig,
+    /// Device identity.
+    #[serde(default)]
+    pub identity: IdentityConfig,
+    /// Admin API.
+    #[serde(default)]
+    pub api: ApiConfig,
+    /// Check-in behaviour.
+    #[serde(default)]
+    pub checkin: CheckinConfig,
+    /// The issuing CA (dev CA from `mdm init`).
+    #[serde(default)]
+    pub ca: CaConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `0.0.0.0:8443`.
+    pub listen: String,
+    /// The URL devices and admins use, e.g. `https://mdm.example.org:8443`.
+    pub public_url: String,
+    /// TLS certificate chain (PEM). Required unless `plain_http`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP (behind a TLS-terminating proxy that forwards the client certificate).
+    #[serde(default)]
+    pub plain_http: bool,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+fn default_max_body() -> usize {
+    8 * 1024 * 1024
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://...` or a SQLite file path (`sqlite://path` also accepted).
+    pub url: String,
+    /// Pool size (SQLite is capped at 8).
+    #[serde(default = "default_pool")]
+    pub pool_size: u32,
+}
+
+fn default_pool() -> u32 {
+    16
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "mdm.db".into(), pool_size: default_pool() }
+    }
+}
+
+/// Which device certificates are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustMode {
+    /// Only certificates that chain to `identity.ca_certs`.
+    Ca,
+    /// Any certificate (development only; still bound per device).
+    Any,
+}
+
+/// `[identity]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// `ca` (default) or `any`.
+    #[serde(default = "default_trust")]
+    pub trust: TrustMode,
+    /// CA certificates (PEM files) device identity certificates must chain to.
+    #[serde(default)]
+    pub ca_certs: Vec<PathBuf>,
+    /// Request header a TLS-terminating proxy puts the client certificate in (nginx
+    /// `$ssl_client_escaped_cert` or RFC 9440 `Client-Cert`); empty = not trusted.
+    #[serde(default)]
+    pub client_cert_header: String,
+    /// Accept the `Mdm-Signature` header (enrollment profile SignMessage=true).
+    #[serde(default = "yes")]
+    pub mdm_signature: bool,
+    /// Ask for client certificates in the TLS handshake.
+    #[serde(default = "yes")]
+    pub mtls: bool,
+}
+
+fn default_trust() -> TrustMode {
+    TrustMode::Ca
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            trust: TrustMode::Ca,
+            ca_certs: Vec::new(),
+            client_cert_header: String::new(),
+            mdm_signature: true,
+            mtls: true,
+        }
+    }
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// File holding the admin API key.
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The key itself (prefer `key_file`; `MDM_API_KEY` sets this).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// `[checkin]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinConfig {
+    /// Answer UserAuthenticate with an empty (accepting) response instead of 410.
+    #[serde(default)]
+    pub user_authenticate: bool,
+}
+
+/// `[ca]`: the issuing CA's certificate and key.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaConfig {
+    /// CA certificate (PEM).
+    #[serde(default)]
+    pub cert: Option<PathBuf>,
+    /// CA private key (PEM).
+    #[serde(default)]
+    pub key: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads `path` and applies `MDM_*` overrides from the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Config::from_toml(&text, path, std::env::vars())
+    }
+
+    /// Parses TOML text, applies `MDM_<SECTION>_<KEY>` overrides from `env`, and makes relative
+    /// paths relative to `path`'s directory.
+    pub fn from_toml(text: &str, path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("MDM_") else { continue };
+            let rest = rest.to_ascii_lowercase();
+            let Some((section, key)) = rest.split_once('_') else { continue };
+            if !["server", "database", "identity", "api", "checkin", "ca"].contains(&section) {
+                continue;
+            }
+            let table = doc
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(table) = table.as_table_mut() else {
+                return Err(invalid(format!("[{section}] must be a table")));
+            };
+            table.insert(key.to_string(), env_value(&value));
+        }
+        let mut cfg: Config = toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        cfg.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() && !base.as_os_str().is_empty() {
+                *p = base.join(&*p);
+            }
+        };
+        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
+        self.identity.ca_certs.iter_mut().for_each(fix);
+        let url = &self.database.url;
+        if !url.contains("://") && Path::new(url).is_relative() && !base.as_os_str().is_empty() && url != ":memory:" {
+            self.database.url = base.join(url).to_string_lossy().into_owned();
+        }
+    }
+
+    /// The admin API key, from `api.key` or `api.key_file`.
+    pub fn api_key(&self) -> Result<String, ConfigError> {
+        if let Some(k) = self.api.key.as_ref().filter(|k| !k.is_empty()) {
+            return Ok(k.clone());
+        }
+        let Some(file) = &self.api.key_file else {
+            return Err(ConfigError::Invalid { path: PathBuf::new(), message: "no admin API key: set api.key_file or MDM_API_KEY".into() });
+        };
+        let key = std::fs::read_to_string(file).map_err(|source| ConfigError::Read { path: file.clone(), source })?;
+        let key = key.trim().to_string();
+        if key.len() < 16 {
+            return Err(ConfigError::Invalid { path: file.clone(), message: "admin API key must be at least 16 characters".into() });
+        }
+        Ok(key)
+    }
+}
+
+/// An override value: a TOML scalar/array literal when it parses as one, else a plain string.
+fn env_value(v: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {v}")) {
+        Ok(mut t) if v.trim_start().starts_with(['[', 't', 'f', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-']) => {
+            t.remove("v").unwrap_or_else(|| toml::Value::String(v.to_string()))
+        }
+        _ => toml::Value::String(v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "[server]\nlisten = \"127.0.0.1:8443\"\npublic_url = \"https://localhost:8443\"\ntls_cert = \"certs/server.pem\"\n";
+
+    #[test]
+    fn env_overrides_and_relative_paths() {
+        let env = vec![
+            ("MDM_DATABASE_URL".to_string(), "postgres://postgres@127.0.0.1/mdm".to_string()),
+            ("MDM_SERVER_PLAIN_HTTP".to_string(), "true".to_string()),
+            ("MDM_IDENTITY_CLIENT_CERT_HEADER".to_string(), "X-Client-Cert".to_string()),
+            ("MDM_API_KEY".to_string(), "0123456789abcdef0123".to_string()),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        let c = Config::from_toml(MIN, Path::new("/etc/mdm/mdm.toml"), env.into_iter()).unwrap();
+        assert_eq!(c.database.url, "postgres://postgres@127.0.0.1/mdm");
+        assert!(c.server.plain_http);
+        assert_eq!(c.identity.client_cert_header, "X-Client-Cert");
+        assert_eq!(c.server.tls_cert, Some(PathBuf::from("/etc/mdm/certs/server.pem")));
+        assert_eq!(c.api_key().unwrap(), "0123456789abcdef0123");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let text = format!("{MIN}[database]\nurl = \"x.db\"\nbogus = 1\n");
+        let err = Config::from_toml(&text, Path::new("mdm.toml"), std::iter::empty()).unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+    }
+}

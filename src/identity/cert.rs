@@ -1,0 +1,71 @@
+//! A parsed device certificate and the facts the server keeps about it.
+
+use openssl::x509::X509;
+
+use super::IdentityError;
+
+/// A device identity certificate with its chain as presented.
+#[derive(Clone)]
+pub struct DeviceCert {
+    /// The leaf certificate.
+    pub cert: X509,
+    /// Intermediates presented with it (may be empty).
+    pub chain: Vec<X509>,
+    /// Hex SHA-256 of the leaf's DER: the binding key.
+    pub hash: String,
+}
+
+impl std::fmt::Debug for DeviceCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCert").field("subject", &self.subject()).field("hash", &self.hash).finish()
+    }
+}
+
+impl DeviceCert {
+    /// Wraps a leaf certificate and its presented chain.
+    pub fn new(cert: X509, chain: Vec<X509>) -> Result<DeviceCert, IdentityError> {
+        let der = cert.to_der().map_err(|e| IdentityError::BadCertificate(e.to_string()))?;
+        Ok(DeviceCert { hash: hex::encode(openssl::sha::sha256(&der)), cert, chain })
+    }
+
+    /// Parses a DER leaf.
+    pub fn from_der(der: &[u8]) -> Result<DeviceCert, IdentityError> {
+        let cert = X509::from_der(der).map_err(|e| IdentityError::BadCertificate(e.to_string()))?;
+        DeviceCert::new(cert, Vec::new())
+    }
+
+    /// Subject as one line (`CN=..., O=...`).
+    pub fn subject(&self) -> String {
+        name_line(self.cert.subject_name())
+    }
+
+    /// Issuer as one line.
+    pub fn issuer(&self) -> String {
+        name_line(self.cert.issuer_name())
+    }
+
+    /// notAfter as a UTC timestamp.
+    pub fn not_after(&self) -> Option<chrono::NaiveDateTime> {
+        asn1_to_naive(self.cert.not_after())
+    }
+}
+
+/// Formats an X.509 name as `K=V, K=V`.
+pub fn name_line(name: &openssl::x509::X509NameRef) -> String {
+    name.entries()
+        .map(|e| {
+            let key = e.object().nid().short_name().unwrap_or("?");
+            let val = e.data().to_string();
+            format!("{key}={val}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Converts an ASN.1 time to a naive UTC timestamp.
+pub fn asn1_to_naive(t: &openssl::asn1::Asn1TimeRef) -> Option<chrono::NaiveDateTime> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).ok()?;
+    let diff = epoch.diff(t).ok()?;
+    let secs = i64::from(diff.days) * 86_400 + i64::from(diff.secs);
+    chrono::DateTime::from_timestamp(secs, 0).map(|d| d.naive_utc())
+}

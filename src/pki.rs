@@ -1,0 +1,169 @@
+//! Certificate material made by the server itself: the development CA written by `mdm init`,
+//! the TLS server certificate, and device identity certificates for simulated devices.
+//! Key sizes and lifetimes are named constants here, in one place.
+
+use std::path::Path;
+
+use base64::Engine;
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::stack::Stack;
+use openssl::x509::extension::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName, SubjectKeyIdentifier,
+};
+use openssl::x509::{X509Builder, X509NameBuilder, X509};
+
+/// RSA modulus size for the CA and the TLS server key.
+pub const RSA_BITS: u32 = 2048;
+/// Lifetime of the development CA.
+pub const CA_DAYS: u32 = 3650;
+/// Lifetime of the TLS server certificate (Apple clients refuse server certs valid > 825 days).
+pub const SERVER_DAYS: u32 = 397;
+/// Lifetime of device identity certificates issued here.
+pub const DEVICE_DAYS: u32 = 365;
+
+/// Errors creating or loading certificate material.
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    /// OpenSSL failed.
+    #[error("openssl: {0}")]
+    Ssl(#[from] openssl::error::ErrorStack),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// A certificate authority: certificate and private key.
+#[derive(Clone)]
+pub struct Ca {
+    /// CA certificate.
+    pub cert: X509,
+    /// CA private key.
+    pub key: PKey<Private>,
+}
+
+/// A certificate issued by a [`Ca`] together with its private key.
+#[derive(Clone)]
+pub struct Issued {
+    /// The certificate.
+    pub cert: X509,
+    /// Its private key.
+    pub key: PKey<Private>,
+}
+
+fn serial() -> Result<openssl::asn1::Asn1Integer, PkiError> {
+    let mut bn = BigNum::new()?;
+    bn.rand(127, openssl::bn::MsbOption::MAYBE_ZERO, false)?;
+    Ok(bn.to_asn1_integer()?)
+}
+
+fn name(cn: &str, org: &str) -> Result<openssl::x509::X509Name, PkiError> {
+    let mut b = X509NameBuilder::new()?;
+    b.append_entry_by_nid(Nid::ORGANIZATIONNAME, org)?;
+    b.append_entry_by_nid(Nid::COMMONNAME, cn)?;
+    Ok(b.build())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, PkiError> {
+    std::fs::read(path).map_err(|source| PkiError::Io { path: path.display().to_string(), source })
+}
+
+/// Generates an RSA key of [`RSA_BITS`].
+pub fn rsa_key() -> Result<PKey<Private>, PkiError> {
+    Ok(PKey::from_rsa(Rsa::generate(RSA_BITS)?)?)
+}
+
+/// Generates an EC P-256 key (fast; used for simulated devices).
+pub fn ec_key() -> Result<PKey<Private>, PkiError> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+    Ok(PKey::from_ec_key(EcKey::generate(&group)?)?)
+}
+
+impl Ca {
+    /// Generates a self-signed CA.
+    pub fn generate(common_name: &str) -> Result<Ca, PkiError> {
+        let key = rsa_key()?;
+        let subject = name(common_name, "MDM")?;
+        let mut b = X509Builder::new()?;
+        b.set_version(2)?;
+        b.set_serial_number(serial()?.as_ref())?;
+        b.set_subject_name(&subject)?;
+        b.set_issuer_name(&subject)?;
+        b.set_pubkey(&key)?;
+        b.set_not_before(Asn1Time::days_from_now(0)?.as_ref())?;
+        b.set_not_after(Asn1Time::days_from_now(CA_DAYS)?.as_ref())?;
+        b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+        b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().build()?)?;
+        let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
+        b.append_extension(ski)?;
+        b.sign(&key, MessageDigest::sha256())?;
+        Ok(Ca { cert: b.build(), key })
+    }
+
+    /// Loads a CA from PEM files.
+    pub fn load(cert: &Path, key: &Path) -> Result<Ca, PkiError> {
+        Ok(Ca { cert: X509::from_pem(&read(cert)?)?, key: PKey::private_key_from_pem(&read(key)?)? })
+    }
+
+    fn issue(&self, subject_cn: &str, key: PKey<Private>, days: u32, server_names: &[String]) -> Result<Issued, PkiError> {
+        let mut b = X509Builder::new()?;
+        b.set_version(2)?;
+        b.set_serial_number(serial()?.as_ref())?;
+        b.set_subject_name(name(subject_cn, "MDM")?.as_ref())?;
+        b.set_issuer_name(self.cert.subject_name())?;
+        b.set_pubkey(&key)?;
+        b.set_not_before(Asn1Time::days_from_now(0)?.as_ref())?;
+        b.set_not_after(Asn1Time::days_from_now(days)?.as_ref())?;
+        b.append_extension(BasicConstraints::new().build()?)?;
+        b.append_extension(KeyUsage::new().critical().digital_signature().key_encipherment().build()?)?;
+        if server_names.is_empty() {
+            b.append_extension(ExtendedKeyUsage::new().client_auth().build()?)?;
+        } else {
+            b.append_extension(ExtendedKeyUsage::new().server_auth().build()?)?;
+            let mut san = SubjectAlternativeName::new();
+            for n in server_names {
+                if n.parse::<std::net::IpAddr>().is_ok() {
+                    san.ip(n);
+                } else {
+                    san.dns(n);
+                }
+            }
+            let ext = san.build(&b.x509v3_context(Some(&self.cert), None))?;
+            b.append_extension(ext)?;
+        }
+        let aki = AuthorityKeyIdentifier::new().keyid(false).build(&b.x509v3_context(Some(&self.cert), None))?;
+        b.append_extension(aki)?;
+        b.sign(&self.key, MessageDigest::sha256())?;
+        Ok(Issued { cert: b.build(), key })
+    }
+
+    /// Issues a TLS server certificate for `names` (DNS names or IP addresses).
+    pub fn issue_server(&self, names: &[String]) -> Result<Issued, PkiError> {
+        let cn = names.first().map(String::as_str).unwrap_or("localhost");
+        self.issue(cn, rsa_key()?, SERVER_DAYS, names)
+    }
+
+    /// Issues a device identity certificate (clientAuth) with an EC P-256 key.
+    pub fn issue_device(&self, common_name: &str) -> Result<Issued, PkiError> {
+        self.issue(common_name, ec_key()?, DEVICE_DAYS, &[])
+    }
+}
+
+/// Signs `body` the way a device does when SignMessage=true: detached CMS SignedData including
+/// the signer certificate, DER, base64 — the value of the `Mdm-Signature` header.
+pub fn mdm_signature(identity: &Issued, body: &[u8]) -> Result<String, PkiError> {
+    let certs = Stack::new()?;
+    let p7 = Pkcs7::sign(&identity.cert, &identity.key, &certs, body, Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(p7.to_der()?))
+}

@@ -1,0 +1,63 @@
+//! Apple MDM wire types only: check-in messages, the command envelope and command reports.
+//! Nothing here knows about storage or HTTP. Key names follow Apple's device-management schema.
+
+pub mod checkin;
+pub mod command;
+pub mod dict;
+pub mod enrollment;
+pub mod report;
+
+/// A body that is not a usable MDM plist. Every variant is the sender's fault (a 4xx).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not a plist at all.
+    #[error("body is not a valid plist: {0}")]
+    NotPlist(String),
+    /// The top level is not a dictionary.
+    #[error("plist top level must be a dictionary")]
+    NotDictionary,
+    /// A required key is absent.
+    #[error("missing required key {0}")]
+    Missing(&'static str),
+    /// A key has the wrong plist type.
+    #[error("key {key} must be {expected}")]
+    WrongType {
+        /// The key.
+        key: &'static str,
+        /// The plist type Apple specifies.
+        expected: &'static str,
+    },
+    /// MessageType names no check-in message Apple defines.
+    #[error("unknown MessageType {0:?}")]
+    UnknownMessageType(String),
+    /// Status names no command status Apple defines.
+    #[error("unknown Status {0:?}")]
+    UnknownStatus(String),
+    /// Neither UDID nor EnrollmentID identifies the device.
+    #[error("message has neither UDID nor EnrollmentID")]
+    NoDeviceId,
+    /// A value is present but unusable.
+    #[error("invalid {key}: {reason}")]
+    Invalid {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Parses a plist body (XML or binary) into its top-level dictionary.
+pub fn parse_dict(body: &[u8]) -> Result<plist::Dictionary, ParseError> {
+    let value = plist::Value::from_reader(std::io::Cursor::new(body)).map_err(|e| ParseError::NotPlist(e.to_string()))?;
+    value.into_dictionary().ok_or(ParseError::NotDictionary)
+}
+
+/// Serialises a dictionary as an XML plist (what devices are sent).
+pub fn to_xml(dict: &plist::Dictionary) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail for a well-formed in-memory dictionary.
+    if plist::Value::Dictionary(dict.clone()).to_writer_xml(&mut out).is_err() {
+        out.clear();
+    }
+    out
+}
