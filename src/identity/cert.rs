@@ -55,7 +55,7 @@ pub fn name_line(name: &openssl::x509::X509NameRef) -> String {
     name.entries()
         .map(|e| {
             let key = e.object().nid().short_name().unwrap_or("?");
-            let val = e.data().to_string();
+            let val = e.data().to_string().unwrap_or_default();
             format!("{key}={val}")
         })
         .collect::<Vec<_>>()
