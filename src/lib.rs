@@ -1,7 +1,12 @@
 //! `mdm`: an Apple MDM server. See README.md and docs/ARCHITECTURE.md.
 
 pub mod config;
+pub mod http;
 pub mod identity;
+pub mod init;
 pub mod pki;
 pub mod protocol;
+pub mod push;
+pub mod service;
+pub mod sim;
 pub mod store;

@@ -398,6 +398,18 @@ impl Store {
         .await
     }
 
+    /// The enrollments among `ids` that exist.
+    pub async fn enrollments_by_ids(&self, ids: Vec<String>) -> StoreResult<Vec<Enrollment>> {
+        self.run(move |conn| {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(1000) {
+                out.extend(enrollments::table.filter(enrollments::id.eq_any(chunk)).select(Enrollment::as_select()).load(conn)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     /// Every enrollment, ordered by id.
     pub async fn enrollments(&self) -> StoreResult<Vec<Enrollment>> {
         self.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?))

@@ -159,9 +159,12 @@ impl Store {
     pub async fn next_command(&self, enrollment_id: String) -> StoreResult<Option<Claimed>> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
-                diesel::update(enrollments::table.find(&enrollment_id))
+                let seen = diesel::update(enrollments::table.find(&enrollment_id))
                     .set(enrollments::last_seen_at.eq(Some(now())))
                     .execute(conn)?;
+                if seen == 0 {
+                    return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
+                }
                 claim_next(conn, &enrollment_id, true)
             })
         })
@@ -180,6 +183,12 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
+                let seen = diesel::update(enrollments::table.find(&enrollment_id))
+                    .set(enrollments::last_seen_at.eq(Some(at)))
+                    .execute(conn)?;
+                if seen == 0 {
+                    return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
+                }
                 let Some(new_status) = row_status_for(&status) else {
                     return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
                 };
@@ -219,9 +228,6 @@ impl Store {
                         ResultEffect::Done
                     }
                 };
-                diesel::update(enrollments::table.find(&enrollment_id))
-                    .set(enrollments::last_seen_at.eq(Some(at)))
-                    .execute(conn)?;
                 let next = claim_next(conn, &enrollment_id, false)?;
                 Ok((effect, next))
             })
@@ -287,7 +293,7 @@ impl Store {
         .await
     }
 
-    /// Enrollments that have active (queued or NotNow) commands, for push fan-out.
+    /// How many commands are still to be delivered to an enrollment (queued or NotNow).
     pub async fn count_active(&self, enrollment_id: String) -> StoreResult<i64> {
         self.run(move |conn| {
             Ok(enrollment_queue::table

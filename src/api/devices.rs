@@ -1,0 +1,118 @@
+//! JSON device endpoints: list, show, and a device's command history.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::json::plist_bytes_to_json;
+use super::{ApiError, ApiState};
+use crate::store::models::{Device, Enrollment};
+
+/// A device with its channels.
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    /// Device attributes.
+    #[serde(flatten)]
+    pub device: Device,
+    /// Device and user channels.
+    pub enrollments: Vec<EnrollmentView>,
+}
+
+/// An enrollment as shown to admins (secrets left out by the model's serde attributes).
+#[derive(Debug, Serialize)]
+pub struct EnrollmentView {
+    /// The enrollment.
+    #[serde(flatten)]
+    pub enrollment: Enrollment,
+    /// Whether a push token is on file (the token itself is never shown).
+    pub has_push_token: bool,
+    /// Whether an UnlockToken is escrowed.
+    pub has_unlock_token: bool,
+}
+
+impl From<Enrollment> for EnrollmentView {
+    fn from(e: Enrollment) -> Self {
+        EnrollmentView { has_push_token: e.token.is_some(), has_unlock_token: e.unlock_token.is_some(), enrollment: e }
+    }
+}
+
+/// `GET /v1/devices`.
+pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, ApiError> {
+    let devices = st.store.devices().await?;
+    let mut by_device: BTreeMap<String, Vec<EnrollmentView>> = BTreeMap::new();
+    for e in st.store.enrollments().await? {
+        by_device.entry(e.device_id.clone()).or_default().push(e.into());
+    }
+    Ok(Json(
+        devices
+            .into_iter()
+            .map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d })
+            .collect(),
+    ))
+}
+
+/// Finds the device an id names: a device id, or any enrollment id of it.
+async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
+    if let Some(d) = st.store.device(id.to_string()).await? {
+        return Ok(d);
+    }
+    if let Some(e) = st.store.enrollment(id.to_string()).await? {
+        if let Some(d) = st.store.device(e.device_id).await? {
+            return Ok(d);
+        }
+    }
+    Err(ApiError::NotFound(format!("unknown device {id}")))
+}
+
+/// `GET /v1/devices/{id}` (device id or enrollment id).
+pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<DeviceView>, ApiError> {
+    let device = resolve_device(&st, &id).await?;
+    let enrollments = st.store.device_enrollments(device.id.clone()).await?.into_iter().map(Into::into).collect();
+    Ok(Json(DeviceView { device, enrollments }))
+}
+
+/// Query of the command history.
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    /// Most rows per enrollment (default 100, max 1000).
+    pub limit: Option<i64>,
+}
+
+/// One command in a device's history.
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    /// Queue row and request type.
+    #[serde(flatten)]
+    pub entry: crate::store::queue::QueueEntry,
+    /// Results the device reported for it, newest first.
+    pub results: Vec<serde_json::Value>,
+}
+
+/// `GET /v1/devices/{id}/commands`: queue and results, newest first. A device id covers every
+/// channel of the device; an enrollment id only that channel.
+pub async fn commands(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<HistoryQuery>) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let ids: Vec<String> = match st.store.enrollment(id.clone()).await? {
+        Some(e) if e.channel == "user" => vec![e.id],
+        _ => {
+            let device = resolve_device(&st, &id).await?;
+            st.store.device_enrollments(device.id).await?.into_iter().map(|e| e.id).collect()
+        }
+    };
+    let mut out = Vec::new();
+    for eid in ids {
+        let results = st.store.enrollment_results(eid.clone(), limit * 4).await?;
+        for entry in st.store.enrollment_queue(eid.clone(), limit).await? {
+            let results = results
+                .iter()
+                .filter(|r| r.command_uuid == entry.row.command_uuid)
+                .map(|r| serde_json::json!({ "status": r.status, "received_at": r.received_at, "result": plist_bytes_to_json(&r.body) }))
+                .collect();
+            out.push(HistoryEntry { entry, results });
+        }
+    }
+    out.sort_by(|a, b| b.entry.row.created_at.cmp(&a.entry.row.created_at).then(b.entry.row.id.cmp(&a.entry.row.id)));
+    Ok(Json(out))
+}

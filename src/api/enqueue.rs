@@ -1,0 +1,90 @@
+//! NanoMDM-compatible raw endpoints: `PUT /v1/enqueue/{ids}` (raw command plist body) and
+//! `GET|POST /v1/push/{ids}`.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use super::{split_ids, ApiError, ApiState};
+use crate::push::PushResult;
+use crate::store::models::Command;
+use crate::store::queue::EnqueueOutcome;
+
+/// Query of the enqueue endpoint.
+#[derive(Debug, Deserialize)]
+pub struct EnqueueQuery {
+    /// `nopush=1` skips the APNs push.
+    #[serde(default)]
+    pub nopush: Option<String>,
+}
+
+/// What enqueueing reports.
+#[derive(Debug, Serialize)]
+pub struct EnqueueResponse {
+    /// CommandUUID (of the first command when several were made).
+    pub command_uuid: String,
+    /// RequestType.
+    pub request_type: String,
+    /// Per-target outcome.
+    #[serde(flatten)]
+    pub outcome: EnqueueOutcome,
+    /// Push results per queued target (absent with nopush).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<BTreeMap<String, PushResult>>,
+}
+
+/// Stores `cmds`, queues `rows`, pushes unless told not to; the shared tail of both enqueue APIs.
+pub async fn enqueue_and_push(
+    st: &ApiState,
+    cmds: Vec<Command>,
+    rows: Vec<(String, String)>,
+    request_type: String,
+    nopush: bool,
+) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
+    let command_uuid = cmds.first().map(|c| c.uuid.clone()).unwrap_or_default();
+    let outcome = st.store.enqueue(cmds, rows, 0).await?;
+    let push = if nopush || outcome.queued.is_empty() { None } else { Some(st.push.push(&outcome.queued).await?) };
+    let status = if outcome.queued.is_empty() {
+        if outcome.not_enrolled.is_empty() {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::CONFLICT
+        }
+    } else {
+        StatusCode::OK
+    };
+    tracing::info!(%command_uuid, %request_type, queued = outcome.queued.len(), unknown = outcome.unknown.len(), "command enqueued");
+    Ok((status, Json(EnqueueResponse { command_uuid, request_type, outcome, push })))
+}
+
+/// `PUT /v1/enqueue/{ids}`: queue a raw command plist for every id.
+pub async fn enqueue_raw(
+    State(st): State<ApiState>,
+    Path(ids): Path<String>,
+    Query(q): Query<EnqueueQuery>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
+    let ids = split_ids(&ids)?;
+    let env = crate::protocol::command::from_raw(&body).map_err(|e| ApiError::BadRequest(format!("command plist: {e}")))?;
+    let cmd = Command { uuid: env.uuid.clone(), request_type: env.request_type.clone(), body: env.body, created_at: crate::store::now() };
+    let rows = ids.iter().map(|id| (id.clone(), env.uuid.clone())).collect();
+    let nopush = q.nopush.as_deref().is_some_and(|v| !v.is_empty() && v != "0" && v != "false");
+    enqueue_and_push(&st, vec![cmd], rows, env.request_type, nopush).await
+}
+
+/// Response of the push endpoint.
+#[derive(Debug, Serialize)]
+pub struct PushResponse {
+    /// Result per id.
+    pub status: BTreeMap<String, PushResult>,
+}
+
+/// `GET|POST /v1/push/{ids}`.
+pub async fn push(State(st): State<ApiState>, Path(ids): Path<String>) -> Result<Json<PushResponse>, ApiError> {
+    let ids = split_ids(&ids)?;
+    Ok(Json(PushResponse { status: st.push.push(&ids).await? }))
+}

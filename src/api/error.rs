@@ -1,0 +1,62 @@
+//! The admin API's error type and its one mapping to HTTP responses.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+/// An admin API failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Missing or wrong admin key.
+    #[error("admin authentication required")]
+    Unauthorized,
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Conflicts with stored state.
+    #[error("{0}")]
+    Conflict(String),
+    /// A server-side problem.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The database is unavailable.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Pool(p) => ApiError::Unavailable(p.to_string()),
+            StoreError::DuplicateCommand(u) => ApiError::Conflict(format!("command {u} already exists")),
+            StoreError::UnknownEnrollment(id) => ApiError::NotFound(format!("unknown enrollment {id}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "admin API request failed");
+        }
+        let body = serde_json::json!({ "error": self.to_string() }).to_string();
+        let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"mdm\""));
+        }
+        resp
+    }
+}

@@ -1,0 +1,30 @@
+//! plist → JSON for showing stored commands and results to admins (`<data>` becomes base64,
+//! `<date>` RFC 3339).
+
+use base64::Engine;
+
+/// Converts a plist value to JSON.
+pub fn plist_to_json(v: &plist::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        plist::Value::Array(a) => J::Array(a.iter().map(plist_to_json).collect()),
+        plist::Value::Dictionary(d) => J::Object(d.iter().map(|(k, v)| (k.clone(), plist_to_json(v))).collect()),
+        plist::Value::Boolean(b) => J::Bool(*b),
+        plist::Value::Data(d) => J::String(base64::engine::general_purpose::STANDARD.encode(d)),
+        plist::Value::Date(d) => J::String(d.to_xml_format()),
+        plist::Value::Real(r) => serde_json::Number::from_f64(*r).map(J::Number).unwrap_or(J::Null),
+        plist::Value::Integer(i) => match (i.as_signed(), i.as_unsigned()) {
+            (Some(s), _) => J::from(s),
+            (None, Some(u)) => J::from(u),
+            _ => J::Null,
+        },
+        plist::Value::String(s) => J::String(s.clone()),
+        plist::Value::Uid(u) => J::from(u.get()),
+        _ => J::Null,
+    }
+}
+
+/// Parses stored plist bytes and converts them; unparsable bytes become `null`.
+pub fn plist_bytes_to_json(bytes: &[u8]) -> serde_json::Value {
+    plist::Value::from_reader(std::io::Cursor::new(bytes)).map(|v| plist_to_json(&v)).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,53 @@
+//! Admin HTTP API: NanoMDM-compatible raw endpoints (`PUT /v1/enqueue/{ids}`, `/v1/push/{ids}`)
+//! and JSON endpoints for devices and commands. Every route requires the admin key; this is the
+//! only place the server answers 401.
+
+pub mod auth;
+pub mod commands;
+pub mod devices;
+pub mod enqueue;
+pub mod error;
+pub mod json;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+
+use crate::push::PushService;
+use crate::store::Store;
+
+pub use error::ApiError;
+
+/// Shared state of the admin API.
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    /// Storage.
+    pub store: Store,
+    /// Push.
+    pub push: PushService,
+    /// The admin key (compared in constant time).
+    pub key: std::sync::Arc<String>,
+}
+
+/// The `/v1` router, with authentication applied to every route.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/v1/enqueue/{ids}", put(enqueue::enqueue_raw))
+        .route("/v1/push/{ids}", get(enqueue::push).post(enqueue::push))
+        .route("/v1/devices", get(devices::list))
+        .route("/v1/devices/{id}", get(devices::show))
+        .route("/v1/devices/{id}/commands", get(devices::commands))
+        .route("/v1/commands", post(commands::create))
+        .route("/v1/commands/{uuid}", get(commands::show))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
+        .with_state(state)
+}
+
+/// Splits a `{ids}` path segment (`a,b,c`) into ids, refusing empty ones.
+pub fn split_ids(raw: &str) -> Result<Vec<String>, ApiError> {
+    let ids: Vec<String> = raw.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() {
+        return Err(ApiError::BadRequest("no enrollment ids given".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    Ok(ids.into_iter().filter(|i| seen.insert(i.clone())).collect())
+}

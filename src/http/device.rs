@@ -1,0 +1,65 @@
+//! Handlers for device endpoints: `PUT /mdm/checkin`, `PUT /mdm/connect` and `PUT /mdm` (told
+//! apart by body). They gather identity inputs and hand everything to the service.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+
+use crate::identity::{IdentityInputs, TlsPeer};
+use crate::service::{DeviceResponse, MdmService, ServiceError};
+
+/// What the device handlers need.
+#[derive(Debug, Clone)]
+pub struct DeviceState {
+    /// The MDM service.
+    pub service: MdmService,
+    /// Name of the proxy client-certificate header (empty = not trusted).
+    pub cert_header: Option<axum::http::HeaderName>,
+    /// Whether `Mdm-Signature` is accepted.
+    pub mdm_signature: bool,
+}
+
+fn inputs<'a>(st: &DeviceState, peer: Option<&'a TlsPeer>, headers: &'a HeaderMap, body: &'a [u8]) -> IdentityInputs<'a> {
+    IdentityInputs {
+        tls_peer: peer,
+        proxy_header: st.cert_header.as_ref().and_then(|h| headers.get(h)).and_then(|v| v.to_str().ok()),
+        mdm_signature: if st.mdm_signature { headers.get("mdm-signature").and_then(|v| v.to_str().ok()) } else { None },
+        body,
+    }
+}
+
+fn respond(r: Result<DeviceResponse, ServiceError>) -> Response {
+    match r {
+        Ok(ok) if ok.body.is_empty() => StatusCode::OK.into_response(),
+        Ok(ok) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], ok.body).into_response(),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if status.is_server_error() {
+                tracing::error!(error = %e, "device request failed");
+            } else {
+                tracing::warn!(status = status.as_u16(), error = %e, "device request refused");
+            }
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+        }
+    }
+}
+
+/// `PUT /mdm/checkin`.
+pub async fn checkin(State(st): State<DeviceState>, peer: Option<Extension<TlsPeer>>, headers: HeaderMap, body: Bytes) -> Response {
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    respond(st.service.checkin(inputs(&st, peer, &headers, &body)).await)
+}
+
+/// `PUT /mdm/connect`.
+pub async fn connect(State(st): State<DeviceState>, peer: Option<Extension<TlsPeer>>, headers: HeaderMap, body: Bytes) -> Response {
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    respond(st.service.connect(inputs(&st, peer, &headers, &body)).await)
+}
+
+/// `PUT /mdm`: check-in or command report, told apart by `MessageType` vs `Status`.
+pub async fn any(State(st): State<DeviceState>, peer: Option<Extension<TlsPeer>>, headers: HeaderMap, body: Bytes) -> Response {
+    let peer = peer.as_ref().map(|Extension(p)| p);
+    respond(st.service.handle_any(inputs(&st, peer, &headers, &body)).await)
+}

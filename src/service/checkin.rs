@@ -1,0 +1,133 @@
+//! Check-in messages: Authenticate, TokenUpdate, CheckOut, UserAuthenticate, bootstrap tokens,
+//! DeclarativeManagement and GetToken.
+
+use tracing::Instrument;
+
+use super::{DeviceResponse, MdmService, ServiceError};
+use crate::identity::IdentityInputs;
+use crate::protocol::checkin::{self, CheckinKind};
+use crate::protocol::to_xml;
+use crate::store::devices::{AuthenticateInput, CertInfo, DeviceAttributes, TokenUpdateInput};
+
+impl MdmService {
+    /// Handles a body PUT to the check-in URL.
+    pub async fn checkin(&self, inputs: IdentityInputs<'_>) -> Result<DeviceResponse, ServiceError> {
+        let dict = crate::protocol::parse_dict(inputs.body)?;
+        self.checkin_dict(dict, inputs).await
+    }
+
+    pub(super) async fn checkin_dict(&self, dict: plist::Dictionary, inputs: IdentityInputs<'_>) -> Result<DeviceResponse, ServiceError> {
+        let msg = checkin::parse(&dict)?;
+        let span = tracing::info_span!("checkin", enrollment = %msg.enrollment.id, message = msg.kind.name());
+        async move {
+            let cert = self.identify(&inputs)?;
+            let who = &msg.enrollment;
+            let resp = match msg.kind {
+                CheckinKind::Authenticate(a) => {
+                    if who.user_id.is_some() {
+                        return Err(ServiceError::Parse(crate::protocol::ParseError::Invalid {
+                            key: "UserID",
+                            reason: "Authenticate is sent on the device channel only".into(),
+                        }));
+                    }
+                    let input = AuthenticateInput {
+                        device: DeviceAttributes {
+                            id: who.device_id.clone(),
+                            serial_number: a.serial_number,
+                            model: a.model,
+                            model_name: a.model_name,
+                            product_name: a.product_name,
+                            os_version: a.os_version,
+                            build_version: a.build_version,
+                            device_name: a.device_name,
+                            imei: a.imei,
+                            meid: a.meid,
+                        },
+                        enrollment_type: who.kind.as_str().to_string(),
+                        topic: a.topic,
+                        cert: Some(CertInfo {
+                            hash: cert.hash.clone(),
+                            subject: cert.subject(),
+                            issuer: cert.issuer(),
+                            not_after: cert.not_after(),
+                        }),
+                    };
+                    self.store.authenticate(input).await?;
+                    tracing::info!(cert = %cert.hash, "device authenticated; enrollment reset");
+                    DeviceResponse::empty()
+                }
+                CheckinKind::TokenUpdate(t) => {
+                    self.require_bound(&cert, who).await?;
+                    let outcome = self
+                        .store
+                        .token_update(TokenUpdateInput {
+                            enrollment_id: who.id.clone(),
+                            device_id: who.device_id.clone(),
+                            channel: who.kind.channel().to_string(),
+                            enrollment_type: who.kind.as_str().to_string(),
+                            user_id: who.user_id.clone(),
+                            user_short_name: t.user_short_name,
+                            user_long_name: t.user_long_name,
+                            topic: t.topic,
+                            token: t.token,
+                            push_magic: t.push_magic,
+                            unlock_token: t.unlock_token,
+                            awaiting_configuration: t.awaiting_configuration,
+                        })
+                        .await?;
+                    if outcome.first {
+                        tracing::info!(awaiting_configuration = t.awaiting_configuration, "enrollment enabled");
+                    }
+                    DeviceResponse::empty()
+                }
+                CheckinKind::CheckOut => {
+                    self.require_bound(&cert, who).await?;
+                    self.store.checkout(who.id.clone()).await?;
+                    tracing::info!("enrollment checked out");
+                    DeviceResponse::empty()
+                }
+                CheckinKind::UserAuthenticate { digest_response } => {
+                    self.require_bound(&cert, who).await?;
+                    if !self.opts.user_authenticate {
+                        return Err(ServiceError::UserAuthNotConfigured);
+                    }
+                    // An empty DigestChallenge accepts the user without prompting for a password.
+                    let mut d = plist::Dictionary::new();
+                    if digest_response.is_none() {
+                        d.insert("DigestChallenge".into(), plist::Value::String(String::new()));
+                    }
+                    DeviceResponse::plist(to_xml(&d))
+                }
+                CheckinKind::SetBootstrapToken { token } => {
+                    self.require_bound(&cert, who).await?;
+                    self.store.set_bootstrap_token(who.device_id.clone(), token).await?;
+                    DeviceResponse::empty()
+                }
+                CheckinKind::GetBootstrapToken => {
+                    self.require_bound(&cert, who).await?;
+                    let token = self.store.bootstrap_token(who.device_id.clone()).await?;
+                    let mut d = plist::Dictionary::new();
+                    if let Some(t) = token {
+                        d.insert("BootstrapToken".into(), plist::Value::Data(t));
+                    }
+                    DeviceResponse::plist(to_xml(&d))
+                }
+                CheckinKind::DeclarativeManagement(dm) => {
+                    self.require_bound(&cert, who).await?;
+                    if self.store.enrollment(who.id.clone()).await?.is_none() {
+                        return Err(ServiceError::UnknownEnrollment(who.id.clone()));
+                    }
+                    self.store.store_declarative(who.id.clone(), dm.endpoint, dm.data).await?;
+                    DeviceResponse::empty()
+                }
+                CheckinKind::GetToken { .. } => {
+                    self.require_bound(&cert, who).await?;
+                    return Err(ServiceError::Unsupported("GetToken"));
+                }
+            };
+            Ok(resp)
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,55 @@
+//! The command endpoint: a device reports `Idle` or a result and gets its next command.
+
+use tracing::Instrument;
+
+use super::{DeviceResponse, MdmService, ServiceError};
+use crate::identity::IdentityInputs;
+use crate::protocol::report::{self, Status};
+use crate::store::queue::ResultEffect;
+
+impl MdmService {
+    /// Handles a body PUT to the command (ServerURL) endpoint.
+    pub async fn connect(&self, inputs: IdentityInputs<'_>) -> Result<DeviceResponse, ServiceError> {
+        let dict = crate::protocol::parse_dict(inputs.body)?;
+        self.connect_dict(dict, inputs).await
+    }
+
+    pub(super) async fn connect_dict(&self, dict: plist::Dictionary, inputs: IdentityInputs<'_>) -> Result<DeviceResponse, ServiceError> {
+        let r = report::parse(&dict)?;
+        let span = tracing::debug_span!(
+            "connect",
+            enrollment = %r.enrollment.id,
+            status = r.status.as_str(),
+            command_uuid = r.command_uuid.as_deref().unwrap_or("")
+        );
+        async move {
+            let cert = self.identify(&inputs)?;
+            self.require_bound(&cert, &r.enrollment).await?;
+            let next = match (r.status, r.command_uuid) {
+                (Status::Idle, _) => self.store.next_command(r.enrollment.id.clone()).await?,
+                (status, Some(uuid)) => {
+                    let (effect, next) = self
+                        .store
+                        .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec())
+                        .await?;
+                    match effect {
+                        ResultEffect::Done => tracing::info!(command_uuid = %uuid, "command answered"),
+                        ResultEffect::Deferred => tracing::info!(command_uuid = %uuid, "command deferred (NotNow)"),
+                        ResultEffect::AlreadyDone => tracing::info!(command_uuid = %uuid, "repeated result ignored"),
+                    }
+                    next
+                }
+                (_, None) => return Err(ServiceError::Parse(crate::protocol::ParseError::Missing("CommandUUID"))),
+            };
+            Ok(match next {
+                Some(c) => {
+                    tracing::debug!(command_uuid = %c.uuid, "command handed out");
+                    DeviceResponse::plist(c.body)
+                }
+                None => DeviceResponse::empty(),
+            })
+        }
+        .instrument(span)
+        .await
+    }
+}

@@ -1,0 +1,79 @@
+//! The service's error type; each variant knows its HTTP status (mapped at the edge in `http/`).
+
+use crate::identity::IdentityError;
+use crate::protocol::ParseError;
+use crate::store::StoreError;
+
+/// Why a device request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The body is not a valid MDM message.
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    /// The device's certificate is missing, malformed or untrusted.
+    #[error("{0}")]
+    Identity(#[from] IdentityError),
+    /// The certificate is not bound to any device (the device must Authenticate first).
+    #[error("certificate is not bound to device {device}; the device must enroll (Authenticate) first")]
+    CertNotBound {
+        /// Device the message claims to be.
+        device: String,
+    },
+    /// The certificate is bound to a different device.
+    #[error("certificate does not belong to device {device}")]
+    CertNotForDevice {
+        /// Device the message claims to be.
+        device: String,
+    },
+    /// The device never enrolled.
+    #[error("unknown device or enrollment {0}")]
+    UnknownEnrollment(String),
+    /// A result for a command that was never queued for this enrollment.
+    #[error("command {command} was not queued for {enrollment}")]
+    UnknownCommand {
+        /// Enrollment.
+        enrollment: String,
+        /// CommandUUID.
+        command: String,
+    },
+    /// The message type is valid but this server does not serve it (e.g. GetToken).
+    #[error("{0} is not supported by this server")]
+    Unsupported(&'static str),
+    /// UserAuthenticate when user authentication is not configured (Apple: answer 410).
+    #[error("user authentication is not configured")]
+    UserAuthNotConfigured,
+    /// Storage failed (a server problem: 500/503, never 401).
+    #[error("storage: {0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnknownEnrollment(id) => ServiceError::UnknownEnrollment(id),
+            StoreError::UnknownCommand { enrollment, command } => ServiceError::UnknownCommand { enrollment, command },
+            StoreError::CertBoundElsewhere(_) => ServiceError::Identity(IdentityError::Untrusted(
+                "certificate is already bound to another device".into(),
+            )),
+            StoreError::CertMismatch(device) => ServiceError::CertNotForDevice { device },
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+impl ServiceError {
+    /// The HTTP status for this error. Never 401: iOS treats 401 as "unenroll".
+    pub fn status(&self) -> u16 {
+        match self {
+            ServiceError::Parse(_) | ServiceError::UnknownCommand { .. } | ServiceError::Unsupported(_) => 400,
+            ServiceError::Identity(IdentityError::BadSignature(_) | IdentityError::BadHeader(_) | IdentityError::BadCertificate(_)) => 400,
+            ServiceError::Identity(_)
+            | ServiceError::CertNotBound { .. }
+            | ServiceError::CertNotForDevice { .. }
+            | ServiceError::UnknownEnrollment(_) => 403,
+            ServiceError::UserAuthNotConfigured => 410,
+            ServiceError::Store(StoreError::Pool(_)) => 503,
+            ServiceError::Store(_) => 500,
+        }
+    }
+}

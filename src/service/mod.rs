@@ -1,0 +1,95 @@
+//! The MDM service: what a check-in or command report does, independent of HTTP.
+//! Handlers in `http/` parse nothing themselves; they pass the body and identity inputs here.
+
+pub mod checkin;
+pub mod connect;
+pub mod error;
+
+use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
+use crate::protocol::enrollment::EnrollmentRef;
+use crate::store::Store;
+
+pub use error::ServiceError;
+
+/// Behaviour switches from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceOptions {
+    /// Accept UserAuthenticate (otherwise answered 410).
+    pub user_authenticate: bool,
+}
+
+/// What the HTTP layer sends back to the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceResponse {
+    /// HTTP status (200 for every success).
+    pub status: u16,
+    /// Body: empty, or an XML plist.
+    pub body: Vec<u8>,
+}
+
+impl DeviceResponse {
+    /// Empty 200.
+    pub fn empty() -> DeviceResponse {
+        DeviceResponse { status: 200, body: Vec::new() }
+    }
+
+    /// 200 with a plist body.
+    pub fn plist(body: Vec<u8>) -> DeviceResponse {
+        DeviceResponse { status: 200, body }
+    }
+}
+
+/// The service. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MdmService {
+    store: Store,
+    trust: TrustPolicy,
+    opts: ServiceOptions,
+}
+
+impl MdmService {
+    /// Builds the service.
+    pub fn new(store: Store, trust: TrustPolicy, opts: ServiceOptions) -> MdmService {
+        MdmService { store, trust, opts }
+    }
+
+    /// The store (for the admin API).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Handles a body PUT to the single `/mdm` URL: a check-in if it has `MessageType`,
+    /// a command report if it has `Status`.
+    pub async fn handle_any(&self, inputs: IdentityInputs<'_>) -> Result<DeviceResponse, ServiceError> {
+        let dict = crate::protocol::parse_dict(inputs.body)?;
+        if dict.contains_key("MessageType") {
+            self.checkin_dict(dict, inputs).await
+        } else if dict.contains_key("Status") {
+            self.connect_dict(dict, inputs).await
+        } else {
+            Err(ServiceError::Parse(crate::protocol::ParseError::Missing("MessageType or Status")))
+        }
+    }
+
+    /// Extracts and checks the request's certificate against the trust policy.
+    fn identify(&self, inputs: &IdentityInputs<'_>) -> Result<DeviceCert, ServiceError> {
+        let cert = identity::extract(inputs)?;
+        self.trust.check(&cert)?;
+        Ok(cert)
+    }
+
+    /// Requires that `cert` is the one bound to the enrollment's device.
+    async fn require_bound(&self, cert: &DeviceCert, who: &EnrollmentRef) -> Result<(), ServiceError> {
+        match self.store.cert_device(cert.hash.clone()).await? {
+            Some(dev) if dev == who.device_id => Ok(()),
+            Some(other) => {
+                tracing::warn!(enrollment = %who.id, cert = %cert.hash, bound_to = %other, "certificate bound to another device");
+                Err(ServiceError::CertNotForDevice { device: who.device_id.clone() })
+            }
+            None => {
+                tracing::warn!(enrollment = %who.id, cert = %cert.hash, "certificate not bound to any device");
+                Err(ServiceError::CertNotBound { device: who.device_id.clone() })
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! How a simulated device answers each command: realistic result keys for the inventory
+//! commands, state changes for profile commands, NotNow on demand, Error for what it does not know.
+
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+
+use super::device::{Handled, InstalledProfile, SimDevice};
+use super::SimError;
+
+type Dict = plist::Dictionary;
+
+fn s(v: &str) -> plist::Value {
+    plist::Value::String(v.to_string())
+}
+
+fn error_chain(code: i64, domain: &str, text: &str) -> plist::Value {
+    let mut e = Dict::new();
+    e.insert("ErrorCode".into(), plist::Value::Integer(code.into()));
+    e.insert("ErrorDomain".into(), s(domain));
+    e.insert("LocalizedDescription".into(), s(text));
+    e.insert("USEnglishDescription".into(), s(text));
+    plist::Value::Array(vec![plist::Value::Dictionary(e)])
+}
+
+/// Builds the result for `cmd` (a full `{CommandUUID, Command}` envelope) and updates the device.
+pub fn answer(dev: &mut SimDevice, cmd: &Dict) -> Result<(Handled, Dict), SimError> {
+    let uuid = cmd
+        .get("CommandUUID")
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| SimError::BadCommand("no CommandUUID".into()))?
+        .to_string();
+    let body = cmd
+        .get("Command")
+        .and_then(|v| v.as_dictionary())
+        .ok_or_else(|| SimError::BadCommand("no Command dictionary".into()))?;
+    let request_type = body.get("RequestType").and_then(|v| v.as_string()).unwrap_or("").to_string();
+    let mut out = Dict::new();
+    out.insert("CommandUUID".into(), s(&uuid));
+    let status = match dev.not_now.get_mut(&request_type) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            "NotNow"
+        }
+        _ => run(dev, &request_type, body, &mut out),
+    };
+    out.insert("Status".into(), s(status));
+    Ok((Handled { uuid, request_type, status: status.to_string() }, out))
+}
+
+fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> &'static str {
+    match request_type {
+        "DeviceInformation" => {
+            let queries: Vec<String> = body
+                .get("Queries")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|q| q.as_string().map(str::to_string)).collect())
+                .unwrap_or_default();
+            let mut answers = Dict::new();
+            for q in queries {
+                if let Some(v) = device_value(dev, &q) {
+                    answers.insert(q, v);
+                }
+            }
+            out.insert("QueryResponses".into(), plist::Value::Dictionary(answers));
+            "Acknowledged"
+        }
+        "ProfileList" => {
+            let list = dev
+                .profiles
+                .values()
+                .map(|p| {
+                    let mut d = Dict::new();
+                    d.insert("PayloadIdentifier".into(), s(&p.identifier));
+                    d.insert("PayloadUUID".into(), s(&p.uuid));
+                    d.insert("PayloadDisplayName".into(), s(&p.display_name));
+                    d.insert("PayloadVersion".into(), plist::Value::Integer(p.version.into()));
+                    d.insert("IsManaged".into(), plist::Value::Boolean(true));
+                    d.insert("PayloadContent".into(), plist::Value::Array(vec![]));
+                    plist::Value::Dictionary(d)
+                })
+                .collect();
+            out.insert("ProfileList".into(), plist::Value::Array(list));
+            "Acknowledged"
+        }
+        "InstallProfile" => match body.get("Payload").and_then(|v| v.as_data()).map(profile_from_payload) {
+            Some(Ok(p)) => {
+                dev.profiles.insert(p.identifier.clone(), p);
+                "Acknowledged"
+            }
+            Some(Err(why)) => {
+                out.insert("ErrorChain".into(), error_chain(1000, "MCProfileErrorDomain", &why));
+                "Error"
+            }
+            None => {
+                out.insert("ErrorChain".into(), error_chain(12001, "MCMDMErrorDomain", "Payload missing"));
+                "CommandFormatError"
+            }
+        },
+        "RemoveProfile" => {
+            let id = body.get("Identifier").and_then(|v| v.as_string()).unwrap_or("");
+            if dev.profiles.remove(id).is_some() {
+                "Acknowledged"
+            } else {
+                out.insert("ErrorChain".into(), error_chain(1001, "MCProfileErrorDomain", "The profile is not installed."));
+                "Error"
+            }
+        }
+        "InstalledApplicationList" | "ManagedApplicationList" => {
+            let apps = dev
+                .apps
+                .iter()
+                .map(|a| {
+                    let mut d = Dict::new();
+                    d.insert("Identifier".into(), s(&a.identifier));
+                    d.insert("Name".into(), s(&a.name));
+                    d.insert("Version".into(), s(&a.version));
+                    d.insert("ShortVersion".into(), s(&a.version));
+                    d.insert("BundleSize".into(), plist::Value::Integer(48_000_000.into()));
+                    plist::Value::Dictionary(d)
+                })
+                .collect();
+            out.insert("InstalledApplicationList".into(), plist::Value::Array(apps));
+            "Acknowledged"
+        }
+        "SecurityInfo" => {
+            let mut info = Dict::new();
+            info.insert("HardwareEncryptionCaps".into(), plist::Value::Integer(3.into()));
+            info.insert("PasscodePresent".into(), plist::Value::Boolean(true));
+            info.insert("PasscodeCompliant".into(), plist::Value::Boolean(true));
+            info.insert("PasscodeCompliantWithProfiles".into(), plist::Value::Boolean(true));
+            out.insert("SecurityInfo".into(), plist::Value::Dictionary(info));
+            "Acknowledged"
+        }
+        "CertificateList" => {
+            let mut c = Dict::new();
+            c.insert("CommonName".into(), s(&dev.udid));
+            c.insert("IsIdentity".into(), plist::Value::Boolean(true));
+            c.insert("Data".into(), plist::Value::Data(dev.identity.cert.to_der().unwrap_or_default()));
+            out.insert("CertificateList".into(), plist::Value::Array(vec![plist::Value::Dictionary(c)]));
+            "Acknowledged"
+        }
+        "DeviceConfigured" => {
+            dev.awaiting_configuration = false;
+            "Acknowledged"
+        }
+        "Settings" => {
+            if let Some(items) = body.get("Settings").and_then(|v| v.as_array()) {
+                for item in items.iter().filter_map(|i| i.as_dictionary()) {
+                    if item.get("Item").and_then(|v| v.as_string()) == Some("DeviceName") {
+                        if let Some(n) = item.get("DeviceName").and_then(|v| v.as_string()) {
+                            dev.device_name = n.to_string();
+                        }
+                    }
+                }
+            }
+            "Acknowledged"
+        }
+        "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "RestrictionList"
+        | "ProvisioningProfileList" | "AvailableOSUpdates" => "Acknowledged",
+        _ => {
+            out.insert("ErrorChain".into(), error_chain(12021, "MCMDMErrorDomain", "Unknown command"));
+            "Error"
+        }
+    }
+}
+
+fn device_value(dev: &SimDevice, query: &str) -> Option<plist::Value> {
+    Some(match query {
+        "UDID" => s(&dev.udid),
+        "DeviceName" => s(&dev.device_name),
+        "OSVersion" => s(&dev.os_version),
+        "BuildVersion" => s(&dev.build_version),
+        "ModelName" => s(&dev.model_name),
+        "Model" => s(&dev.model),
+        "ProductName" => s(&dev.product_name),
+        "SerialNumber" => s(&dev.serial),
+        "IMEI" => s(&dev.imei),
+        "DeviceCapacity" => plist::Value::Real(128.0),
+        "AvailableDeviceCapacity" => plist::Value::Real(97.5),
+        "BatteryLevel" => plist::Value::Real(0.82),
+        "WiFiMAC" => s("f0:18:98:00:00:01"),
+        "BluetoothMAC" => s("f0:18:98:00:00:02"),
+        "IsSupervised" => plist::Value::Boolean(true),
+        "IsMultiUser" => plist::Value::Boolean(false),
+        "IsActivationLockEnabled" => plist::Value::Boolean(false),
+        _ => return None,
+    })
+}
+
+/// Reads a profile from InstallProfile's Payload: a plain plist, or a CMS-signed one.
+fn profile_from_payload(data: &[u8]) -> Result<InstalledProfile, String> {
+    let dict = match crate::protocol::parse_dict(data) {
+        Ok(d) => d,
+        Err(_) => {
+            let p7 = Pkcs7::from_der(data).map_err(|_| "The profile is neither a plist nor signed data".to_string())?;
+            let certs = Stack::new().map_err(|e| e.to_string())?;
+            let store = X509StoreBuilder::new().map_err(|e| e.to_string())?.build();
+            let mut content = Vec::new();
+            p7.verify(&certs, &store, None, Some(&mut content), Pkcs7Flags::NOVERIFY)
+                .map_err(|_| "The profile signature is invalid".to_string())?;
+            crate::protocol::parse_dict(&content).map_err(|e| e.to_string())?
+        }
+    };
+    let get = |k: &str| dict.get(k).and_then(|v| v.as_string()).map(str::to_string);
+    let identifier = get("PayloadIdentifier").ok_or("The profile has no PayloadIdentifier")?;
+    if get("PayloadType").as_deref() != Some("Configuration") {
+        return Err("The profile's PayloadType is not Configuration".into());
+    }
+    Ok(InstalledProfile {
+        identifier,
+        uuid: get("PayloadUUID").unwrap_or_default(),
+        display_name: get("PayloadDisplayName").unwrap_or_default(),
+        version: dict.get("PayloadVersion").and_then(|v| v.as_signed_integer()).unwrap_or(1),
+    })
+}

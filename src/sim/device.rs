@@ -1,0 +1,290 @@
+//! One simulated device: its attributes, identity, push credentials and installed state, and the
+//! protocol steps iOS takes (Authenticate, TokenUpdate, command loop, CheckOut).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::pki::{Ca, Issued};
+
+use super::answer;
+use super::transport::{escaped_pem, Endpoint, Transport};
+use super::SimError;
+
+/// A profile the device has installed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstalledProfile {
+    /// PayloadIdentifier.
+    pub identifier: String,
+    /// PayloadUUID.
+    pub uuid: String,
+    /// PayloadDisplayName.
+    pub display_name: String,
+    /// PayloadVersion.
+    pub version: i64,
+}
+
+/// An installed app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstalledApp {
+    /// Bundle identifier.
+    pub identifier: String,
+    /// Display name.
+    pub name: String,
+    /// CFBundleVersion.
+    pub version: String,
+}
+
+/// A command the device received and how it answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    /// CommandUUID.
+    pub uuid: String,
+    /// RequestType.
+    pub request_type: String,
+    /// Status answered.
+    pub status: String,
+}
+
+/// A simulated iPhone/iPad.
+pub struct SimDevice {
+    /// UDID.
+    pub udid: String,
+    /// SerialNumber.
+    pub serial: String,
+    /// Model.
+    pub model: String,
+    /// ModelName.
+    pub model_name: String,
+    /// ProductName.
+    pub product_name: String,
+    /// OSVersion.
+    pub os_version: String,
+    /// BuildVersion.
+    pub build_version: String,
+    /// DeviceName.
+    pub device_name: String,
+    /// IMEI.
+    pub imei: String,
+    /// Identity certificate and key.
+    pub identity: Issued,
+    /// APNs token.
+    pub token: Vec<u8>,
+    /// PushMagic.
+    pub push_magic: String,
+    /// UnlockToken.
+    pub unlock_token: Vec<u8>,
+    /// Send AwaitingConfiguration=true in TokenUpdate.
+    pub awaiting_configuration: bool,
+    /// Installed profiles by identifier.
+    pub profiles: BTreeMap<String, InstalledProfile>,
+    /// Installed apps.
+    pub apps: Vec<InstalledApp>,
+    /// Request types to answer NotNow, with how many more times.
+    pub not_now: HashMap<String, u32>,
+    /// Every command received, in order.
+    pub log: Vec<Handled>,
+    /// Round-trip time of each command-endpoint request, in microseconds.
+    pub connect_latencies_us: Vec<u32>,
+    endpoint: Arc<Endpoint>,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for SimDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimDevice").field("udid", &self.udid).field("serial", &self.serial).finish()
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut v);
+    v
+}
+
+impl SimDevice {
+    /// Makes device number `index` with an identity issued by `ca`. `shared` is the HTTP client
+    /// used by the Signature and Header transports (mTLS devices build their own).
+    pub fn new(index: usize, ca: &Ca, endpoint: Arc<Endpoint>, shared: &reqwest::Client) -> Result<SimDevice, SimError> {
+        let tag = hex::encode_upper(random_bytes(6));
+        let udid = format!("00008110-{index:06X}{tag}");
+        let identity = ca.issue_device(&udid)?;
+        SimDevice::with_identity(udid, identity, endpoint, shared)
+    }
+
+    /// Makes a device with a given UDID and identity.
+    pub fn with_identity(udid: String, identity: Issued, endpoint: Arc<Endpoint>, shared: &reqwest::Client) -> Result<SimDevice, SimError> {
+        let client = match endpoint.transport {
+            Transport::Mtls => endpoint.client(Some(&identity))?,
+            _ => shared.clone(),
+        };
+        let serial = format!("SIM{}", hex::encode_upper(random_bytes(5)));
+        Ok(SimDevice {
+            device_name: format!("iPhone {}", &serial[3..9]),
+            serial,
+            model: "MQ3D2LL/A".into(),
+            model_name: "iPhone".into(),
+            product_name: "iPhone15,2".into(),
+            os_version: "18.1".into(),
+            build_version: "22B83".into(),
+            imei: format!("35{:013}", rand::Rng::gen_range(&mut rand::thread_rng(), 0..10_000_000_000_000u64)),
+            udid,
+            identity,
+            token: random_bytes(32),
+            push_magic: uuid::Uuid::new_v4().to_string().to_uppercase(),
+            unlock_token: random_bytes(48),
+            awaiting_configuration: false,
+            profiles: BTreeMap::new(),
+            apps: vec![
+                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into() },
+                InstalledApp { identifier: "com.epic.rover".into(), name: "Rover".into(), version: "11.2".into() },
+            ],
+            not_now: HashMap::new(),
+            log: Vec::new(),
+            connect_latencies_us: Vec::new(),
+            endpoint,
+            client,
+        })
+    }
+
+    /// Replaces the identity (e.g. a renewed or foreign certificate) and rebuilds the mTLS client.
+    pub fn set_identity(&mut self, identity: Issued) -> Result<(), SimError> {
+        if self.endpoint.transport == Transport::Mtls {
+            self.client = self.endpoint.client(Some(&identity))?;
+        }
+        self.identity = identity;
+        Ok(())
+    }
+
+    fn base(&self, extra: &[(&str, plist::Value)]) -> plist::Dictionary {
+        let mut d = plist::Dictionary::new();
+        d.insert("UDID".into(), plist::Value::String(self.udid.clone()));
+        for (k, v) in extra {
+            d.insert((*k).into(), v.clone());
+        }
+        d
+    }
+
+    /// PUTs a plist to `path`; returns the response body (empty for "nothing").
+    pub async fn put(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, SimError> {
+        let url = format!("{}{}", self.endpoint.base_url, path);
+        let ctype = if path == self.endpoint.checkin_path { "application/x-apple-aspen-mdm-checkin" } else { "application/x-apple-aspen-mdm" };
+        let mut req = self.client.put(url).header("Content-Type", ctype).header("User-Agent", "MDM/1.0");
+        match &self.endpoint.transport {
+            Transport::Mtls => {}
+            Transport::Signature => req = req.header("Mdm-Signature", crate::pki::mdm_signature(&self.identity, &body)?),
+            Transport::Header(name) => req = req.header(name.as_str(), escaped_pem(&self.identity)?),
+        }
+        let resp = req.body(body).send().await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?.to_vec();
+        if status != 200 {
+            return Err(SimError::Status { status, body: String::from_utf8_lossy(&bytes).trim().to_string() });
+        }
+        Ok(bytes)
+    }
+
+    async fn checkin(&self, d: plist::Dictionary) -> Result<Vec<u8>, SimError> {
+        self.put(&self.endpoint.checkin_path.clone(), crate::protocol::to_xml(&d)).await
+    }
+
+    /// Sends Authenticate.
+    pub async fn authenticate(&self) -> Result<(), SimError> {
+        let s = |v: &str| plist::Value::String(v.to_string());
+        let d = self.base(&[
+            ("MessageType", s("Authenticate")),
+            ("Topic", s(&self.endpoint.topic)),
+            ("SerialNumber", s(&self.serial)),
+            ("Model", s(&self.model)),
+            ("ModelName", s(&self.model_name)),
+            ("ProductName", s(&self.product_name)),
+            ("OSVersion", s(&self.os_version)),
+            ("BuildVersion", s(&self.build_version)),
+            ("DeviceName", s(&self.device_name)),
+            ("IMEI", s(&self.imei)),
+        ]);
+        self.checkin(d).await.map(|_| ())
+    }
+
+    /// Sends TokenUpdate on the device channel.
+    pub async fn token_update(&self) -> Result<(), SimError> {
+        let mut d = self.base(&[
+            ("MessageType", plist::Value::String("TokenUpdate".into())),
+            ("Topic", plist::Value::String(self.endpoint.topic.clone())),
+            ("Token", plist::Value::Data(self.token.clone())),
+            ("PushMagic", plist::Value::String(self.push_magic.clone())),
+            ("UnlockToken", plist::Value::Data(self.unlock_token.clone())),
+        ]);
+        if self.awaiting_configuration {
+            d.insert("AwaitingConfiguration".into(), plist::Value::Boolean(true));
+        }
+        self.checkin(d).await.map(|_| ())
+    }
+
+    /// Sends TokenUpdate on a user channel (Shared iPad user or macOS user).
+    pub async fn user_token_update(&self, user_id: &str, short_name: &str) -> Result<(), SimError> {
+        let d = self.base(&[
+            ("MessageType", plist::Value::String("TokenUpdate".into())),
+            ("Topic", plist::Value::String(self.endpoint.topic.clone())),
+            ("Token", plist::Value::Data(self.token.clone())),
+            ("PushMagic", plist::Value::String(self.push_magic.clone())),
+            ("UserID", plist::Value::String(user_id.into())),
+            ("UserShortName", plist::Value::String(short_name.into())),
+        ]);
+        self.checkin(d).await.map(|_| ())
+    }
+
+    /// Authenticate + TokenUpdate.
+    pub async fn enroll(&self) -> Result<(), SimError> {
+        self.authenticate().await?;
+        self.token_update().await
+    }
+
+    /// Sends CheckOut.
+    pub async fn checkout(&self) -> Result<(), SimError> {
+        let d = self.base(&[("MessageType", plist::Value::String("CheckOut".into()))]);
+        self.checkin(d).await.map(|_| ())
+    }
+
+    /// Sends any check-in message type with extra keys (for tests of less common messages).
+    pub async fn raw_checkin(&self, message_type: &str, extra: &[(&str, plist::Value)]) -> Result<Vec<u8>, SimError> {
+        let mut d = self.base(extra);
+        d.insert("MessageType".into(), plist::Value::String(message_type.into()));
+        self.checkin(d).await
+    }
+
+    /// Sends one report (Idle or a result) and returns the next command, if any.
+    pub async fn report(&self, result: plist::Dictionary) -> Result<Option<plist::Dictionary>, SimError> {
+        let mut d = self.base(&[]);
+        d.extend(result);
+        let body = self.put(&self.endpoint.connect_path.clone(), crate::protocol::to_xml(&d)).await?;
+        if body.is_empty() {
+            return Ok(None);
+        }
+        crate::protocol::parse_dict(&body).map(Some).map_err(|e| SimError::BadCommand(e.to_string()))
+    }
+
+    async fn timed_report(&mut self, d: plist::Dictionary) -> Result<Option<plist::Dictionary>, SimError> {
+        let t = std::time::Instant::now();
+        let r = self.report(d).await;
+        self.connect_latencies_us.push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+        r
+    }
+
+    /// Runs one connection loop like iOS after a push: Idle, then answer each command until the
+    /// server has nothing more. Returns the commands handled in this loop.
+    pub async fn connect(&mut self) -> Result<Vec<Handled>, SimError> {
+        let mut idle = plist::Dictionary::new();
+        idle.insert("Status".into(), plist::Value::String("Idle".into()));
+        let mut next = self.timed_report(idle).await?;
+        let mut handled = Vec::new();
+        // Bounded: a server that kept sending forever would otherwise hang the simulator.
+        for _ in 0..10_000 {
+            let Some(cmd) = next else { break };
+            let (h, result) = answer::answer(self, &cmd)?;
+            handled.push(h.clone());
+            self.log.push(h);
+            next = self.timed_report(result).await?;
+        }
+        Ok(handled)
+    }
+}

@@ -1,0 +1,34 @@
+//! Simulated devices: the library tests, benchmarks and `mdm sim` use to drive the server like
+//! iOS does — Authenticate, TokenUpdate, then the command loop, answering commands with
+//! realistic results. Thousands of devices run concurrently in one process.
+
+pub mod answer;
+pub mod device;
+pub mod fleet;
+pub mod transport;
+
+pub use device::{Handled, SimDevice};
+pub use fleet::{Fleet, FleetStats};
+pub use transport::{Endpoint, Transport};
+
+/// Errors a simulated device sees.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The HTTP request failed (connection, TLS ...).
+    #[error("request failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The server answered with a non-200 status.
+    #[error("server answered {status}: {body}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Response body (the server's message).
+        body: String,
+    },
+    /// The server's response is not a valid command.
+    #[error("bad command from server: {0}")]
+    BadCommand(String),
+    /// Certificate work failed.
+    #[error("{0}")]
+    Pki(#[from] crate::pki::PkiError),
+}
