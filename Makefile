@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+DEB_PACKAGES := pkg-config libssl-dev libpq-dev libsqlite3-dev openssl postgresql-client
+CONFIG ?= mdm.toml
+
+.PHONY: run test bench deps build lint
+
+## Installs the Debian packages the build and tests need (skipped when already present).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
+build: deps
+	$(CARGO) build --release --bin mdm
+
+## Builds, writes dev certificates and mdm.toml if absent, serves on embedded SQLite.
+run: build
+	@[ -f $(CONFIG) ] || ./target/release/mdm --config $(CONFIG) init --dir certs --hostname localhost
+	./target/release/mdm --config $(CONFIG) serve
+
+## The whole test suite: unit tests, end-to-end tests on SQLite and PostgreSQL.
+test: deps
+	$(CARGO) test --workspace --all-targets -- --test-threads=4
+
+## Benchmarks (figures, not pass/fail).
+bench: deps
+	$(CARGO) run --release --example bench
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

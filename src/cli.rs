@@ -1,0 +1,174 @@
+//! Implementations of the CLI subcommands. API-calling commands talk to the admin API over
+//! HTTPS with the key from the configuration, exactly as any other API client would.
+
+use std::path::{Path, PathBuf};
+
+use mdm::config::Config;
+use mdm::init::{InitOptions, Step};
+use mdm::sim::{Endpoint, Fleet, Transport};
+
+/// A CLI failure, printed as one line.
+pub type CliResult = Result<(), String>;
+
+pub fn init(config: &Path, dir: PathBuf, hostname: String, port: u16) -> CliResult {
+    let steps = mdm::init::run(&InitOptions { dir, hostname, config: config.to_path_buf(), port }).map_err(|e| e.to_string())?;
+    for s in steps {
+        match s {
+            Step::Created(p) => println!("created {}", p.display()),
+            Step::Kept(p) => println!("kept    {} (already present)", p.display()),
+        }
+    }
+    Ok(())
+}
+
+fn load(config: &Path) -> Result<Config, String> {
+    Config::load(config).map_err(|e| format!("{e} (run `mdm init` first?)"))
+}
+
+pub async fn serve(config: &Path) -> CliResult {
+    let cfg = load(config)?;
+    let server = mdm::server::Server::bind(&cfg).await.map_err(|e| e.to_string())?;
+    let scheme = if cfg.server.plain_http { "http" } else { "https" };
+    println!("mdm listening on {scheme}://{}", server.local_addr);
+    println!("  check-in URL : {}/mdm/checkin", cfg.server.public_url);
+    println!("  server URL   : {}/mdm/connect", cfg.server.public_url);
+    println!("  admin API    : {}/v1/devices  (key in {})", cfg.server.public_url, cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into()));
+    println!("  database     : {:?}", mdm::store::Backend::from_url(&cfg.database.url));
+    tokio::select! {
+        _ = server.run() => Ok(()),
+        _ = tokio::signal::ctrl_c() => {
+            println!("shutting down");
+            Ok(())
+        }
+    }
+}
+
+pub async fn migrate(config: &Path) -> CliResult {
+    let cfg = load(config)?;
+    let store = mdm::store::Store::connect(&cfg.database.url, 1).map_err(|e| e.to_string())?;
+    let n = store.migrate().await.map_err(|e| e.to_string())?;
+    println!("{n} migration(s) applied");
+    Ok(())
+}
+
+fn server_ca(cfg: &Config) -> Option<Vec<u8>> {
+    cfg.ca.cert.as_ref().and_then(|p| std::fs::read(p).ok())
+}
+
+fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder().use_rustls_tls();
+    if let Some(pem) = server_ca(cfg) {
+        b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+async fn show(resp: reqwest::Response) -> CliResult {
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| e.to_string())?;
+    let pretty = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(text);
+    println!("{pretty}");
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("server answered {status}"))
+    }
+}
+
+pub async fn enqueue(
+    config: &Path,
+    server: Option<String>,
+    ids: &str,
+    file: Option<PathBuf>,
+    request_type: Option<String>,
+    payload: Option<String>,
+    nopush: bool,
+) -> CliResult {
+    let cfg = load(config)?;
+    let key = cfg.api_key().map_err(|e| e.to_string())?;
+    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
+    let client = api_client(&cfg)?;
+    let resp = match (file, request_type) {
+        (Some(f), None) => {
+            let body = if f.as_os_str() == "-" {
+                let mut v = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut v).map_err(|e| e.to_string())?;
+                v
+            } else {
+                std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?
+            };
+            let nopush = if nopush { "?nopush=1" } else { "" };
+            client.put(format!("{base}/v1/enqueue/{ids}{nopush}")).bearer_auth(&key).body(body).send().await
+        }
+        (None, Some(rt)) => {
+            let payload: serde_json::Value = match payload {
+                Some(p) => serde_json::from_str(&p).map_err(|e| format!("--payload is not JSON: {e}"))?,
+                None => serde_json::json!({}),
+            };
+            let targets: Vec<&str> = ids.split(',').collect();
+            let body = serde_json::json!({ "request_type": rt, "targets": targets, "payload": payload, "nopush": nopush });
+            client.post(format!("{base}/v1/commands")).bearer_auth(&key).json(&body).send().await
+        }
+        _ => return Err("give a command plist FILE or --request-type".into()),
+    };
+    show(resp.map_err(|e| e.to_string())?).await
+}
+
+pub async fn push(config: &Path, server: Option<String>, ids: &str) -> CliResult {
+    let cfg = load(config)?;
+    let key = cfg.api_key().map_err(|e| e.to_string())?;
+    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
+    let resp = api_client(&cfg)?.post(format!("{base}/v1/push/{ids}")).bearer_auth(&key).send().await.map_err(|e| e.to_string())?;
+    show(resp).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn sim(
+    config: &Path,
+    server: Option<String>,
+    devices: usize,
+    concurrency: usize,
+    transport: &str,
+    loops: usize,
+    interval: u64,
+    topic: String,
+) -> CliResult {
+    let cfg = load(config)?;
+    let (Some(cert), Some(key)) = (&cfg.ca.cert, &cfg.ca.key) else {
+        return Err("the simulator needs [ca] cert and key to issue device identities".into());
+    };
+    let ca = mdm::pki::Ca::load(cert, key).map_err(|e| e.to_string())?;
+    let transport = match transport {
+        "mtls" => Transport::Mtls,
+        "signature" => Transport::Signature,
+        t => match t.strip_prefix("header:") {
+            Some(h) if !h.is_empty() => Transport::Header(h.to_string()),
+            _ => return Err(format!("unknown transport {t:?}: use mtls, signature or header:NAME")),
+        },
+    };
+    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
+    let endpoint = Endpoint::new(base, transport, server_ca(&cfg), topic);
+    let mut fleet = Fleet::build(devices, &ca, endpoint).map_err(|e| e.to_string())?;
+    let s = fleet.enroll(concurrency).await;
+    println!("enrolled {} device(s) in {:.2?} ({:.0}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
+    if let Some(e) = &s.first_error {
+        println!("  first error: {e}");
+    }
+    for i in 0..loops {
+        if i > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+        }
+        let s = fleet.connect(concurrency).await;
+        println!("loop {}: {} device(s) connected, {} command(s) handled, {} error(s) in {:.2?}", i + 1, s.ok, s.commands, s.errors, s.elapsed);
+        if let Some(e) = &s.first_error {
+            println!("  first error: {e}");
+        }
+    }
+    for d in fleet.devices.iter().take(5) {
+        println!("  {}  serial {}", d.udid, d.serial);
+    }
+    Ok(())
+}
