@@ -1,0 +1,71 @@
+//! Admin API authentication and the NanoMDM-compatible endpoints.
+
+use base64::Engine;
+
+use crate::both;
+use crate::harness::{Db, Harness, API_KEY};
+
+async fn admin_auth_required(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let d = h.enrolled(0).await;
+    let url = h.url("/v1/devices");
+    assert_eq!(h.api.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(h.api.get(&url).bearer_auth("wrong-key").send().await.unwrap().status(), 401);
+    assert_eq!(h.api.get(&url).basic_auth("nanomdm", Some("wrong")).send().await.unwrap().status(), 401);
+    assert_eq!(h.api.get(&url).bearer_auth(API_KEY).send().await.unwrap().status(), 200);
+    assert_eq!(h.api.get(&url).basic_auth("nanomdm", Some(API_KEY)).send().await.unwrap().status(), 200);
+    let r = h.api.put(h.url(&format!("/v1/enqueue/{}", d.udid))).body("x").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    // The secret never shows: no push token, PushMagic or UnlockToken in the API.
+    let text = h.api.get(&url).bearer_auth(API_KEY).send().await.unwrap().text().await.unwrap();
+    assert!(!text.contains(&d.push_magic), "PushMagic leaked");
+    assert!(!text.contains(&base64::engine::general_purpose::STANDARD.encode(&d.unlock_token)));
+}
+both!(admin_auth_required);
+
+async fn nanomdm_enqueue_and_push(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let mut a = h.enrolled(0).await;
+    let mut b = h.enrolled(1).await;
+    let raw = r#"<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>Command</key><dict><key>RequestType</key><string>SecurityInfo</string></dict></dict></plist>"#;
+    let ids = format!("{},{},unknown-device", a.udid, b.udid);
+    let (status, body) = h.enqueue_raw(&ids, raw, "?nopush=1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["unknown"], serde_json::json!(["unknown-device"]));
+    assert!(body.get("push").is_none());
+    let uuid = body["command_uuid"].as_str().unwrap();
+    assert_eq!(uuid.len(), 36, "generated CommandUUID");
+    assert_eq!(a.connect().await.unwrap()[0].uuid, uuid);
+    assert_eq!(b.connect().await.unwrap()[0].uuid, uuid);
+    // Without nopush the push result is reported per target: no APNs certificate yet.
+    let (_, body) = h.enqueue_raw(&a.udid, raw, "").await;
+    assert_eq!(body["push"][&a.udid]["result"], "failed");
+    assert!(body["push"][&a.udid]["error"].as_str().unwrap().contains("push certificate"));
+    let r: serde_json::Value = h
+        .api
+        .post(h.url(&format!("/v1/push/{},nobody", a.udid)))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"]["nobody"]["error"], "unknown enrollment");
+    // Only unknown targets: 404 with the reason.
+    let (status, _) = h.enqueue_raw("nobody", raw, "").await;
+    assert_eq!(status, 404);
+    // A JSON command with an unknown request type or bad payload is a 400 with a message.
+    let (status, body) = h.command("Teleport", &[a.udid.clone()], serde_json::json!({})).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("Teleport"), "{body}");
+    let (status, _) = h.command("RemoveProfile", &[a.udid.clone()], serde_json::json!({"Bogus": 1})).await;
+    assert_eq!(status, 400);
+    // ClearPasscode carries the device's own UnlockToken.
+    let (status, body) = h.command("ClearPasscode", &[a.udid.clone(), b.udid.clone()], serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let a_cmds = a.connect().await.unwrap();
+    assert!(a_cmds.iter().any(|c| c.request_type == "ClearPasscode"));
+}
+both!(nanomdm_enqueue_and_push);

@@ -1,0 +1,262 @@
+//! Test harness: a temp database (SQLite file or a fresh PostgreSQL database), a real server on
+//! an ephemeral port with dev certificates, and helpers to build simulated devices and call the API.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, ServerConfig, TrustMode};
+use mdm::pki::Ca;
+use mdm::sim::{Endpoint, SimDevice, Transport};
+use mdm::store::Store;
+
+pub const TOPIC: &str = "com.apple.mgmt.External.2f4d6b8a-1c3e-4a5b-9d7f-0e1a2b3c4d5e";
+pub const API_KEY: &str = "test-admin-key-0123456789abcdef";
+
+/// Which database backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that exists for one test and is dropped after it.
+pub struct TestDb {
+    pub url: String,
+    pg_admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn pg_base() -> String {
+    std::env::var("MDM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+impl TestDb {
+    /// Creates the database, or returns None (with a message) when PostgreSQL is absent locally.
+    /// Under CI=true a missing PostgreSQL fails the test.
+    pub fn create(db: Db) -> Option<TestDb> {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = dir.path().join("mdm.db").to_string_lossy().into_owned();
+                Some(TestDb { url, pg_admin: None, _dir: Some(dir) })
+            }
+            Db::Postgres => {
+                use diesel::{Connection, RunQueryDsl};
+                let base = pg_base();
+                let admin_url = format!("{base}/postgres");
+                let mut conn = match diesel::PgConnection::establish(&admin_url) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+                            panic!("PostgreSQL is required under CI but unreachable at {admin_url}: {e}");
+                        }
+                        eprintln!("SKIP: PostgreSQL not reachable at {admin_url} ({e}); set MDM_TEST_PG_URL");
+                        return None;
+                    }
+                };
+                let name = format!("mdm_test_{}", uuid::Uuid::new_v4().simple());
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create database");
+                Some(TestDb { url: format!("{base}/{name}"), pg_admin: Some((admin_url, name)), _dir: None })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        use diesel::{Connection, RunQueryDsl};
+        if let Some((admin, name)) = &self.pg_admin {
+            if let Ok(mut c) = diesel::PgConnection::establish(admin) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut c);
+            }
+        }
+    }
+}
+
+/// Certificates for one test: the CA (also the device CA) and the server's TLS files.
+pub struct Pki {
+    pub ca: Ca,
+    pub dir: tempfile::TempDir,
+    pub ca_pem: Vec<u8>,
+}
+
+impl Pki {
+    pub fn new() -> Pki {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = Ca::generate("Test CA").expect("ca");
+        let server = ca.issue_server(&["localhost".into(), "127.0.0.1".into()]).expect("server cert");
+        let ca_pem = ca.cert.to_pem().expect("pem");
+        std::fs::write(dir.path().join("ca.pem"), &ca_pem).expect("write");
+        std::fs::write(dir.path().join("ca.key"), ca.key.private_key_to_pem_pkcs8().expect("key")).expect("write");
+        let mut chain = server.cert.to_pem().expect("pem");
+        chain.extend(&ca_pem);
+        std::fs::write(dir.path().join("server.pem"), chain).expect("write");
+        std::fs::write(dir.path().join("server.key"), server.key.private_key_to_pem_pkcs8().expect("key")).expect("write");
+        Pki { ca, dir, ca_pem }
+    }
+
+    pub fn path(&self, f: &str) -> PathBuf {
+        self.dir.path().join(f)
+    }
+}
+
+/// Options for a test server.
+#[derive(Clone, Debug)]
+pub struct Opts {
+    pub plain_http: bool,
+    pub header: Option<String>,
+    pub max_body: usize,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts { plain_http: false, header: None, max_body: 1024 * 1024 }
+    }
+}
+
+/// Builds a configuration for a server on `db` with `pki`.
+pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
+    Config {
+        server: ServerConfig {
+            listen: "127.0.0.1:0".into(),
+            public_url: "https://localhost".into(),
+            tls_cert: Some(pki.path("server.pem")),
+            tls_key: Some(pki.path("server.key")),
+            plain_http: opts.plain_http,
+            max_body_bytes: opts.max_body,
+        },
+        database: DatabaseConfig { url: db.url.clone(), pool_size: 8 },
+        identity: IdentityConfig {
+            trust: TrustMode::Ca,
+            ca_certs: vec![pki.path("ca.pem")],
+            client_cert_header: opts.header.clone().unwrap_or_default(),
+            mdm_signature: true,
+            mtls: true,
+        },
+        api: ApiConfig { key_file: None, key: Some(API_KEY.into()) },
+        checkin: CheckinConfig::default(),
+        ca: CaConfig { cert: Some(pki.path("ca.pem")), key: Some(pki.path("ca.key")) },
+    }
+}
+
+/// A running server for one test.
+pub struct Harness {
+    pub db: TestDb,
+    pub pki: Pki,
+    pub base: String,
+    pub store: Store,
+    pub api: reqwest::Client,
+    pub opts: Opts,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Harness {
+    pub async fn start(db: Db) -> Option<Harness> {
+        Harness::start_with(db, Opts::default()).await
+    }
+
+    pub async fn start_with(db: Db, opts: Opts) -> Option<Harness> {
+        let db = TestDb::create(db)?;
+        let pki = Pki::new();
+        let cfg = config(&db, &pki, &opts);
+        let store = Store::connect(&cfg.database.url, 8).expect("store");
+        store.migrate().await.expect("migrate");
+        let server = mdm::server::Server::bind_with(&cfg, store.clone(), Arc::new(mdm::push::Unconfigured)).await.expect("bind");
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        let base = format!("{scheme}://localhost:{}", server.local_addr.port());
+        let task = tokio::spawn(server.run());
+        let api = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
+            .build()
+            .expect("client");
+        Some(Harness { db, pki, base, store, api, opts, task })
+    }
+
+    /// The transport devices use by default for this server.
+    pub fn transport(&self) -> Transport {
+        match &self.opts.header {
+            Some(h) => Transport::Header(h.clone()),
+            None => Transport::Mtls,
+        }
+    }
+
+    pub fn endpoint(&self, transport: Transport) -> Arc<Endpoint> {
+        Arc::new(Endpoint::new(self.base.clone(), transport, Some(self.pki.ca_pem.clone()), TOPIC))
+    }
+
+    /// A new simulated device (not yet enrolled).
+    pub fn device(&self, i: usize) -> SimDevice {
+        self.device_with(i, self.transport())
+    }
+
+    pub fn device_with(&self, i: usize, t: Transport) -> SimDevice {
+        let ep = self.endpoint(t);
+        let shared = ep.client(None).expect("client");
+        SimDevice::new(i, &self.pki.ca, ep, &shared).expect("device")
+    }
+
+    /// An enrolled device.
+    pub async fn enrolled(&self, i: usize) -> SimDevice {
+        let d = self.device(i);
+        d.enroll().await.expect("enroll");
+        d
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// POST /v1/commands; returns (status, json).
+    pub async fn command(&self, request_type: &str, targets: &[String], payload: serde_json::Value) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({ "request_type": request_type, "targets": targets, "payload": payload });
+        let r = self.api.post(self.url("/v1/commands")).bearer_auth(API_KEY).json(&body).send().await.expect("post");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// GET an API path as JSON.
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.api.get(self.url(path)).bearer_auth(API_KEY).send().await.expect("get");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// PUT /v1/enqueue/{ids} with a raw plist.
+    pub async fn enqueue_raw(&self, ids: &str, plist: &str, query: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .api
+            .put(self.url(&format!("/v1/enqueue/{ids}{query}")))
+            .bearer_auth(API_KEY)
+            .body(plist.to_string())
+            .send()
+            .await
+            .expect("put");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Runs a scenario on SQLite and on PostgreSQL: `both!(name);` makes `name::sqlite` and
+/// `name::postgres` tests calling `async fn name(db: Db)`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Db::Postgres).await;
+            }
+        }
+    };
+}
