@@ -1,5 +1,7 @@
 //! `mdm`: an Apple MDM server. See README.md and docs/ARCHITECTURE.md.
 
+pub mod api;
+pub mod commands;
 pub mod config;
 pub mod http;
 pub mod identity;
@@ -7,6 +9,7 @@ pub mod init;
 pub mod pki;
 pub mod protocol;
 pub mod push;
+pub mod server;
 pub mod service;
 pub mod sim;
 pub mod store;

@@ -132,30 +132,34 @@ pub fn now() -> chrono::NaiveDateTime {
 
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so that two
 /// writers queue on the busy timeout instead of failing when a read lock cannot be upgraded; on
-/// PostgreSQL it is an ordinary diesel transaction. `f` must not open transactions itself.
+/// PostgreSQL it is an ordinary diesel transaction. The SQLite transaction is opened through
+/// diesel's transaction manager so nested transactions (diesel uses one for some batch inserts)
+/// become savepoints.
 pub fn write_tx<T, F>(conn: &mut DbConn, f: F) -> StoreResult<T>
 where
     F: FnOnce(&mut DbConn) -> StoreResult<T>,
 {
-    use diesel::connection::SimpleConnection;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     use diesel::Connection;
-    match conn {
-        DbConn::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(v) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(v),
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
+    let DbConn::Sqlite(inner) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConn::Sqlite(inner) = conn else {
+        return Err(StoreError::Task("connection changed backend inside a transaction".into()));
+    };
+    match result {
+        Ok(v) => match AnsiTransactionManager::commit_transaction(inner) {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                let _ = AnsiTransactionManager::rollback_transaction(inner);
+                Err(e.into())
             }
+        },
+        Err(e) => {
+            let _ = AnsiTransactionManager::rollback_transaction(inner);
+            Err(e)
         }
-        DbConn::Pg(_) => conn.transaction(f),
     }
 }
