@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config libssl-dev libpq-dev libsqlite3-dev openssl postgresql-client
+DEB_PACKAGES := pkg-config libssl-dev libpq-dev libsqlite3-dev openssl ca-certificates
 CONFIG ?= mdm.toml
 
 .PHONY: run test bench deps build lint
@@ -12,7 +12,7 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi
 
 build: deps

@@ -156,7 +156,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             }
             "Acknowledged"
         }
-        "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "RestrictionList"
+        "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "Restrictions"
         | "ProvisioningProfileList" | "AvailableOSUpdates" => "Acknowledged",
         _ => {
             out.insert("ErrorChain".into(), error_chain(12021, "MCMDMErrorDomain", "Unknown command"));

@@ -20,7 +20,7 @@ async fn snapshot(h: &Harness, udid: &str) -> String {
 async fn bad_device_input_is_4xx_and_changes_nothing(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let d = h.enrolled(0).await;
-    h.command("ProfileList", &[d.udid.clone()], serde_json::json!({})).await;
+    h.command("ProfileList", std::slice::from_ref(&d.udid), serde_json::json!({})).await;
     let before = snapshot(&h, &d.udid).await;
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
         ("malformed plist", "/mdm/checkin", b"<plist><dict><key>oops".to_vec(), 400, "not a valid plist"),

@@ -141,10 +141,10 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
 
 /// A running server for one test.
 pub struct Harness {
-    pub db: TestDb,
+    /// Held so the database lives as long as the server (dropped after it).
+    _db: TestDb,
     pub pki: Pki,
     pub base: String,
-    pub store: Store,
     pub api: reqwest::Client,
     pub opts: Opts,
     task: tokio::task::JoinHandle<()>,
@@ -176,7 +176,7 @@ impl Harness {
             .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
             .build()
             .expect("client");
-        Some(Harness { db, pki, base, store, api, opts, task })
+        Some(Harness { _db: db, pki, base, api, opts, task })
     }
 
     /// The transport devices use by default for this server.
