@@ -107,11 +107,17 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
 async fn main() {
     let devices: usize = std::env::var("BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--bin", "mdm"]).status().unwrap();
+    let status = Command::new(env!("CARGO")).args(["build", "--release", "--bin", "mdm", "--example", "bench"]).status().unwrap();
     assert!(status.success());
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::generate("Bench CA").unwrap();
-    run("sqlite", dir.path().join("bench.db").to_str().unwrap(), &ca, dir.path(), devices, concurrency).await;
+    let only = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    if only.contains("sqlite") {
+        run("sqlite", dir.path().join("bench.db").to_str().unwrap(), &ca, dir.path(), devices, concurrency).await;
+    }
+    if !only.contains("postgres") {
+        return;
+    }
     match pg_db() {
         Some((url, name)) => {
             run("postgres", &url, &ca, dir.path(), devices, concurrency).await;

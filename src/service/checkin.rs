@@ -53,6 +53,7 @@ impl MdmService {
                         }),
                     };
                     self.store.authenticate(input).await?;
+                    self.rebound(&who.device_id, &cert.hash);
                     tracing::info!(cert = %cert.hash, "device authenticated; enrollment reset");
                     DeviceResponse::empty()
                 }

@@ -1,6 +1,7 @@
 //! The MDM service: what a check-in or command report does, independent of HTTP.
 //! Handlers in `http/` parse nothing themselves; they pass the body and identity inputs here.
 
+pub mod binding_cache;
 pub mod checkin;
 pub mod connect;
 pub mod error;
@@ -45,12 +46,14 @@ pub struct MdmService {
     store: Store,
     trust: TrustPolicy,
     opts: ServiceOptions,
+    bindings: std::sync::Arc<binding_cache::BindingCache>,
+    verified: std::sync::Arc<binding_cache::VerifiedCache>,
 }
 
 impl MdmService {
     /// Builds the service.
     pub fn new(store: Store, trust: TrustPolicy, opts: ServiceOptions) -> MdmService {
-        MdmService { store, trust, opts }
+        MdmService { store, trust, opts, bindings: Default::default(), verified: Default::default() }
     }
 
     /// The store (for the admin API).
@@ -71,16 +74,48 @@ impl MdmService {
         }
     }
 
+    /// Records that `device` was just (re)bound to `hash` by this process.
+    fn rebound(&self, device: &str, hash: &str) {
+        self.bindings.forget_device(device);
+        self.bindings.put(hash, device, std::time::Instant::now());
+    }
+
     /// Extracts and checks the request's certificate against the trust policy.
+    /// Certificates that arrive by transport (mTLS or proxy header) are cached by the hash of
+    /// what was presented; an `Mdm-Signature` is verified against every body.
     fn identify(&self, inputs: &IdentityInputs<'_>) -> Result<DeviceCert, ServiceError> {
+        let key = if inputs.mdm_signature.is_some() {
+            None
+        } else {
+            match (inputs.tls_peer, inputs.proxy_header) {
+                (Some(peer), _) if !peer.0.is_empty() => Some(openssl::sha::sha256(&peer.0.concat())),
+                (_, Some(h)) => Some(openssl::sha::sha256(h.as_bytes())),
+                _ => None,
+            }
+        };
+        let now = std::time::Instant::now();
+        if let Some(cert) = key.as_ref().and_then(|k| self.verified.get(k, now)) {
+            return Ok(cert);
+        }
         let cert = identity::extract(inputs)?;
         self.trust.check(&cert)?;
+        if let Some(k) = key {
+            self.verified.put(k, cert.clone(), now);
+        }
         Ok(cert)
     }
 
     /// Requires that `cert` is the one bound to the enrollment's device.
     async fn require_bound(&self, cert: &DeviceCert, who: &EnrollmentRef) -> Result<(), ServiceError> {
-        match self.store.cert_device(cert.hash.clone()).await? {
+        let now = std::time::Instant::now();
+        if self.bindings.get(&cert.hash, now).as_deref() == Some(who.device_id.as_str()) {
+            return Ok(());
+        }
+        let bound = self.store.cert_device(cert.hash.clone()).await?;
+        if let Some(dev) = &bound {
+            self.bindings.put(&cert.hash, dev, now);
+        }
+        match bound {
             Some(dev) if dev == who.device_id => Ok(()),
             Some(other) => {
                 tracing::warn!(enrollment = %who.id, cert = %cert.hash, bound_to = %other, "certificate bound to another device");

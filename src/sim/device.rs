@@ -87,6 +87,8 @@ pub struct SimDevice {
     pub connect_latencies_us: Vec<u32>,
     endpoint: Arc<Endpoint>,
     client: reqwest::Client,
+    /// The proxy-header value (URL-escaped PEM), computed once per identity.
+    header_value: String,
 }
 
 impl std::fmt::Debug for SimDevice {
@@ -118,6 +120,7 @@ impl SimDevice {
             _ => shared.clone(),
         };
         let serial = format!("SIM{}", hex::encode_upper(random_bytes(5)));
+        let header_value = escaped_pem(&identity)?;
         Ok(SimDevice {
             device_name: format!("iPhone {}", &serial[3..9]),
             serial,
@@ -143,6 +146,7 @@ impl SimDevice {
             connect_latencies_us: Vec::new(),
             endpoint,
             client,
+            header_value,
         })
     }
 
@@ -151,6 +155,7 @@ impl SimDevice {
         if self.endpoint.transport == Transport::Mtls {
             self.client = self.endpoint.client(Some(&identity))?;
         }
+        self.header_value = escaped_pem(&identity)?;
         self.identity = identity;
         Ok(())
     }
@@ -172,7 +177,7 @@ impl SimDevice {
         match &self.endpoint.transport {
             Transport::Mtls => {}
             Transport::Signature => req = req.header("Mdm-Signature", crate::pki::mdm_signature(&self.identity, &body)?),
-            Transport::Header(name) => req = req.header(name.as_str(), escaped_pem(&self.identity)?),
+            Transport::Header(name) => req = req.header(name.as_str(), self.header_value.as_str()),
         }
         let resp = req.body(body).send().await?;
         let status = resp.status().as_u16();

@@ -8,6 +8,7 @@
 pub mod conn;
 pub mod devices;
 pub mod models;
+pub mod pg_queue;
 pub mod queue;
 pub mod schema;
 
@@ -161,5 +162,35 @@ where
             let _ = AnsiTransactionManager::rollback_transaction(inner);
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Both backends must carry the same migrations under the same names.
+    #[test]
+    fn migration_dirs_match() {
+        let names = |backend: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let pg = names("postgres");
+        assert!(!pg.is_empty());
+        assert_eq!(pg, names("sqlite"));
+    }
+
+    #[test]
+    fn backend_from_url() {
+        use super::Backend;
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("sqlite://mdm.db"), Backend::Sqlite);
+        assert_eq!(super::conn::sqlite_path("sqlite://mdm.db"), "mdm.db");
+        assert_eq!(Backend::from_url("/var/lib/mdm/mdm.db"), Backend::Sqlite);
     }
 }

@@ -158,6 +158,9 @@ impl Store {
     /// Hands the next command to a device that reported `Idle` (NotNow commands included).
     pub async fn next_command(&self, enrollment_id: String) -> StoreResult<Option<Claimed>> {
         self.run(move |conn| {
+            if let DbConn::Pg(pg) = conn {
+                return super::pg_queue::claim(pg, &enrollment_id, true, now());
+            }
             write_tx(conn, |conn| {
                 let seen = diesel::update(enrollments::table.find(&enrollment_id))
                     .set(enrollments::last_seen_at.eq(Some(now())))
@@ -181,6 +184,17 @@ impl Store {
         body: Vec<u8>,
     ) -> StoreResult<(ResultEffect, Option<Claimed>)> {
         self.run(move |conn| {
+            if let DbConn::Pg(pg) = conn {
+                // Two statements, each atomic: if the process dies between them the result is
+                // kept and the device simply asks again.
+                let Some(row_status) = row_status_for(&status) else {
+                    return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
+                };
+                let at = now();
+                let effect = super::pg_queue::record(pg, &enrollment_id, &uuid, row_status, &status, &body, at)?;
+                let next = super::pg_queue::claim(pg, &enrollment_id, false, at)?;
+                return Ok((effect, next));
+            }
             write_tx(conn, |conn| {
                 let at = now();
                 let seen = diesel::update(enrollments::table.find(&enrollment_id))

@@ -1,0 +1,190 @@
+//! PostgreSQL fast paths for the command endpoint: each step is one SQL statement (data-modifying
+//! CTEs), so a device's fetch costs one round trip to the database and a result two, instead of a
+//! transaction of five to eight statements. Row claiming uses `FOR UPDATE SKIP LOCKED` so several
+//! server processes can share one database. SQLite uses the portable diesel queries in `queue.rs`;
+//! both paths are exercised by the same end-to-end suite.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Binary, Nullable, Text, Timestamp};
+use diesel::PgConnection;
+
+use super::devices::ACTIVE_STATUSES;
+use super::queue::{Claimed, ResultEffect};
+use super::{StoreError, StoreResult};
+
+#[derive(QueryableByName)]
+struct ClaimRow {
+    #[diesel(sql_type = BigInt)]
+    seen: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    uuid: Option<String>,
+    #[diesel(sql_type = Nullable<Binary>)]
+    body: Option<Vec<u8>>,
+}
+
+const CLAIM_SQL: &str = "
+WITH seen AS (
+    UPDATE enrollments SET last_seen_at = ? WHERE id = ? RETURNING id
+), next AS (
+    SELECT id FROM enrollment_queue
+    WHERE enrollment_id = ? AND status = ANY(?)
+    ORDER BY priority DESC, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
+    FROM next WHERE q.id = next.id
+    RETURNING q.command_uuid
+)
+SELECT (SELECT count(*) FROM seen) AS seen, c.uuid AS uuid, c.body AS body
+FROM (SELECT 1) AS one
+LEFT JOIN claimed ON true
+LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
+
+/// A bind value of a hot statement.
+enum Bind<'a> {
+    Text(&'a str),
+    Time(NaiveDateTime),
+    Texts(Vec<&'a str>),
+    Bytes(&'a [u8]),
+}
+
+/// A hand-written statement that diesel caches as a prepared statement: `M` gives each statement
+/// its own static query id (diesel only caches queries whose id is known at compile time, which
+/// `sql_query` is not). `sql` holds the text between bind parameters; `?` marks each parameter.
+struct Prepared<'a, M> {
+    sql: &'static str,
+    binds: Vec<Bind<'a>>,
+    _m: std::marker::PhantomData<M>,
+}
+
+impl<M: 'static> diesel::query_builder::QueryId for Prepared<'_, M> {
+    type QueryId = M;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<M> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Prepared<'_, M> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        let mut parts = self.sql.split('?');
+        if let Some(first) = parts.next() {
+            out.push_sql(first);
+        }
+        for (part, bind) in parts.zip(self.binds.iter()) {
+            match bind {
+                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Bind::Time(v) => out.push_bind_param::<Timestamp, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Bytes(v) => out.push_bind_param::<Binary, _>(v)?,
+            }
+            out.push_sql(part);
+        }
+        Ok(())
+    }
+}
+
+impl<M> diesel::query_builder::Query for Prepared<'_, M> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<M> RunQueryDsl<PgConnection> for Prepared<'_, M> {}
+
+/// Marker (query id) of the claim statement.
+struct ClaimId;
+/// Marker (query id) of the record statement.
+struct RecordId;
+
+/// Claims the next command (see `queue::claim_next` for the NotNow rule) in one statement.
+pub fn claim(conn: &mut PgConnection, enrollment_id: &str, include_not_now: bool, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
+    let statuses: Vec<&str> = if include_not_now { ACTIVE_STATUSES.to_vec() } else { ACTIVE_STATUSES[..1].to_vec() };
+    let q: Prepared<'_, ClaimId> = Prepared {
+        sql: CLAIM_SQL,
+        binds: vec![Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Texts(statuses), Bind::Time(at)],
+        _m: std::marker::PhantomData,
+    };
+    let row: ClaimRow = q.get_result(conn)?;
+    if row.seen == 0 {
+        return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
+    }
+    Ok(match (row.uuid, row.body) {
+        (Some(uuid), Some(body)) => Some(Claimed { uuid, body }),
+        _ => None,
+    })
+}
+
+#[derive(QueryableByName)]
+struct ResultOutcome {
+    #[diesel(sql_type = BigInt)]
+    seen: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    current: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    updated: i64,
+}
+
+const RECORD_SQL: &str = "
+WITH seen AS (
+    UPDATE enrollments SET last_seen_at = ? WHERE id = ? RETURNING id
+), cur AS (
+    SELECT id, status FROM enrollment_queue
+    WHERE enrollment_id = ? AND command_uuid = ?
+    FOR UPDATE
+), upd AS (
+    UPDATE enrollment_queue q SET
+        status = ?,
+        not_now_count = q.not_now_count + CASE WHEN ?::boolean THEN 1 ELSE 0 END,
+        done_at = CASE WHEN ?::boolean THEN NULL ELSE ? END
+    FROM cur
+    WHERE q.id = cur.id AND cur.status IN ('queued', 'not_now')
+    RETURNING q.id
+), ins AS (
+    INSERT INTO command_results (enrollment_id, command_uuid, status, body, received_at)
+    SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM upd)
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM seen) AS seen,
+       (SELECT status FROM cur) AS current,
+       (SELECT count(*) FROM upd) AS updated";
+
+/// Records a result in one statement: the queue row changes only if it is still active, and the
+/// raw result is stored only then. Returns what happened.
+pub fn record(
+    conn: &mut PgConnection,
+    enrollment_id: &str,
+    uuid: &str,
+    row_status: &str,
+    reported: &str,
+    body: &[u8],
+    at: NaiveDateTime,
+) -> StoreResult<ResultEffect> {
+    let not_now = if row_status == "not_now" { "true" } else { "false" };
+    let q: Prepared<'_, RecordId> = Prepared {
+        sql: RECORD_SQL,
+        binds: vec![
+            Bind::Time(at),
+            Bind::Text(enrollment_id),
+            Bind::Text(enrollment_id),
+            Bind::Text(uuid),
+            Bind::Text(row_status),
+            Bind::Text(not_now),
+            Bind::Text(not_now),
+            Bind::Time(at),
+            Bind::Text(enrollment_id),
+            Bind::Text(uuid),
+            Bind::Text(reported),
+            Bind::Bytes(body),
+            Bind::Time(at),
+        ],
+        _m: std::marker::PhantomData,
+    };
+    let out: ResultOutcome = q.get_result(conn)?;
+    if out.seen == 0 {
+        return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
+    }
+    match (out.current, out.updated) {
+        (None, _) => Err(StoreError::UnknownCommand { enrollment: enrollment_id.to_string(), command: uuid.to_string() }),
+        (Some(_), 0) => Ok(ResultEffect::AlreadyDone),
+        (Some(_), _) if row_status == "not_now" => Ok(ResultEffect::Deferred),
+        (Some(_), _) => Ok(ResultEffect::Done),
+    }
+}
