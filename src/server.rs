@@ -79,7 +79,7 @@ pub fn app(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Router
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
-        .layer(TraceLayer::new_for_http()))
+        .layer(TraceLayer::new_for_http().make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::DEBUG)).on_request(()).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG))))
 }
 
 /// A bound, not yet running server.
