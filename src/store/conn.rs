@@ -67,9 +67,15 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
-                .map(DbConn::Pg)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.target).map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Every query here is a keyed lookup whose best plan does not depend on the
+                // parameter values; re-planning each prepared statement per execution (custom
+                // plans) cost more CPU than running it.
+                c.batch_execute("SET plan_cache_mode = force_generic_plan")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(c))
+            }
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
