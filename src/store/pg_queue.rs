@@ -120,6 +120,10 @@ struct ResultOutcome {
     current: Option<String>,
     #[diesel(sql_type = BigInt)]
     updated: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    uuid: Option<String>,
+    #[diesel(sql_type = Nullable<Binary>)]
+    body: Option<Vec<u8>>,
 }
 
 const RECORD_SQL: &str = "
@@ -141,14 +145,32 @@ WITH seen AS (
     INSERT INTO command_results (enrollment_id, command_uuid, status, body, received_at)
     SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM upd)
     RETURNING id
+), next AS (
+    -- The statement sees the queue as it was before `upd`, so the answered command is excluded
+    -- by UUID; NotNow rows from earlier in this loop are excluded by status.
+    SELECT id FROM enrollment_queue
+    WHERE enrollment_id = ? AND status = 'queued' AND command_uuid <> ?
+      AND EXISTS (SELECT 1 FROM cur)
+    ORDER BY priority DESC, id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
+    FROM next WHERE q.id = next.id
+    RETURNING q.command_uuid
 )
 SELECT (SELECT count(*) FROM seen) AS seen,
        (SELECT status FROM cur) AS current,
-       (SELECT count(*) FROM upd) AS updated";
+       (SELECT count(*) FROM upd) AS updated,
+       c.uuid AS uuid, c.body AS body
+FROM (SELECT 1) AS one
+LEFT JOIN claimed ON true
+LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
 
-/// Records a result in one statement: the queue row changes only if it is still active, and the
-/// raw result is stored only then. Returns what happened.
-pub fn record(
+/// Records a result and claims the next command in one statement: the queue row changes only if
+/// it is still active, and the raw result is stored only then; nothing is claimed when the
+/// command was never queued for this enrollment. Returns what happened and the next command.
+pub fn record_and_claim(
     conn: &mut PgConnection,
     enrollment_id: &str,
     uuid: &str,
@@ -156,7 +178,7 @@ pub fn record(
     reported: &str,
     body: &[u8],
     at: NaiveDateTime,
-) -> StoreResult<ResultEffect> {
+) -> StoreResult<(ResultEffect, Option<Claimed>)> {
     let not_now = if row_status == "not_now" { "true" } else { "false" };
     let q: Prepared<'_, RecordId> = Prepared {
         sql: RECORD_SQL,
@@ -174,6 +196,9 @@ pub fn record(
             Bind::Text(reported),
             Bind::Bytes(body),
             Bind::Time(at),
+            Bind::Text(enrollment_id),
+            Bind::Text(uuid),
+            Bind::Time(at),
         ],
         _m: std::marker::PhantomData,
     };
@@ -181,10 +206,15 @@ pub fn record(
     if out.seen == 0 {
         return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
     }
-    match (out.current, out.updated) {
-        (None, _) => Err(StoreError::UnknownCommand { enrollment: enrollment_id.to_string(), command: uuid.to_string() }),
-        (Some(_), 0) => Ok(ResultEffect::AlreadyDone),
-        (Some(_), _) if row_status == "not_now" => Ok(ResultEffect::Deferred),
-        (Some(_), _) => Ok(ResultEffect::Done),
-    }
+    let effect = match (out.current, out.updated) {
+        (None, _) => return Err(StoreError::UnknownCommand { enrollment: enrollment_id.to_string(), command: uuid.to_string() }),
+        (Some(_), 0) => ResultEffect::AlreadyDone,
+        (Some(_), _) if row_status == "not_now" => ResultEffect::Deferred,
+        (Some(_), _) => ResultEffect::Done,
+    };
+    let next = match (out.uuid, out.body) {
+        (Some(uuid), Some(body)) => Some(Claimed { uuid, body }),
+        _ => None,
+    };
+    Ok((effect, next))
 }

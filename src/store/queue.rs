@@ -185,15 +185,10 @@ impl Store {
     ) -> StoreResult<(ResultEffect, Option<Claimed>)> {
         self.run(move |conn| {
             if let DbConn::Pg(pg) = conn {
-                // Two statements, each atomic: if the process dies between them the result is
-                // kept and the device simply asks again.
                 let Some(row_status) = row_status_for(&status) else {
                     return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
                 };
-                let at = now();
-                let effect = super::pg_queue::record(pg, &enrollment_id, &uuid, row_status, &status, &body, at)?;
-                let next = super::pg_queue::claim(pg, &enrollment_id, false, at)?;
-                return Ok((effect, next));
+                return super::pg_queue::record_and_claim(pg, &enrollment_id, &uuid, row_status, &status, &body, now());
             }
             write_tx(conn, |conn| {
                 let at = now();
