@@ -128,7 +128,7 @@ struct ResultOutcome {
 
 const RECORD_SQL: &str = "
 WITH seen AS (
-    UPDATE enrollments SET last_seen_at = ? WHERE id = ? RETURNING id
+    SELECT id FROM enrollments WHERE id = ?
 ), cur AS (
     SELECT id, status FROM enrollment_queue
     WHERE enrollment_id = ? AND command_uuid = ?
@@ -183,7 +183,6 @@ pub fn record_and_claim(
     let q: Prepared<'_, RecordId> = Prepared {
         sql: RECORD_SQL,
         binds: vec![
-            Bind::Time(at),
             Bind::Text(enrollment_id),
             Bind::Text(enrollment_id),
             Bind::Text(uuid),

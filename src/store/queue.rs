@@ -192,10 +192,9 @@ impl Store {
             }
             write_tx(conn, |conn| {
                 let at = now();
-                let seen = diesel::update(enrollments::table.find(&enrollment_id))
-                    .set(enrollments::last_seen_at.eq(Some(at)))
-                    .execute(conn)?;
-                if seen == 0 {
+                // last_seen_at moves on Idle (the start of every connection loop), not per result.
+                let known: i64 = enrollments::table.filter(enrollments::id.eq(&enrollment_id)).count().get_result(conn)?;
+                if known == 0 {
                     return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
                 }
                 let Some(new_status) = row_status_for(&status) else {
