@@ -80,8 +80,7 @@ impl ManageConnection for Manager {
                 let mut c = SqliteConnection::establish(&self.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 c.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
@@ -103,6 +102,15 @@ pub type DbPool = Pool<Manager>;
 
 /// Builds the connection pool for `url` with at most `size` connections.
 pub fn build_pool(url: &str, size: u32) -> Result<DbPool, diesel::r2d2::PoolError> {
+    if Backend::from_url(url) == Backend::Sqlite {
+        // WAL is a property of the database file: switch it once here, before the pool opens
+        // its connections in parallel (switching takes an exclusive lock).
+        if let Ok(mut c) = SqliteConnection::establish(sqlite_path(url)) {
+            if let Err(e) = c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;") {
+                tracing::warn!(error = %e, "could not switch SQLite to WAL mode");
+            }
+        }
+    }
     Pool::builder()
         .max_size(size)
         .connection_timeout(std::time::Duration::from_secs(10))

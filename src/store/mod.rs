@@ -185,6 +185,31 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_database_is_in_wal_mode_with_foreign_keys() {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = super::Store::connect(path.to_str().unwrap(), 4).unwrap();
+        assert_eq!(store.migrate_blocking().unwrap(), 1);
+        let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let m: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut c).unwrap();
+        assert_eq!(m.journal_mode, "wal");
+        // Pooled connections enforce foreign keys: a queue row for an unknown enrollment fails.
+        let mut pooled = store.pool.get().unwrap();
+        let r = diesel::sql_query(
+            "INSERT INTO enrollment_queue (enrollment_id, command_uuid, status, priority, not_now_count, deliveries, created_at) \
+             VALUES ('nobody', 'none', 'queued', 0, 0, 0, '2026-01-01 00:00:00')",
+        )
+        .execute(&mut *pooled);
+        assert!(r.is_err());
+    }
+
+    #[test]
     fn backend_from_url() {
         use super::Backend;
         assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres);
