@@ -25,7 +25,10 @@ run: build
 
 ## The whole test suite: unit tests, end-to-end tests on SQLite and PostgreSQL.
 test: deps
-	$(CARGO) test --workspace --all-targets -- --test-threads=4
+	@log=$$(mktemp); set -o pipefail; \
+	$(CARGO) test --workspace --all-targets -- --test-threads=4 2>&1 | tee $$log; rc=$$?; \
+	awk '/^test result:/ { p += $$4; f += $$6 } END { printf "%d passed, %d failed\n", p, f }' $$log; \
+	rm -f $$log; exit $$rc
 
 ## Benchmarks (figures, not pass/fail).
 bench: deps
