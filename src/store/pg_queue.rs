@@ -66,6 +66,9 @@ impl<M: 'static> diesel::query_builder::QueryId for Prepared<'_, M> {
 
 impl<M> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Prepared<'_, M> {
     fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        if self.sql.matches('?').count() != self.binds.len() {
+            return Err(diesel::result::Error::QueryBuilderError("placeholder and bind counts differ".into()));
+        }
         let mut parts = self.sql.split('?');
         if let Some(first) = parts.next() {
             out.push_sql(first);
@@ -216,4 +219,16 @@ pub fn record_and_claim(
         _ => None,
     };
     Ok((effect, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_have_one_placeholder_per_bind() {
+        // Keep in step with the binds built in `claim` and `record_and_claim`.
+        assert_eq!(CLAIM_SQL.matches('?').count(), 5);
+        assert_eq!(RECORD_SQL.matches('?').count(), 15);
+    }
 }
