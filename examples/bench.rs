@@ -53,7 +53,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     std::fs::write(dir.join("ca.pem"), ca.cert.to_pem().unwrap()).unwrap();
     let cfg = Config {
         server: ServerConfig { listen: format!("127.0.0.1:{port}"), public_url: format!("http://127.0.0.1:{port}"), tls_cert: None, tls_key: None, plain_http: true, max_body_bytes: 8 << 20 },
-        database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(16) },
+        database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) },
         identity: IdentityConfig { trust: TrustMode::Ca, ca_certs: vec![dir.join("ca.pem")], client_cert_header: "X-Client-Cert".into(), mdm_signature: true, mtls: false },
         api: ApiConfig { key_file: None, key: Some(KEY.into()) },
         checkin: CheckinConfig::default(),
@@ -89,7 +89,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     let enqueue = t.elapsed();
     let c = fleet.connect(concurrency).await;
     let lat = fleet.latencies_us();
-    println!("[{label}] {devices} devices, concurrency {concurrency} (identities made in {build:.1?})");
+    println!("[{label}] {devices} devices, concurrency {concurrency}, server pool {} (identities made in {build:.1?})", cfg.database.pool_size);
     println!("  enroll (Authenticate+TokenUpdate): {:>8.0} devices/s   ({} ok, {} errors)", e.rate(), e.ok, e.errors);
     println!("  enqueue to {devices} targets (one API call): {enqueue:.1?}");
     println!(
@@ -106,7 +106,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
 #[tokio::main]
 async fn main() {
     let devices: usize = std::env::var("BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+    let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
     let status = Command::new(env!("CARGO")).args(["build", "--release", "--bin", "mdm", "--example", "bench"]).status().unwrap();
     assert!(status.success());
     let dir = tempfile::tempdir().unwrap();
