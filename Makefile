@@ -20,7 +20,7 @@ build: deps
 
 ## Builds, writes dev certificates and mdm.toml if absent, serves on embedded SQLite.
 run: build
-	@[ -f $(CONFIG) ] || ./target/release/mdm --config $(CONFIG) init --dir certs --hostname localhost
+	./target/release/mdm --config $(CONFIG) init --dir certs --hostname localhost
 	./target/release/mdm --config $(CONFIG) serve
 
 ## The whole test suite: unit tests, end-to-end tests on SQLite and PostgreSQL.
