@@ -157,6 +157,9 @@ pub async fn sim(
     if let Some(e) = &s.first_error {
         println!("  first error: {e}");
     }
+    for d in fleet.devices.iter().take(5) {
+        println!("  {}  serial {}", d.udid, d.serial);
+    }
     for i in 0..loops {
         if i > 0 {
             tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
@@ -166,9 +169,6 @@ pub async fn sim(
         if let Some(e) = &s.first_error {
             println!("  first error: {e}");
         }
-    }
-    for d in fleet.devices.iter().take(5) {
-        println!("  {}  serial {}", d.udid, d.serial);
     }
     Ok(())
 }
