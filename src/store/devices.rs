@@ -458,15 +458,4 @@ impl Store {
         })
         .await
     }
-
-    /// Marks an enrollment as seen now.
-    pub async fn touch(&self, enrollment_id: String) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::update(enrollments::table.find(&enrollment_id))
-                .set(enrollments::last_seen_at.eq(Some(now())))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-    }
 }

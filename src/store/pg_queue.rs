@@ -92,6 +92,11 @@ impl<M> diesel::query_builder::Query for Prepared<'_, M> {
 
 impl<M> RunQueryDsl<PgConnection> for Prepared<'_, M> {}
 
+/// The command a statement claimed, if its LEFT JOINs found one.
+fn claimed(uuid: Option<String>, body: Option<Vec<u8>>) -> Option<Claimed> {
+    Some(Claimed { uuid: uuid?, body: body? })
+}
+
 /// Marker (query id) of the claim statement.
 struct ClaimId;
 /// Marker (query id) of the record statement.
@@ -109,10 +114,7 @@ pub fn claim(conn: &mut PgConnection, enrollment_id: &str, include_not_now: bool
     if row.seen == 0 {
         return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
     }
-    Ok(match (row.uuid, row.body) {
-        (Some(uuid), Some(body)) => Some(Claimed { uuid, body }),
-        _ => None,
-    })
+    Ok(claimed(row.uuid, row.body))
 }
 
 #[derive(QueryableByName)]
@@ -214,11 +216,7 @@ pub fn record_and_claim(
         (Some(_), _) if row_status == "not_now" => ResultEffect::Deferred,
         (Some(_), _) => ResultEffect::Done,
     };
-    let next = match (out.uuid, out.body) {
-        (Some(uuid), Some(body)) => Some(Claimed { uuid, body }),
-        _ => None,
-    };
-    Ok((effect, next))
+    Ok((effect, claimed(out.uuid, out.body)))
 }
 
 #[cfg(test)]

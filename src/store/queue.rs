@@ -62,6 +62,8 @@ pub fn row_status_for(status: &str) -> Option<&'static str> {
 /// Claims the oldest deliverable command of an enrollment and counts the delivery.
 /// `include_not_now` is true at the start of a connection (Status Idle) and false after a result,
 /// so a command answered NotNow is never handed again within the same connection loop.
+/// This is the SQLite path, run inside `BEGIN IMMEDIATE` (which serialises writers);
+/// PostgreSQL claims through `pg_queue` with `FOR UPDATE SKIP LOCKED`.
 fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> StoreResult<Option<Claimed>> {
     let statuses: &[&str] = if include_not_now { &ACTIVE_STATUSES } else { &ACTIVE_STATUSES[..1] };
     let at = now();
@@ -70,12 +72,7 @@ fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> 
         .filter(enrollment_queue::status.eq_any(statuses))
         .order((enrollment_queue::priority.desc(), enrollment_queue::id.asc()))
         .select((enrollment_queue::id, enrollment_queue::command_uuid));
-    let row: Option<(i64, String)> = match conn {
-        // Several replicas may serve one database: skip rows another transaction holds.
-        DbConn::Pg(pg) => pick.for_update().skip_locked().first(pg).optional()?,
-        // SQLite: the surrounding BEGIN IMMEDIATE already serialises writers.
-        DbConn::Sqlite(lite) => pick.first(lite).optional()?,
-    };
+    let row: Option<(i64, String)> = pick.first(conn).optional()?;
     let Some((id, uuid)) = row else { return Ok(None) };
     diesel::update(enrollment_queue::table.find(id))
         .set((
@@ -103,18 +100,18 @@ impl Store {
                     .select((enrollments::id, enrollments::enabled))
                     .load(conn)?;
                 let mut out = EnqueueOutcome::default();
-                let enabled: std::collections::HashSet<&str> =
-                    known.iter().filter(|(_, en)| *en).map(|(id, _)| id.as_str()).collect();
+                let enabled_by_id: std::collections::HashMap<&str, bool> =
+                    known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
                 for id in &ids {
-                    match known.iter().find(|(k, _)| k == *id) {
+                    match enabled_by_id.get(id.as_str()) {
                         None => out.unknown.push((*id).clone()),
-                        Some((_, false)) => out.not_enrolled.push((*id).clone()),
-                        Some((_, true)) => out.queued.push((*id).clone()),
+                        Some(false) => out.not_enrolled.push((*id).clone()),
+                        Some(true) => out.queued.push((*id).clone()),
                     }
                 }
                 let new_rows: Vec<NewQueueRow> = rows
                     .iter()
-                    .filter(|(e, _)| enabled.contains(e.as_str()))
+                    .filter(|(e, _)| enabled_by_id.get(e.as_str()) == Some(&true))
                     .map(|(e, u)| NewQueueRow {
                         enrollment_id: e.clone(),
                         command_uuid: u.clone(),
@@ -300,22 +297,10 @@ impl Store {
         })
         .await
     }
-
-    /// How many commands are still to be delivered to an enrollment (queued or NotNow).
-    pub async fn count_active(&self, enrollment_id: String) -> StoreResult<i64> {
-        self.run(move |conn| {
-            Ok(enrollment_queue::table
-                .filter(enrollment_queue::enrollment_id.eq(&enrollment_id))
-                .filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES))
-                .count()
-                .get_result(conn)?)
-        })
-        .await
-    }
 }
 
-/// Batched insert of commands. SQLite and PostgreSQL both take a multi-row VALUES here; the
-/// match exists because diesel's batch insert is implemented per backend.
+/// Batched insert of commands. Both backends take a multi-row VALUES; the match is needed
+/// because diesel's multi-connection backend does not implement batch inserts.
 fn insert_commands(conn: &mut DbConn, chunk: &[Command]) -> StoreResult<()> {
     match conn {
         DbConn::Pg(c) => diesel::insert_into(commands::table).values(chunk).execute(c)?,
