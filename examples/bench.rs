@@ -1,6 +1,8 @@
 //! `make bench`: enrollment rate, command round trips/s (Idle → command → Acknowledged → empty)
-//! with 10,000 simulated devices, p50/p99 latency of the command endpoint and server RSS, on
-//! SQLite and on PostgreSQL. Prints figures; asserts nothing.
+//! with 10,000 simulated devices, p50/p99 latency of the command endpoint, server RSS, and the
+//! time of a pushed fan-out (enqueue → APNs push → device fetch → ack of the last device), on
+//! SQLite and on PostgreSQL; and pushes/s of the APNs client to the mock APNs over loopback.
+//! Prints figures; asserts nothing.
 //!
 //! The server runs as a separate `mdm serve` process (so its RSS is its own) in the
 //! load-balancer deployment mode: plain HTTP with the device certificate in a proxy header.
@@ -9,12 +11,18 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, ServerConfig, TrustMode};
+use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, PushConfig, SecretsConfig, ServerConfig, TrustMode};
 use mdm::pki::Ca;
+use mdm::push::apns::ApnsClient;
+use mdm::push::cert::PushCert;
+use mdm::push::mock::{MockApns, MockApnsConfig, MockPki};
+use mdm::push::{PushOutcome, PushTarget, Pusher};
+use mdm::sim::wake::{by_token, wake_on_push};
 use mdm::sim::fleet::percentile;
 use mdm::sim::{Endpoint, Fleet, Transport};
 
 const KEY: &str = "bench-admin-key-0123456789abcdef";
+const SCEP_CHALLENGE: &str = "bench-scep-challenge";
 const TOPIC: &str = "com.apple.mgmt.External.2f4d6b8a-1c3e-4a5b-9d7f-0e1a2b3c4d5e";
 
 struct Proc(Child);
@@ -48,16 +56,139 @@ fn drop_pg(name: &str) {
     }
 }
 
+/// The APNs client alone against the mock over loopback (both in this process, on the same two
+/// cores): pushes/s for `n` pushes.
+async fn push_throughput(n: usize) {
+    let (mock, mpki) = start_mock(false);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("apns-ca.pem"), &mpki.server_ca_pem).unwrap();
+    let cfg = PushConfig { url: mock.url(), ca_certs: vec![dir.path().join("apns-ca.pem")], system_roots: false, ..PushConfig::default() };
+    let client = ApnsClient::new(&cfg).unwrap();
+    let cert = PushCert::from_combined_pem(&mdm::push::mock::identity_pem(&mpki.push_cert).unwrap()).unwrap();
+    client.set_certs(&[cert]);
+    let target = |i: usize| PushTarget { enrollment_id: i.to_string(), topic: TOPIC.into(), token: { let mut t = [0u8; 32]; t[..8].copy_from_slice(&(i as u64).to_be_bytes()); t.to_vec() }, push_magic: uuid::Uuid::new_v4().to_string() };
+    // Warm up: connections and TLS handshakes.
+    client.push((0..1000).map(target).collect()).await;
+    let targets: Vec<PushTarget> = (0..n).map(target).collect();
+    let t = Instant::now();
+    let results = client.push(targets).await;
+    let elapsed = t.elapsed();
+    let sent = results.iter().filter(|(_, o)| matches!(o, PushOutcome::Sent { .. })).count();
+    println!("[apns] {n} pushes to the mock APNs over loopback, {} connections, {} in flight: {:.0} pushes/s ({sent} accepted, {} failed)", cfg.connections, cfg.max_in_flight, n as f64 / elapsed.as_secs_f64(), n - sent);
+}
+
+/// Issues `n` certificates over SCEP against `url`, `concurrency` at a time, with our client
+/// (static challenge). The requests are built and signed before the clock starts and the
+/// answers checked after it stops, so the figure is the server's (plus HTTP), not the client's.
+/// Returns certificates issued/s and the failures.
+async fn scep_load(url: &str, challenge: &str, n: usize, concurrency: usize) -> (f64, usize, Option<String>) {
+    use futures::StreamExt;
+    let enroller = mdm::sim::scep::ScepEnroller::new(url, reqwest::Client::new()).await.unwrap();
+    enroller.identity("warm-up", challenge).await.unwrap();
+    let prepared: Vec<_> = (0..n).map(|i| enroller.prepare(&format!("bench-{i}"), challenge).unwrap()).collect();
+    let t = Instant::now();
+    let answers: Vec<_> = futures::stream::iter(prepared.into_iter().map(|p| {
+        let e = &enroller;
+        async move {
+            let a = e.send(&p).await;
+            (p, a)
+        }
+    }))
+    .buffer_unordered(concurrency)
+    .collect()
+    .await;
+    let elapsed = t.elapsed().as_secs_f64();
+    let results: Vec<_> = answers.into_iter().map(|(p, a)| a.and_then(|a| enroller.finish(p, &a))).collect();
+    let failed = results.iter().filter(|r| r.is_err()).count();
+    ((n - failed) as f64 / elapsed, failed, results.into_iter().find_map(Result::err).map(|e| e.to_string()))
+}
+
+/// Our SCEP server (the running `mdm serve`) against micromdm's `scepserver` with an RSA CA of
+/// the same size, under the same load; plus `openssl speed` RSA signs/s for the limit.
+async fn scep_compare(our_url: &str, n: usize, concurrency: usize) {
+    let (ours, our_failures, our_error) = scep_load(our_url, SCEP_CHALLENGE, n, concurrency).await;
+    println!("  SCEP certificates issued/s, our server: {ours:.0} ({our_failures} failed{})", our_error.map(|e| format!(", first: {e}")).unwrap_or_default());
+    if !std::path::Path::new("/usr/bin/scepserver").exists() {
+        println!("  scepserver not installed (apt-get install scep): no comparison");
+        return;
+    }
+    let depot = tempfile::tempdir().unwrap();
+    let depot_path = depot.path().join("depot");
+    let ok = Command::new("scepserver").args(["ca", "-init", "-keySize", "2048", "-depot"]).arg(&depot_path).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    assert!(ok.success(), "scepserver ca -init failed");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("scepserver")
+        .args(["-depot"])
+        .arg(&depot_path)
+        .args(["-port", &port.to_string(), "-challenge", "theirs", "-allowrenew", "0", "-debug"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(depot.path().join("scepserver.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let _proc = Proc(child);
+    let their_url = format!("http://127.0.0.1:{port}/scep");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (theirs, their_failures, their_error) = scep_load(&their_url, "theirs", n, concurrency).await;
+    println!(
+        "  SCEP certificates issued/s, micromdm scepserver: {theirs:.0} ({their_failures} failed{})  → ratio {:.2}× ({n} requests, {concurrency} at a time, RSA-2048 CAs, same client)",
+        their_error.map(|e| format!(", first: {e}")).unwrap_or_default(),
+        ours / theirs
+    );
+    if their_failures > 0 {
+        let log = std::fs::read_to_string(depot.path().join("scepserver.log")).unwrap_or_default();
+        if let Some(l) = log.lines().find(|l| l.contains("err=") && !l.contains("err=null")) {
+            println!("  scepserver's first logged error: {l}");
+        }
+    }
+    let speed = Command::new("openssl").args(["speed", "-seconds", "2", "rsa2048"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    if let Some(signs) = speed.lines().find(|l| l.starts_with("rsa 2048 bits")).and_then(|l| l.split_whitespace().nth(5)) {
+        println!("  openssl speed rsa2048: {signs} signs/s on one core (each certificate costs the server 3 RSA private-key operations)");
+    }
+}
+
+fn start_mock(record: bool) -> (MockApns, MockPki) {
+    let (mock, mpki) = MockApns::start_with_new_pki(TOPIC).unwrap();
+    if record {
+        return (mock, mpki);
+    }
+    // Restart without keeping every push in memory (counters and subscribers still work).
+    mock.stop();
+    let server_ca = Ca::generate("Bench APNs server CA").unwrap();
+    let tls = server_ca.issue_server(&["127.0.0.1".into(), "localhost".into()]).unwrap();
+    let mut cfg = MockApnsConfig::new(tls.cert.to_pem().unwrap(), tls.key.private_key_to_pem_pkcs8().unwrap(), mpki.apple_ca.cert.to_pem().unwrap());
+    cfg.record = false;
+    let mock = MockApns::start(cfg).unwrap();
+    (mock, MockPki { server_ca_pem: server_ca.cert.to_pem().unwrap(), ..mpki })
+}
+
 async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices: usize, concurrency: usize) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     std::fs::write(dir.join("ca.pem"), ca.cert.to_pem().unwrap()).unwrap();
+    std::fs::write(dir.join("ca.key"), ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let (mock, mpki) = start_mock(false);
+    std::fs::write(dir.join("apns-ca.pem"), &mpki.server_ca_pem).unwrap();
+    let push = PushConfig {
+        url: mock.url(),
+        ca_certs: vec![dir.join("apns-ca.pem")],
+        system_roots: false,
+        poll_interval: std::time::Duration::from_secs(1),
+        ..PushConfig::default()
+    };
     let cfg = Config {
         server: ServerConfig { listen: format!("127.0.0.1:{port}"), public_url: format!("http://127.0.0.1:{port}"), tls_cert: None, tls_key: None, plain_http: true, max_body_bytes: 8 << 20 },
         database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) },
         identity: IdentityConfig { trust: TrustMode::Ca, ca_certs: vec![dir.join("ca.pem")], client_cert_header: "X-Client-Cert".into(), mdm_signature: true, mtls: false },
         api: ApiConfig { key_file: None, key: Some(KEY.into()) },
         checkin: CheckinConfig::default(),
-        ca: CaConfig::default(),
+        ca: CaConfig { cert: Some(dir.join("ca.pem")), key: Some(dir.join("ca.key")) },
+        push,
+        secrets: SecretsConfig { key_file: None, key: Some(mdm::secrets::SecretKey::generate_base64().unwrap()) },
+        scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
     };
     let cfg_path = dir.join(format!("{label}.toml"));
     std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
@@ -67,7 +198,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", exe.display()));
+        .unwrap_or_else(|e| panic!("start {}: {e} (run `make bench`, which builds it)", exe.display()));
     let pid = child.id();
     let _proc = Proc(child);
     let base = format!("http://127.0.0.1:{port}");
@@ -78,8 +209,12 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let cert = mdm::push::mock::identity_pem(&mpki.push_cert).unwrap();
+    let r = http.put(format!("{base}/v1/pushcert")).bearer_auth(KEY).body(cert).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let t = Instant::now();
-    let mut fleet = Fleet::build(devices, ca, Endpoint::new(base.clone(), Transport::Header("X-Client-Cert".into()), None, TOPIC)).unwrap();
+    let endpoint = Endpoint::new(base.clone(), Transport::Header("X-Client-Cert".into()), None, TOPIC);
+    let mut fleet = Fleet::build_scep(devices, &format!("{base}/scep"), &[SCEP_CHALLENGE.to_string()], endpoint, concurrency).await.unwrap();
     let build = t.elapsed();
     let e = fleet.enroll(concurrency).await;
     let body = serde_json::json!({"request_type": "ProfileList", "targets": fleet.ids(), "nopush": true});
@@ -89,7 +224,8 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     let enqueue = t.elapsed();
     let c = fleet.connect(concurrency).await;
     let lat = fleet.latencies_us();
-    println!("[{label}] {devices} devices, concurrency {concurrency}, server pool {} (identities made in {build:.1?})", cfg.database.pool_size);
+    println!("[{label}] {devices} devices, concurrency {concurrency}, server pool {}", cfg.database.pool_size);
+    println!("  identities over SCEP (PKCSReq → CertRep):  {:>5.0} certificates/s ({devices} in {build:.1?})", devices as f64 / build.as_secs_f64());
     println!("  enroll (Authenticate+TokenUpdate): {:>8.0} devices/s   ({} ok, {} errors)", e.rate(), e.ok, e.errors);
     println!("  enqueue to {devices} targets (one API call): {enqueue:.1?}");
     println!(
@@ -100,15 +236,44 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         c.first_error.map(|e| format!(", first: {e}")).unwrap_or_default()
     );
     println!("  command endpoint latency: p50 {:.2} ms, p99 {:.2} ms", percentile(&lat, 50.0) as f64 / 1000.0, percentile(&lat, 99.0) as f64 / 1000.0);
-    println!("  server RSS: {:.1} MiB", rss_kib(pid) as f64 / 1024.0);
+    let rss = rss_kib(pid);
+
+    // Fan-out: one command to every device with a push; devices connect when pushed.
+    let ids = fleet.ids();
+    let map = by_token(std::mem::take(&mut fleet.devices));
+    let (_dispatch, mut woken) = wake_on_push(mock.subscribe(), map, concurrency);
+    let body = serde_json::json!({"request_type": "DeviceInformation", "targets": ids, "payload": {"Queries": ["UDID"]}});
+    let t = Instant::now();
+    let r = http.post(format!("{base}/v1/commands")).bearer_auth(KEY).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let (mut acked, mut errors) = (0, 0);
+    while acked < devices {
+        match tokio::time::timeout(std::time::Duration::from_secs(120), woken.recv()).await {
+            Ok(Some(w)) if w.error.is_none() => acked += w.handled.min(1),
+            Ok(Some(_)) => errors += 1,
+            _ => break,
+        }
+    }
+    let fanout = t.elapsed();
+    println!(
+        "  pushed fan-out to {devices} devices (enqueue → push → fetch → ack of the last): {fanout:.2?}   ({acked} acked, {} pushes accepted, {errors} errors)",
+        mock.count_accepted()
+    );
+    println!("  server RSS: {:.1} MiB (after round trips), {:.1} MiB (after fan-out)", rss as f64 / 1024.0, rss_kib(pid) as f64 / 1024.0);
+    if label == "sqlite" {
+        let n: usize = std::env::var("BENCH_SCEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+        let conc: usize = std::env::var("BENCH_SCEP_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(concurrency);
+        scep_compare(&format!("{base}/scep"), n, conc).await;
+    }
 }
 
 #[tokio::main]
 async fn main() {
     let devices: usize = std::env::var("BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
-    let status = Command::new(env!("CARGO")).args(["build", "--release", "--bin", "mdm", "--example", "bench"]).status().unwrap();
-    assert!(status.success());
+    // `make bench` builds the server binary together with this benchmark (same features).
+    let pushes: usize = std::env::var("BENCH_PUSHES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    push_throughput(pushes).await;
     let dir = tempfile::tempdir().unwrap();
     let ca = Ca::generate("Bench CA").unwrap();
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());

@@ -10,8 +10,8 @@ use mdm::sim::{Endpoint, Fleet, Transport};
 /// A CLI failure, printed as one line.
 pub type CliResult = Result<(), String>;
 
-pub fn init(config: &Path, dir: PathBuf, hostname: String, port: u16) -> CliResult {
-    let steps = mdm::init::run(&InitOptions { dir, hostname, config: config.to_path_buf(), port }).map_err(|e| e.to_string())?;
+pub fn init(config: &Path, dir: PathBuf, hostname: String, port: u16, ca_bits: u32) -> CliResult {
+    let steps = mdm::init::run(&InitOptions { dir, hostname, config: config.to_path_buf(), port, ca_bits }).map_err(|e| e.to_string())?;
     for s in steps {
         match s {
             Step::Created(p) => println!("created {}", p.display()),
@@ -125,6 +125,62 @@ pub async fn push(config: &Path, server: Option<String>, ids: &str) -> CliResult
     show(resp).await
 }
 
+/// A push service on the configured database with no APNs client, for certificate commands.
+async fn offline_push_service(config: &Path) -> Result<mdm::push::PushService, String> {
+    let cfg = load(config)?;
+    let store = mdm::store::Store::connect(&cfg.database.url, 2).map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    mdm::server::push_service(&cfg, store, std::sync::Arc::new(mdm::push::Offline)).map_err(|e| e.to_string())
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
+    println!("{}", serde_json::to_string_pretty(v).map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+pub async fn push_cert_import(config: &Path, file: &Path, password: Option<String>, key: Option<PathBuf>, force: bool) -> CliResult {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+    let mut data = read(file)?;
+    if let Some(k) = key {
+        data.push(b'\n');
+        data.extend(read(&k)?);
+    }
+    let svc = offline_push_service(config).await?;
+    let imported = svc.import(&data, password.as_deref(), force).await.map_err(|e| e.to_string())?;
+    print_json(&imported)
+}
+
+pub async fn push_cert_list(config: &Path) -> CliResult {
+    let svc = offline_push_service(config).await?;
+    print_json(&svc.certs().await.map_err(|e| e.to_string())?)
+}
+
+pub async fn push_cert_remove(config: &Path, topic: &str) -> CliResult {
+    let svc = offline_push_service(config).await?;
+    if svc.delete(topic).await.map_err(|e| e.to_string())? {
+        println!("removed the push certificate of {topic}");
+        Ok(())
+    } else {
+        Err(format!("no push certificate for topic {topic}"))
+    }
+}
+
+/// Asks the admin API for `n` one-time SCEP challenges.
+async fn one_time_challenges(cfg: &Config, base: &str, n: usize) -> Result<Vec<String>, String> {
+    let key = cfg.api_key().map_err(|e| e.to_string())?;
+    let client = api_client(cfg)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let r = client.post(format!("{base}/v1/scep/challenges")).bearer_auth(&key).json(&serde_json::json!({ "note": "mdm sim" })).send().await.map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!("creating a SCEP challenge: {} {}", r.status(), r.text().await.unwrap_or_default()));
+        }
+        let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
+        out.push(v["challenge"].as_str().ok_or("no challenge in the answer")?.to_string());
+    }
+    Ok(out)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn sim(
     config: &Path,
@@ -135,12 +191,9 @@ pub async fn sim(
     loops: usize,
     interval: u64,
     topic: String,
+    challenge: Option<String>,
 ) -> CliResult {
     let cfg = load(config)?;
-    let (Some(cert), Some(key)) = (&cfg.ca.cert, &cfg.ca.key) else {
-        return Err("the simulator needs [ca] cert and key to issue device identities".into());
-    };
-    let ca = mdm::pki::Ca::load(cert, key).map_err(|e| e.to_string())?;
     let transport = match transport {
         "mtls" => Transport::Mtls,
         "signature" => Transport::Signature,
@@ -150,8 +203,17 @@ pub async fn sim(
         },
     };
     let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
+    // Identities come over SCEP, as on a real device: with the given or configured static
+    // challenge, else with one-time challenges made through the admin API.
+    let challenges = match challenge.or_else(|| Some(cfg.scep.challenge.clone()).filter(|c| !c.is_empty())) {
+        Some(c) => vec![c],
+        None => one_time_challenges(&cfg, &base, devices).await?,
+    };
+    let scep_url = format!("{base}{}", cfg.scep.path);
     let endpoint = Endpoint::new(base, transport, server_ca(&cfg), topic);
-    let mut fleet = Fleet::build(devices, &ca, endpoint).map_err(|e| e.to_string())?;
+    let t = std::time::Instant::now();
+    let mut fleet = Fleet::build_scep(devices, &scep_url, &challenges, endpoint, concurrency).await.map_err(|e| e.to_string())?;
+    println!("{devices} identities over SCEP in {:.2?}", t.elapsed());
     let s = fleet.enroll(concurrency).await;
     println!("enrolled {} device(s) in {:.2?} ({:.0}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
     if let Some(e) = &s.first_error {

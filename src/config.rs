@@ -3,6 +3,7 @@
 //! relative to the file's directory.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +49,15 @@ pub struct Config {
     /// The issuing CA (dev CA from `mdm init`).
     #[serde(default)]
     pub ca: CaConfig,
+    /// APNs push delivery.
+    #[serde(default)]
+    pub push: PushConfig,
+    /// The key sealing secrets kept in the database.
+    #[serde(default)]
+    pub secrets: SecretsConfig,
+    /// The SCEP server.
+    #[serde(default)]
+    pub scep: ScepConfig,
 }
 
 /// `[server]`.
@@ -182,6 +192,168 @@ pub struct CaConfig {
     pub key: Option<PathBuf>,
 }
 
+/// `[push]`: APNs endpoint, trust, connection pool and re-push schedule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushConfig {
+    /// APNs provider API base URL (`https://api.push.apple.com`; any URL for tests or a relay).
+    #[serde(default = "default_apns_url")]
+    pub url: String,
+    /// Extra CA certificates (PEM files) trusted for the APNs server.
+    #[serde(default)]
+    pub ca_certs: Vec<PathBuf>,
+    /// Also trust the operating system's root store.
+    #[serde(default = "yes")]
+    pub system_roots: bool,
+    /// HTTP/2 connections per push certificate.
+    #[serde(default = "default_connections")]
+    pub connections: usize,
+    /// Most pushes in flight at once.
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: usize,
+    /// Delays between re-pushes to a device whose commands wait (the last one repeats).
+    #[serde(default = "default_retry_schedule")]
+    pub retry_schedule: Vec<humantime_serde::Serde<Duration>>,
+    /// How often each replica looks for due pushes (enqueues on this replica wake it at once).
+    #[serde(default = "default_poll", with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long APNs should keep trying to deliver a push (`apns-expiration`).
+    #[serde(default = "default_expiration", with = "humantime_serde")]
+    pub expiration: Duration,
+    /// Timeout of one push request.
+    #[serde(default = "default_push_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Warn when a push certificate expires within this long.
+    #[serde(default = "default_expiry_warning", with = "humantime_serde")]
+    pub expiry_warning: Duration,
+}
+
+fn default_apns_url() -> String {
+    "https://api.push.apple.com".into()
+}
+fn default_connections() -> usize {
+    2
+}
+fn default_in_flight() -> usize {
+    1000
+}
+fn default_retry_schedule() -> Vec<humantime_serde::Serde<Duration>> {
+    [60, 300, 1800, 4 * 3600].into_iter().map(|s| Duration::from_secs(s).into()).collect()
+}
+fn default_poll() -> Duration {
+    Duration::from_secs(2)
+}
+fn default_expiration() -> Duration {
+    Duration::from_secs(86_400)
+}
+fn default_push_timeout() -> Duration {
+    Duration::from_secs(15)
+}
+fn default_expiry_warning() -> Duration {
+    Duration::from_secs(30 * 86_400)
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            url: default_apns_url(),
+            ca_certs: Vec::new(),
+            system_roots: true,
+            connections: default_connections(),
+            max_in_flight: default_in_flight(),
+            retry_schedule: default_retry_schedule(),
+            poll_interval: default_poll(),
+            expiration: default_expiration(),
+            timeout: default_push_timeout(),
+            expiry_warning: default_expiry_warning(),
+        }
+    }
+}
+
+impl PushConfig {
+    /// The re-push delays as plain durations (never empty).
+    pub fn retry_delays(&self) -> Vec<Duration> {
+        let v: Vec<Duration> = self.retry_schedule.iter().map(|d| **d).collect();
+        if v.is_empty() {
+            default_retry_schedule().into_iter().map(|d| *d).collect()
+        } else {
+            v
+        }
+    }
+}
+
+/// `[scep]`: the SCEP server issuing device identity certificates with the `[ca]` CA.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScepConfig {
+    /// Serve SCEP (needs `[ca]` cert and key).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// URL path of the SCEP endpoint.
+    #[serde(default = "default_scep_path")]
+    pub path: String,
+    /// A static challenge accepted for every request (empty = only one-time challenges).
+    #[serde(default)]
+    pub challenge: String,
+    /// Lifetime of one-time challenges made by `POST /v1/scep/challenges`.
+    #[serde(default = "default_challenge_ttl", with = "humantime_serde")]
+    pub challenge_ttl: Duration,
+    /// Validity of issued certificates.
+    #[serde(default = "default_scep_validity", with = "humantime_serde")]
+    pub validity: Duration,
+    /// RenewalReq is accepted (without a challenge) when the signing certificate, issued here
+    /// and still valid, expires within this window; `0s` = at any time.
+    #[serde(default = "default_renewal_window", with = "humantime_serde")]
+    pub renewal_window: Duration,
+    /// Optional RA certificate (PEM): when set, GetCACert answers RA + CA and responses are
+    /// signed by the RA.
+    #[serde(default)]
+    pub ra_cert: Option<PathBuf>,
+    /// The RA's private key (PEM).
+    #[serde(default)]
+    pub ra_key: Option<PathBuf>,
+}
+
+fn default_scep_path() -> String {
+    "/scep".into()
+}
+fn default_challenge_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_scep_validity() -> Duration {
+    Duration::from_secs(365 * 86_400)
+}
+fn default_renewal_window() -> Duration {
+    Duration::from_secs(14 * 86_400)
+}
+
+impl Default for ScepConfig {
+    fn default() -> Self {
+        ScepConfig {
+            enabled: true,
+            path: default_scep_path(),
+            challenge: String::new(),
+            challenge_ttl: default_challenge_ttl(),
+            validity: default_scep_validity(),
+            renewal_window: default_renewal_window(),
+            ra_cert: None,
+            ra_key: None,
+        }
+    }
+}
+
+/// `[secrets]`: where the key sealing database secrets comes from.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// File holding the base64 key (`mdm init` writes `certs/secrets.key`).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The base64 key itself (`MDM_SECRETS_KEY`; prefer `key_file`).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
 impl Config {
     /// Reads `path` and applies `MDM_*` overrides from the process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -198,7 +370,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep"].contains(&section) {
                 continue;
             }
             let table = doc
@@ -220,13 +392,14 @@ impl Config {
                 *p = base.join(&*p);
             }
         };
-        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key]
+        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key, &mut self.secrets.key_file, &mut self.scep.ra_cert, &mut self.scep.ra_key]
             .into_iter()
             .flatten()
         {
             fix(p);
         }
         self.identity.ca_certs.iter_mut().for_each(fix);
+        self.push.ca_certs.iter_mut().for_each(fix);
         let url = &self.database.url;
         if !url.contains("://") && Path::new(url).is_relative() && !base.as_os_str().is_empty() && url != ":memory:" {
             self.database.url = base.join(url).to_string_lossy().into_owned();
@@ -247,6 +420,19 @@ impl Config {
             return Err(ConfigError::Invalid { path: file.clone(), message: "admin API key must be at least 16 characters".into() });
         }
         Ok(key)
+    }
+}
+
+impl Config {
+    /// The key sealing database secrets, from `secrets.key` or `secrets.key_file`.
+    pub fn secret_key(&self) -> Result<crate::secrets::SecretKey, crate::secrets::SecretsError> {
+        if let Some(k) = self.secrets.key.as_ref().filter(|k| !k.trim().is_empty()) {
+            return crate::secrets::SecretKey::from_base64(k);
+        }
+        match &self.secrets.key_file {
+            Some(f) => crate::secrets::SecretKey::load(f),
+            None => Err(crate::secrets::SecretsError::NotConfigured),
+        }
     }
 }
 

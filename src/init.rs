@@ -12,6 +12,9 @@ pub enum InitError {
     /// Certificate generation failed.
     #[error("{0}")]
     Pki(#[from] PkiError),
+    /// The secrets key could not be generated.
+    #[error("secrets key: {0}")]
+    Secrets(String),
     /// A file could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -33,6 +36,8 @@ pub struct InitOptions {
     pub config: PathBuf,
     /// Port in the listen address and public URL.
     pub port: u16,
+    /// RSA key size of a newly generated CA (2048 or 4096).
+    pub ca_bits: u32,
 }
 
 /// One line of what init did.
@@ -70,7 +75,7 @@ pub fn run(opts: &InitOptions) -> Result<Vec<Step>, InitError> {
         steps.push(Step::Kept(ca_cert.clone()));
         Ca::load(&ca_cert, &ca_key)?
     } else {
-        let ca = Ca::generate("MDM Development CA")?;
+        let ca = Ca::generate_rsa("MDM Development CA", opts.ca_bits)?;
         write_new(&ca_key, &ca.key.private_key_to_pem_pkcs8().map_err(PkiError::from)?, true)?;
         write_new(&ca_cert, &ca.cert.to_pem().map_err(PkiError::from)?, false)?;
         steps.push(Step::Created(ca_cert.clone()));
@@ -102,6 +107,14 @@ pub fn run(opts: &InitOptions) -> Result<Vec<Step>, InitError> {
         openssl::rand::rand_bytes(&mut raw).map_err(PkiError::from)?;
         write_new(&api_key, format!("{}\n", hex::encode(raw)).as_bytes(), true)?;
         steps.push(Step::Created(api_key.clone()));
+    }
+    let secrets_key = opts.dir.join("secrets.key");
+    if secrets_key.exists() {
+        steps.push(Step::Kept(secrets_key.clone()));
+    } else {
+        let key = crate::secrets::SecretKey::generate_base64().map_err(|e| InitError::Secrets(e.to_string()))?;
+        write_new(&secrets_key, format!("{key}\n").as_bytes(), true)?;
+        steps.push(Step::Created(secrets_key.clone()));
     }
     if opts.config.exists() {
         steps.push(Step::Kept(opts.config.clone()));
@@ -155,6 +168,25 @@ key_file = "{api_key}"
 [ca]
 cert = "{ca_pem}"
 key = "{ca_key}"
+
+[scep]
+# SCEP server for device identity certificates, issued by the [ca] CA. Make one-time
+# challenges with POST /v1/scep/challenges; a static challenge is accepted too when set here.
+path = "/scep"
+challenge = ""
+validity = "365d"
+renewal_window = "14d"
+
+[secrets]
+# Seals private keys kept in the database (APNs push certificate keys). Keep it out of backups
+# of the database; without it those keys cannot be read.
+key_file = "{secrets_key}"
+
+[push]
+# APNs provider API. Import the MDM push certificate with `mdm push-cert import FILE`.
+url = "https://api.push.apple.com"
+# Re-push a device whose commands wait after these delays (the last one repeats).
+retry_schedule = ["1m", "5m", "30m", "4h"]
 "#,
         port = o.port,
         host = o.hostname,
@@ -163,6 +195,7 @@ key = "{ca_key}"
         ca_pem = d("ca.pem"),
         ca_key = d("ca.key"),
         api_key = d("api.key"),
+        secrets_key = d("secrets.key"),
     )
 }
 
@@ -178,16 +211,17 @@ mod tests {
             hostname: "mdm.test".into(),
             config: dir.path().join("mdm.toml"),
             port: 8443,
+            ca_bits: 2048,
         };
         let first = run(&opts).unwrap();
         assert!(first.iter().all(|s| matches!(s, Step::Created(_))));
-        let before: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key"]
+        let before: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"]
             .iter()
             .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
             .collect();
         let second = run(&opts).unwrap();
         assert!(second.iter().all(|s| matches!(s, Step::Kept(_))));
-        let after: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key"]
+        let after: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"]
             .iter()
             .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
             .collect();
@@ -195,7 +229,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for f in ["ca.key", "server.key", "api.key"] {
+            for f in ["ca.key", "server.key", "api.key", "secrets.key"] {
                 let mode = std::fs::metadata(opts.dir.join(f)).unwrap().permissions().mode() & 0o777;
                 assert_eq!(mode, 0o600, "{f}");
             }
@@ -203,6 +237,8 @@ mod tests {
         let cfg = crate::config::Config::load(&opts.config).unwrap();
         assert_eq!(cfg.identity.ca_certs, vec![opts.dir.join("ca.pem")]);
         assert!(cfg.api_key().unwrap().len() >= 32);
+        assert!(cfg.secret_key().is_ok());
+        assert_eq!(cfg.push.retry_delays().len(), 4);
         let server = openssl::x509::X509::from_pem(&std::fs::read(opts.dir.join("server.pem")).unwrap()).unwrap();
         let sans: Vec<String> = server.subject_alt_names().unwrap().iter().filter_map(|n| n.dnsname().map(str::to_string)).collect();
         assert!(sans.contains(&"mdm.test".to_string()) && sans.contains(&"localhost".to_string()));

@@ -1,8 +1,9 @@
-//! The `mdm` command line: init, serve, migrate, enqueue, push, sim.
+//! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, sim.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 
 mod cli;
@@ -31,6 +32,9 @@ enum Cmd {
         /// Port to listen on.
         #[arg(long, default_value_t = 8443)]
         port: u16,
+        /// RSA key size of the CA (it issues device identities over SCEP).
+        #[arg(long, default_value_t = 2048, value_parser = clap::builder::PossibleValuesParser::new(["2048", "3072", "4096"]).map(|s| s.parse::<u32>().unwrap_or(2048)))]
+        ca_bits: u32,
     },
     /// Run migrations and serve.
     Serve,
@@ -63,6 +67,12 @@ enum Cmd {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Manage APNs push certificates (works on the database directly; running servers pick
+    /// changes up within their push poll interval).
+    PushCert {
+        #[command(subcommand)]
+        action: PushCertCmd,
+    },
     /// Run simulated devices against a server.
     Sim {
         /// Number of devices.
@@ -86,6 +96,36 @@ enum Cmd {
         /// APNs topic the devices report.
         #[arg(long, default_value = "com.apple.mgmt.External.00000000-0000-4000-8000-000000000000")]
         topic: String,
+        /// SCEP challenge (default: scep.challenge, else one-time challenges from the admin API).
+        #[arg(long)]
+        challenge: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PushCertCmd {
+    /// Import (or renew) the MDM push certificate: a .p12 file, or a PEM file with certificate
+    /// and key (or the certificate with --key).
+    Import {
+        /// .p12 or PEM file.
+        file: PathBuf,
+        /// Password of the .p12 (or set MDM_PUSH_CERT_PASSWORD).
+        #[arg(long, env = "MDM_PUSH_CERT_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Private key PEM file, when FILE holds only the certificate.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Accept a topic different from the stored one (devices enrolled with the old topic
+        /// keep being pushed with the old certificate until it expires).
+        #[arg(long)]
+        force: bool,
+    },
+    /// List stored push certificates: topic, expiry, days left.
+    List,
+    /// Remove the certificate of a topic.
+    Remove {
+        /// The topic.
+        topic: String,
     },
 }
 
@@ -104,15 +144,20 @@ fn main() -> ExitCode {
     };
     let result = rt.block_on(async move {
         match args.command {
-            Cmd::Init { dir, hostname, port } => cli::init(&args.config, dir, hostname, port),
+            Cmd::Init { dir, hostname, port, ca_bits } => cli::init(&args.config, dir, hostname, port, ca_bits),
             Cmd::Serve => cli::serve(&args.config).await,
             Cmd::Migrate => cli::migrate(&args.config).await,
             Cmd::Enqueue { ids, file, request_type, payload, nopush, server } => {
                 cli::enqueue(&args.config, server, &ids, file, request_type, payload, nopush).await
             }
             Cmd::Push { ids, server } => cli::push(&args.config, server, &ids).await,
-            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic } => {
-                cli::sim(&args.config, server, devices, concurrency, &transport, loops, interval, topic).await
+            Cmd::PushCert { action } => match action {
+                PushCertCmd::Import { file, password, key, force } => cli::push_cert_import(&args.config, &file, password, key, force).await,
+                PushCertCmd::List => cli::push_cert_list(&args.config).await,
+                PushCertCmd::Remove { topic } => cli::push_cert_remove(&args.config, &topic).await,
+            },
+            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge } => {
+                cli::sim(&args.config, server, devices, concurrency, &transport, loops, interval, topic, challenge).await
             }
         }
     });

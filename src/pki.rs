@@ -91,9 +91,14 @@ pub fn ec_key() -> Result<PKey<Private>, PkiError> {
 }
 
 impl Ca {
-    /// Generates a self-signed CA.
+    /// Generates a self-signed CA with an RSA key of [`RSA_BITS`].
     pub fn generate(common_name: &str) -> Result<Ca, PkiError> {
-        let key = rsa_key()?;
+        Ca::generate_rsa(common_name, RSA_BITS)
+    }
+
+    /// Generates a self-signed CA with an RSA key of `bits` (2048 or 4096 for SCEP).
+    pub fn generate_rsa(common_name: &str, bits: u32) -> Result<Ca, PkiError> {
+        let key = PKey::from_rsa(Rsa::generate(bits)?)?;
         let subject = name(common_name, "MDM")?;
         let mut b = X509Builder::new()?;
         b.set_version(2)?;
@@ -154,9 +159,92 @@ impl Ca {
         self.issue(cn, rsa_key()?, SERVER_DAYS, names)
     }
 
+    /// Issues a certificate shaped like Apple's MDM push certificate (subject
+    /// `UID=<topic>, CN=APSP:<topic suffix>`, clientAuth, RSA key), valid from two days ago until
+    /// `days_left` days from now (negative = already expired). Used by the mock APNs, tests and
+    /// benchmarks; real push certificates come from Apple.
+    pub fn issue_push_cert(&self, topic: &str, days_left: i64) -> Result<Issued, PkiError> {
+        let key = rsa_key()?;
+        let now = chrono::Utc::now().timestamp();
+        let suffix = topic.rsplit('.').next().unwrap_or(topic);
+        let mut subject = X509NameBuilder::new()?;
+        subject.append_entry_by_nid(Nid::USERID, topic)?;
+        subject.append_entry_by_text("CN", &format!("APSP:{suffix}"))?;
+        subject.append_entry_by_nid(Nid::COUNTRYNAME, "US")?;
+        let mut b = X509Builder::new()?;
+        b.set_version(2)?;
+        b.set_serial_number(serial()?.as_ref())?;
+        b.set_subject_name(subject.build().as_ref())?;
+        b.set_issuer_name(self.cert.subject_name())?;
+        b.set_pubkey(&key)?;
+        b.set_not_before(Asn1Time::from_unix(now - 2 * 86_400)?.as_ref())?;
+        b.set_not_after(Asn1Time::from_unix(now + days_left * 86_400)?.as_ref())?;
+        b.append_extension(BasicConstraints::new().build()?)?;
+        b.append_extension(KeyUsage::new().critical().digital_signature().build()?)?;
+        b.append_extension(ExtendedKeyUsage::new().client_auth().build()?)?;
+        b.sign(&self.key, MessageDigest::sha256())?;
+        Ok(Issued { cert: b.build(), key })
+    }
+
+    /// Issues a client identity certificate for a certificate request; see
+    /// [`RequestIssuer::issue`] (which keeps its extensions between calls).
+    pub fn issue_for_request(&self, csr: &openssl::x509::X509ReqRef, validity: std::time::Duration) -> Result<X509, PkiError> {
+        RequestIssuer::new(self.clone())?.issue(csr, validity)
+    }
+
     /// Issues a device identity certificate (clientAuth) with an EC P-256 key.
     pub fn issue_device(&self, common_name: &str) -> Result<Issued, PkiError> {
         self.issue(common_name, ec_key()?, DEVICE_DAYS, &[])
+    }
+}
+
+/// Issues client identity certificates for certificate requests (SCEP) with one CA. The
+/// extensions every such certificate carries are built once: in OpenSSL 3 building them per
+/// certificate costs about as much as the signature.
+pub struct RequestIssuer {
+    /// The issuing CA.
+    pub ca: Ca,
+    fixed: Vec<openssl::x509::X509Extension>,
+}
+
+impl RequestIssuer {
+    /// Prepares the fixed extensions: basicConstraints CA:FALSE, keyUsage digitalSignature +
+    /// keyEncipherment, extendedKeyUsage clientAuth, authorityKeyIdentifier of the CA.
+    pub fn new(ca: Ca) -> Result<RequestIssuer, PkiError> {
+        let ctx_builder = X509Builder::new()?;
+        let aki = AuthorityKeyIdentifier::new().keyid(false).build(&ctx_builder.x509v3_context(Some(&ca.cert), None))?;
+        let fixed = vec![
+            BasicConstraints::new().critical().build()?,
+            KeyUsage::new().critical().digital_signature().key_encipherment().build()?,
+            ExtendedKeyUsage::new().client_auth().build()?,
+            aki,
+        ];
+        Ok(RequestIssuer { ca, fixed })
+    }
+
+    /// Issues a certificate for `csr`: the request's subject and public key, valid from one
+    /// minute ago (clock skew) for `validity`, a random 127-bit serial, the fixed extensions
+    /// and a subjectKeyIdentifier. The caller has checked the request's signature and
+    /// authorisation.
+    pub fn issue(&self, csr: &openssl::x509::X509ReqRef, validity: std::time::Duration) -> Result<X509, PkiError> {
+        let key = csr.public_key()?;
+        let now = chrono::Utc::now().timestamp();
+        let secs = i64::try_from(validity.as_secs()).unwrap_or(i64::MAX / 2);
+        let mut b = X509Builder::new()?;
+        b.set_version(2)?;
+        b.set_serial_number(serial()?.as_ref())?;
+        b.set_subject_name(csr.subject_name())?;
+        b.set_issuer_name(self.ca.cert.subject_name())?;
+        b.set_pubkey(&key)?;
+        b.set_not_before(Asn1Time::from_unix(now - 60)?.as_ref())?;
+        b.set_not_after(Asn1Time::from_unix(now.saturating_add(secs))?.as_ref())?;
+        for e in &self.fixed {
+            b.append_extension2(e)?;
+        }
+        let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(Some(&self.ca.cert), None))?;
+        b.append_extension(ski)?;
+        b.sign(&self.ca.key, MessageDigest::sha256())?;
+        Ok(b.build())
     }
 }
 

@@ -14,7 +14,12 @@ use crate::config::{Config, TrustMode};
 use crate::http::device::{self, DeviceState};
 use crate::http::listener;
 use crate::identity::TrustPolicy;
-use crate::push::{PushService, Pusher, Unconfigured};
+use crate::config::PushConfig;
+use crate::metrics::Metrics;
+use crate::push::apns::ApnsClient;
+use crate::push::scheduler::Scheduler;
+use crate::push::{PushService, Pusher};
+use crate::scep_server::ScepService;
 use crate::service::{MdmService, ServiceOptions};
 use crate::store::Store;
 
@@ -33,6 +38,9 @@ pub enum StartError {
     /// Listener problem.
     #[error("{0}")]
     Listener(#[from] crate::http::listener::ListenerError),
+    /// APNs client problem.
+    #[error("{0}")]
+    Apns(#[from] crate::push::apns::ApnsSetupError),
     /// Anything else that makes the configuration unusable.
     #[error("{0}")]
     Invalid(String),
@@ -52,8 +60,46 @@ pub fn trust_policy(cfg: &Config) -> Result<TrustPolicy, StartError> {
     }
 }
 
+/// Builds the push service: the secrets key (optional until a certificate is imported), metrics
+/// and the given pusher.
+pub fn push_service(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<PushService, StartError> {
+    let secrets = match cfg.secret_key() {
+        Ok(k) => Some(k),
+        Err(crate::secrets::SecretsError::NotConfigured) => {
+            tracing::warn!("no [secrets] key configured: push certificates cannot be imported or used (mdm init writes one)");
+            None
+        }
+        Err(e) => return Err(StartError::Invalid(e.to_string())),
+    };
+    Ok(PushService::new(store, pusher, secrets, Arc::new(Metrics::new()), &cfg.push))
+}
+
+/// Builds the SCEP service when `scep.enabled` and the `[ca]` certificate and key are set.
+pub fn scep_service(cfg: &Config, store: Store) -> Result<Option<ScepService>, StartError> {
+    if !cfg.scep.enabled {
+        return Ok(None);
+    }
+    let (Some(cert), Some(key)) = (&cfg.ca.cert, &cfg.ca.key) else {
+        tracing::warn!("SCEP server disabled: [ca] cert and key are not configured");
+        return Ok(None);
+    };
+    if !cfg.scep.path.starts_with('/') || cfg.scep.path.len() < 2 {
+        return Err(StartError::Invalid(format!("scep.path {:?} must start with / and name a path", cfg.scep.path)));
+    }
+    let ca = crate::pki::Ca::load(cert, key).map_err(|e| StartError::Invalid(format!("[ca]: {e}")))?;
+    // Older clients (micromdm's scepclient among them) encrypt with single DES, which OpenSSL 3
+    // only has in its legacy provider.
+    if !scep::enable_legacy_ciphers() {
+        tracing::warn!("OpenSSL legacy provider unavailable: SCEP requests encrypted with DES will be refused");
+    }
+    if ca.key.rsa().is_err() {
+        return Err(StartError::Invalid("the SCEP CA key must be RSA (SCEP encrypts to and signs with RSA)".into()));
+    }
+    Ok(Some(ScepService::new(store, ca, &cfg.scep).map_err(|e| StartError::Invalid(e.to_string()))?))
+}
+
 /// Builds the full application router.
-pub fn app(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Router, StartError> {
+pub fn app(cfg: &Config, store: Store, push: PushService) -> Result<Router, StartError> {
     let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate });
     let header = cfg.identity.client_cert_header.trim();
     let cert_header = if header.is_empty() {
@@ -69,13 +115,17 @@ pub fn app(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Router
         .route("/mdm/connect", put(device::connect))
         .route("/mdm", put(device::any))
         .with_state(DeviceState { service, cert_header, mdm_signature: cfg.identity.mdm_signature });
-    let api_state = ApiState {
-        store: store.clone(),
-        push: PushService::new(store, pusher),
-        key: Arc::new(cfg.api_key()?),
+    let scep = scep_service(cfg, store.clone())?;
+    let scep_routes = match &scep {
+        Some(svc) => Router::new()
+            .route(svc.path(), get(crate::scep_server::http::get).post(crate::scep_server::http::post))
+            .with_state(svc.clone()),
+        None => Router::new(),
     };
+    let api_state = ApiState { store, push, scep, key: Arc::new(cfg.api_key()?) };
     Ok(Router::new()
         .merge(devices)
+        .merge(scep_routes)
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
@@ -87,6 +137,8 @@ pub struct Server {
     listener: tokio::net::TcpListener,
     tls: Option<rustls::ServerConfig>,
     app: Router,
+    push: PushService,
+    push_cfg: PushConfig,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -103,12 +155,21 @@ impl Server {
         let store = Store::connect(&cfg.database.url, cfg.database.pool_size)?;
         let applied = store.migrate().await?;
         tracing::info!(backend = ?store.backend(), applied, "database ready");
-        Server::bind_with(cfg, store, Arc::new(Unconfigured)).await
+        let apns = ApnsClient::new(&cfg.push)?;
+        tracing::info!(url = %cfg.push.url, "APNs client ready");
+        Server::bind_with(cfg, store, Arc::new(apns)).await
     }
 
-    /// Like [`Server::bind`] with a given store and pusher (tests use a mock APNs pusher).
+    /// Like [`Server::bind`] with a given store and pusher. Loads the stored push certificates
+    /// into the pusher.
     pub async fn bind_with(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Server, StartError> {
-        let app = app(cfg, store, pusher)?;
+        let push = push_service(cfg, store.clone(), pusher)?;
+        match push.reload().await {
+            Ok(0) => tracing::warn!("no APNs push certificate stored: devices cannot be woken (mdm push-cert import FILE)"),
+            Ok(n) => tracing::info!(certificates = n, "push certificates loaded"),
+            Err(e) => tracing::error!(error = %e, "loading push certificates failed"),
+        }
+        let app = app(cfg, store, push.clone())?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -119,11 +180,13 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, local_addr })
+        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), local_addr })
     }
 
-    /// Serves until the process ends.
+    /// Serves until the process ends; runs this replica's push scheduler alongside.
     pub async fn run(self) {
+        let scheduler = tokio::spawn(Scheduler::new(self.push.clone(), &self.push_cfg).run());
+        let _abort_on_drop = AbortOnDrop(scheduler);
         match self.tls {
             Some(tls) => listener::serve_tls(self.listener, tls, self.app).await,
             None => {
@@ -132,5 +195,14 @@ impl Server {
                 }
             }
         }
+    }
+}
+
+/// Aborts the task when dropped, so the scheduler stops with the server.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::json::plist_bytes_to_json;
 use super::{ApiError, ApiState};
-use crate::store::models::{Device, Enrollment};
+use crate::store::models::{Device, Enrollment, PushState};
 
 /// A device with its channels.
 #[derive(Debug, Serialize)]
@@ -30,11 +30,14 @@ pub struct EnrollmentView {
     pub has_push_token: bool,
     /// Whether an UnlockToken is escrowed.
     pub has_unlock_token: bool,
+    /// Push schedule and last push outcome (shown on a single device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushState>,
 }
 
 impl From<Enrollment> for EnrollmentView {
     fn from(e: Enrollment) -> Self {
-        EnrollmentView { has_push_token: e.token.is_some(), has_unlock_token: e.unlock_token.is_some(), enrollment: e }
+        EnrollmentView { has_push_token: e.token.is_some(), has_unlock_token: e.unlock_token.is_some(), enrollment: e, push: None }
     }
 }
 
@@ -69,7 +72,12 @@ async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
 /// `GET /v1/devices/{id}` (device id or enrollment id).
 pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<DeviceView>, ApiError> {
     let device = resolve_device(&st, &id).await?;
-    let enrollments = st.store.device_enrollments(device.id.clone()).await?.into_iter().map(Into::into).collect();
+    let mut enrollments: Vec<EnrollmentView> = st.store.device_enrollments(device.id.clone()).await?.into_iter().map(Into::into).collect();
+    let ids = enrollments.iter().map(|e| e.enrollment.id.clone()).collect();
+    let mut states: BTreeMap<String, PushState> = st.store.push_states(ids).await?.into_iter().map(|p| (p.enrollment_id.clone(), p)).collect();
+    for e in &mut enrollments {
+        e.push = states.remove(&e.enrollment.id);
+    }
     Ok(Json(DeviceView { device, enrollments }))
 }
 

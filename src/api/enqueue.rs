@@ -10,7 +10,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::{split_ids, ApiError, ApiState};
-use crate::push::PushResult;
+use crate::push::PushOutcome;
 use crate::store::models::Command;
 use crate::store::queue::EnqueueOutcome;
 
@@ -32,9 +32,11 @@ pub struct EnqueueResponse {
     /// Per-target outcome.
     #[serde(flatten)]
     pub outcome: EnqueueOutcome,
-    /// Push results per queued target (absent with nopush).
+    /// `"scheduled"`: the queued targets are due for a push, sent by the push scheduler at once
+    /// and repeated with backoff until they fetch (absent with nopush). Outcomes appear per
+    /// enrollment in `GET /v1/devices/{id}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub push: Option<BTreeMap<String, PushResult>>,
+    pub push: Option<&'static str>,
 }
 
 /// Stores `cmds`, queues `rows`, pushes unless told not to; the shared tail of both enqueue APIs.
@@ -46,8 +48,13 @@ pub async fn enqueue_and_push(
     nopush: bool,
 ) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
     let command_uuid = cmds.first().map(|c| c.uuid.clone()).unwrap_or_default();
-    let outcome = st.store.enqueue(cmds, rows, 0).await?;
-    let push = if nopush || outcome.queued.is_empty() { None } else { Some(st.push.push(&outcome.queued).await?) };
+    let outcome = st.store.enqueue(cmds, rows, 0, !nopush).await?;
+    let push = if nopush || outcome.queued.is_empty() {
+        None
+    } else {
+        st.push.wake();
+        Some("scheduled")
+    };
     let status = if outcome.queued.is_empty() {
         if outcome.not_enrolled.is_empty() {
             StatusCode::NOT_FOUND
@@ -79,12 +86,12 @@ pub async fn enqueue_raw(
 /// Response of the push endpoint.
 #[derive(Debug, Serialize)]
 pub struct PushResponse {
-    /// Result per id.
-    pub status: BTreeMap<String, PushResult>,
+    /// Outcome per id.
+    pub status: BTreeMap<String, PushOutcome>,
 }
 
-/// `GET|POST /v1/push/{ids}`.
+/// `GET|POST /v1/push/{ids}`: pushes now and answers with APNs' outcome per id.
 pub async fn push(State(st): State<ApiState>, Path(ids): Path<String>) -> Result<Json<PushResponse>, ApiError> {
     let ids = split_ids(&ids)?;
-    Ok(Json(PushResponse { status: st.push.push(&ids).await? }))
+    Ok(Json(PushResponse { status: st.push.push_now(&ids).await? }))
 }

@@ -34,6 +34,8 @@ impl From<StoreError> for ApiError {
             StoreError::Pool(p) => ApiError::Unavailable(p.to_string()),
             StoreError::DuplicateCommand(u) => ApiError::Conflict(format!("command {u} already exists")),
             StoreError::UnknownEnrollment(id) => ApiError::NotFound(format!("unknown enrollment {id}")),
+            e @ StoreError::TopicChange { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Challenge(why) => ApiError::BadRequest(why),
             other => ApiError::Internal(other.to_string()),
         }
     }

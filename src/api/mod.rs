@@ -8,8 +8,10 @@ pub mod devices;
 pub mod enqueue;
 pub mod error;
 pub mod json;
+pub mod pushcert;
+pub mod scep;
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::push::PushService;
@@ -24,6 +26,8 @@ pub struct ApiState {
     pub store: Store,
     /// Push.
     pub push: PushService,
+    /// The SCEP server, when enabled.
+    pub scep: Option<crate::scep_server::ScepService>,
     /// The admin key (compared in constant time).
     pub key: std::sync::Arc<String>,
 }
@@ -38,6 +42,11 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/devices/{id}/commands", get(devices::commands))
         .route("/v1/commands", post(commands::create))
         .route("/v1/commands/{uuid}", get(commands::show))
+        .route("/v1/pushcert", get(pushcert::list).put(pushcert::import))
+        .route("/v1/pushcert/{topic}", delete(pushcert::remove))
+        .route("/metrics", get(pushcert::metrics))
+        .route("/v1/scep/challenges", post(scep::create_challenge))
+        .route("/v1/scep/certs", get(scep::certs))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state(state)
 }

@@ -43,11 +43,17 @@ pub enum ListenerError {
     },
 }
 
-/// Requests a client certificate, accepts any whose handshake signature verifies.
+/// Requests a client certificate and accepts any whose handshake signature verifies, leaving
+/// the trust decision to the application (which can then answer with a clear message instead of
+/// a failed handshake).
 #[derive(Debug)]
-struct AnyClientCert {
-    hints: Vec<DistinguishedName>,
-    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+pub struct AnyClientCert {
+    /// CA names sent as hints to the client.
+    pub hints: Vec<DistinguishedName>,
+    /// Signature algorithms for the handshake check.
+    pub algs: rustls::crypto::WebPkiSupportedAlgorithms,
+    /// Refuse handshakes without a client certificate.
+    pub mandatory: bool,
 }
 
 impl ClientCertVerifier for AnyClientCert {
@@ -72,7 +78,7 @@ impl ClientCertVerifier for AnyClientCert {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        false
+        self.mandatory
     }
 }
 
@@ -103,7 +109,7 @@ pub fn tls_config(cert: &std::path::Path, key: &std::path::Path, hint_cas: &[std
                 }
             }
         }
-        let verifier = AnyClientCert { hints, algs: provider.signature_verification_algorithms };
+        let verifier = AnyClientCert { hints, algs: provider.signature_verification_algorithms, mandatory: false };
         builder.with_client_cert_verifier(Arc::new(verifier)).with_single_cert(chain, key_der)?
     } else {
         builder.with_no_client_auth().with_single_cert(chain, key_der)?

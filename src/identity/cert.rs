@@ -25,7 +25,7 @@ impl DeviceCert {
     /// Wraps a leaf certificate and its presented chain.
     pub fn new(cert: X509, chain: Vec<X509>) -> Result<DeviceCert, IdentityError> {
         let der = cert.to_der().map_err(|e| IdentityError::BadCertificate(e.to_string()))?;
-        Ok(DeviceCert { hash: hex::encode(openssl::sha::sha256(&der)), cert, chain })
+        Ok(DeviceCert { hash: sha256_hex(&der), cert, chain })
     }
 
     /// Parses a DER leaf.
@@ -50,16 +50,48 @@ impl DeviceCert {
     }
 }
 
-/// Formats an X.509 name as `K=V, K=V`.
+/// Hex SHA-256 of `data`: how certificates (DER) are identified in bindings and issuance
+/// records, and how one-time secrets are stored.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(openssl::sha::sha256(data))
+}
+
+/// Formats an X.509 name as `K=V, K=V` in certificate order; an attribute without a short
+/// name shows its OID, an unreadable value `?`.
 pub fn name_line(name: &openssl::x509::X509NameRef) -> String {
     name.entries()
         .map(|e| {
-            let key = e.object().nid().short_name().unwrap_or("?");
-            let val = e.data().to_string().unwrap_or_default();
+            let key = e.object().nid().short_name().map(str::to_owned).unwrap_or_else(|_| e.object().to_string());
+            let val = e.data().to_string().map(|v| v.to_string()).unwrap_or_else(|_| "?".into());
             format!("{key}={val}")
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Verifies that `leaf` chains to a root in `store` (with `chain` as intermediates) and is
+/// valid now; `Err` carries OpenSSL's reason.
+pub fn verify_chain(store: &openssl::x509::store::X509StoreRef, leaf: &openssl::x509::X509Ref, chain: &[X509]) -> Result<(), String> {
+    let mut stack = openssl::stack::Stack::new().map_err(|e| e.to_string())?;
+    for c in chain {
+        stack.push(c.clone()).map_err(|e| e.to_string())?;
+    }
+    let mut ctx = openssl::x509::X509StoreContext::new().map_err(|e| e.to_string())?;
+    let mut reason = String::new();
+    let ok = ctx
+        .init(store, leaf, &stack, |c| {
+            let ok = c.verify_cert()?;
+            if !ok {
+                reason = c.error().error_string().to_string();
+            }
+            Ok(ok)
+        })
+        .map_err(|e| e.to_string())?;
+    if ok {
+        Ok(())
+    } else {
+        Err(reason)
+    }
 }
 
 /// Converts an ASN.1 time to a naive UTC timestamp.

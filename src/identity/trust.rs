@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use openssl::stack::Stack;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
-use openssl::x509::{X509StoreContext, X509};
+use openssl::x509::X509;
 
 use super::{DeviceCert, IdentityError};
 
@@ -61,25 +60,6 @@ impl TrustPolicy {
     /// Checks a presented certificate; `Ok` means it may be used as a device identity.
     pub fn check(&self, cert: &DeviceCert) -> Result<(), IdentityError> {
         let TrustPolicy::Ca(store) = self else { return Ok(()) };
-        let mut chain = Stack::new().map_err(|e| IdentityError::Untrusted(e.to_string()))?;
-        for c in &cert.chain {
-            chain.push(c.clone()).map_err(|e| IdentityError::Untrusted(e.to_string()))?;
-        }
-        let mut ctx = X509StoreContext::new().map_err(|e| IdentityError::Untrusted(e.to_string()))?;
-        let mut reason = String::new();
-        let ok = ctx
-            .init(store, &cert.cert, &chain, |c| {
-                let ok = c.verify_cert()?;
-                if !ok {
-                    reason = c.error().error_string().to_string();
-                }
-                Ok(ok)
-            })
-            .map_err(|e| IdentityError::Untrusted(e.to_string()))?;
-        if ok {
-            Ok(())
-        } else {
-            Err(IdentityError::Untrusted(reason))
-        }
+        super::cert::verify_chain(store, &cert.cert, &cert.chain).map_err(IdentityError::Untrusted)
     }
 }

@@ -1,15 +1,24 @@
-//! Waking devices through APNs. [`PushService`] resolves enrollments to push targets and hands
-//! them to a [`Pusher`]; the HTTP/2 APNs client is one `Pusher`, and when no push certificate
-//! is configured [`Unconfigured`] reports that for every target instead of pretending to send.
+//! Waking devices through APNs.
+//!
+//! - [`cert`] parses the admin's MDM push certificate (.p12 or PEM).
+//! - [`apns`] is the HTTP/2 provider client, one [`Pusher`].
+//! - [`service::PushService`] stores certificates (keys sealed), pushes on an admin's request,
+//!   and records outcomes per enrollment.
+//! - [`scheduler`] sends the pushes enqueueing asked for and re-pushes devices whose commands
+//!   wait, with backoff, from a schedule kept in the database.
+//! - [`mock`] is a mock APNs server for tests and benchmarks.
 
-use std::collections::BTreeMap;
+pub mod apns;
+pub mod cert;
+pub mod mock;
+pub mod scheduler;
+pub mod service;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
-use serde::Serialize;
-
-use crate::store::{Store, StoreError};
+pub use apns::PushOutcome;
+pub use service::PushService;
 
 /// One device channel to wake.
 #[derive(Clone)]
@@ -31,96 +40,31 @@ impl std::fmt::Debug for PushTarget {
     }
 }
 
-/// Result of one push, as shown to admins.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case", tag = "result")]
-pub enum PushResult {
-    /// APNs accepted it.
-    Sent {
-        /// The apns-id APNs returned.
-        apns_id: String,
-    },
-    /// Not sent, and why.
-    Failed {
-        /// Reason.
-        error: String,
-    },
-}
-
 /// Boxed future returned by [`Pusher::push`].
-pub type PushFuture<'a> = Pin<Box<dyn Future<Output = Vec<(String, PushResult)>> + Send + 'a>>;
+pub type PushFuture<'a> = Pin<Box<dyn Future<Output = Vec<(String, PushOutcome)>> + Send + 'a>>;
 
 /// Sends MDM pushes.
 pub trait Pusher: Send + Sync {
-    /// Pushes every target; returns one result per enrollment id.
+    /// Pushes every target; returns one outcome per enrollment id.
     fn push(&self, targets: Vec<PushTarget>) -> PushFuture<'_>;
+
+    /// Hands over the current push certificates (the APNs client builds its TLS identities from
+    /// them). Pushers that need none ignore them.
+    fn set_certs(&self, _certs: &[cert::PushCert]) {}
 }
 
-/// The pusher used while no APNs push certificate is configured.
+/// A pusher that sends nothing, for processes without an APNs client (CLI commands that only
+/// manage certificates). Every target is reported as not sent.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Unconfigured;
+pub struct Offline;
 
-impl Pusher for Unconfigured {
+impl Pusher for Offline {
     fn push(&self, targets: Vec<PushTarget>) -> PushFuture<'_> {
         Box::pin(async move {
             targets
                 .into_iter()
-                .map(|t| (t.enrollment_id, PushResult::Failed { error: "no APNs push certificate configured".into() }))
+                .map(|t| (t.enrollment_id, PushOutcome::NotSent { reason: "this process has no APNs client".into() }))
                 .collect()
         })
-    }
-}
-
-/// Resolves enrollment ids to push targets and pushes them.
-#[derive(Clone)]
-pub struct PushService {
-    store: Store,
-    pusher: Arc<dyn Pusher>,
-}
-
-impl std::fmt::Debug for PushService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PushService")
-    }
-}
-
-impl PushService {
-    /// Builds the service.
-    pub fn new(store: Store, pusher: Arc<dyn Pusher>) -> PushService {
-        PushService { store, pusher }
-    }
-
-    /// Pushes each id (enrollment ids); unknown or not-enrolled ids get a failure result.
-    pub async fn push(&self, ids: &[String]) -> Result<BTreeMap<String, PushResult>, StoreError> {
-        let found = self.store.enrollments_by_ids(ids.to_vec()).await?;
-        let mut out = BTreeMap::new();
-        let mut targets = Vec::new();
-        for id in ids {
-            match found.iter().find(|e| &e.id == id) {
-                None => {
-                    out.insert(id.clone(), PushResult::Failed { error: "unknown enrollment".into() });
-                }
-                Some(e) => match (&e.token, &e.push_magic, e.enabled) {
-                    (Some(token), Some(magic), true) => targets.push(PushTarget {
-                        enrollment_id: e.id.clone(),
-                        topic: e.topic.clone(),
-                        token: token.clone(),
-                        push_magic: magic.clone(),
-                    }),
-                    _ => {
-                        out.insert(id.clone(), PushResult::Failed { error: "not enrolled (no push token)".into() });
-                    }
-                },
-            }
-        }
-        if !targets.is_empty() {
-            for (id, r) in self.pusher.push(targets).await {
-                if let PushResult::Failed { error } = &r {
-                    tracing::warn!(enrollment = %id, %error, "push failed");
-                }
-                out.insert(id, r);
-            }
-        }
-        Ok(out)
     }
 }

@@ -103,13 +103,31 @@ fn random_bytes(n: usize) -> Vec<u8> {
     v
 }
 
+/// A UDID in the iPhone format with a random tail.
+fn new_udid(index: usize) -> String {
+    let tag = hex::encode_upper(random_bytes(6));
+    format!("00008110-{index:06X}{tag}")
+}
+
 impl SimDevice {
     /// Makes device number `index` with an identity issued by `ca`. `shared` is the HTTP client
     /// used by the Signature and Header transports (mTLS devices build their own).
     pub fn new(index: usize, ca: &Ca, endpoint: Arc<Endpoint>, shared: &reqwest::Client) -> Result<SimDevice, SimError> {
-        let tag = hex::encode_upper(random_bytes(6));
-        let udid = format!("00008110-{index:06X}{tag}");
+        let udid = new_udid(index);
         let identity = ca.issue_device(&udid)?;
+        SimDevice::with_identity(udid, identity, endpoint, shared)
+    }
+
+    /// Makes device number `index` with an identity obtained over SCEP with `challenge`.
+    pub async fn enroll_scep(
+        index: usize,
+        scep: &super::scep::ScepEnroller,
+        challenge: &str,
+        endpoint: Arc<Endpoint>,
+        shared: &reqwest::Client,
+    ) -> Result<SimDevice, SimError> {
+        let udid = new_udid(index);
+        let identity = scep.identity(&udid, challenge).await?;
         SimDevice::with_identity(udid, identity, endpoint, shared)
     }
 

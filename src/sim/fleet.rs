@@ -50,6 +50,26 @@ impl Fleet {
         Ok(Fleet { devices })
     }
 
+    /// Builds `n` devices whose identities come from the SCEP endpoint `scep_url`,
+    /// `concurrency` enrollments at a time. `challenges` holds one challenge for all devices
+    /// (a static one) or one per device (one-time challenges).
+    pub async fn build_scep(n: usize, scep_url: &str, challenges: &[String], endpoint: Endpoint, concurrency: usize) -> Result<Fleet, SimError> {
+        if challenges.is_empty() || (challenges.len() != 1 && challenges.len() != n) {
+            return Err(SimError::Scep(format!("give one challenge or one per device ({n}), not {}", challenges.len())));
+        }
+        let endpoint = Arc::new(endpoint);
+        let shared = endpoint.client(None)?;
+        let enroller = super::scep::ScepEnroller::new(scep_url, shared.clone()).await?;
+        let challenge = |i: usize| challenges.get(i).unwrap_or(&challenges[0]).as_str();
+        let devices = futures::stream::iter((0..n).map(|i| SimDevice::enroll_scep(i, &enroller, challenge(i), endpoint.clone(), &shared)))
+            .buffer_unordered(concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Fleet { devices })
+    }
+
     async fn each<F, Fut>(&mut self, concurrency: usize, f: F) -> FleetStats
     where
         F: Fn(SimDevice) -> Fut,

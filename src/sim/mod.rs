@@ -5,7 +5,9 @@
 pub mod answer;
 pub mod device;
 pub mod fleet;
+pub mod scep;
 pub mod transport;
+pub mod wake;
 
 pub use device::{Handled, SimDevice};
 pub use fleet::{Fleet, FleetStats};
@@ -31,4 +33,7 @@ pub enum SimError {
     /// Certificate work failed.
     #[error("{0}")]
     Pki(#[from] crate::pki::PkiError),
+    /// Obtaining the identity over SCEP failed.
+    #[error("SCEP: {0}")]
+    Scep(String),
 }

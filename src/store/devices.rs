@@ -185,6 +185,7 @@ impl Store {
                 upsert_device(conn, &input.device, at)?;
                 if let Some(cert) = &input.cert {
                     bind_cert(conn, dev, cert, at)?;
+                    super::scep::bind_issued(conn, &cert.hash, dev)?;
                 }
                 let channels: Vec<String> = enrollments::table
                     .filter(enrollments::device_id.eq(dev))
@@ -311,6 +312,7 @@ impl Store {
                             .execute(conn)?;
                     }
                 }
+                super::push::token_refreshed(conn, &t.enrollment_id, at)?;
                 Ok(TokenUpdateOutcome { first })
             })
         })

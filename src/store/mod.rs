@@ -9,7 +9,9 @@ pub mod conn;
 pub mod devices;
 pub mod models;
 pub mod pg_queue;
+pub mod push;
 pub mod queue;
+pub mod scep;
 pub mod schema;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -53,6 +55,17 @@ pub enum StoreError {
         /// The CommandUUID it reported.
         command: String,
     },
+    /// A push certificate for a new topic while another topic's certificate exists.
+    #[error("the certificate's topic {new} differs from the stored topic(s) {existing:?}: devices enrolled with the old topic could no longer be woken; import it with force to keep both")]
+    TopicChange {
+        /// Topic of the new certificate.
+        new: String,
+        /// Topics already stored.
+        existing: Vec<String>,
+    },
+    /// A SCEP challenge could not be used (unknown, used, expired).
+    #[error("{0}")]
+    Challenge(String),
     /// A command with this UUID already exists.
     #[error("command {0} already exists")]
     DuplicateCommand(String),
@@ -195,7 +208,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let store = super::Store::connect(path.to_str().unwrap(), 4).unwrap();
-        assert_eq!(store.migrate_blocking().unwrap(), 1);
+        assert_eq!(store.migrate_blocking().unwrap(), 3);
         let mut c = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
         let m: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(&mut c).unwrap();
         assert_eq!(m.journal_mode, "wal");

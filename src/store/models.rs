@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{cert_bindings, command_results, commands, devices, enrollment_queue, enrollments};
+use super::schema::{cert_bindings, command_results, commands, devices, enrollment_queue, enrollments, push_certs, push_state, scep_certs, scep_challenges};
 
 /// A device as last described by its Authenticate check-in.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
@@ -197,4 +197,98 @@ pub struct NewResultRow {
     pub body: Vec<u8>,
     /// Now.
     pub received_at: NaiveDateTime,
+}
+
+/// A stored APNs push certificate; the private key is sealed and never serialized.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = push_certs)]
+pub struct PushCertRow {
+    /// APNs topic (the certificate's UID).
+    pub topic: String,
+    /// Subject, one line.
+    pub subject: String,
+    /// Certificate chain, leaf first (PEM).
+    pub cert_chain_pem: String,
+    /// PKCS#8 private key sealed with the secrets key (see `crate::secrets`).
+    pub key_sealed: Vec<u8>,
+    /// Start of validity.
+    pub not_before: NaiveDateTime,
+    /// End of validity.
+    pub not_after: NaiveDateTime,
+    /// First import.
+    pub created_at: NaiveDateTime,
+    /// Last import (renewal).
+    pub updated_at: NaiveDateTime,
+}
+
+/// An enrollment's push schedule and last outcome.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = push_state)]
+pub struct PushState {
+    /// Enrollment id.
+    #[serde(skip)]
+    pub enrollment_id: String,
+    /// Next (re-)push, if one is scheduled.
+    pub next_push_at: Option<NaiveDateTime>,
+    /// Pushes sent since commands were last queued.
+    pub attempts: i32,
+    /// Last push attempt.
+    pub last_push_at: Option<NaiveDateTime>,
+    /// Last result (`sent`, `unregistered`, `bad_token`, `certificate`, `retry`, `error`).
+    pub last_result: Option<String>,
+    /// Last failure reason.
+    pub last_error: Option<String>,
+    /// When APNs said the token is no longer valid; no pushes until the next TokenUpdate.
+    pub token_stale_at: Option<NaiveDateTime>,
+    /// Last change.
+    #[serde(skip)]
+    pub updated_at: NaiveDateTime,
+}
+
+/// A certificate issued over SCEP.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = scep_certs)]
+pub struct ScepCert {
+    /// Serial number, hex.
+    pub serial: String,
+    /// Subject, one line.
+    pub subject: String,
+    /// Start of validity.
+    pub not_before: NaiveDateTime,
+    /// End of validity.
+    pub not_after: NaiveDateTime,
+    /// The certificate (DER).
+    #[serde(skip)]
+    pub cert_der: Vec<u8>,
+    /// SHA-256 of the DER, hex (what device bindings use).
+    pub cert_hash: String,
+    /// Who asked: `challenge:<id>`, `static-challenge`, `renewal:<serial>`.
+    pub requester: String,
+    /// The SCEP transactionID.
+    pub transaction_id: String,
+    /// The device it was bound to at Authenticate, once it was.
+    pub device_id: Option<String>,
+    /// When it was issued.
+    pub created_at: NaiveDateTime,
+}
+
+/// A one-time SCEP challenge (only its hash is stored).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = scep_challenges)]
+pub struct ScepChallenge {
+    /// Id.
+    pub id: String,
+    /// SHA-256 of the value, hex.
+    #[serde(skip)]
+    pub challenge_hash: String,
+    /// Admin's note (e.g. who it is for).
+    pub note: Option<String>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Not usable after this.
+    pub expires_at: NaiveDateTime,
+    /// When it was used.
+    pub used_at: Option<NaiveDateTime>,
+    /// The SCEP transaction that used it.
+    pub used_by: Option<String>,
 }

@@ -87,8 +87,9 @@ fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> 
 impl Store {
     /// Stores commands and queues them: `rows` pairs an enrollment with a command UUID from
     /// `cmds`. Unknown and not-enrolled targets are reported, not queued. One transaction, one
-    /// batched insert per table.
-    pub async fn enqueue(&self, cmds: Vec<Command>, rows: Vec<(String, String)>, priority: i32) -> StoreResult<EnqueueOutcome> {
+    /// batched insert per table. With `push`, the queued enrollments are marked due for a push in
+    /// the same transaction, so a crash between enqueue and push cannot lose the wake-up.
+    pub async fn enqueue(&self, cmds: Vec<Command>, rows: Vec<(String, String)>, priority: i32, push: bool) -> StoreResult<EnqueueOutcome> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
@@ -145,6 +146,11 @@ impl Store {
                 }
                 for chunk in new_rows.chunks(1000) {
                     insert_queue_rows(conn, chunk)?;
+                }
+                if push {
+                    for chunk in out.queued.chunks(1000) {
+                        super::push::mark_due(conn, chunk, at)?;
+                    }
                 }
                 Ok(out)
             })

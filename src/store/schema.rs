@@ -99,7 +99,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    push_certs (topic) {
+        topic -> Text,
+        subject -> Text,
+        cert_chain_pem -> Text,
+        key_sealed -> Binary,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    push_state (enrollment_id) {
+        enrollment_id -> Text,
+        next_push_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_push_at -> Nullable<Timestamp>,
+        last_result -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        token_stale_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scep_certs (serial) {
+        serial -> Text,
+        subject -> Text,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        cert_der -> Binary,
+        cert_hash -> Text,
+        requester -> Text,
+        transaction_id -> Text,
+        device_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scep_challenges (id) {
+        id -> Text,
+        challenge_hash -> Text,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        used_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(enrollments -> devices (device_id));
+diesel::joinable!(push_state -> enrollments (enrollment_id));
 diesel::joinable!(cert_bindings -> devices (device_id));
 diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));
 diesel::joinable!(enrollment_queue -> commands (command_uuid));
@@ -112,4 +166,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_queue,
     command_results,
     declarative_messages,
+    push_certs,
+    push_state,
+    scep_certs,
+    scep_challenges,
 );

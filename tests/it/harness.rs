@@ -3,14 +3,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, ServerConfig, TrustMode};
+use mdm::push::mock::{MockApns, MockPki};
+
+use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, PushConfig, SecretsConfig, ServerConfig, TrustMode};
 use mdm::pki::Ca;
 use mdm::sim::{Endpoint, SimDevice, Transport};
 use mdm::store::Store;
 
 pub const TOPIC: &str = "com.apple.mgmt.External.2f4d6b8a-1c3e-4a5b-9d7f-0e1a2b3c4d5e";
 pub const API_KEY: &str = "test-admin-key-0123456789abcdef";
+pub const SCEP_CHALLENGE: &str = "static-scep-challenge";
 
 /// Which database backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,12 +110,31 @@ pub struct Opts {
     pub plain_http: bool,
     pub header: Option<String>,
     pub max_body: usize,
+    /// Start a mock APNs and point the server's push client at it.
+    pub apns: bool,
+    /// The re-push schedule (with `apns`).
+    pub retry: Vec<Duration>,
+    /// Any other configuration change.
+    pub tweak: Option<fn(&mut Config)>,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Opts { plain_http: false, header: None, max_body: 1024 * 1024 }
+        Opts { plain_http: false, header: None, max_body: 1024 * 1024, apns: false, retry: vec![Duration::from_secs(3600)], tweak: None }
     }
+}
+
+impl Opts {
+    /// Default options with a mock APNs.
+    pub fn apns() -> Opts {
+        Opts { apns: true, ..Opts::default() }
+    }
+}
+
+/// The mock APNs of a test and the certificates around it.
+pub struct Apns {
+    pub mock: MockApns,
+    pub pki: MockPki,
 }
 
 /// Builds a configuration for a server on `db` with `pki`.
@@ -136,6 +159,9 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
         api: ApiConfig { key_file: None, key: Some(API_KEY.into()) },
         checkin: CheckinConfig::default(),
         ca: CaConfig { cert: Some(pki.path("ca.pem")), key: Some(pki.path("ca.key")) },
+        push: PushConfig::default(),
+        secrets: SecretsConfig::default(),
+        scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
     }
 }
 
@@ -143,6 +169,9 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
 pub struct Harness {
     /// Held so the database lives as long as the server (dropped after it).
     _db: TestDb,
+    pub cfg: Config,
+    pub store: Store,
+    pub apns: Option<Apns>,
     pub pki: Pki,
     pub base: String,
     pub api: reqwest::Client,
@@ -164,19 +193,89 @@ impl Harness {
     pub async fn start_with(db: Db, opts: Opts) -> Option<Harness> {
         let db = TestDb::create(db)?;
         let pki = Pki::new();
-        let cfg = config(&db, &pki, &opts);
+        let mut cfg = config(&db, &pki, &opts);
+        if let Some(tweak) = opts.tweak {
+            tweak(&mut cfg);
+        }
+        let apns = if opts.apns {
+            let (mock, mpki) = MockApns::start_with_new_pki(TOPIC).expect("mock apns");
+            std::fs::write(pki.path("apns-ca.pem"), &mpki.server_ca_pem).expect("write");
+            cfg.push.url = mock.url();
+            cfg.push.ca_certs = vec![pki.path("apns-ca.pem")];
+            cfg.push.system_roots = false;
+            cfg.push.poll_interval = Duration::from_millis(100);
+            cfg.push.timeout = Duration::from_secs(5);
+            cfg.push.retry_schedule = opts.retry.iter().map(|d| (*d).into()).collect();
+            cfg.secrets.key = Some(mdm::secrets::SecretKey::generate_base64().expect("key"));
+            Some(Apns { mock, pki: mpki })
+        } else {
+            None
+        };
         let store = Store::connect(&cfg.database.url, 8).expect("store");
         store.migrate().await.expect("migrate");
-        let server = mdm::server::Server::bind_with(&cfg, store.clone(), Arc::new(mdm::push::Unconfigured)).await.expect("bind");
-        let scheme = if opts.plain_http { "http" } else { "https" };
-        let base = format!("{scheme}://localhost:{}", server.local_addr.port());
-        let task = tokio::spawn(server.run());
+        let (base, task) = serve(&cfg, &store, opts.apns).await;
         let api = reqwest::Client::builder()
             .use_rustls_tls()
             .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
             .build()
             .expect("client");
-        Some(Harness { _db: db, pki, base, api, opts, task })
+        Some(Harness { _db: db, cfg, store, apns, pki, base, api, opts, task })
+    }
+
+    /// Starts another server (replica) on the same database and configuration; returns its base
+    /// URL and task.
+    pub async fn replica(&self) -> (String, tokio::task::JoinHandle<()>) {
+        serve(&self.cfg, &self.store, self.opts.apns).await
+    }
+
+    /// Stops this server (its push scheduler with it); the database stays.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
+    /// The mock APNs (the test must have asked for one).
+    pub fn mock(&self) -> &MockApns {
+        &self.apns.as_ref().expect("Opts::apns").mock
+    }
+
+    /// The mock's push certificate as a .p12 with `password`.
+    pub fn push_p12(&self, password: &str) -> Vec<u8> {
+        let issued = &self.apns.as_ref().expect("Opts::apns").pki.push_cert;
+        openssl::pkcs12::Pkcs12::builder().name("MDM push").pkey(&issued.key).cert(&issued.cert).build2(password).expect("p12").to_der().expect("der")
+    }
+
+    /// Imports the mock's push certificate through `PUT /v1/pushcert`.
+    pub async fn import_push_cert(&self) -> serde_json::Value {
+        use base64::Engine;
+        let p12 = base64::engine::general_purpose::STANDARD.encode(self.push_p12("secret"));
+        let (status, body) = self.put_json("/v1/pushcert", serde_json::json!({ "p12": p12, "password": "secret" })).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// POST /v1/commands without a push; returns the status.
+    pub async fn command_nopush(&self, request_type: &str, targets: &[String]) -> u16 {
+        let body = serde_json::json!({ "request_type": request_type, "targets": targets, "payload": {}, "nopush": true });
+        self.api.post(self.url("/v1/commands")).bearer_auth(API_KEY).json(&body).send().await.expect("post").status().as_u16()
+    }
+
+    /// Runs one SQL statement directly on the test database (to set up states the API cannot).
+    pub fn sql(&self, stmt: &str) {
+        use diesel::{Connection, RunQueryDsl};
+        if self._db.url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query(stmt).execute(&mut c).expect("sql");
+        } else {
+            let mut c = diesel::SqliteConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query(stmt).execute(&mut c).expect("sql");
+        }
+    }
+
+    /// PUT a JSON body; returns (status, json).
+    pub async fn put_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.api.put(self.url(path)).bearer_auth(API_KEY).json(&body).send().await.expect("put");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// The transport devices use by default for this server.
@@ -241,6 +340,20 @@ impl Harness {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
+}
+
+/// Binds and runs a server for `cfg` on an ephemeral port; with `apns` it pushes through the
+/// real APNs client (to the mock).
+async fn serve(cfg: &Config, store: &Store, apns: bool) -> (String, tokio::task::JoinHandle<()>) {
+    let pusher: Arc<dyn mdm::push::Pusher> = if apns {
+        Arc::new(mdm::push::apns::ApnsClient::new(&cfg.push).expect("apns client"))
+    } else {
+        Arc::new(mdm::push::Offline)
+    };
+    let server = mdm::server::Server::bind_with(cfg, store.clone(), pusher).await.expect("bind");
+    let scheme = if cfg.server.plain_http { "http" } else { "https" };
+    let base = format!("{scheme}://localhost:{}", server.local_addr.port());
+    (base, tokio::spawn(server.run()))
 }
 
 /// Runs a scenario on SQLite and on PostgreSQL: `both!(name);` makes `name::sqlite` and

@@ -9,3 +9,5 @@ mod checkin;
 mod admin;
 mod bad_input;
 mod replicas;
+mod push;
+mod scep;

@@ -1,0 +1,2 @@
+DROP TABLE push_state;
+DROP TABLE push_certs;

@@ -1,0 +1,95 @@
+//! The push scheduler: each replica runs one. A pass claims enrollments whose push is due
+//! (enqueue marks them due; earlier pushes schedule re-pushes with backoff), pushes them in
+//! batches, and records the outcomes, which schedule the next re-push. The claim is a lease in
+//! the database, so replicas never push the same enrollment at once and a replica that dies
+//! mid-pass leaves its claims to the others once the lease runs out.
+
+use std::time::{Duration, Instant};
+
+use chrono::SubsecRound;
+use tracing::Instrument;
+
+use super::{PushService, PushTarget};
+use crate::config::PushConfig;
+use crate::store::{now, StoreError};
+
+/// Enrollments claimed per round of a pass.
+pub const BATCH: i64 = 1000;
+/// How often certificate expiry is checked and logged.
+pub const EXPIRY_CHECK: Duration = Duration::from_secs(86_400);
+
+/// One replica's scheduler.
+#[derive(Debug, Clone)]
+pub struct Scheduler {
+    svc: PushService,
+    poll: Duration,
+    lease: Duration,
+}
+
+impl Scheduler {
+    /// Builds the scheduler. The lease outlasts a batch's pushes.
+    pub fn new(svc: PushService, cfg: &PushConfig) -> Scheduler {
+        // A batch's pushes run concurrently, each bounded by the timeout (connecting included).
+        let lease = cfg.timeout * 2 + Duration::from_secs(10);
+        Scheduler { svc, poll: cfg.poll_interval.max(Duration::from_millis(50)), lease }
+    }
+
+    /// Runs forever: a pass whenever woken by an enqueue or every poll interval; certificate
+    /// changes by other processes are picked up, and expiry is logged daily.
+    pub async fn run(self) {
+        let mut last_expiry_check = Instant::now();
+        loop {
+            if let Err(e) = self.svc.reload_if_changed().await {
+                tracing::warn!(error = %e, "checking push certificates failed");
+            }
+            if last_expiry_check.elapsed() >= EXPIRY_CHECK {
+                last_expiry_check = Instant::now();
+                if let Err(e) = self.svc.check_expiry().await {
+                    tracing::warn!(error = %e, "push certificate expiry check failed");
+                }
+            }
+            match self.pass().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(pushed = n, "push pass done"),
+                Err(e) => tracing::warn!(error = %e, "push pass failed; retrying at the next interval"),
+            }
+            tokio::select! {
+                _ = self.svc.woken() => {}
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+    }
+
+    /// Claims and pushes due enrollments until none are left; returns how many were pushed.
+    pub async fn pass(&self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        loop {
+            let at = now();
+            // Whole microseconds: the lease is compared for equality after a database round trip.
+            let lease_until = (at + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2))).trunc_subsecs(6);
+            let due = self.svc.store().claim_due_pushes(at, lease_until, BATCH).await?;
+            if due.is_empty() {
+                return Ok(total);
+            }
+            total += due.len();
+            self.svc.metrics().push_due.set(i64::try_from(due.len()).unwrap_or(i64::MAX));
+            let attempts: std::collections::HashMap<String, i32> = due.iter().map(|d| (d.enrollment_id.clone(), d.attempts)).collect();
+            let targets: Vec<PushTarget> = due
+                .into_iter()
+                .map(|d| PushTarget { enrollment_id: d.enrollment_id, topic: d.topic, token: d.token, push_magic: d.push_magic })
+                .collect();
+            let n = targets.len();
+            let results = self.svc.pusher().push(targets).instrument(tracing::debug_span!("push_batch", n)).await;
+            let done = now();
+            let records = results
+                .into_iter()
+                .map(|(id, o)| {
+                    self.svc.note(&id, &o);
+                    let rec = self.svc.record_for(&o, attempts.get(&id).copied().unwrap_or(0), done);
+                    (id, rec)
+                })
+                .collect();
+            self.svc.store().record_pushes(records, Some(lease_until)).await?;
+        }
+    }
+}

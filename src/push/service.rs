@@ -1,0 +1,340 @@
+//! [`PushService`]: push certificates (import, list, reload into the pusher, expiry warnings),
+//! explicit pushes, and the bookkeeping shared with the scheduler.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use super::cert::{PushCert, PushCertError};
+use super::{PushOutcome, PushTarget, Pusher};
+use crate::config::PushConfig;
+use crate::metrics::Metrics;
+use crate::secrets::{SecretKey, SecretsError};
+use crate::store::models::PushCertRow;
+use crate::store::push::{PushRecord, SaveCertOutcome};
+use crate::store::{now, Store, StoreError};
+
+/// Errors importing a push certificate.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The upload is not a usable MDM push certificate.
+    #[error("{0}")]
+    Cert(#[from] PushCertError),
+    /// The key cannot be sealed (no secrets key configured).
+    #[error("{0}")]
+    Secrets(#[from] SecretsError),
+    /// Storing failed, or the topic changed without `force`.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+/// A push certificate as admins see it (never the key).
+#[derive(Debug, Clone, Serialize)]
+pub struct CertView {
+    /// APNs topic.
+    pub topic: String,
+    /// Subject.
+    pub subject: String,
+    /// Start of validity (UTC).
+    pub not_before: NaiveDateTime,
+    /// End of validity (UTC).
+    pub not_after: NaiveDateTime,
+    /// Whole days until it expires (negative once expired).
+    pub days_left: i64,
+    /// Expires within the warning period.
+    pub expires_soon: bool,
+    /// Already expired.
+    pub expired: bool,
+    /// Newest certificate: the topic new enrollments get.
+    pub active: bool,
+    /// First import.
+    pub created_at: NaiveDateTime,
+    /// Last import (renewal).
+    pub updated_at: NaiveDateTime,
+}
+
+/// What importing did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    /// Added (first or forced new topic) or renewed (same topic).
+    pub outcome: SaveCertOutcome,
+    /// The stored certificate.
+    pub certificate: CertView,
+}
+
+/// Pushes, certificates and push bookkeeping. Cheap to clone.
+#[derive(Clone)]
+pub struct PushService {
+    store: Store,
+    pusher: Arc<dyn Pusher>,
+    secrets: Option<Arc<SecretKey>>,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+    delays: Arc<Vec<Duration>>,
+    expiry_warning: Duration,
+    loaded: Arc<Mutex<Vec<(String, NaiveDateTime)>>>,
+}
+
+impl std::fmt::Debug for PushService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushService").field("delays", &self.delays).finish()
+    }
+}
+
+/// Whole days from `now` until `t` (floor; negative when past).
+fn days_until(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    (t - now).num_seconds().div_euclid(86_400)
+}
+
+impl PushService {
+    /// Builds the service. Without a secrets key, certificates cannot be imported or loaded.
+    pub fn new(store: Store, pusher: Arc<dyn Pusher>, secrets: Option<SecretKey>, metrics: Arc<Metrics>, cfg: &PushConfig) -> PushService {
+        PushService {
+            store,
+            pusher,
+            secrets: secrets.map(Arc::new),
+            metrics,
+            wake: Arc::new(Notify::new()),
+            delays: Arc::new(cfg.retry_delays()),
+            expiry_warning: cfg.expiry_warning,
+            loaded: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The storage handle.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The pusher.
+    pub fn pusher(&self) -> &Arc<dyn Pusher> {
+        &self.pusher
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Wakes this replica's scheduler (after an enqueue marked enrollments due).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until [`PushService::wake`] is called (or was called since the last wait).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// The stored outcome of a push made when `attempts_before` pushes had already gone out:
+    /// stale tokens stop the schedule; everything else (sent, or failed in a way a later push
+    /// may fix) schedules the next re-push per the configured delays.
+    pub fn record_for(&self, outcome: &PushOutcome, attempts_before: i32, at: NaiveDateTime) -> PushRecord {
+        let attempts = attempts_before.saturating_add(1);
+        if outcome.token_is_stale() {
+            return PushRecord { result: outcome.name(), error: outcome.error(), stale: true, attempts: Some(attempts), next_push_at: None };
+        }
+        let i = usize::try_from(attempts_before).unwrap_or(0).min(self.delays.len().saturating_sub(1));
+        let delay = self.delays.get(i).copied().unwrap_or(Duration::from_secs(60));
+        let next = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::minutes(1));
+        PushRecord { result: outcome.name(), error: outcome.error(), stale: false, attempts: Some(attempts), next_push_at: Some(next) }
+    }
+
+    /// Pushes each enrollment id now (an admin's explicit push). Unknown, not enrolled and
+    /// stale-token enrollments are reported, not pushed. Outcomes are recorded; the re-push
+    /// schedule is left as it is.
+    pub async fn push_now(&self, ids: &[String]) -> Result<BTreeMap<String, PushOutcome>, StoreError> {
+        let found = self.store.enrollments_by_ids(ids.to_vec()).await?;
+        let stale: std::collections::HashMap<String, Option<NaiveDateTime>> =
+            self.store.push_states(ids.to_vec()).await?.into_iter().map(|s| (s.enrollment_id, s.token_stale_at)).collect();
+        let mut out = BTreeMap::new();
+        let mut targets = Vec::new();
+        for id in ids {
+            let not_sent = |reason: String| PushOutcome::NotSent { reason };
+            match found.iter().find(|e| &e.id == id) {
+                None => {
+                    out.insert(id.clone(), not_sent("unknown enrollment".into()));
+                }
+                Some(e) => match (&e.token, &e.push_magic, e.enabled, stale.get(id).copied().flatten()) {
+                    (_, _, _, Some(at)) => {
+                        out.insert(id.clone(), not_sent(format!("APNs reported the token invalid at {at} UTC; waiting for the device's next TokenUpdate")));
+                    }
+                    (Some(token), Some(magic), true, None) => targets.push(PushTarget {
+                        enrollment_id: e.id.clone(),
+                        topic: e.topic.clone(),
+                        token: token.clone(),
+                        push_magic: magic.clone(),
+                    }),
+                    _ => {
+                        out.insert(id.clone(), not_sent("not enrolled (no push token)".into()));
+                    }
+                },
+            }
+        }
+        if !targets.is_empty() {
+            let results = self.pusher.push(targets).await;
+            let at = now();
+            let mut records = Vec::with_capacity(results.len());
+            for (id, o) in results {
+                self.note(&id, &o);
+                let rec = PushRecord { attempts: None, next_push_at: None, ..self.record_for(&o, 0, at) };
+                records.push((id.clone(), rec));
+                out.insert(id, o);
+            }
+            self.store.record_pushes(records, None).await?;
+        }
+        Ok(out)
+    }
+
+    /// Counts and logs one outcome.
+    pub fn note(&self, enrollment_id: &str, o: &PushOutcome) {
+        self.metrics.count_push(o.name());
+        match o {
+            PushOutcome::Sent { apns_id } => tracing::debug!(enrollment = %enrollment_id, %apns_id, "pushed"),
+            PushOutcome::Unregistered { .. } | PushOutcome::BadToken { .. } => {
+                tracing::info!(enrollment = %enrollment_id, result = o.name(), error = o.error().unwrap_or_default(), "push token no longer valid; waiting for a new TokenUpdate")
+            }
+            PushOutcome::Certificate { .. } => {
+                tracing::error!(enrollment = %enrollment_id, error = o.error().unwrap_or_default(), "push failed: certificate problem")
+            }
+            _ => tracing::warn!(enrollment = %enrollment_id, result = o.name(), error = o.error().unwrap_or_default(), "push failed"),
+        }
+    }
+
+    fn view(&self, c: &PushCertRow, active: bool, at: NaiveDateTime) -> CertView {
+        let days_left = days_until(c.not_after, at);
+        let warn = chrono::Duration::from_std(self.expiry_warning).unwrap_or(chrono::Duration::days(30));
+        CertView {
+            topic: c.topic.clone(),
+            subject: c.subject.clone(),
+            not_before: c.not_before,
+            not_after: c.not_after,
+            days_left,
+            expires_soon: c.not_after - at <= warn,
+            expired: c.not_after <= at,
+            active,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+
+    /// Stored certificates, newest (active) first.
+    pub async fn certs(&self) -> Result<Vec<CertView>, StoreError> {
+        let at = now();
+        Ok(self.store.push_certs().await?.iter().enumerate().map(|(i, c)| self.view(c, i == 0, at)).collect())
+    }
+
+    /// The topic new enrollments are given: that of the newest certificate.
+    pub async fn active_topic(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.store.push_certs().await?.into_iter().next().map(|c| c.topic))
+    }
+
+    /// Imports an uploaded certificate (.p12 with `password`, or PEM with certificate and key).
+    /// Nothing is stored unless it parses, is an unexpired MDM push certificate, and its topic
+    /// is the stored one (or `force`). The new certificate is used at once.
+    pub async fn import(&self, data: &[u8], password: Option<&str>, force: bool) -> Result<Imported, ImportError> {
+        let cert = PushCert::from_upload(data, password)?;
+        let key = self.secrets.as_ref().ok_or(SecretsError::NotConfigured)?;
+        let at = now();
+        let row = PushCertRow {
+            topic: cert.topic.clone(),
+            subject: cert.subject.clone(),
+            cert_chain_pem: cert.cert_chain_pem.clone(),
+            key_sealed: key.seal(cert.key_pkcs8_der(), cert.topic.as_bytes())?,
+            not_before: cert.not_before,
+            not_after: cert.not_after,
+            created_at: at,
+            updated_at: at,
+        };
+        let outcome = self.store.save_push_cert(row.clone(), force).await?;
+        tracing::info!(topic = %cert.topic, not_after = %cert.not_after, ?outcome, "push certificate imported");
+        self.reload().await?;
+        let certificate = self.certs().await?.into_iter().find(|c| c.topic == cert.topic).unwrap_or_else(|| self.view(&row, true, at));
+        Ok(Imported { outcome, certificate })
+    }
+
+    /// Removes the certificate of `topic`; returns whether it existed.
+    pub async fn delete(&self, topic: &str) -> Result<bool, ImportError> {
+        let gone = self.store.delete_push_cert(topic.to_string()).await?;
+        if gone {
+            tracing::warn!(%topic, "push certificate removed");
+            self.reload().await?;
+        }
+        Ok(gone)
+    }
+
+    /// Loads every stored certificate into the pusher, updates the expiry gauges, and logs
+    /// certificates that expired or expire soon. Returns how many are usable.
+    pub async fn reload(&self) -> Result<usize, ImportError> {
+        let rows = self.store.push_certs().await?;
+        let at = now();
+        let mut certs = Vec::new();
+        for r in &rows {
+            let Some(key) = self.secrets.as_ref() else {
+                tracing::error!(topic = %r.topic, "push certificate stored but no secrets key configured; cannot push");
+                continue;
+            };
+            match key.open(&r.key_sealed, r.topic.as_bytes()).map_err(ImportError::from).and_then(|k| Ok(PushCert::from_stored(&r.cert_chain_pem, &k)?)) {
+                Ok(c) => certs.push(c),
+                Err(e) => tracing::error!(topic = %r.topic, error = %e, "stored push certificate unusable"),
+            }
+        }
+        self.report_expiry(&rows, at);
+        self.pusher.set_certs(&certs);
+        if let Ok(mut l) = self.loaded.lock() {
+            *l = rows.iter().map(|r| (r.topic.clone(), r.updated_at)).collect();
+            l.sort();
+        }
+        Ok(certs.len())
+    }
+
+    /// Reloads when another process (a replica, or `mdm push-cert import`) changed the stored
+    /// certificates.
+    pub async fn reload_if_changed(&self) -> Result<(), ImportError> {
+        let current = self.store.push_cert_versions().await?;
+        let same = self.loaded.lock().map(|l| *l == current).unwrap_or(false);
+        if !same {
+            self.reload().await?;
+        }
+        Ok(())
+    }
+
+    /// Sets the days-left gauge of each stored certificate (and only those) and logs those that
+    /// expired (error) or expire within the warning period (warn).
+    fn report_expiry(&self, rows: &[PushCertRow], at: NaiveDateTime) {
+        self.metrics.clear_cert_gauges();
+        for r in rows {
+            self.metrics.set_cert_days_left(&r.topic, days_until(r.not_after, at));
+            let v = self.view(r, false, at);
+            if v.expired {
+                tracing::error!(topic = %r.topic, not_after = %r.not_after, "push certificate EXPIRED: devices cannot be woken; renew it in Apple's Push Certificates Portal and import it (same topic)");
+            } else if v.expires_soon {
+                tracing::warn!(topic = %r.topic, not_after = %r.not_after, days_left = v.days_left, "push certificate expires soon; renew it in Apple's Push Certificates Portal and import it (same topic)");
+            }
+        }
+    }
+
+    /// Refreshes the expiry gauges and logs expired or soon-expiring certificates (daily).
+    pub async fn check_expiry(&self) -> Result<(), StoreError> {
+        let rows = self.store.push_certs().await?;
+        self.report_expiry(&rows, now());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_until;
+
+    #[test]
+    fn days_until_floors() {
+        let t0 = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap().naive_utc();
+        assert_eq!(days_until(t0 + chrono::Duration::hours(47), t0), 1);
+        assert_eq!(days_until(t0 + chrono::Duration::hours(48), t0), 2);
+        assert_eq!(days_until(t0 - chrono::Duration::hours(1), t0), -1);
+    }
+}

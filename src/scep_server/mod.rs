@@ -1,0 +1,288 @@
+//! The SCEP server (RFC 8894) mounted by `mdm serve`: GetCACaps, GetCACert and PKIOperation
+//! (PKCSReq with a static or one-time challenge, RenewalReq signed by a still-valid certificate
+//! issued here, GetCertInitial polling). Message encoding lives in the `scep` crate; this module
+//! decides who gets a certificate, issues it with the `[ca]` CA and records it.
+
+pub mod http;
+
+use std::sync::Arc;
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::{X509Req, X509};
+use scep::{FailInfo, MessageType, PkiMessage, Responder};
+use subtle::ConstantTimeEq;
+
+use crate::config::ScepConfig;
+use crate::identity::cert::{asn1_to_naive, sha256_hex, verify_chain};
+use crate::pki::{Ca, RequestIssuer};
+use crate::store::models::{ScepCert, ScepChallenge};
+use crate::store::{now, Store, StoreError};
+
+/// Errors answering a SCEP request that cannot become a CertRep (the request itself is not
+/// a PKIMessage): a 400 with the reason.
+#[derive(Debug, thiserror::Error)]
+pub enum ScepServeError {
+    /// Not a parseable, correctly signed PKIMessage, or a bad query.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A server-side failure (database, signing).
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Errors setting the server up.
+#[derive(Debug, thiserror::Error)]
+pub enum ScepSetupError {
+    /// CA or RA material could not be loaded.
+    #[error("scep: {0}")]
+    Material(String),
+}
+
+/// The SCEP service. Cheap to clone.
+#[derive(Clone)]
+pub struct ScepService {
+    store: Store,
+    /// Issues certificates; holds the CA.
+    issuer: Arc<RequestIssuer>,
+    ra: Option<Arc<(X509, PKey<Private>)>>,
+    trust: Arc<X509Store>,
+    cfg: Arc<ScepConfig>,
+}
+
+impl std::fmt::Debug for ScepService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScepService").field("path", &self.cfg.path).field("ra", &self.ra.is_some()).finish()
+    }
+}
+
+/// A fresh one-time challenge value: 16 random bytes, hex.
+fn new_challenge_value() -> Result<String, openssl::error::ErrorStack> {
+    let mut raw = [0u8; 16];
+    openssl::rand::rand_bytes(&mut raw)?;
+    Ok(hex::encode(raw))
+}
+
+impl ScepService {
+    /// Builds the service for `ca` (and an optional RA from the configuration).
+    pub fn new(store: Store, ca: Ca, cfg: &ScepConfig) -> Result<ScepService, ScepSetupError> {
+        let bad = |e: &dyn std::fmt::Display| ScepSetupError::Material(e.to_string());
+        let ra = match (&cfg.ra_cert, &cfg.ra_key) {
+            (Some(c), Some(k)) => {
+                let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| ScepSetupError::Material(format!("{}: {e}", p.display())));
+                Some(Arc::new((X509::from_pem(&read(c)?).map_err(|e| bad(&e))?, PKey::private_key_from_pem(&read(k)?).map_err(|e| bad(&e))?)))
+            }
+            (None, None) => None,
+            _ => return Err(ScepSetupError::Material("scep.ra_cert and scep.ra_key go together".into())),
+        };
+        let mut trust = X509StoreBuilder::new().map_err(|e| bad(&e))?;
+        trust.add_cert(ca.cert.clone()).map_err(|e| bad(&e))?;
+        // Only client identities renew: the CA's TLS server certificate does not.
+        trust.set_purpose(openssl::x509::X509PurposeId::SSL_CLIENT).map_err(|e| bad(&e))?;
+        let issuer = Arc::new(RequestIssuer::new(ca).map_err(|e| bad(&e))?);
+        Ok(ScepService { store, issuer, ra, trust: Arc::new(trust.build()), cfg: Arc::new(cfg.clone()) })
+    }
+
+    /// The URL path it is served at.
+    pub fn path(&self) -> &str {
+        &self.cfg.path
+    }
+
+    /// GetCACaps text.
+    pub fn caps(&self) -> &'static str {
+        scep::server_caps(true)
+    }
+
+    /// GetCACert: `(content type, body)`: the CA certificate (DER), or RA + CA as a certs-only
+    /// PKCS#7 when an RA is configured.
+    pub fn ca_certs(&self) -> Result<(&'static str, Vec<u8>), ScepServeError> {
+        let internal = |e: &dyn std::fmt::Display| ScepServeError::Internal(e.to_string());
+        match &self.ra {
+            None => Ok(("application/x-x509-ca-cert", self.issuer.ca.cert.to_der().map_err(|e| internal(&e))?)),
+            Some(ra) => Ok(("application/x-x509-ca-ra-cert", scep::degenerate_certs(&[ra.0.clone(), self.issuer.ca.cert.clone()]).map_err(|e| internal(&e))?)),
+        }
+    }
+
+    /// Makes a one-time challenge valid for `ttl` (default `scep.challenge_ttl`); the value is
+    /// returned once and only its hash is stored.
+    pub async fn new_challenge(&self, ttl: Option<std::time::Duration>, note: Option<String>) -> Result<(String, ScepChallenge), ScepServeError> {
+        let value = new_challenge_value().map_err(|e| ScepServeError::Internal(e.to_string()))?;
+        let at = now();
+        let ttl = chrono::Duration::from_std(ttl.unwrap_or(self.cfg.challenge_ttl)).unwrap_or(chrono::Duration::hours(1));
+        let row = ScepChallenge {
+            id: uuid::Uuid::new_v4().to_string(),
+            challenge_hash: sha256_hex(value.as_bytes()),
+            note,
+            created_at: at,
+            expires_at: at + ttl,
+            used_at: None,
+            used_by: None,
+        };
+        self.store.create_scep_challenge(row.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
+        Ok((value, row))
+    }
+
+    fn signer(&self) -> (&X509, &PKey<Private>) {
+        match &self.ra {
+            Some(ra) => (&ra.0, &ra.1),
+            None => (&self.issuer.ca.cert, &self.issuer.ca.key),
+        }
+    }
+
+    /// Runs CPU-heavy work (RSA, CMS) off the async threads.
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&ScepService) -> T + Send + 'static) -> Result<T, ScepServeError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || f(&me)).await.map_err(|e| ScepServeError::Internal(e.to_string()))
+    }
+
+    fn failure(&self, req: &PkiMessage, info: FailInfo, why: &str) -> Result<Vec<u8>, ScepServeError> {
+        tracing::warn!(transaction_id = %req.transaction_id, fail_info = ?info, reason = why, "SCEP request refused");
+        let (cert, key) = self.signer();
+        Responder { signer_cert: cert, signer_key: key, cipher: openssl::symm::Cipher::aes_256_cbc() }
+            .failure(req, info)
+            .map_err(|e| ScepServeError::Internal(e.to_string()))
+    }
+
+    fn success(&self, req: &PkiMessage, issued: &X509) -> Result<Vec<u8>, ScepServeError> {
+        let (cert, key) = self.signer();
+        Responder { signer_cert: cert, signer_key: key, cipher: openssl::symm::Cipher::aes_256_cbc() }
+            .success(req, issued, &[])
+            .map_err(|e| ScepServeError::Internal(e.to_string()))
+    }
+
+    /// Whether `cert` was issued by our CA (for client use) and is valid now.
+    fn issued_here_and_valid(&self, cert: &X509) -> bool {
+        verify_chain(&self.trust, cert, &[]).is_ok()
+    }
+
+    /// PKIOperation: the DER (or BER) PKIMessage in, the CertRep out.
+    pub async fn pki_operation(&self, body: Vec<u8>) -> Result<Vec<u8>, ScepServeError> {
+        let step = self
+            .blocking(move |me| -> Result<Step, ScepServeError> {
+                let req = PkiMessage::parse(&body).map_err(|e| ScepServeError::BadRequest(format!("not a valid SCEP PKIMessage: {e}")))?;
+                let (cert, key) = me.signer();
+                let inner = match req.decrypt(cert, key) {
+                    Ok(i) => i,
+                    Err(e) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadMessageCheck, &format!("cannot decrypt: {e}"))?)),
+                };
+                match req.message_type {
+                    MessageType::PkcsReq | MessageType::RenewalReq => {
+                        let Ok(csr) = X509Req::from_der(&inner) else {
+                            return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, "content is not a PKCS#10 request")?));
+                        };
+                        let signed_ok = csr.public_key().and_then(|k| csr.verify(&k)).unwrap_or(false);
+                        if !signed_ok {
+                            return Ok(Step::Reply(me.failure(&req, FailInfo::BadMessageCheck, "PKCS#10 signature does not verify")?));
+                        }
+                        if req.message_type == MessageType::RenewalReq {
+                            return me.renewal(req, csr);
+                        }
+                        let challenge = match scep::challenge_password(&csr) {
+                            Ok(Some(c)) => c,
+                            Ok(None) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, "no challengePassword in the request")?)),
+                            Err(e) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, &format!("unreadable challengePassword: {e}"))?)),
+                        };
+                        let fixed = &me.cfg.challenge;
+                        if !fixed.is_empty() && bool::from(fixed.as_bytes().ct_eq(challenge.as_bytes())) {
+                            return Ok(Step::Issue { req: Box::new(req), csr, requester: "static-challenge".into(), challenge_hash: None });
+                        }
+                        let hash = sha256_hex(challenge.as_bytes());
+                        Ok(Step::Issue { req: Box::new(req), csr, requester: "one-time-challenge".into(), challenge_hash: Some(hash) })
+                    }
+                    MessageType::CertPoll => Ok(Step::Poll(Box::new(req))),
+                    other => Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, &format!("unsupported messageType {other:?}"))?)),
+                }
+            })
+            .await??;
+        match step {
+            Step::Reply(r) => Ok(r),
+            Step::Poll(req) => {
+                let found = self.store.scep_cert_by_transaction(req.transaction_id.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
+                self.blocking(move |me| match found.and_then(|c| X509::from_der(&c.cert_der).ok()) {
+                    Some(cert) => me.success(&req, &cert),
+                    None => me.failure(&req, FailInfo::BadCertId, "no certificate for this transaction"),
+                })
+                .await?
+            }
+            Step::Issue { req, csr, requester, challenge_hash } => {
+                let validity = self.cfg.validity;
+                let (req, issued) = self
+                    .blocking(move |me| {
+                        let issued = me.issuer.issue(&csr, validity).map_err(|e| ScepServeError::Internal(e.to_string()));
+                        (req, issued)
+                    })
+                    .await?;
+                let issued = issued?;
+                let row = scep_row(&issued, &requester, &req.transaction_id)?;
+                let serial = row.serial.clone();
+                match self.store.record_scep_cert(row, challenge_hash, now()).await {
+                    Ok(()) => {}
+                    Err(StoreError::Challenge(why)) => return self.blocking(move |me| me.failure(&req, FailInfo::BadRequest, &why)).await?,
+                    Err(e) => return Err(ScepServeError::Internal(e.to_string())),
+                }
+                tracing::info!(transaction_id = %req.transaction_id, %serial, %requester, "SCEP certificate issued");
+                self.blocking(move |me| me.success(&req, &issued)).await?
+            }
+        }
+    }
+
+    /// RenewalReq: signed by a certificate issued here that is still valid and within the
+    /// renewal window; no challenge needed.
+    fn renewal(&self, req: PkiMessage, csr: X509Req) -> Result<Step, ScepServeError> {
+        if !self.issued_here_and_valid(&req.signer_cert) {
+            return Ok(Step::Reply(self.failure(&req, FailInfo::BadMessageCheck, "renewal not signed by a valid certificate issued by this CA")?));
+        }
+        let same_subject = match (req.signer_cert.subject_name().to_der(), csr.subject_name().to_der()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        if !same_subject {
+            return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, "a renewal must keep the certificate's subject")?));
+        }
+        let window = self.cfg.renewal_window;
+        if !window.is_zero() {
+            let limit = openssl::asn1::Asn1Time::from_unix(chrono::Utc::now().timestamp() + i64::try_from(window.as_secs()).unwrap_or(0));
+            let too_early = limit.map(|l| req.signer_cert.not_after() > l).unwrap_or(true);
+            if too_early {
+                return Ok(Step::Reply(self.failure(&req, FailInfo::BadTime, "renewal requested before the renewal window")?));
+            }
+        }
+        let serial = serial_hex(&req.signer_cert).unwrap_or_default();
+        Ok(Step::Issue { req: Box::new(req), csr, requester: format!("renewal:{serial}"), challenge_hash: None })
+    }
+}
+
+/// What the CPU-bound first step of a PKIOperation found.
+enum Step {
+    /// Answer with this CertRep (a failure).
+    Reply(Vec<u8>),
+    /// Issue a certificate for the request, consuming the challenge if any.
+    Issue { req: Box<PkiMessage>, csr: X509Req, requester: String, challenge_hash: Option<String> },
+    /// GetCertInitial: look up the transaction.
+    Poll(Box<PkiMessage>),
+}
+
+/// A certificate's serial number in hex.
+fn serial_hex(cert: &X509) -> Result<String, openssl::error::ErrorStack> {
+    Ok(cert.serial_number().to_bn()?.to_hex_str()?.to_string())
+}
+
+/// The database row for an issued certificate.
+fn scep_row(cert: &X509, requester: &str, transaction_id: &str) -> Result<ScepCert, ScepServeError> {
+    let internal = |e: &dyn std::fmt::Display| ScepServeError::Internal(e.to_string());
+    let der = cert.to_der().map_err(|e| internal(&e))?;
+    let serial = serial_hex(cert).map_err(|e| internal(&e))?;
+    let subject = crate::identity::cert::name_line(cert.subject_name());
+    Ok(ScepCert {
+        serial,
+        subject,
+        not_before: asn1_to_naive(cert.not_before()).unwrap_or_default(),
+        not_after: asn1_to_naive(cert.not_after()).unwrap_or_default(),
+        cert_hash: sha256_hex(&der),
+        cert_der: der,
+        requester: requester.to_string(),
+        transaction_id: transaction_id.to_string(),
+        device_id: None,
+        created_at: now(),
+    })
+}
