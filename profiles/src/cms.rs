@@ -1,0 +1,1 @@
+//! Signing and per-device encryption.
