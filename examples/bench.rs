@@ -189,6 +189,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         push,
         secrets: SecretsConfig { key_file: None, key: Some(mdm::secrets::SecretKey::generate_base64().unwrap()) },
         scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
+        profiles: Default::default(),
     };
     let cfg_path = dir.join(format!("{label}.toml"));
     std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();

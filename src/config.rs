@@ -58,6 +58,9 @@ pub struct Config {
     /// The SCEP server.
     #[serde(default)]
     pub scep: ScepConfig,
+    /// Profile signing and encryption.
+    #[serde(default)]
+    pub profiles: ProfilesConfig,
 }
 
 /// `[server]`.
@@ -342,6 +345,34 @@ impl Default for ScepConfig {
     }
 }
 
+/// `[profiles]`: how library profiles are sealed for each device.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilesConfig {
+    /// Sign profiles (CMS SignedData). Without a usable signing identity they go out unsigned
+    /// and the server says so at start.
+    #[serde(default = "yes")]
+    pub sign: bool,
+    /// Signing certificate (PEM); default: `[server] tls_cert`.
+    #[serde(default)]
+    pub signing_cert: Option<PathBuf>,
+    /// Its private key (PEM); default: `[server] tls_key`.
+    #[serde(default)]
+    pub signing_key: Option<PathBuf>,
+    /// Chain certificates sent with each signature (PEM); default: the `[ca]` certificate.
+    #[serde(default)]
+    pub signing_chain: Option<PathBuf>,
+    /// Encrypt each profile to the device's identity certificate when the server has it.
+    #[serde(default = "yes")]
+    pub encrypt: bool,
+}
+
+impl Default for ProfilesConfig {
+    fn default() -> Self {
+        ProfilesConfig { sign: true, signing_cert: None, signing_key: None, signing_chain: None, encrypt: true }
+    }
+}
+
 /// `[secrets]`: where the key sealing database secrets comes from.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -370,7 +401,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles"].contains(&section) {
                 continue;
             }
             let table = doc
@@ -392,7 +423,8 @@ impl Config {
                 *p = base.join(&*p);
             }
         };
-        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key, &mut self.secrets.key_file, &mut self.scep.ra_cert, &mut self.scep.ra_key]
+        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key, &mut self.secrets.key_file, &mut self.scep.ra_cert, &mut self.scep.ra_key,
+            &mut self.profiles.signing_cert, &mut self.profiles.signing_key, &mut self.profiles.signing_chain]
             .into_iter()
             .flatten()
         {

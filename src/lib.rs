@@ -8,6 +8,7 @@ pub mod identity;
 pub mod init;
 pub mod metrics;
 pub mod pki;
+pub mod profiles;
 pub mod protocol;
 pub mod push;
 pub mod scep_server;

@@ -19,6 +19,8 @@ use crate::metrics::Metrics;
 use crate::push::apns::ApnsClient;
 use crate::push::scheduler::Scheduler;
 use crate::push::{PushService, Pusher};
+use crate::profiles::render::Sealer;
+use crate::profiles::ProfileService;
 use crate::scep_server::ScepService;
 use crate::service::{MdmService, ServiceOptions};
 use crate::store::Store;
@@ -98,9 +100,43 @@ pub fn scep_service(cfg: &Config, store: Store) -> Result<Option<ScepService>, S
     Ok(Some(ScepService::new(store, ca, &cfg.scep).map_err(|e| StartError::Invalid(e.to_string()))?))
 }
 
+/// Loads the profile signing identity: `[profiles] signing_*`, else the TLS certificate and
+/// key with the `[ca]` certificate as chain. `None` (unsigned profiles) when signing is off or
+/// no identity is configured.
+pub fn profile_signer(cfg: &Config) -> Result<Option<mdm_profiles::cms::Signer>, StartError> {
+    if !cfg.profiles.sign {
+        tracing::warn!("profiles.sign = false: profiles go to devices unsigned");
+        return Ok(None);
+    }
+    let cert = cfg.profiles.signing_cert.as_ref().or(cfg.server.tls_cert.as_ref());
+    let key = cfg.profiles.signing_key.as_ref().or(cfg.server.tls_key.as_ref());
+    let chain = cfg.profiles.signing_chain.as_ref().or(cfg.ca.cert.as_ref());
+    let (Some(cert), Some(key)) = (cert, key) else {
+        tracing::warn!("no profile signing identity ([profiles] signing_cert/signing_key or [server] tls_cert/tls_key): profiles go out unsigned");
+        return Ok(None);
+    };
+    let read = |p: &std::path::PathBuf| std::fs::read(p).map_err(|e| StartError::Invalid(format!("profile signing: cannot read {}: {e}", p.display())));
+    let chain = match chain {
+        Some(p) => read(p)?,
+        None => Vec::new(),
+    };
+    let signer = mdm_profiles::cms::Signer::from_pem(&read(cert)?, &read(key)?, &chain)
+        .map_err(|e| StartError::Invalid(format!("profile signing: {e}")))?;
+    tracing::info!(signer = %mdm_profiles::cms::subject_line(signer.cert()), "profiles are signed");
+    Ok(Some(signer))
+}
+
+/// Builds the profile library service.
+pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<ProfileService, StartError> {
+    let sealer = Sealer::new(profile_signer(cfg)?, cfg.profiles.encrypt);
+    Ok(ProfileService::new(store, sealer, push))
+}
+
 /// Builds the full application router.
 pub fn app(cfg: &Config, store: Store, push: PushService) -> Result<Router, StartError> {
-    let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate });
+    let profiles = profile_service(cfg, store.clone(), push.clone())?;
+    let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate })
+        .with_hooks(Arc::new(profiles.clone()));
     let header = cfg.identity.client_cert_header.trim();
     let cert_header = if header.is_empty() {
         None
@@ -122,7 +158,7 @@ pub fn app(cfg: &Config, store: Store, push: PushService) -> Result<Router, Star
             .with_state(svc.clone()),
         None => Router::new(),
     };
-    let api_state = ApiState { store, push, scep, key: Arc::new(cfg.api_key()?) };
+    let api_state = ApiState { store, push, scep, profiles, key: Arc::new(cfg.api_key()?) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)

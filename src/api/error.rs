@@ -26,6 +26,14 @@ pub enum ApiError {
     /// The database is unavailable.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Well-formed but invalid content: every finding with its path (422).
+    #[error("{message}")]
+    Invalid {
+        /// Summary.
+        message: String,
+        /// Findings (errors and warnings).
+        issues: Vec<mdm_profiles::Issue>,
+    },
 }
 
 impl From<StoreError> for ApiError {
@@ -36,6 +44,8 @@ impl From<StoreError> for ApiError {
             StoreError::UnknownEnrollment(id) => ApiError::NotFound(format!("unknown enrollment {id}")),
             e @ StoreError::TopicChange { .. } => ApiError::Conflict(e.to_string()),
             StoreError::Challenge(why) => ApiError::BadRequest(why),
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -50,15 +60,43 @@ impl IntoResponse for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
         if status.is_server_error() {
             tracing::error!(error = %self, "admin API request failed");
         }
-        let body = serde_json::json!({ "error": self.to_string() }).to_string();
+        let body = match &self {
+            ApiError::Invalid { issues, .. } => serde_json::json!({ "error": self.to_string(), "issues": issues }),
+            _ => serde_json::json!({ "error": self.to_string() }),
+        }
+        .to_string();
         let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"mdm\""));
         }
         resp
+    }
+}
+
+impl From<crate::profiles::input::InputError> for ApiError {
+    fn from(e: crate::profiles::input::InputError) -> Self {
+        match e {
+            crate::profiles::input::InputError::Unreadable(why) => ApiError::BadRequest(why),
+            e @ crate::profiles::input::InputError::Invalid(_) => {
+                let message = e.to_string();
+                let crate::profiles::input::InputError::Invalid(issues) = e else { return ApiError::BadRequest(message) };
+                ApiError::Invalid { message, issues }
+            }
+        }
+    }
+}
+
+impl From<crate::profiles::LibraryError> for ApiError {
+    fn from(e: crate::profiles::LibraryError) -> Self {
+        match e {
+            crate::profiles::LibraryError::Store(s) => s.into(),
+            crate::profiles::LibraryError::Conflict(why) => ApiError::Conflict(why),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }

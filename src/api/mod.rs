@@ -7,7 +7,9 @@ pub mod commands;
 pub mod devices;
 pub mod enqueue;
 pub mod error;
+pub mod groups;
 pub mod json;
+pub mod profiles;
 pub mod pushcert;
 pub mod scep;
 
@@ -28,6 +30,8 @@ pub struct ApiState {
     pub push: PushService,
     /// The SCEP server, when enabled.
     pub scep: Option<crate::scep_server::ScepService>,
+    /// The profile library.
+    pub profiles: crate::profiles::ProfileService,
     /// The admin key (compared in constant time).
     pub key: std::sync::Arc<String>,
 }
@@ -47,6 +51,18 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(pushcert::metrics))
         .route("/v1/scep/challenges", post(scep::create_challenge))
         .route("/v1/scep/certs", get(scep::certs))
+        .route("/v1/profiles", get(profiles::list).post(profiles::create))
+        .route("/v1/profiles/{id}", get(profiles::show).put(profiles::update).delete(profiles::remove))
+        .route("/v1/profiles/{id}/mobileconfig", get(profiles::download))
+        .route("/v1/profiles/{id}/assign", post(profiles::assign))
+        .route("/v1/profiles/{id}/unassign", post(profiles::unassign))
+        .route("/v1/profiles/{id}/sync", post(profiles::sync))
+        .route("/v1/devices/{id}/profiles", get(profiles::device_profiles))
+        .route("/v1/devices/{id}/profiles/check", post(profiles::check))
+        .route("/v1/groups", get(groups::list).post(groups::create))
+        .route("/v1/groups/{name}", get(groups::show).delete(groups::remove))
+        .route("/v1/groups/{name}/members", post(groups::add_members))
+        .route("/v1/groups/{name}/members/{device}", delete(groups::remove_member))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state(state)
 }

@@ -18,8 +18,13 @@ const MAX_UUID_LEN: usize = 128;
 
 /// Wraps a `Command` dictionary with a fresh CommandUUID.
 pub fn envelope(command: plist::Dictionary) -> Result<CommandEnvelope, ParseError> {
+    envelope_with_uuid(uuid::Uuid::new_v4().to_string(), command)
+}
+
+/// Wraps a `Command` dictionary with the given CommandUUID (1-128 printable characters).
+pub fn envelope_with_uuid(uuid: String, command: plist::Dictionary) -> Result<CommandEnvelope, ParseError> {
     let mut d = plist::Dictionary::new();
-    d.insert("CommandUUID".into(), plist::Value::String(uuid::Uuid::new_v4().to_string()));
+    d.insert("CommandUUID".into(), plist::Value::String(uuid));
     d.insert("Command".into(), plist::Value::Dictionary(command));
     from_dict(d)
 }

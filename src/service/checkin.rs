@@ -50,6 +50,7 @@ impl MdmService {
                             subject: cert.subject(),
                             issuer: cert.issuer(),
                             not_after: cert.not_after(),
+                            der: cert.cert.to_der().ok(),
                         }),
                     };
                     self.store.authenticate(input).await?;
@@ -78,6 +79,9 @@ impl MdmService {
                         .await?;
                     if outcome.first {
                         tracing::info!(awaiting_configuration = t.awaiting_configuration, "enrollment enabled");
+                        if let Some(h) = &self.hooks {
+                            h.enrolled(who.id.clone(), who.device_id.clone()).await;
+                        }
                     }
                     DeviceResponse::empty()
                 }

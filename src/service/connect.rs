@@ -2,6 +2,7 @@
 
 use tracing::Instrument;
 
+use super::hooks::Answered;
 use super::{DeviceResponse, MdmService, ServiceError};
 use crate::identity::IdentityInputs;
 use crate::protocol::report::{self, Status};
@@ -32,6 +33,12 @@ impl MdmService {
                         .store
                         .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec())
                         .await?;
+                    if effect == ResultEffect::Done {
+                        if let Some(h) = self.hooks.as_ref().filter(|h| h.wants_result(&uuid, &dict)) {
+                            let answer = Answered { enrollment_id: r.enrollment.id.clone(), command_uuid: uuid.clone(), status, report: dict.clone() };
+                            h.answered(answer).await;
+                        }
+                    }
                     match effect {
                         ResultEffect::Done => tracing::info!(command_uuid = %uuid, "command answered"),
                         ResultEffect::Deferred => tracing::info!(command_uuid = %uuid, "command deferred (NotNow)"),

@@ -5,6 +5,7 @@ pub mod binding_cache;
 pub mod checkin;
 pub mod connect;
 pub mod error;
+pub mod hooks;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
 use crate::protocol::enrollment::EnrollmentRef;
@@ -48,12 +49,19 @@ pub struct MdmService {
     opts: ServiceOptions,
     bindings: std::sync::Arc<binding_cache::BindingCache>,
     verified: std::sync::Arc<binding_cache::VerifiedCache>,
+    hooks: Option<std::sync::Arc<dyn hooks::DeviceHooks>>,
 }
 
 impl MdmService {
     /// Builds the service.
     pub fn new(store: Store, trust: TrustPolicy, opts: ServiceOptions) -> MdmService {
-        MdmService { store, trust, opts, bindings: Default::default(), verified: Default::default() }
+        MdmService { store, trust, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
+    }
+
+    /// Adds listeners for answered commands and enabled enrollments.
+    pub fn with_hooks(mut self, hooks: std::sync::Arc<dyn hooks::DeviceHooks>) -> MdmService {
+        self.hooks = Some(hooks);
+        self
     }
 
     /// The store (for the admin API).

@@ -1,10 +1,6 @@
 //! How a simulated device answers each command: realistic result keys for the inventory
 //! commands, state changes for profile commands, NotNow on demand, Error for what it does not know.
 
-use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
-use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
-
 use super::device::{Handled, InstalledProfile, SimDevice};
 use super::SimError;
 
@@ -83,7 +79,11 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             out.insert("ProfileList".into(), plist::Value::Array(list));
             "Acknowledged"
         }
-        "InstallProfile" => match body.get("Payload").and_then(|v| v.as_data()).map(profile_from_payload) {
+        "InstallProfile" if dev.fail_profiles => {
+            out.insert("ErrorChain".into(), error_chain(4001, "MCInstallationErrorDomain", "The profile could not be installed."));
+            "Error"
+        }
+        "InstallProfile" => match body.get("Payload").and_then(|v| v.as_data()).map(|d| profile_from_payload(d, &dev.identity)) {
             Some(Ok(p)) => {
                 dev.profiles.insert(p.identifier.clone(), p);
                 "Acknowledged"
@@ -188,20 +188,17 @@ fn device_value(dev: &SimDevice, query: &str) -> Option<plist::Value> {
     })
 }
 
-/// Reads a profile from InstallProfile's Payload: a plain plist, or a CMS-signed one.
-fn profile_from_payload(data: &[u8]) -> Result<InstalledProfile, String> {
-    let dict = match crate::protocol::parse_dict(data) {
-        Ok(d) => d,
-        Err(_) => {
-            let p7 = Pkcs7::from_der(data).map_err(|_| "The profile is neither a plist nor signed data".to_string())?;
-            let certs = Stack::new().map_err(|e| e.to_string())?;
-            let store = X509StoreBuilder::new().map_err(|e| e.to_string())?.build();
-            let mut content = Vec::new();
-            p7.verify(&certs, &store, None, Some(&mut content), Pkcs7Flags::NOVERIFY)
-                .map_err(|_| "The profile signature is invalid".to_string())?;
-            crate::protocol::parse_dict(&content).map_err(|e| e.to_string())?
-        }
-    };
+/// Reads a profile from InstallProfile's Payload as a device does: a plain plist or CMS-signed
+/// (the signature must verify), with `EncryptedPayloadContent` decrypted with the device's key.
+fn profile_from_payload(data: &[u8], identity: &crate::pki::Issued) -> Result<InstalledProfile, String> {
+    use mdm_profiles::cms;
+    let unwrapped = cms::unwrap(data, None).map_err(|e| format!("The profile signature is invalid: {e}"))?;
+    let mut dict = crate::protocol::parse_dict(&unwrapped.content).map_err(|e| format!("The profile is not a plist: {e}"))?;
+    let was_encrypted = dict.contains_key("EncryptedPayloadContent");
+    if was_encrypted {
+        cms::decrypt_payload_content(&mut dict, &identity.cert, &identity.key)
+            .map_err(|e| format!("The profile could not be decrypted: {e}"))?;
+    }
     let get = |k: &str| dict.get(k).and_then(|v| v.as_string()).map(str::to_string);
     let identifier = get("PayloadIdentifier").ok_or("The profile has no PayloadIdentifier")?;
     if get("PayloadType").as_deref() != Some("Configuration") {
@@ -212,5 +209,8 @@ fn profile_from_payload(data: &[u8]) -> Result<InstalledProfile, String> {
         uuid: get("PayloadUUID").unwrap_or_default(),
         display_name: get("PayloadDisplayName").unwrap_or_default(),
         version: dict.get("PayloadVersion").and_then(|v| v.as_signed_integer()).unwrap_or(1),
+        signed_by: unwrapped.signer.as_ref().map(|c| cms::subject_line(c)),
+        was_encrypted,
+        content: dict,
     })
 }

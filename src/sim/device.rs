@@ -21,6 +21,12 @@ pub struct InstalledProfile {
     pub display_name: String,
     /// PayloadVersion.
     pub version: i64,
+    /// Subject of the signer, when the profile came signed.
+    pub signed_by: Option<String>,
+    /// Whether the payloads came encrypted to this device.
+    pub was_encrypted: bool,
+    /// The profile as installed (decrypted), for inspection.
+    pub content: plist::Dictionary,
 }
 
 /// An installed app.
@@ -81,6 +87,8 @@ pub struct SimDevice {
     pub apps: Vec<InstalledApp>,
     /// Request types to answer NotNow, with how many more times.
     pub not_now: HashMap<String, u32>,
+    /// Refuse every InstallProfile (as a device does with a profile it cannot apply).
+    pub fail_profiles: bool,
     /// Every command received, in order.
     pub log: Vec<Handled>,
     /// Round-trip time of each command-endpoint request, in microseconds.
@@ -160,6 +168,7 @@ impl SimDevice {
                 InstalledApp { identifier: "com.epic.rover".into(), name: "Rover".into(), version: "11.2".into() },
             ],
             not_now: HashMap::new(),
+            fail_profiles: false,
             log: Vec::new(),
             connect_latencies_us: Vec::new(),
             endpoint,

@@ -21,6 +21,8 @@ pub struct CertInfo {
     pub issuer: String,
     /// notAfter.
     pub not_after: Option<NaiveDateTime>,
+    /// The certificate's DER.
+    pub der: Option<Vec<u8>>,
 }
 
 /// What an Authenticate check-in records.
@@ -117,6 +119,10 @@ fn bind_cert(conn: &mut DbConn, device_id: &str, cert: &CertInfo, at: NaiveDateT
         if b.device_id != device_id {
             return Err(StoreError::CertBoundElsewhere(b.device_id));
         }
+        if b.cert_der.is_none() && cert.der.is_some() {
+            // Bound before certificates were kept: keep it now.
+            diesel::update(cert_bindings::table.find(&cert.hash)).set(cert_bindings::cert_der.eq(&cert.der)).execute(conn)?;
+        }
         return Ok(());
     }
     let previous: Vec<CertBinding> = cert_bindings::table
@@ -136,6 +142,7 @@ fn bind_cert(conn: &mut DbConn, device_id: &str, cert: &CertInfo, at: NaiveDateT
             issuer: cert.issuer.clone(),
             not_after: cert.not_after,
             created_at: at,
+            cert_der: cert.der.clone(),
         })
         .execute(conn)?;
     Ok(())

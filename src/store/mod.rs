@@ -7,6 +7,7 @@
 
 pub mod conn;
 pub mod devices;
+pub mod library;
 pub mod models;
 pub mod pg_queue;
 pub mod push;
@@ -69,6 +70,12 @@ pub enum StoreError {
     /// A command with this UUID already exists.
     #[error("command {0} already exists")]
     DuplicateCommand(String),
+    /// A named thing (profile, group) does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The change collides with what is stored (a name or identifier in use).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// Result alias for the storage layer.

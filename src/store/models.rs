@@ -4,7 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{cert_bindings, command_results, commands, devices, enrollment_queue, enrollments, push_certs, push_state, scep_certs, scep_challenges};
+use super::schema::{
+    cert_bindings, command_results, commands, device_groups, device_profiles, devices, enrollment_queue, enrollments, profile_versions, profiles,
+    push_certs, push_state, scep_certs, scep_challenges,
+};
 
 /// A device as last described by its Authenticate check-in.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
@@ -55,6 +58,9 @@ pub struct CertBinding {
     pub not_after: Option<NaiveDateTime>,
     /// When the binding was made.
     pub created_at: NaiveDateTime,
+    /// The certificate (DER), so profiles can be encrypted to it. Not shown in the API.
+    #[serde(skip)]
+    pub cert_der: Option<Vec<u8>>,
 }
 
 /// One MDM channel of a device: the device channel (id = UDID) or a user channel (UDID:UserID).
@@ -291,4 +297,82 @@ pub struct ScepChallenge {
     pub used_at: Option<NaiveDateTime>,
     /// The SCEP transaction that used it.
     pub used_by: Option<String>,
+}
+
+/// A profile in the library.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = profiles)]
+pub struct ProfileRow {
+    /// Server id.
+    pub id: String,
+    /// The profile's PayloadIdentifier (unique in the library).
+    pub identifier: String,
+    /// PayloadDisplayName, or the identifier.
+    pub name: String,
+    /// The current version (1, 2, ...).
+    pub version: i32,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+/// One stored version of a profile.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = profile_versions)]
+pub struct ProfileVersion {
+    /// The profile.
+    pub profile_id: String,
+    /// Version number.
+    pub version: i32,
+    /// Top-level PayloadUUID of this version.
+    pub payload_uuid: String,
+    /// The unsigned profile, XML plist, variables unexpanded.
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    /// `json`, `upload` or `upload-signed`.
+    pub source: String,
+    /// Subject of the uploaded profile's signer, when it was signed.
+    pub signer: Option<String>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+}
+
+/// A named group of devices.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = device_groups)]
+pub struct DeviceGroup {
+    /// Name (the group's id).
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Created.
+    pub created_at: NaiveDateTime,
+}
+
+/// Where one library profile stands on one enrollment.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = device_profiles)]
+pub struct DeviceProfile {
+    /// The enrollment (device channel).
+    pub enrollment_id: String,
+    /// The library profile.
+    pub profile_id: String,
+    /// Its PayloadIdentifier (what ProfileList reports).
+    pub identifier: String,
+    /// The version sent.
+    pub version: i32,
+    /// That version's PayloadUUID.
+    pub payload_uuid: String,
+    /// `pending` (InstallProfile queued), `installed` (acknowledged), `verified` (seen in
+    /// ProfileList), `failed`, or `removing` (RemoveProfile queued).
+    pub status: String,
+    /// The InstallProfile/RemoveProfile command in flight or last answered.
+    pub command_uuid: Option<String>,
+    /// Why it failed, or what happened last.
+    pub detail: Option<String>,
+    /// How often it was re-sent because it disappeared from the device.
+    pub reinstalls: i32,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
 }

@@ -84,78 +84,84 @@ fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> 
     Ok(Some(Claimed { uuid, body }))
 }
 
+/// [`Store::enqueue`] inside the caller's transaction, so other writes can share it.
+pub(super) fn enqueue_in(
+    conn: &mut DbConn,
+    cmds: Vec<Command>,
+    rows: Vec<(String, String)>,
+    priority: i32,
+    push: bool,
+) -> StoreResult<EnqueueOutcome> {
+    let at = now();
+    let mut ids: Vec<&String> = rows.iter().map(|(e, _)| e).collect();
+    ids.sort();
+    ids.dedup();
+    let known: Vec<(String, bool)> = enrollments::table
+        .filter(enrollments::id.eq_any(&ids))
+        .select((enrollments::id, enrollments::enabled))
+        .load(conn)?;
+    let mut out = EnqueueOutcome::default();
+    let enabled_by_id: std::collections::HashMap<&str, bool> =
+        known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
+    for id in &ids {
+        match enabled_by_id.get(id.as_str()) {
+            None => out.unknown.push((*id).clone()),
+            Some(false) => out.not_enrolled.push((*id).clone()),
+            Some(true) => out.queued.push((*id).clone()),
+        }
+    }
+    let new_rows: Vec<NewQueueRow> = rows
+        .iter()
+        .filter(|(e, _)| enabled_by_id.get(e.as_str()) == Some(&true))
+        .map(|(e, u)| NewQueueRow {
+            enrollment_id: e.clone(),
+            command_uuid: u.clone(),
+            status: "queued".into(),
+            priority,
+            not_now_count: 0,
+            deliveries: 0,
+            created_at: at,
+        })
+        .collect();
+    if new_rows.is_empty() {
+        return Ok(out);
+    }
+    let used: std::collections::HashSet<&str> = new_rows.iter().map(|r| r.command_uuid.as_str()).collect();
+    let cmds: Vec<Command> = cmds
+        .into_iter()
+        .filter(|c| used.contains(c.uuid.as_str()))
+        .map(|c| Command { created_at: at, ..c })
+        .collect();
+    let uuids: Vec<&str> = cmds.iter().map(|c| c.uuid.as_str()).collect();
+    let dup: Option<String> = commands::table
+        .filter(commands::uuid.eq_any(&uuids))
+        .select(commands::uuid)
+        .first(conn)
+        .optional()?;
+    if let Some(d) = dup {
+        return Err(StoreError::DuplicateCommand(d));
+    }
+    for chunk in cmds.chunks(1000) {
+        insert_commands(conn, chunk)?;
+    }
+    for chunk in new_rows.chunks(1000) {
+        insert_queue_rows(conn, chunk)?;
+    }
+    if push {
+        for chunk in out.queued.chunks(1000) {
+            super::push::mark_due(conn, chunk, at)?;
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Stores commands and queues them: `rows` pairs an enrollment with a command UUID from
     /// `cmds`. Unknown and not-enrolled targets are reported, not queued. One transaction, one
     /// batched insert per table. With `push`, the queued enrollments are marked due for a push in
     /// the same transaction, so a crash between enqueue and push cannot lose the wake-up.
     pub async fn enqueue(&self, cmds: Vec<Command>, rows: Vec<(String, String)>, priority: i32, push: bool) -> StoreResult<EnqueueOutcome> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let mut ids: Vec<&String> = rows.iter().map(|(e, _)| e).collect();
-                ids.sort();
-                ids.dedup();
-                let known: Vec<(String, bool)> = enrollments::table
-                    .filter(enrollments::id.eq_any(&ids))
-                    .select((enrollments::id, enrollments::enabled))
-                    .load(conn)?;
-                let mut out = EnqueueOutcome::default();
-                let enabled_by_id: std::collections::HashMap<&str, bool> =
-                    known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
-                for id in &ids {
-                    match enabled_by_id.get(id.as_str()) {
-                        None => out.unknown.push((*id).clone()),
-                        Some(false) => out.not_enrolled.push((*id).clone()),
-                        Some(true) => out.queued.push((*id).clone()),
-                    }
-                }
-                let new_rows: Vec<NewQueueRow> = rows
-                    .iter()
-                    .filter(|(e, _)| enabled_by_id.get(e.as_str()) == Some(&true))
-                    .map(|(e, u)| NewQueueRow {
-                        enrollment_id: e.clone(),
-                        command_uuid: u.clone(),
-                        status: "queued".into(),
-                        priority,
-                        not_now_count: 0,
-                        deliveries: 0,
-                        created_at: at,
-                    })
-                    .collect();
-                if new_rows.is_empty() {
-                    return Ok(out);
-                }
-                let used: std::collections::HashSet<&str> = new_rows.iter().map(|r| r.command_uuid.as_str()).collect();
-                let cmds: Vec<Command> = cmds
-                    .into_iter()
-                    .filter(|c| used.contains(c.uuid.as_str()))
-                    .map(|c| Command { created_at: at, ..c })
-                    .collect();
-                let uuids: Vec<&str> = cmds.iter().map(|c| c.uuid.as_str()).collect();
-                let dup: Option<String> = commands::table
-                    .filter(commands::uuid.eq_any(&uuids))
-                    .select(commands::uuid)
-                    .first(conn)
-                    .optional()?;
-                if let Some(d) = dup {
-                    return Err(StoreError::DuplicateCommand(d));
-                }
-                for chunk in cmds.chunks(1000) {
-                    insert_commands(conn, chunk)?;
-                }
-                for chunk in new_rows.chunks(1000) {
-                    insert_queue_rows(conn, chunk)?;
-                }
-                if push {
-                    for chunk in out.queued.chunks(1000) {
-                        super::push::mark_due(conn, chunk, at)?;
-                    }
-                }
-                Ok(out)
-            })
-        })
-        .await
+        self.run(move |conn| write_tx(conn, |conn| enqueue_in(conn, cmds, rows, priority, push))).await
     }
 
     /// Hands the next command to a device that reported `Idle` (NotNow commands included).

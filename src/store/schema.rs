@@ -27,6 +27,7 @@ diesel::table! {
         issuer -> Text,
         not_after -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        cert_der -> Nullable<Binary>,
     }
 }
 
@@ -152,7 +153,75 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    profiles (id) {
+        id -> Text,
+        identifier -> Text,
+        name -> Text,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_versions (profile_id, version) {
+        profile_id -> Text,
+        version -> Integer,
+        payload_uuid -> Text,
+        body -> Binary,
+        source -> Text,
+        signer -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_groups (name) {
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_name, device_id) {
+        group_name -> Text,
+        device_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    profile_assignments (profile_id, target_kind, target) {
+        profile_id -> Text,
+        target_kind -> Text,
+        target -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_profiles (enrollment_id, profile_id) {
+        enrollment_id -> Text,
+        profile_id -> Text,
+        identifier -> Text,
+        version -> Integer,
+        payload_uuid -> Text,
+        status -> Text,
+        command_uuid -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        reinstalls -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enrollments -> devices (device_id));
+diesel::joinable!(profile_versions -> profiles (profile_id));
+diesel::joinable!(group_members -> device_groups (group_name));
+diesel::joinable!(group_members -> devices (device_id));
+diesel::joinable!(profile_assignments -> profiles (profile_id));
+diesel::joinable!(device_profiles -> enrollments (enrollment_id));
 diesel::joinable!(push_state -> enrollments (enrollment_id));
 diesel::joinable!(cert_bindings -> devices (device_id));
 diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));
@@ -170,4 +239,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_state,
     scep_certs,
     scep_challenges,
+    profiles,
+    profile_versions,
+    device_groups,
+    group_members,
+    profile_assignments,
+    device_profiles,
 );

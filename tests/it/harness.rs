@@ -162,6 +162,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
         push: PushConfig::default(),
         secrets: SecretsConfig::default(),
         scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
+        profiles: Default::default(),
     }
 }
 
@@ -372,4 +373,27 @@ macro_rules! both {
             }
         }
     };
+}
+
+impl Harness {
+    /// POST a JSON body; returns (status, json).
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = self.api.post(self.url(path)).bearer_auth(API_KEY).json(&body).send().await.expect("post");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POST raw bytes with a content type; returns (status, json).
+    pub async fn post_bytes(&self, path: &str, ctype: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+        let r = self.api.post(self.url(path)).bearer_auth(API_KEY).header("content-type", ctype).body(body).send().await.expect("post");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// DELETE a path; returns (status, json).
+    pub async fn delete(&self, path: &str) -> (u16, serde_json::Value) {
+        let r = self.api.delete(self.url(path)).bearer_auth(API_KEY).send().await.expect("delete");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
 }

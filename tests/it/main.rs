@@ -11,3 +11,4 @@ mod bad_input;
 mod replicas;
 mod push;
 mod scep;
+mod profiles;

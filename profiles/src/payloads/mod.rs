@@ -53,6 +53,9 @@ pub(crate) fn encode<T: Serialize>(payload: &T) -> Result<plist::Dictionary, Pro
 macro_rules! payload_types {
     ($($(#[$doc:meta])* $variant:ident($ty:path),)*) => {
         /// The body of one payload: a typed model, or [`Raw`].
+        // Sizes differ (restrictions has many keys); bodies are built a few at a time, so
+        // boxing would only make construction clumsier.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq)]
         pub enum PayloadBody {
             $($(#[$doc])* $variant($ty),)*

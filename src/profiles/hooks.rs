@@ -1,0 +1,41 @@
+//! The profile library listening to devices: answers to its commands (and any ProfileList), and
+//! newly enabled enrollments, which get their assigned profiles.
+
+use futures::future::BoxFuture;
+
+use super::service::{ProfileService, CHECK_PREFIX, INSTALL_PREFIX, REMOVE_PREFIX};
+use crate::service::hooks::{Answered, DeviceHooks};
+
+impl DeviceHooks for ProfileService {
+    fn wants_result(&self, command_uuid: &str, report: &plist::Dictionary) -> bool {
+        command_uuid.starts_with(INSTALL_PREFIX)
+            || command_uuid.starts_with(REMOVE_PREFIX)
+            || command_uuid.starts_with(CHECK_PREFIX)
+            || report.contains_key("ProfileList")
+    }
+
+    fn answered(&self, a: Answered) -> BoxFuture<'static, ()> {
+        let svc = self.clone();
+        Box::pin(async move {
+            if let Err(e) = svc.on_answer(&a.enrollment_id, &a.command_uuid, a.status, &a.report).await {
+                tracing::error!(enrollment = %a.enrollment_id, command_uuid = %a.command_uuid, error = %e, "profile state not updated");
+            }
+        })
+    }
+
+    fn enrolled(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()> {
+        let svc = self.clone();
+        Box::pin(async move {
+            if enrollment_id != device_id {
+                return; // user channels get no device profiles
+            }
+            match svc.sync_device(&device_id, true).await {
+                Ok(out) if !out.installing.is_empty() => {
+                    tracing::info!(enrollment = %enrollment_id, profiles = out.installing.len(), "assigned profiles queued for the new enrollment")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(enrollment = %enrollment_id, error = %e, "assigned profiles not queued"),
+            }
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! What an admin submits as a profile — Apple-keyed JSON or a `.mobileconfig` (signed or not) —
+//! checked before anything is stored: shape, Apple's schema, the typed payloads' own rules, and
+//! that every `{Variable}` is one the server can fill in.
+
+use mdm_profiles::{cms, schema, vars, Issue, Profile, Severity};
+
+/// A profile that passed the checks.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The profile dictionary as it will be stored (variables unexpanded).
+    pub dict: plist::Dictionary,
+    /// `PayloadIdentifier`.
+    pub identifier: String,
+    /// `PayloadDisplayName`, or the identifier.
+    pub name: String,
+    /// `json`, `upload` or `upload-signed`.
+    pub source: &'static str,
+    /// The uploaded signature's signer, one line.
+    pub signer: Option<String>,
+    /// Findings that did not block it (keys Apple does not document, ...).
+    pub warnings: Vec<Issue>,
+}
+
+/// Why a submission was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// Not readable at all (not a plist, not JSON of the right shape, bad signature).
+    #[error("{0}")]
+    Unreadable(String),
+    /// Readable but wrong: every finding, with its path.
+    #[error("the profile is not valid: {}", summary(.0))]
+    Invalid(Vec<Issue>),
+}
+
+fn summary(issues: &[Issue]) -> String {
+    let errors: Vec<String> = issues.iter().filter(|i| i.severity == Severity::Error).map(ToString::to_string).collect();
+    match errors.len() {
+        0 => "no errors".into(),
+        1 => errors[0].clone(),
+        n => format!("{} (and {} more)", errors[0], n - 1),
+    }
+}
+
+/// Reads Apple-keyed JSON (`{"PayloadIdentifier": ..., "PayloadContent": [...]}`): strings
+/// where Apple wants `<data>` (base64) or `<date>` (RFC 3339) are converted.
+pub fn from_json(v: &serde_json::Value) -> Result<Submitted, InputError> {
+    let value = crate::commands::json_to_plist(v).map_err(|e| InputError::Unreadable(e.to_string()))?;
+    let plist::Value::Dictionary(mut dict) = value else {
+        return Err(InputError::Unreadable("the profile must be a JSON object with Apple's keys".into()));
+    };
+    schema::coerce_json(&mut dict);
+    check(dict, "json", None)
+}
+
+/// Reads an uploaded `.mobileconfig`: XML or binary plist, or CMS-signed — then the signature
+/// must verify (a profile changed after signing is refused).
+pub fn from_upload(bytes: &[u8]) -> Result<Submitted, InputError> {
+    let unwrapped = cms::unwrap(bytes, None).map_err(|e| InputError::Unreadable(e.to_string()))?;
+    let value = plist::Value::from_reader(std::io::Cursor::new(&unwrapped.content))
+        .map_err(|e| InputError::Unreadable(format!("not a property list: {e}")))?;
+    let plist::Value::Dictionary(dict) = value else {
+        return Err(InputError::Unreadable("a profile is a dictionary at the top level".into()));
+    };
+    let signer = unwrapped.signer.as_ref().map(|c| cms::subject_line(c));
+    let source = if signer.is_some() || cms::looks_signed(bytes) { "upload-signed" } else { "upload" };
+    check(dict, source, signer)
+}
+
+/// The checks shared by both ways in.
+fn check(dict: plist::Dictionary, source: &'static str, signer: Option<String>) -> Result<Submitted, InputError> {
+    let profile = Profile::from_dict(&dict).map_err(|e| InputError::Invalid(vec![Issue::error("", e.to_string())]))?;
+    let mut issues = schema::validate_profile(&dict);
+    issues.extend(profile.check());
+    issues.extend(vars::check(&plist::Value::Dictionary(dict.clone()), "", &vars::is_builtin));
+    if issues.iter().any(|i| i.severity == Severity::Error) {
+        return Err(InputError::Invalid(issues));
+    }
+    let identifier = profile.identifier().to_string();
+    let name = profile.top.payload_display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| identifier.clone());
+    let dict = profile.to_dict().map_err(|e| InputError::Unreadable(e.to_string()))?;
+    Ok(Submitted { dict, identifier, name, source, signer, warnings: issues })
+}

@@ -1,0 +1,10 @@
+//! The profile library: admins store profiles (JSON or `.mobileconfig`), assign them to
+//! devices and groups; each device gets its own rendering (variables, encryption, signature),
+//! and the server follows every install until the device's ProfileList shows it.
+
+pub mod hooks;
+pub mod input;
+pub mod render;
+pub mod service;
+
+pub use service::{LibraryError, ProfileService, SyncOutcome};

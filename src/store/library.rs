@@ -1,0 +1,447 @@
+//! The profile library tables: profiles and their versions, device groups, assignments, and
+//! where each profile stands on each enrollment.
+
+use diesel::prelude::*;
+
+use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
+use super::queue::{enqueue_in, EnqueueOutcome};
+use super::schema::{cert_bindings, device_groups, device_profiles, devices, enrollments, group_members, profile_assignments, profile_versions, profiles};
+use super::{now, write_tx, Store, StoreError, StoreResult};
+
+/// Assignment target kinds.
+pub const TARGET_DEVICE: &str = "device";
+/// Assignment target kinds.
+pub const TARGET_GROUP: &str = "group";
+
+/// What a device offers for rendering a profile: its attributes, its device channel and the
+/// certificate it authenticated with (for encryption).
+#[derive(Debug, Clone)]
+pub struct DeviceContext {
+    /// The device.
+    pub device: Device,
+    /// Its device-channel enrollment.
+    pub enrollment: Enrollment,
+    /// The bound identity certificate, DER, when known.
+    pub cert_der: Option<Vec<u8>>,
+}
+
+/// Commands to queue together with the install-state rows they change.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileWork {
+    /// Commands (InstallProfile/RemoveProfile/ProfileList), one per enrollment.
+    pub commands: Vec<Command>,
+    /// (enrollment, command uuid) queue rows.
+    pub rows: Vec<(String, String)>,
+    /// Install-state rows written (upserted) in the same transaction.
+    pub states: Vec<DeviceProfile>,
+}
+
+fn not_found(what: &str, id: &str) -> StoreError {
+    StoreError::NotFound(format!("no {what} {id}"))
+}
+
+impl Store {
+    /// Stores a new profile with its first version. The identifier must be unused.
+    pub async fn create_profile(&self, row: ProfileRow, version: ProfileVersion) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let taken: i64 = profiles::table.filter(profiles::identifier.eq(&row.identifier)).count().get_result(conn)?;
+                if taken > 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "a profile with PayloadIdentifier {} already exists; update it instead",
+                        row.identifier
+                    )));
+                }
+                diesel::insert_into(profiles::table).values(&row).execute(conn)?;
+                diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Adds the next version of a profile and makes it current; returns the updated profile.
+    /// `version.version` is ignored (the next number is used).
+    pub async fn add_profile_version(&self, id: String, name: String, mut version: ProfileVersion) -> StoreResult<ProfileRow> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let current: ProfileRow = profiles::table
+                    .find(&id)
+                    .select(ProfileRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or_else(|| not_found("profile", &id))?;
+                let at = now();
+                version.profile_id = id.clone();
+                version.version = current.version + 1;
+                version.created_at = at;
+                diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
+                diesel::update(profiles::table.find(&id))
+                    .set((profiles::version.eq(version.version), profiles::name.eq(&name), profiles::updated_at.eq(at)))
+                    .execute(conn)?;
+                Ok(ProfileRow { version: version.version, name, updated_at: at, ..current })
+            })
+        })
+        .await
+    }
+
+    /// Every profile in the library, by identifier.
+    pub async fn profiles(&self) -> StoreResult<Vec<ProfileRow>> {
+        self.run(|conn| Ok(profiles::table.order(profiles::identifier).select(ProfileRow::as_select()).load(conn)?)).await
+    }
+
+    /// One profile.
+    pub async fn profile(&self, id: String) -> StoreResult<Option<ProfileRow>> {
+        self.run(move |conn| Ok(profiles::table.find(id).select(ProfileRow::as_select()).first(conn).optional()?)).await
+    }
+
+    /// One version of a profile (body included).
+    pub async fn profile_version(&self, id: String, version: i32) -> StoreResult<Option<ProfileVersion>> {
+        self.run(move |conn| {
+            Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)
+        })
+        .await
+    }
+
+    /// Every version of a profile, newest first.
+    pub async fn profile_versions(&self, id: String) -> StoreResult<Vec<ProfileVersion>> {
+        self.run(move |conn| {
+            Ok(profile_versions::table
+                .filter(profile_versions::profile_id.eq(id))
+                .order(profile_versions::version.desc())
+                .select(ProfileVersion::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Deletes a profile, its versions and assignments. Install state rows stay (removal is
+    /// tracked on them).
+    pub async fn delete_profile(&self, id: String) -> StoreResult<bool> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                diesel::delete(profile_assignments::table.filter(profile_assignments::profile_id.eq(&id))).execute(conn)?;
+                diesel::delete(profile_versions::table.filter(profile_versions::profile_id.eq(&id))).execute(conn)?;
+                Ok(diesel::delete(profiles::table.find(&id)).execute(conn)? > 0)
+            })
+        })
+        .await
+    }
+
+    /// Creates a group; the name must be unused.
+    pub async fn create_group(&self, name: String, description: Option<String>) -> StoreResult<DeviceGroup> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let taken: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
+                if taken > 0 {
+                    return Err(StoreError::Conflict(format!("group {name} already exists")));
+                }
+                let g = DeviceGroup { name: name.clone(), description: description.clone(), created_at: now() };
+                diesel::insert_into(device_groups::table).values(&g).execute(conn)?;
+                Ok(g)
+            })
+        })
+        .await
+    }
+
+    /// Every group with its member count.
+    pub async fn groups(&self) -> StoreResult<Vec<(DeviceGroup, i64)>> {
+        self.run(|conn| {
+            let groups: Vec<DeviceGroup> = device_groups::table.order(device_groups::name).select(DeviceGroup::as_select()).load(conn)?;
+            let counts: Vec<(String, i64)> = group_members::table
+                .group_by(group_members::group_name)
+                .select((group_members::group_name, diesel::dsl::count_star()))
+                .load(conn)?;
+            let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
+            Ok(groups.into_iter().map(|g| (g.clone(), counts.get(&g.name).copied().unwrap_or(0))).collect())
+        })
+        .await
+    }
+
+    /// One group and its member device ids.
+    pub async fn group(&self, name: String) -> StoreResult<Option<(DeviceGroup, Vec<String>)>> {
+        self.run(move |conn| {
+            let Some(g) = device_groups::table.find(&name).select(DeviceGroup::as_select()).first(conn).optional()? else {
+                return Ok(None);
+            };
+            let members = group_members::table
+                .filter(group_members::group_name.eq(&name))
+                .order(group_members::device_id)
+                .select(group_members::device_id)
+                .load(conn)?;
+            Ok(Some((g, members)))
+        })
+        .await
+    }
+
+    /// Deletes a group (its memberships and the assignments that name it go with it).
+    pub async fn delete_group(&self, name: String) -> StoreResult<bool> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                diesel::delete(group_members::table.filter(group_members::group_name.eq(&name))).execute(conn)?;
+                diesel::delete(
+                    profile_assignments::table
+                        .filter(profile_assignments::target_kind.eq(TARGET_GROUP))
+                        .filter(profile_assignments::target.eq(&name)),
+                )
+                .execute(conn)?;
+                Ok(diesel::delete(device_groups::table.find(&name)).execute(conn)? > 0)
+            })
+        })
+        .await
+    }
+
+    /// Adds devices to a group; returns the ids that are not known devices (not added).
+    pub async fn add_group_members(&self, name: String, device_ids: Vec<String>) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let exists: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
+                if exists == 0 {
+                    return Err(not_found("group", &name));
+                }
+                let known: Vec<String> = devices::table.filter(devices::id.eq_any(&device_ids)).select(devices::id).load(conn)?;
+                let present: Vec<String> = group_members::table
+                    .filter(group_members::group_name.eq(&name))
+                    .filter(group_members::device_id.eq_any(&known))
+                    .select(group_members::device_id)
+                    .load(conn)?;
+                let at = now();
+                let mut added = std::collections::HashSet::new();
+                for id in known.iter().filter(|id| !present.contains(id)) {
+                    if added.insert(id.clone()) {
+                        diesel::insert_into(group_members::table)
+                            .values((group_members::group_name.eq(&name), group_members::device_id.eq(id), group_members::created_at.eq(at)))
+                            .execute(conn)?;
+                    }
+                }
+                Ok(device_ids.into_iter().filter(|d| !known.contains(d)).collect())
+            })
+        })
+        .await
+    }
+
+    /// Removes a device from a group; false when it was not a member.
+    pub async fn remove_group_member(&self, name: String, device_id: String) -> StoreResult<bool> {
+        self.run(move |conn| {
+            Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)
+        })
+        .await
+    }
+
+    /// Assigns a profile to targets of one kind; returns the targets that do not exist
+    /// (devices never seen, groups not created), which are not assigned.
+    pub async fn assign_profile(&self, profile_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let exists: i64 = profiles::table.filter(profiles::id.eq(&profile_id)).count().get_result(conn)?;
+                if exists == 0 {
+                    return Err(not_found("profile", &profile_id));
+                }
+                let known: Vec<String> = if kind == TARGET_GROUP {
+                    device_groups::table.filter(device_groups::name.eq_any(&targets)).select(device_groups::name).load(conn)?
+                } else {
+                    devices::table.filter(devices::id.eq_any(&targets)).select(devices::id).load(conn)?
+                };
+                let present: Vec<String> = profile_assignments::table
+                    .filter(profile_assignments::profile_id.eq(&profile_id))
+                    .filter(profile_assignments::target_kind.eq(kind))
+                    .select(profile_assignments::target)
+                    .load(conn)?;
+                let at = now();
+                let mut fresh: Vec<&String> = known.iter().filter(|t| !present.contains(t)).collect();
+                fresh.sort();
+                fresh.dedup();
+                for t in fresh {
+                    diesel::insert_into(profile_assignments::table)
+                        .values((
+                            profile_assignments::profile_id.eq(&profile_id),
+                            profile_assignments::target_kind.eq(kind),
+                            profile_assignments::target.eq(t),
+                            profile_assignments::created_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
+            })
+        })
+        .await
+    }
+
+    /// Removes assignments; returns how many existed.
+    pub async fn unassign_profile(&self, profile_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<usize> {
+        self.run(move |conn| {
+            Ok(diesel::delete(
+                profile_assignments::table
+                    .filter(profile_assignments::profile_id.eq(profile_id))
+                    .filter(profile_assignments::target_kind.eq(kind))
+                    .filter(profile_assignments::target.eq_any(targets)),
+            )
+            .execute(conn)?)
+        })
+        .await
+    }
+
+    /// A profile's assignments as (kind, target).
+    pub async fn profile_assignments(&self, profile_id: String) -> StoreResult<Vec<(String, String)>> {
+        self.run(move |conn| {
+            Ok(profile_assignments::table
+                .filter(profile_assignments::profile_id.eq(profile_id))
+                .order((profile_assignments::target_kind, profile_assignments::target))
+                .select((profile_assignments::target_kind, profile_assignments::target))
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// The device ids a profile reaches: assigned directly or through a group.
+    pub async fn profile_devices(&self, profile_id: String) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            let rows: Vec<(String, String)> = profile_assignments::table
+                .filter(profile_assignments::profile_id.eq(&profile_id))
+                .select((profile_assignments::target_kind, profile_assignments::target))
+                .load(conn)?;
+            let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
+            let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
+            if !groups.is_empty() {
+                let members: Vec<String> =
+                    group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
+                out.extend(members);
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
+        })
+        .await
+    }
+
+    /// The profile ids assigned to a device, directly or through its groups.
+    pub async fn device_assigned_profiles(&self, device_id: String) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            let groups: Vec<String> =
+                group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
+            let mut out: Vec<String> = profile_assignments::table
+                .filter(
+                    profile_assignments::target_kind
+                        .eq(TARGET_DEVICE)
+                        .and(profile_assignments::target.eq(&device_id))
+                        .or(profile_assignments::target_kind.eq(TARGET_GROUP).and(profile_assignments::target.eq_any(&groups))),
+                )
+                .select(profile_assignments::profile_id)
+                .load(conn)?;
+            out.sort();
+            out.dedup();
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Attributes, device channel and certificate of the devices given, for rendering. Devices
+    /// without an enabled device channel are left out.
+    pub async fn device_contexts(&self, device_ids: Vec<String>) -> StoreResult<Vec<DeviceContext>> {
+        self.run(move |conn| {
+            let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&device_ids)).select(Device::as_select()).load(conn)?;
+            let ens: Vec<Enrollment> = enrollments::table
+                .filter(enrollments::id.eq_any(&device_ids))
+                .filter(enrollments::channel.eq("device"))
+                .filter(enrollments::enabled.eq(true))
+                .select(Enrollment::as_select())
+                .load(conn)?;
+            let certs: Vec<CertBinding> =
+                cert_bindings::table.filter(cert_bindings::device_id.eq_any(&device_ids)).select(CertBinding::as_select()).load(conn)?;
+            let mut out = Vec::new();
+            for e in ens {
+                let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
+                let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
+                out.push(DeviceContext { device, enrollment: e, cert_der });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Queues profile commands and writes the install-state rows they change, in one
+    /// transaction; the queued enrollments are marked due for a push.
+    pub async fn queue_profile_work(&self, work: ProfileWork) -> StoreResult<EnqueueOutcome> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let out = enqueue_in(conn, work.commands, work.rows, 0, true)?;
+                for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
+                    upsert_state(conn, st)?;
+                }
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// Writes install-state rows without queueing anything.
+    pub async fn put_device_profiles(&self, states: Vec<DeviceProfile>) -> StoreResult<()> {
+        self.run(move |conn| write_tx(conn, |conn| states.iter().try_for_each(|s| upsert_state(conn, s)))).await
+    }
+
+    /// Install state of an enrollment, by identifier.
+    pub async fn enrollment_profiles(&self, enrollment_id: String) -> StoreResult<Vec<DeviceProfile>> {
+        self.run(move |conn| {
+            Ok(device_profiles::table
+                .filter(device_profiles::enrollment_id.eq(enrollment_id))
+                .order(device_profiles::identifier)
+                .select(DeviceProfile::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Install state of a profile on every enrollment.
+    pub async fn profile_states(&self, profile_id: String) -> StoreResult<Vec<DeviceProfile>> {
+        self.run(move |conn| {
+            Ok(device_profiles::table
+                .filter(device_profiles::profile_id.eq(profile_id))
+                .order(device_profiles::enrollment_id)
+                .select(DeviceProfile::as_select())
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// The install-state row a command belongs to.
+    pub async fn device_profile_by_command(&self, enrollment_id: String, command_uuid: String) -> StoreResult<Option<DeviceProfile>> {
+        self.run(move |conn| {
+            Ok(device_profiles::table
+                .filter(device_profiles::enrollment_id.eq(enrollment_id))
+                .filter(device_profiles::command_uuid.eq(command_uuid))
+                .select(DeviceProfile::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await
+    }
+
+    /// Forgets one install-state row (after a confirmed removal).
+    pub async fn delete_device_profile(&self, enrollment_id: String, profile_id: String) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::delete(device_profiles::table.find((enrollment_id, profile_id))).execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Update-or-insert inside the caller's transaction (the portable backend has no ON CONFLICT).
+fn upsert_state(conn: &mut super::DbConn, s: &DeviceProfile) -> StoreResult<()> {
+    let updated = diesel::update(device_profiles::table.find((&s.enrollment_id, &s.profile_id)))
+        .set((
+            device_profiles::identifier.eq(&s.identifier),
+            device_profiles::version.eq(s.version),
+            device_profiles::payload_uuid.eq(&s.payload_uuid),
+            device_profiles::status.eq(&s.status),
+            device_profiles::command_uuid.eq(&s.command_uuid),
+            device_profiles::detail.eq(&s.detail),
+            device_profiles::reinstalls.eq(s.reinstalls),
+            device_profiles::updated_at.eq(s.updated_at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(device_profiles::table).values(s).execute(conn)?;
+    }
+    Ok(())
+}
