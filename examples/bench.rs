@@ -2,7 +2,8 @@
 //! with 10,000 simulated devices, p50/p99 latency of the command endpoint, server RSS, and the
 //! time of a pushed fan-out (enqueue → APNs push → device fetch → ack of the last device), on
 //! SQLite and on PostgreSQL; and pushes/s of the APNs client to the mock APNs over loopback.
-//! Prints figures; asserts nothing.
+//! And per-device profile rendering (variables, encryption to the device, CMS signature) per
+//! second beside `openssl speed rsa2048` sign/s. Prints figures; asserts nothing.
 //!
 //! The server runs as a separate `mdm serve` process (so its RSS is its own) in the
 //! load-balancer deployment mode: plain HTTP with the device certificate in a proxy header.
@@ -268,8 +269,123 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     }
 }
 
+/// A device record and channel for rendering, as the store would hand them over.
+fn bench_context(i: usize, cert_der: Vec<u8>) -> mdm::store::library::DeviceContext {
+    let at = chrono::Utc::now().naive_utc();
+    let udid = format!("00008030-{i:016X}");
+    mdm::store::library::DeviceContext {
+        device: mdm::store::models::Device {
+            id: udid.clone(),
+            serial_number: Some(format!("C02BENCH{i:05}")),
+            model: Some("MQ3D2LL/A".into()),
+            model_name: Some("iPhone".into()),
+            product_name: Some("iPhone15,2".into()),
+            os_version: Some("18.1".into()),
+            build_version: Some("22B83".into()),
+            device_name: Some(format!("Ward iPhone {i}")),
+            imei: Some("35 000000 000000 0".into()),
+            meid: None,
+            bootstrap_token: None,
+            created_at: at,
+            updated_at: at,
+        },
+        enrollment: mdm::store::models::Enrollment {
+            id: udid.clone(),
+            device_id: udid,
+            channel: "device".into(),
+            enrollment_type: "Device".into(),
+            user_id: None,
+            user_short_name: None,
+            user_long_name: None,
+            topic: TOPIC.into(),
+            push_magic: None,
+            token: None,
+            unlock_token: None,
+            enabled: true,
+            awaiting_configuration: false,
+            token_update_count: 1,
+            authenticated_at: Some(at),
+            last_seen_at: Some(at),
+            unenrolled_at: None,
+            created_at: at,
+            updated_at: at,
+        },
+        cert_der: Some(cert_der),
+    }
+}
+
+/// Runs `openssl speed` for RSA-2048 and returns sign/s (all cores with `-multi`).
+fn openssl_rsa_sign_per_sec(multi: usize) -> Option<f64> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["speed", "-seconds", "3"]);
+    if multi > 1 {
+        cmd.args(["-multi", &multi.to_string()]);
+    }
+    let out = cmd.arg("rsa2048").stderr(Stdio::null()).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The summary line: "rsa 2048 bits 0.000712s 0.000021s 1404.5 47619.0" (sign/s is the
+    // third number), or "rsa  2048 bits ..." with -multi.
+    let line = text.lines().rev().find(|l| l.trim_start().starts_with("rsa") && l.contains("2048 bits"))?;
+    let nums: Vec<f64> = line.split_whitespace().filter_map(|w| w.trim_end_matches('s').parse().ok()).collect();
+    // nums: [2048, sign time, verify time, sign/s, verify/s] (the time columns lose their 's').
+    nums.get(3).copied()
+}
+
+/// Per-device profile rendering: a Wi-Fi EAP-TLS + SCEP + web clip + passcode profile with
+/// variables, filled in, encrypted to the device certificate and signed, on every core.
+fn profile_rendering(n: usize) {
+    use mdm_profiles::payloads::{passcode::Passcode, scep::Scep, webclip::WebClip, wifi::Wifi};
+    let ca = Ca::generate("Bench Profile CA").unwrap();
+    let server = ca.issue_server(&["mdm.example.org".into()]).unwrap();
+    let signer = mdm_profiles::cms::Signer::new(server.cert, server.key, vec![ca.cert.clone()]).unwrap();
+    let sealer = std::sync::Arc::new(mdm::profiles::render::Sealer::new(Some(signer), true));
+    let mut p = mdm_profiles::Profile::new("org.example.ward", "Ward iPhone");
+    let scep = p.add("scep", Scep::new("https://mdm.example.org/scep").with_challenge("{DeviceUDID}"));
+    p.add("wifi", Wifi::eap_tls("WardNet", scep, vec!["radius.example.org".into()]));
+    p.add("clip", WebClip::new("Rounds", "https://rounds.example.org/{DeviceSerialNumber}"));
+    let passcode: Passcode = serde_json::from_value(serde_json::json!({"minLength": 6})).unwrap();
+    p.add("passcode", passcode);
+    let template = std::sync::Arc::new(p.to_dict().unwrap());
+    // Encryption cost does not depend on which key: 16 device certificates serve every device.
+    let certs: Vec<Vec<u8>> = (0..16).map(|i| ca.issue_device(&format!("device-{i}")).unwrap().cert.to_der().unwrap()).collect();
+    let contexts: Vec<_> = (0..n).map(|i| bench_context(i, certs[i % certs.len()].clone())).collect();
+    let one = Instant::now();
+    let probe = contexts.len().min(200);
+    for c in &contexts[..probe] {
+        sealer.render(&template, c).unwrap();
+    }
+    let single = probe as f64 / one.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let t = Instant::now();
+    let bytes: usize = std::thread::scope(|s| {
+        let chunk = contexts.len().div_ceil(cores);
+        let handles: Vec<_> = contexts
+            .chunks(chunk)
+            .map(|part| {
+                let (sealer, template) = (sealer.clone(), template.clone());
+                s.spawn(move || part.iter().map(|c| sealer.render(&template, c).unwrap().len()).sum::<usize>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    println!("[profiles] {n} per-device profiles (vars + AES-256 envelope to the device + RSA-2048 CMS signature), {cores} threads: {rate:.0}/s (1 thread: {single:.0}/s), {:.1} KiB each", bytes as f64 / n as f64 / 1024.0);
+    match (openssl_rsa_sign_per_sec(1), openssl_rsa_sign_per_sec(cores)) {
+        (Some(one), Some(all)) => println!(
+            "[profiles] openssl speed rsa2048: {one:.0} sign/s (1 core), {all:.0} sign/s ({cores} cores); profiles/s ÷ raw RSA sign/s = {:.2} ({cores} cores), {:.2} (1 core)",
+            rate / all,
+            single / one
+        ),
+        _ => println!("[profiles] openssl speed unavailable"),
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    let profiles: usize = std::env::var("BENCH_PROFILES").ok().and_then(|v| v.parse().ok()).unwrap_or(4000);
+    if profiles > 0 {
+        profile_rendering(profiles);
+    }
     let devices: usize = std::env::var("BENCH_DEVICES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(32);
     // `make bench` builds the server binary together with this benchmark (same features).

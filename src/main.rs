@@ -1,4 +1,4 @@
-//! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, sim.
+//! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, profile, sim.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +73,11 @@ enum Cmd {
         #[command(subcommand)]
         action: PushCertCmd,
     },
+    /// Build, validate and sign configuration profiles (offline; no server needed).
+    Profile {
+        #[command(subcommand)]
+        action: ProfileCmd,
+    },
     /// Run simulated devices against a server.
     Sim {
         /// Number of devices.
@@ -99,6 +104,41 @@ enum Cmd {
         /// SCEP challenge (default: scep.challenge, else one-time challenges from the admin API).
         #[arg(long)]
         challenge: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileCmd {
+    /// Check a profile (.json with Apple's keys, or .mobileconfig plain or signed) against
+    /// Apple's schema and the server's rules; prints every finding with its path.
+    Validate {
+        /// The profile.
+        file: PathBuf,
+    },
+    /// Validate and write the profile as an XML .mobileconfig.
+    Build {
+        /// The profile.
+        file: PathBuf,
+        /// Output file (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Validate and sign (CMS, DER) with --cert/--key, or the configured signing identity.
+    Sign {
+        /// The profile.
+        file: PathBuf,
+        /// Output file (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Signing certificate (PEM).
+        #[arg(long)]
+        cert: Option<PathBuf>,
+        /// Its private key (PEM).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Chain certificates to include (PEM).
+        #[arg(long)]
+        chain: Option<PathBuf>,
     },
 }
 
@@ -155,6 +195,11 @@ fn main() -> ExitCode {
                 PushCertCmd::Import { file, password, key, force } => cli::push_cert_import(&args.config, &file, password, key, force).await,
                 PushCertCmd::List => cli::push_cert_list(&args.config).await,
                 PushCertCmd::Remove { topic } => cli::push_cert_remove(&args.config, &topic).await,
+            },
+            Cmd::Profile { action } => match action {
+                ProfileCmd::Validate { file } => cli::profile_validate(&file),
+                ProfileCmd::Build { file, out } => cli::profile_build(&file, out.as_deref()),
+                ProfileCmd::Sign { file, out, cert, key, chain } => cli::profile_sign(&args.config, &file, out.as_deref(), cert, key, chain),
             },
             Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge } => {
                 cli::sim(&args.config, server, devices, concurrency, &transport, loops, interval, topic, challenge).await

@@ -335,9 +335,58 @@ impl Profile {
             if !uuids.insert(p.common.payload_uuid.as_str()) {
                 out.push(Issue::error(format!("{path}.PayloadUUID"), "another payload in this profile has the same UUID"));
             }
+            if let Some(why) = p.body.typed_error() {
+                out.push(Issue::error(path.clone(), why));
+            }
             p.body.check(&path, &mut out);
         }
+        for (i, p) in self.content.iter().enumerate() {
+            let Ok(d) = p.body.to_dict() else { continue };
+            let mut refs = Vec::new();
+            certificate_refs(&plist::Value::Dictionary(d), &index_path("PayloadContent", i), &mut refs);
+            for (path, uuid) in refs {
+                if !uuids.contains(uuid.as_str()) {
+                    out.push(Issue::error(path, format!("refers to payload {uuid}, which is not in this profile")));
+                }
+            }
+        }
         out
+    }
+}
+
+/// True for keys that name another payload of the profile by its PayloadUUID: Apple's
+/// `PayloadCertificateUUID`, `IdentityCertificateUUID`, `PayloadCertificateAnchorUUID`,
+/// `ServerURLPinningCertificateUUIDs`, `EncryptCertPayloadUUID`, ...
+fn is_certificate_ref(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    (k.ends_with("uuid") || k.ends_with("uuids")) && (k.contains("certificate") || k.contains("certpayload"))
+}
+
+/// Collects (path, uuid) of every certificate reference in `v`.
+fn certificate_refs(v: &plist::Value, path: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        plist::Value::Dictionary(d) => {
+            for (k, x) in d {
+                let p = crate::issue::key_path(path, k);
+                match (is_certificate_ref(k), x) {
+                    (true, plist::Value::String(u)) => out.push((p, u.clone())),
+                    (true, plist::Value::Array(a)) => {
+                        for (i, item) in a.iter().enumerate() {
+                            if let plist::Value::String(u) = item {
+                                out.push((index_path(&p, i), u.clone()));
+                            }
+                        }
+                    }
+                    _ => certificate_refs(x, &p, out),
+                }
+            }
+        }
+        plist::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                certificate_refs(x, &index_path(path, i), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -390,6 +439,49 @@ mod tests {
         assert!(e.contains("PayloadContent[0].PayloadType"), "{e}");
         let e = bad(&doc(&format!("{top}<key>EncryptedPayloadContent</key><data>AA==</data>")));
         assert!(e.contains("encrypted"), "{e}");
+    }
+
+    #[test]
+    fn a_value_the_typed_model_refuses_is_an_error_but_unknown_keys_are_not() {
+        let mut mdm = plist::Dictionary::new();
+        for (k, v) in [("ServerURL", "https://mdm.example.org/mdm"), ("Topic", "com.apple.mgmt.External.x"), ("IdentityCertificateUUID", "A")] {
+            mdm.insert(k.into(), v.into());
+        }
+        mdm.insert("AccessRights".into(), plist::Value::Integer(0.into()));
+        let mut p = Profile::new("org.example.test", "Test");
+        p.add("mdm", PayloadBody::from_dict("com.apple.mdm", mdm));
+        let issues = p.check();
+        assert!(issues.iter().any(|i| i.path == "PayloadContent[0]" && i.message.contains("AccessRights")), "{issues:?}");
+
+        let mut clip = plist::Dictionary::new();
+        clip.insert("URL".into(), "https://example.org".into());
+        clip.insert("Label".into(), "X".into());
+        clip.insert("SomethingNewer".into(), true.into());
+        let body = PayloadBody::from_dict("com.apple.webClip.managed", clip);
+        assert!(matches!(body, PayloadBody::Raw(_)));
+        assert_eq!(body.typed_error(), None);
+    }
+
+    #[test]
+    fn certificate_references_must_name_a_payload_here() {
+        let mut p = Profile::new("org.example.test", "Test");
+        let mut wifi = plist::Dictionary::new();
+        wifi.insert("SSID_STR".into(), "Ward".into());
+        wifi.insert("PayloadCertificateUUID".into(), "MISSING".into());
+        let mut eap = plist::Dictionary::new();
+        eap.insert("PayloadCertificateAnchorUUID".into(), plist::Value::Array(vec!["ANCHOR".into(), "NOPE".into()]));
+        wifi.insert("EAPClientConfiguration".into(), eap.into());
+        p.add("wifi", raw("com.example.wifi", "x", true.into()));
+        if let PayloadBody::Raw(r) = &mut p.content[0].body {
+            r.content = wifi;
+        }
+        p.push(Payload::new("org.example.test.anchor", raw("com.example.cert", "x", true.into())).with_uuid("ANCHOR"));
+        let mut paths: Vec<String> = p.check().into_iter().map(|i| i.path).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            vec!["PayloadContent[0].EAPClientConfiguration.PayloadCertificateAnchorUUID[1]", "PayloadContent[0].PayloadCertificateUUID"]
+        );
     }
 
     #[test]

@@ -10,13 +10,14 @@ use mdm_profiles::payloads::sso::{
     CredentialUseMode, ExtensibleSso, ExtensionData, KerberosExtensionData, ScreenLockedBehavior, SsoType,
 };
 use mdm_profiles::payloads::traffic::{
-    Action, Applications, Destination, DomainScope, TrafficRule, TrafficRules, ENTRA_AUTH_DESTINATIONS, VENDOR_CONFIG_KEY,
+    Action, Applications, Destination, DomainScope, TrafficRule, TrafficRules, ENTRA_AUTH_DESTINATIONS,
+    VENDOR_CONFIG_KEY,
 };
 use mdm_profiles::payloads::vpn::{
     ActionParameter, AlwaysOn, AppLayerVpn, AppMapping, AppMappingItem, DeadPeerDetectionRate, DiffieHellmanGroup, Dns,
-    DnsProtocol, DomainAction, EncryptionAlgorithm, IkeAuthMethod, IkeTlsVersion, IkeV2, IntBool, IntegrityAlgorithm,
-    InterfaceType, IpSec, IpSecAuthMethod, LifetimeMinutes, Mtu, OnDemandAction, OnDemandRule, Ppp, ProviderAuthMethod,
-    ProviderType, Proxies, SecurityAssociationParameters, ServiceException, ServiceExceptionAction, ExemptService,
+    DnsProtocol, DomainAction, EncryptionAlgorithm, ExemptService, IkeAuthMethod, IkeTlsVersion, IkeV2, IntBool,
+    IntegrityAlgorithm, InterfaceType, IpSec, IpSecAuthMethod, LifetimeMinutes, Mtu, OnDemandAction, OnDemandRule, Ppp,
+    ProviderAuthMethod, ProviderType, Proxies, SecurityAssociationParameters, ServiceException, ServiceExceptionAction,
     TransparentProxy, TunnelConfiguration, TunnelInterface, TunnelProtocol, Vpn, VpnProvider, VpnType,
 };
 use mdm_profiles::payloads::wifi::{
@@ -65,7 +66,11 @@ fn profile_round_trip(p: &Profile, raw_ok: &[&str]) -> Profile {
     let back = Profile::from_plist_bytes(&xml).unwrap();
     for (i, item) in back.content.iter().enumerate() {
         if let PayloadBody::Raw(r) = &item.body {
-            assert!(raw_ok.contains(&r.payload_type.as_str()), "PayloadContent[{i}] ({}) read back raw", r.payload_type);
+            assert!(
+                raw_ok.contains(&r.payload_type.as_str()),
+                "PayloadContent[{i}] ({}) read back raw",
+                r.payload_type
+            );
         }
     }
     for (a, b) in p.content.iter().zip(&back.content) {
@@ -100,14 +105,27 @@ fn assert_schema_clean(p: &Profile) {
 ///   the placeholder key `Realm` ("the key should be the name of the realm").
 fn known_validator_gap(i: &Issue) -> bool {
     const VPN_KEYS: [&str; 13] = [
-        "UserDefinedName", "VPNType", "VPNSubType", "VendorConfig", "VPN", "IPv4", "PPP", "IPSec", "IKEv2", "DNS",
-        "Proxies", "AlwaysOn", "TransparentProxy",
+        "UserDefinedName",
+        "VPNType",
+        "VPNSubType",
+        "VendorConfig",
+        "VPN",
+        "IPv4",
+        "PPP",
+        "IPSec",
+        "IKEv2",
+        "DNS",
+        "Proxies",
+        "AlwaysOn",
+        "TransparentProxy",
     ];
     let undocumented = i.severity == Severity::Warning && i.message.starts_with("key not documented by Apple");
     let last = i.path.rsplit('.').next().unwrap_or("");
     undocumented
         && (i.path.ends_with(".VendorConfig.DeviceTrafficRules")
-            || (i.message.contains("com.apple.vpn.managed.applayer;") && VPN_KEYS.contains(&last) && i.path.matches('.').count() == 1)
+            || (i.message.contains("com.apple.vpn.managed.applayer;")
+                && VPN_KEYS.contains(&last)
+                && i.path.matches('.').count() == 1)
             || (i.message.contains("extensiblesso(kerberos)") && i.path.contains(".ExtensionData.domainRealmMapping.")))
 }
 
@@ -172,7 +190,8 @@ fn okta_rules() -> TrafficRules {
 // ------------------------------------------------------------------------------------------------
 
 fn full_eap() -> EapClientConfiguration {
-    let mut eap = EapClientConfiguration::new(vec![EapType::Tls, EapType::Ttls, EapType::Peap, EapType::Fast, EapType::Sim]);
+    let mut eap =
+        EapClientConfiguration::new(vec![EapType::Tls, EapType::Ttls, EapType::Peap, EapType::Fast, EapType::Sim]);
     eap.user_name = Some("nurse.station4".into());
     eap.user_password = Some("pw".into());
     eap.payload_certificate_anchor_uuid = Some(vec![ROOT_UUID.into()]);
@@ -262,7 +281,9 @@ fn wifi_eap_tls_profile_with_scep_identity() {
         .with_anchor_uuids(vec![ROOT_UUID.into()]);
     p.add("wifi", wifi.clone());
     let back = profile_round_trip(&p, &["com.apple.security.scep", "com.apple.security.root"]);
-    let PayloadBody::Wifi(read) = &back.content[2].body else { panic!("Wi-Fi payload not typed: {:?}", back.content[2]) };
+    let PayloadBody::Wifi(read) = &back.content[2].body else {
+        panic!("Wi-Fi payload not typed: {:?}", back.content[2])
+    };
     assert_eq!(read, &wifi);
     // The identity reference names the SCEP payload of the same profile.
     assert_eq!(read.payload_certificate_uuid.as_deref(), Some(back.content[0].uuid()));
@@ -346,7 +367,12 @@ fn wifi_dictionaries_that_do_not_fit_stay_raw() {
 // ------------------------------------------------------------------------------------------------
 
 fn full_ikev2() -> IkeV2 {
-    let mut ike = IkeV2::certificate("vpn.hospital.example.org", "device.hospital.example.org", "vpn.hospital.example.org", SCEP_UUID);
+    let mut ike = IkeV2::certificate(
+        "vpn.hospital.example.org",
+        "device.hospital.example.org",
+        "vpn.hospital.example.org",
+        SCEP_UUID,
+    );
     ike.certificate_type = Some(mdm_profiles::payloads::vpn::IkeCertificateType::Ecdsa256);
     ike.server_certificate_issuer_common_name = Some("Hospital Issuing CA".into());
     ike.server_certificate_common_name = Some("vpn.hospital.example.org".into());
@@ -376,10 +402,8 @@ fn full_ikev2() -> IkeV2 {
         lifetime_in_minutes: Some(LifetimeMinutes::new(480).unwrap()),
     };
     ike.ike_security_association_parameters = Some(sa.clone());
-    ike.child_security_association_parameters = Some(SecurityAssociationParameters {
-        lifetime_in_minutes: Some(LifetimeMinutes::new(60).unwrap()),
-        ..sa
-    });
+    ike.child_security_association_parameters =
+        Some(SecurityAssociationParameters { lifetime_in_minutes: Some(LifetimeMinutes::new(60).unwrap()), ..sa });
     ike.on_demand_enabled = Some(IntBool::ON);
     ike.on_demand_user_override_disabled = Some(IntBool::ON);
     let mut evaluate = OnDemandRule::new(OnDemandAction::EvaluateConnection);
@@ -514,7 +538,10 @@ fn vpn_round_trips_typed() {
     let ike = d["IKEv2"].as_dictionary().unwrap();
     assert_eq!(ike["MTU"], Value::Integer(1360.into()));
     assert_eq!(ike["EnablePFS"], Value::Integer(1.into()));
-    assert_eq!(ike["IKESecurityAssociationParameters"].as_dictionary().unwrap()["DiffieHellmanGroup"], Value::Integer(20.into()));
+    assert_eq!(
+        ike["IKESecurityAssociationParameters"].as_dictionary().unwrap()["DiffieHellmanGroup"],
+        Value::Integer(20.into())
+    );
     assert_eq!(ike["PPK"], Value::Data(vec![7; 32]));
     let rules = ike["OnDemandRules"].as_array().unwrap();
     assert_eq!(rules[0].as_dictionary().unwrap()["Action"], "Disconnect".into());
@@ -697,15 +724,24 @@ fn traffic_rules_vendor_config_shape_and_round_trip() {
 
     // A rule set with every action and destination kind round-trips too.
     let rich = TrafficRules::new(vec![
-        TrafficRule::parse(Applications::bundles(["com.example.ehr"]), Action::Block, &["*.ads.example.com", "203.0.113.7"]).unwrap(),
+        TrafficRule::parse(
+            Applications::bundles(["com.example.ehr"]),
+            Action::Block,
+            &["*.ads.example.com", "203.0.113.7"],
+        )
+        .unwrap(),
         TrafficRule::parse(
             Applications::All,
             Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 },
             &["10.0.0.0/8", "2001:db8::/32", "fd00::1", "pacs.hospital.example.org"],
         )
         .unwrap(),
-        TrafficRule::parse(Applications::bundles(["com.example.ehr", "com.example.pacs"]), Action::Tunnel, &["*hospital.example.org"])
-            .unwrap(),
+        TrafficRule::parse(
+            Applications::bundles(["com.example.ehr", "com.example.pacs"]),
+            Action::Tunnel,
+            &["*hospital.example.org"],
+        )
+        .unwrap(),
         TrafficRule::default_rule(Action::Proxy { host: "10.1.1.1".into(), port: 3128 }),
     ])
     .unwrap();
@@ -720,9 +756,15 @@ fn traffic_rules_vendor_config_shape_and_round_trip() {
     assert_eq!(TrafficRules::from_plist(&v).unwrap(), rich);
     assert_eq!(rich.bundle_ids(), strings(&["com.example.ehr", "com.example.pacs"]));
     assert_eq!(rich.action_for("com.example.ehr", "x.ads.example.com"), &Action::Block);
-    assert_eq!(rich.action_for("com.example.ehr", "10.9.8.7"), &Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 });
+    assert_eq!(
+        rich.action_for("com.example.ehr", "10.9.8.7"),
+        &Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 }
+    );
     assert_eq!(rich.action_for("com.example.pacs", "imaging.hospital.example.org"), &Action::Tunnel);
-    assert_eq!(rich.action_for("com.other", "imaging.hospital.example.org"), &Action::Proxy { host: "10.1.1.1".into(), port: 3128 });
+    assert_eq!(
+        rich.action_for("com.other", "imaging.hospital.example.org"),
+        &Action::Proxy { host: "10.1.1.1".into(), port: 3128 }
+    );
     // Other VendorConfig keys survive setting the rules.
     let mut vpn = Vpn::provider("X", "com.example.app", "com.example.app.ext", ProviderType::AppProxy);
     vpn.vendor_config = Some([("Role".to_string(), Value::from("clinician"))].into_iter().collect());
@@ -748,22 +790,67 @@ fn traffic_rules_vendor_config_errors() {
             d.insert("Rules".into(), Value::Array(rules));
         })
     };
-    assert_eq!(edit(&|d| { d.insert("Version".into(), Value::Integer(2.into())); }).path, "Version");
-    assert_eq!(edit(&|d| { d.remove("DefaultAction"); }).path, "DefaultAction");
-    assert_eq!(edit(&|d| { d.insert("DefaultAction".into(), "Tunel".into()); }).path, "DefaultAction");
-    assert_eq!(edit(&|d| { d.insert("DefaultProxyPort".into(), Value::Integer(1.into())); }).path, "DefaultProxyHost");
-    assert_eq!(edit(&|d| { d.insert("Extra".into(), true.into()); }).path, "Extra");
-    assert_eq!(edit_rule(&|r| { r.insert("Applications".into(), "Some".into()); }).path, "Rules[0].Applications");
     assert_eq!(
-        edit_rule(&|r| { r.insert("Applications".into(), Value::Array(vec!["com..bad".into()])); }).path,
+        edit(&|d| {
+            d.insert("Version".into(), Value::Integer(2.into()));
+        })
+        .path,
+        "Version"
+    );
+    assert_eq!(
+        edit(&|d| {
+            d.remove("DefaultAction");
+        })
+        .path,
+        "DefaultAction"
+    );
+    assert_eq!(
+        edit(&|d| {
+            d.insert("DefaultAction".into(), "Tunel".into());
+        })
+        .path,
+        "DefaultAction"
+    );
+    assert_eq!(
+        edit(&|d| {
+            d.insert("DefaultProxyPort".into(), Value::Integer(1.into()));
+        })
+        .path,
+        "DefaultProxyHost"
+    );
+    assert_eq!(
+        edit(&|d| {
+            d.insert("Extra".into(), true.into());
+        })
+        .path,
+        "Extra"
+    );
+    assert_eq!(
+        edit_rule(&|r| {
+            r.insert("Applications".into(), "Some".into());
+        })
+        .path,
+        "Rules[0].Applications"
+    );
+    assert_eq!(
+        edit_rule(&|r| {
+            r.insert("Applications".into(), Value::Array(vec!["com..bad".into()]));
+        })
+        .path,
         "Rules[0].Applications[0]"
     );
     assert_eq!(
-        edit_rule(&|r| { r.insert("Destinations".into(), Value::Array(vec![])); }).path,
+        edit_rule(&|r| {
+            r.insert("Destinations".into(), Value::Array(vec![]));
+        })
+        .path,
         "Rules[0].Destinations"
     );
     assert_eq!(
-        edit_rule(&|r| { r.insert("Destinations".into(), Value::Array(vec!["*".into()])); }).path,
+        edit_rule(&|r| {
+            r.insert("Destinations".into(), Value::Array(vec!["*".into()]));
+        })
+        .path,
         "Rules[0].Destinations"
     );
     assert_eq!(
@@ -802,9 +889,15 @@ fn traffic_rules_construction_is_validated() {
     assert_eq!(path(vec![tunnel(Applications::All, &["*", "10.0.0.0/8"])]), "Rules[0]");
     // Destinations non-empty; bundle identifiers well-formed.
     assert_eq!(path(vec![tunnel(Applications::All, &[]), default.clone()]), "Rules[0].Destinations");
-    assert_eq!(path(vec![tunnel(Applications::Bundles(vec![]), &["example.org"]), default.clone()]), "Rules[0].Applications");
-    for bad in ["", "noreverse", "com.example.", ".com.example", "com..example", "com.example.app!", "com.exa mple", "com.*"] {
-        let e = TrafficRules::new(vec![tunnel(Applications::bundles([bad]), &["example.org"]), default.clone()]).unwrap_err();
+    assert_eq!(
+        path(vec![tunnel(Applications::Bundles(vec![]), &["example.org"]), default.clone()]),
+        "Rules[0].Applications"
+    );
+    for bad in
+        ["", "noreverse", "com.example.", ".com.example", "com..example", "com.example.app!", "com.exa mple", "com.*"]
+    {
+        let e = TrafficRules::new(vec![tunnel(Applications::bundles([bad]), &["example.org"]), default.clone()])
+            .unwrap_err();
         assert_eq!(e.path, "Rules[0].Applications[0]", "{bad:?}");
     }
     for good in ["com.example.app", "org.epic.Haiku-2", "com.microsoft.azureauthenticator"] {
@@ -843,8 +936,12 @@ fn destination_parsing_table() {
         assert_eq!(d.to_string(), *canonical, "{input:?}");
         assert_eq!(Destination::parse(canonical).unwrap(), d, "{canonical:?} re-parses");
     }
-    assert!(matches!(Destination::parse("*tenant.okta.com").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::WithSubdomains && p.name() == "tenant.okta.com"));
-    assert!(matches!(Destination::parse("*.example.org").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::SubdomainsOnly));
+    assert!(
+        matches!(Destination::parse("*tenant.okta.com").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::WithSubdomains && p.name() == "tenant.okta.com")
+    );
+    assert!(
+        matches!(Destination::parse("*.example.org").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::SubdomainsOnly)
+    );
     assert!(matches!(Destination::parse("10.0.0.1").unwrap(), Destination::Ip(_)));
     assert!(matches!(Destination::parse("10.0.0.0/8").unwrap(), Destination::Cidr(c) if c.prefix() == 8));
 
@@ -969,11 +1066,7 @@ fn entra_sso() -> ExtensibleSso {
     let mut s = ExtensibleSso::redirect(
         "com.microsoft.azureauthenticator.ssoextension",
         "SGGM6D27TK",
-        strings(&[
-            "https://login.microsoftonline.com",
-            "https://login.microsoft.com",
-            "https://sts.windows.net",
-        ]),
+        strings(&["https://login.microsoftonline.com", "https://login.microsoft.com", "https://sts.windows.net"]),
     );
     s.screen_locked_behavior = Some(ScreenLockedBehavior::DoNotHandle);
     s.denied_bundle_identifiers = Some(strings(&["com.example.kiosk"]));
@@ -1014,7 +1107,10 @@ fn kerberos_sso() -> ExtensibleSso {
 fn sso_round_trips_typed() {
     let d = round_trip(&entra_sso());
     assert_eq!(d["Type"], "Redirect".into());
-    assert_eq!(d["ExtensionData"].as_dictionary().unwrap()["browser_sso_interaction_enabled"], Value::Integer(1.into()));
+    assert_eq!(
+        d["ExtensionData"].as_dictionary().unwrap()["browser_sso_interaction_enabled"],
+        Value::Integer(1.into())
+    );
     let k = kerberos_sso();
     let d = round_trip(&k);
     assert_eq!(d["ExtensionIdentifier"], "com.apple.AppSSOKerberos.KerberosExtension".into());
@@ -1022,9 +1118,17 @@ fn sso_round_trips_typed() {
     assert_eq!(d["Type"], "Credential".into());
     let ed = d["ExtensionData"].as_dictionary().unwrap();
     assert_eq!(ed["credentialBundleIdACL"].as_array().unwrap().len(), 2);
-    assert_eq!(ed["domainRealmMapping"].as_dictionary().unwrap()["HOSPITAL.EXAMPLE.ORG"], Value::Array(vec![".hospital.example.org".into()]));
+    assert_eq!(
+        ed["domainRealmMapping"].as_dictionary().unwrap()["HOSPITAL.EXAMPLE.ORG"],
+        Value::Array(vec![".hospital.example.org".into()])
+    );
     assert!(matches!(k.extension_data, Some(ExtensionData::Kerberos(_))));
-    let cred = ExtensibleSso::credential("com.example.sso.credential", "ABCDE12345", "EXAMPLE.ORG", strings(&[".example.org"]));
+    let cred = ExtensibleSso::credential(
+        "com.example.sso.credential",
+        "ABCDE12345",
+        "EXAMPLE.ORG",
+        strings(&[".example.org"]),
+    );
     round_trip(&cred);
     for s in [entra_sso(), k, cred] {
         assert!(check(&s).is_empty(), "{:?}", check(&s));
@@ -1107,7 +1211,10 @@ fn json_input_uses_apple_key_names() {
             .with_manual_proxy("proxy", 8080)
             .tap_eap(|e| e.tls_minimum_version = Some(TlsVersion::V1_2))
     );
-    assert!(serde_json::from_value::<Wifi>(json!({"SSID_STR": "x", "EAPClientConfiguration": {"AcceptEAPTypes": [50]}})).is_err());
+    assert!(serde_json::from_value::<Wifi>(
+        json!({"SSID_STR": "x", "EAPClientConfiguration": {"AcceptEAPTypes": [50]}})
+    )
+    .is_err());
     assert!(serde_json::from_value::<Wifi>(json!({"SSID": "x"})).is_err());
 
     let v: Vpn = serde_json::from_value(json!({
@@ -1131,7 +1238,10 @@ fn json_input_uses_apple_key_names() {
     assert_eq!(ike.authentication_method, IkeAuthMethod::SharedSecret);
     assert_eq!(ike.ppk, Some(Data(vec![1, 2, 3])));
     assert_eq!(ike.on_demand_enabled, Some(IntBool::ON));
-    assert_eq!(ike.child_security_association_parameters.as_ref().unwrap().diffie_hellman_group, Some(DiffieHellmanGroup::G19));
+    assert_eq!(
+        ike.child_security_association_parameters.as_ref().unwrap().diffie_hellman_group,
+        Some(DiffieHellmanGroup::G19)
+    );
     assert!(serde_json::from_value::<Vpn>(json!({"UserDefinedName": "x", "VPNType": "PPTP"})).is_err());
 
     let per_app: AppLayerVpn = serde_json::from_value(json!({
@@ -1161,7 +1271,9 @@ fn json_input_uses_apple_key_names() {
     .unwrap();
     assert_eq!(rules.default_action(), &Action::Block);
     assert_eq!(serde_json::to_value(&rules).unwrap()["Rules"][0]["ProxyPort"], json!(3128));
-    assert!(serde_json::from_value::<TrafficRules>(json!({"Version": 1, "Rules": [], "DefaultAction": "Maybe"})).is_err());
+    assert!(
+        serde_json::from_value::<TrafficRules>(json!({"Version": 1, "Rules": [], "DefaultAction": "Maybe"})).is_err()
+    );
     assert!(serde_json::from_value::<Destination>(json!("*tenant.okta.com")).is_ok());
     assert!(serde_json::from_value::<Destination>(json!("tenant..okta.com")).is_err());
 
@@ -1226,7 +1338,46 @@ fn enum_spellings_match_apple() {
     assert_eq!(s(plist::to_value(&EncryptionType::Any).unwrap()), "Any");
     assert_eq!(s(plist::to_value(&ScreenLockedBehavior::DoNotHandle).unwrap()), "DoNotHandle");
     assert_eq!(s(plist::to_value(&CredentialUseMode::WhenNotSpecified).unwrap()), "whenNotSpecified");
-    assert_eq!(s(plist::to_value(&VpnProvider::default().provider_type.unwrap_or(ProviderType::PacketTunnel)).unwrap()), "packet-tunnel");
+    assert_eq!(
+        s(plist::to_value(&VpnProvider::default().provider_type.unwrap_or(ProviderType::PacketTunnel)).unwrap()),
+        "packet-tunnel"
+    );
     assert_eq!(EapType::from_value(43), Some(EapType::Fast));
     assert_eq!(EapType::Aka.value(), 23);
+}
+
+#[test]
+fn configurator_style_fixture_reads_typed() {
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/network/clinical-wifi-vpn.mobileconfig"))
+            .unwrap();
+    let p = Profile::from_plist_bytes(&bytes).unwrap();
+    let PayloadBody::Wifi(w) = &p.content[1].body else { panic!("Wi-Fi read raw: {:?}", p.content[1]) };
+    assert_eq!(w.ssid.as_deref(), Some("Clinical"));
+    assert_eq!(w.payload_certificate_uuid.as_deref(), Some(p.content[0].uuid()));
+    assert_eq!(w.eap_client_configuration.as_ref().unwrap().accept_eap_types, [EapType::Tls]);
+    let PayloadBody::Vpn(v) = &p.content[2].body else { panic!("VPN read raw: {:?}", p.content[2]) };
+    let ike = v.ikev2.as_ref().unwrap();
+    assert_eq!(ike.authentication_method, IkeAuthMethod::Certificate);
+    assert_eq!(ike.on_demand_rules.as_ref().unwrap()[0].action, OnDemandAction::Disconnect);
+    // Nothing is lost: the re-written dictionary is the one read.
+    let original = Value::from_reader_xml(bytes.as_slice()).unwrap().into_dictionary().unwrap();
+    let mut want = original.clone();
+    want.sort_keys();
+    assert_eq!(Value::Dictionary(p.to_dict().unwrap()), normalize(Value::Dictionary(want)));
+    assert!(p.check().is_empty(), "{:?}", p.check());
+    assert!(mdm_profiles::schema::validate_profile(&original).is_empty());
+}
+
+/// Sorts the keys of every dictionary, as `Profile::to_dict` writes them.
+fn normalize(v: Value) -> Value {
+    match v {
+        Value::Dictionary(d) => {
+            let mut out: plist::Dictionary = d.into_iter().map(|(k, v)| (k, normalize(v))).collect();
+            out.sort_keys();
+            Value::Dictionary(out)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(normalize).collect()),
+        other => other,
+    }
 }

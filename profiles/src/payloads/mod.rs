@@ -106,6 +106,19 @@ macro_rules! payload_types {
                 PayloadBody::Raw(Raw { payload_type: payload_type.to_string(), content })
             }
 
+            /// For a raw body of a typed payload type: why the typed model refused it, unless
+            /// only because of keys the model lacks (those pass through, and the schema check
+            /// warns about keys Apple does not document).
+            pub fn typed_error(&self) -> Option<String> {
+                let PayloadBody::Raw(r) = self else { return None };
+                let value = plist::Value::Dictionary(r.content.clone());
+                let err = match r.payload_type.as_str() {
+                    $(t if t == <$ty as PayloadKind>::TYPE => plist::from_value::<$ty>(&value).err()?.to_string(),)*
+                    _ => return None,
+                };
+                (!err.contains("unknown field")).then_some(err)
+            }
+
             /// Whether `payload_type` has a typed model.
             pub fn is_typed(payload_type: &str) -> bool {
                 [$(<$ty as PayloadKind>::TYPE,)*].contains(&payload_type)

@@ -369,52 +369,75 @@ impl<'de> Deserialize<'de> for ExtensionData {
 }
 
 /// `com.apple.extensiblesso` payload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", deny_unknown_fields)]
+///
+/// (De)serialized with Apple's key names (`ExtensionIdentifier`, `TeamIdentifier`, `Type`,
+/// `Realm`, `ExtensionData`, `URLs`, `Hosts`, ...), strictly: an unknown key is refused. Reading
+/// types `ExtensionData` as [`KerberosExtensionData`] when `ExtensionIdentifier` is
+/// [`KERBEROS_EXTENSION_ID`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExtensibleSso {
     /// `ExtensionIdentifier`: the SSO extension's bundle identifier.
-    #[serde(rename = "ExtensionIdentifier")]
     pub extension_identifier: String,
     /// `TeamIdentifier`: the extension's team (required on macOS, ignored on iOS; `apple` for
     /// Apple's extensions).
-    #[serde(rename = "TeamIdentifier", default, skip_serializing_if = "Option::is_none")]
     pub team_identifier: Option<String>,
     /// `Type`.
-    #[serde(rename = "Type")]
     pub sso_type: SsoType,
     /// `Realm` (`Credential`): properly capitalized, e.g. `EXAMPLE.ORG`.
-    #[serde(rename = "Realm", default, skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
     /// `ExtensionData`.
-    #[serde(rename = "ExtensionData", default, skip_serializing_if = "Option::is_none")]
     pub extension_data: Option<ExtensionData>,
     /// `URLs` (`Redirect`): `http(s)://` prefixes of the identity provider, without query or
     /// fragment.
-    #[serde(rename = "URLs", default, skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,
     /// `Hosts` (`Credential`): host names, or domains with a leading `.`.
-    #[serde(rename = "Hosts", default, skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// `ScreenLockedBehavior`.
-    #[serde(rename = "ScreenLockedBehavior", default, skip_serializing_if = "Option::is_none")]
     pub screen_locked_behavior: Option<ScreenLockedBehavior>,
     /// `DeniedBundleIdentifiers`: apps that must not use this extension.
-    #[serde(rename = "DeniedBundleIdentifiers", default, skip_serializing_if = "Option::is_none")]
     pub denied_bundle_identifiers: Option<Vec<String>>,
     /// `AuthenticationMethod` (macOS 13 Platform SSO, deprecated).
-    #[serde(rename = "AuthenticationMethod", default, skip_serializing_if = "Option::is_none")]
     pub authentication_method: Option<LegacyPlatformSsoMethod>,
     /// `RegistrationToken` (macOS Platform SSO).
-    #[serde(rename = "RegistrationToken", default, skip_serializing_if = "Option::is_none")]
     pub registration_token: Option<String>,
     /// `PlatformSSO` (macOS 14+).
-    #[serde(rename = "PlatformSSO", default, skip_serializing_if = "Option::is_none")]
     pub platform_sso: Option<PlatformSso>,
+}
+
+/// The keys of [`ExtensibleSso`] as Apple spells them, read strictly. (A private remote
+/// description, so the typed `ExtensionData` fix-up cannot be bypassed.)
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "ExtensibleSso", deny_unknown_fields)]
+struct Wire {
+    #[serde(rename = "ExtensionIdentifier")]
+    extension_identifier: String,
+    #[serde(rename = "TeamIdentifier", default, skip_serializing_if = "Option::is_none")]
+    team_identifier: Option<String>,
+    #[serde(rename = "Type")]
+    sso_type: SsoType,
+    #[serde(rename = "Realm", default, skip_serializing_if = "Option::is_none")]
+    realm: Option<String>,
+    #[serde(rename = "ExtensionData", default, skip_serializing_if = "Option::is_none")]
+    extension_data: Option<ExtensionData>,
+    #[serde(rename = "URLs", default, skip_serializing_if = "Option::is_none")]
+    urls: Option<Vec<String>>,
+    #[serde(rename = "Hosts", default, skip_serializing_if = "Option::is_none")]
+    hosts: Option<Vec<String>>,
+    #[serde(rename = "ScreenLockedBehavior", default, skip_serializing_if = "Option::is_none")]
+    screen_locked_behavior: Option<ScreenLockedBehavior>,
+    #[serde(rename = "DeniedBundleIdentifiers", default, skip_serializing_if = "Option::is_none")]
+    denied_bundle_identifiers: Option<Vec<String>>,
+    #[serde(rename = "AuthenticationMethod", default, skip_serializing_if = "Option::is_none")]
+    authentication_method: Option<LegacyPlatformSsoMethod>,
+    #[serde(rename = "RegistrationToken", default, skip_serializing_if = "Option::is_none")]
+    registration_token: Option<String>,
+    #[serde(rename = "PlatformSSO", default, skip_serializing_if = "Option::is_none")]
+    platform_sso: Option<PlatformSso>,
 }
 
 impl Serialize for ExtensibleSso {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        ExtensibleSso::serialize(self, s)
+        Wire::serialize(self, s)
     }
 }
 
@@ -422,7 +445,7 @@ impl<'de> Deserialize<'de> for ExtensibleSso {
     /// Reads the keys strictly, then types `ExtensionData` when the extension is Kerberos (an
     /// `ExtensionData` with keys the Kerberos extension does not document is refused).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut sso = ExtensibleSso::deserialize(d)?;
+        let mut sso = Wire::deserialize(d)?;
         if sso.is_kerberos() {
             if let Some(ExtensionData::Other(dict)) = sso.extension_data.take() {
                 let k: KerberosExtensionData = plist::from_value(&plist::Value::Dictionary(dict))
@@ -456,7 +479,11 @@ impl ExtensibleSso {
     /// A `Redirect` extension handling the identity provider `urls` (e.g. Microsoft Enterprise
     /// SSO: `com.microsoft.azureauthenticator.ssoextension`, team `SGGM6D27TK`,
     /// `https://login.microsoftonline.com`, ...).
-    pub fn redirect(extension_identifier: impl Into<String>, team_identifier: impl Into<String>, urls: Vec<String>) -> ExtensibleSso {
+    pub fn redirect(
+        extension_identifier: impl Into<String>,
+        team_identifier: impl Into<String>,
+        urls: Vec<String>,
+    ) -> ExtensibleSso {
         let mut s = ExtensibleSso::new(extension_identifier, SsoType::Redirect);
         s.team_identifier = Some(team_identifier.into());
         s.urls = Some(urls);
@@ -571,7 +598,10 @@ impl PayloadKind for ExtensibleSso {
             if matches!(self.extension_data, Some(ExtensionData::Kerberos(_))) {
                 out.push(Issue::error(
                     key_path(path, "ExtensionData"),
-                    format!("Kerberos settings given to {}, which is not the Kerberos extension", self.extension_identifier),
+                    format!(
+                        "Kerberos settings given to {}, which is not the Kerberos extension",
+                        self.extension_identifier
+                    ),
                 ));
             }
         }
@@ -598,7 +628,9 @@ mod tests {
     fn kerberos_extension_data_is_typed_when_read() {
         let data = KerberosExtensionData {
             principal_name: Some("jdoe".into()),
-            domain_realm_mapping: Some([("HOSPITAL.EXAMPLE.ORG".to_string(), vec![".hospital.example.org".to_string()])].into()),
+            domain_realm_mapping: Some(
+                [("HOSPITAL.EXAMPLE.ORG".to_string(), vec![".hospital.example.org".to_string()])].into(),
+            ),
             credential_use_mode: Some(CredentialUseMode::WhenNotSpecified),
             ..KerberosExtensionData::default()
         };
@@ -627,10 +659,14 @@ mod tests {
 
     #[test]
     fn unknown_top_level_keys_are_refused() {
-        let mut d = plist::to_value(&ExtensibleSso::redirect("com.example.sso", "ABCDE12345", vec!["https://idp.example.org".into()]))
-            .unwrap()
-            .into_dictionary()
-            .unwrap();
+        let mut d = plist::to_value(&ExtensibleSso::redirect(
+            "com.example.sso",
+            "ABCDE12345",
+            vec!["https://idp.example.org".into()],
+        ))
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
         d.insert("Nonsense".into(), 1.into());
         assert!(plist::from_value::<ExtensibleSso>(&plist::Value::Dictionary(d)).is_err());
     }

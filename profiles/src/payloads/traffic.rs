@@ -164,7 +164,9 @@ impl IpCidr {
     /// Whether `ip` lies in the block.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => mask_bits(u128::from(u32::from(a)), 32, self.prefix) == u128::from(u32::from(n)),
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                mask_bits(u128::from(u32::from(a)), 32, self.prefix) == u128::from(u32::from(n))
+            }
             (IpAddr::V6(n), IpAddr::V6(a)) => mask_bits(u128::from(a), 128, self.prefix) == u128::from(n),
             _ => false,
         }
@@ -417,8 +419,9 @@ impl Action {
                 return Err(TrafficRuleError::new(path, "the proxy port must be 1 to 65535"));
             }
             if IpAddr::from_str(host).is_err() {
-                check_host_name(host)
-                    .map_err(|r| TrafficRuleError::new(path, format!("the proxy host {host:?} is not a host name or address: {r}")))?;
+                check_host_name(host).map_err(|r| {
+                    TrafficRuleError::new(path, format!("the proxy host {host:?} is not a host name or address: {r}"))
+                })?;
             }
         }
         Ok(())
@@ -443,7 +446,11 @@ impl TrafficRule {
     }
 
     /// A rule whose destinations are parsed from text.
-    pub fn parse<S: AsRef<str>>(applications: Applications, action: Action, destinations: &[S]) -> Result<TrafficRule, DestinationError> {
+    pub fn parse<S: AsRef<str>>(
+        applications: Applications,
+        action: Action,
+        destinations: &[S],
+    ) -> Result<TrafficRule, DestinationError> {
         let destinations = destinations.iter().map(|d| Destination::parse(d.as_ref())).collect::<Result<_, _>>()?;
         Ok(TrafficRule { applications, action, destinations })
     }
@@ -475,7 +482,10 @@ impl TrafficRules {
     /// Validates `rules`, which end with the default rule ([`TrafficRule::default_rule`]).
     pub fn new(mut rules: Vec<TrafficRule>) -> Result<TrafficRules, TrafficRuleError> {
         let Some(last) = rules.pop() else {
-            return Err(TrafficRuleError::new("", "a rule set needs at least one rule: the default rule for destination *"));
+            return Err(TrafficRuleError::new(
+                "",
+                "a rule set needs at least one rule: the default rule for destination *",
+            ));
         };
         let last_path = format!("Rules[{}]", rules.len());
         if !last.is_default() {
@@ -513,13 +523,19 @@ impl TrafficRules {
     /// The worked example: Okta and Microsoft Entra ID sign-in traffic of `applications` goes
     /// through the tunnel, everything else bypasses it. `okta_tenant` is the Okta org name
     /// (`acme` → `*acme.okta.com`) or its full host (`acme.oktapreview.com`).
-    pub fn okta_entra_auth_tunnel(okta_tenant: &str, applications: Applications) -> Result<TrafficRules, TrafficRuleError> {
+    pub fn okta_entra_auth_tunnel(
+        okta_tenant: &str,
+        applications: Applications,
+    ) -> Result<TrafficRules, TrafficRuleError> {
         let tenant = okta_tenant.trim().trim_start_matches('*').to_ascii_lowercase();
         let okta = if tenant.contains('.') { format!("*{tenant}") } else { format!("*{tenant}.okta.com") };
-        let mut destinations = vec![Destination::parse(&okta)
-            .map_err(|e| TrafficRuleError::new("Rules[0].Destinations[0]", format!("the Okta tenant gives no valid host: {e}")))?];
+        let mut destinations = vec![Destination::parse(&okta).map_err(|e| {
+            TrafficRuleError::new("Rules[0].Destinations[0]", format!("the Okta tenant gives no valid host: {e}"))
+        })?];
         for d in ENTRA_AUTH_DESTINATIONS {
-            destinations.push(Destination::parse(d).map_err(|e| TrafficRuleError::new("Rules[0].Destinations", e.to_string()))?);
+            destinations.push(
+                Destination::parse(d).map_err(|e| TrafficRuleError::new("Rules[0].Destinations", e.to_string()))?,
+            );
         }
         TrafficRules::new(vec![
             TrafficRule::new(applications, Action::Tunnel, destinations),
@@ -573,7 +589,9 @@ impl TrafficRules {
         AppMapping::for_bundles(self.bundle_ids(), vpn_uuid)
     }
 
-    /// A provider VPN payload (`VPNType` `VPN`) carrying these rules in `VendorConfig`.
+    /// A provider VPN payload (`VPNType` `VPN`, `ProviderType` `packet-tunnel`) carrying these
+    /// rules in `VendorConfig`: `VPNSubType` is the provider app, `VPN.ProviderBundleIdentifier`
+    /// its network extension.
     pub fn provider_vpn(&self, user_defined_name: &str, app_bundle_id: &str, provider_bundle_id: &str) -> Vpn {
         let mut v = Vpn::provider(user_defined_name, app_bundle_id, provider_bundle_id, ProviderType::PacketTunnel);
         v.set_traffic_rules(self);
@@ -582,7 +600,13 @@ impl TrafficRules {
 
     /// The per-app form of [`Self::provider_vpn`], selected through `vpn_uuid`, with on-demand
     /// connection for the associated apps.
-    pub fn per_app_vpn(&self, user_defined_name: &str, app_bundle_id: &str, provider_bundle_id: &str, vpn_uuid: &str) -> AppLayerVpn {
+    pub fn per_app_vpn(
+        &self,
+        user_defined_name: &str,
+        app_bundle_id: &str,
+        provider_bundle_id: &str,
+        vpn_uuid: &str,
+    ) -> AppLayerVpn {
         let mut v = AppLayerVpn::new(self.provider_vpn(user_defined_name, app_bundle_id, provider_bundle_id), vpn_uuid);
         v.app_layer.on_demand_match_app_enabled = Some(true);
         v
@@ -601,7 +625,9 @@ impl TrafficRules {
                     "Applications".into(),
                     match &r.applications {
                         Applications::All => plist::Value::String("All".into()),
-                        Applications::Bundles(b) => plist::Value::Array(b.iter().map(|s| plist::Value::String(s.clone())).collect()),
+                        Applications::Bundles(b) => {
+                            plist::Value::Array(b.iter().map(|s| plist::Value::String(s.clone())).collect())
+                        }
                     },
                 );
                 rd.insert(
@@ -619,17 +645,22 @@ impl TrafficRules {
 
     /// Reads and validates a `DeviceTrafficRules` value. Unknown keys are refused.
     pub fn from_plist(v: &plist::Value) -> Result<TrafficRules, TrafficRuleError> {
-        let d = v.as_dictionary().ok_or_else(|| TrafficRuleError::new("", "DeviceTrafficRules must be a dictionary"))?;
+        let d =
+            v.as_dictionary().ok_or_else(|| TrafficRuleError::new("", "DeviceTrafficRules must be a dictionary"))?;
         only_keys(d, "", &["Version", "Rules", "DefaultAction", "DefaultProxyHost", "DefaultProxyPort"])?;
         match d.get("Version").map(int_of) {
             Some(Some(FORMAT_VERSION)) => {}
-            Some(_) => return Err(TrafficRuleError::new("Version", format!("only version {FORMAT_VERSION} is understood"))),
+            Some(_) => {
+                return Err(TrafficRuleError::new("Version", format!("only version {FORMAT_VERSION} is understood")))
+            }
             None => return Err(TrafficRuleError::new("Version", "missing")),
         }
         let items = match d.get("Rules") {
             Some(plist::Value::Array(a)) => a,
             Some(_) => return Err(TrafficRuleError::new("Rules", "must be an array of rule dictionaries")),
-            None => return Err(TrafficRuleError::new("Rules", "missing (an empty array when only the default applies)")),
+            None => {
+                return Err(TrafficRuleError::new("Rules", "missing (an empty array when only the default applies)"))
+            }
         };
         let mut rules = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -642,9 +673,9 @@ impl TrafficRules {
                     a.iter()
                         .enumerate()
                         .map(|(j, x)| {
-                            x.as_string()
-                                .map(str::to_string)
-                                .ok_or_else(|| TrafficRuleError::new(format!("{p}.Applications[{j}]"), "must be a string"))
+                            x.as_string().map(str::to_string).ok_or_else(|| {
+                                TrafficRuleError::new(format!("{p}.Applications[{j}]"), "must be a string")
+                            })
                         })
                         .collect::<Result<_, _>>()?,
                 ),
@@ -658,7 +689,9 @@ impl TrafficRules {
             };
             let dests = match rd.get("Destinations") {
                 Some(plist::Value::Array(a)) => a,
-                Some(_) => return Err(TrafficRuleError::new(format!("{p}.Destinations"), "must be an array of strings")),
+                Some(_) => {
+                    return Err(TrafficRuleError::new(format!("{p}.Destinations"), "must be an array of strings"))
+                }
                 None => return Err(TrafficRuleError::new(format!("{p}.Destinations"), "missing")),
             };
             let mut destinations = Vec::with_capacity(dests.len());
@@ -733,7 +766,9 @@ fn read_action(d: &plist::Dictionary, prefix: &str, path: &str) -> Result<Action
                 None => return Err(TrafficRuleError::new(at("ProxyHost"), "Action Proxy needs ProxyHost")),
             };
             let port = match port.map(int_of) {
-                Some(Some(n)) => u16::try_from(n).map_err(|_| TrafficRuleError::new(at("ProxyPort"), "must be 1 to 65535"))?,
+                Some(Some(n)) => {
+                    u16::try_from(n).map_err(|_| TrafficRuleError::new(at("ProxyPort"), "must be 1 to 65535"))?
+                }
                 Some(None) => return Err(TrafficRuleError::new(at("ProxyPort"), "must be an integer")),
                 None => return Err(TrafficRuleError::new(at("ProxyPort"), "Action Proxy needs ProxyPort")),
             };
@@ -837,7 +872,12 @@ mod tests {
         let bad_port = TrafficRules::with_default(vec![], Action::Proxy { host: "proxy.example.org".into(), port: 0 });
         assert_eq!(bad_port.unwrap_err().path, "DefaultAction");
         let bad_host = TrafficRules::with_default(
-            vec![TrafficRule::parse(Applications::All, Action::Proxy { host: "http://p".into(), port: 8080 }, &["10.0.0.0/8"]).unwrap()],
+            vec![TrafficRule::parse(
+                Applications::All,
+                Action::Proxy { host: "http://p".into(), port: 8080 },
+                &["10.0.0.0/8"],
+            )
+            .unwrap()],
             Action::Bypass,
         );
         assert_eq!(bad_host.unwrap_err().path, "Rules[0].Action");

@@ -988,8 +988,12 @@ impl IkeV2 {
             ));
         }
         match (&self.ppk, &self.ppk_identifier) {
-            (Some(_), None) => out.push(Issue::error(key_path(path, "PPKIdentifier"), "PPK is set, which requires PPKIdentifier")),
-            (None, Some(_)) => out.push(Issue::error(key_path(path, "PPK"), "PPKIdentifier is set, which requires PPK")),
+            (Some(_), None) => {
+                out.push(Issue::error(key_path(path, "PPKIdentifier"), "PPK is set, which requires PPKIdentifier"))
+            }
+            (None, Some(_)) => {
+                out.push(Issue::error(key_path(path, "PPK"), "PPKIdentifier is set, which requires PPK"))
+            }
             _ => {}
         }
         if let (Some(min), Some(max)) = (self.tls_minimum_version, self.tls_maximum_version) {
@@ -1070,9 +1074,10 @@ impl Dns {
         match self.dns_protocol {
             DnsProtocol::Https => match self.server_url.as_deref() {
                 None => out.push(Issue::error(key_path(path, "ServerURL"), "DNSProtocol HTTPS requires ServerURL")),
-                Some(u) if !u.to_ascii_lowercase().starts_with("https://") => {
-                    out.push(Issue::error(key_path(path, "ServerURL"), "the DNS-over-HTTPS URL must use the https:// scheme"))
-                }
+                Some(u) if !u.to_ascii_lowercase().starts_with("https://") => out.push(Issue::error(
+                    key_path(path, "ServerURL"),
+                    "the DNS-over-HTTPS URL must use the https:// scheme",
+                )),
                 Some(_) => {}
             },
             DnsProtocol::Tls if self.server_name.is_none() => {
@@ -1449,7 +1454,10 @@ fn check_on_demand_rules(rules: Option<&[OnDemandRule]>, path: &str, out: &mut V
             (_, None) => {}
         }
         if r.action == OnDemandAction::Allow {
-            out.push(Issue::warning(key_path(&rp, "Action"), "Action Allow is deprecated; use Connect or EvaluateConnection"));
+            out.push(Issue::warning(
+                key_path(&rp, "Action"),
+                "Action Allow is deprecated; use Connect or EvaluateConnection",
+            ));
         }
         for (j, p) in r.action_parameters.iter().flatten().enumerate() {
             let pp = index_path(&key_path(&rp, "ActionParameters"), j);
@@ -1790,7 +1798,10 @@ mod tests {
 
     #[test]
     fn app_layer_vpn_refuses_unknown_keys() {
-        let v = AppLayerVpn::new(Vpn::provider("X", "com.example.vpn", "com.example.vpn.tunnel", ProviderType::PacketTunnel), "U");
+        let v = AppLayerVpn::new(
+            Vpn::provider("X", "com.example.vpn", "com.example.vpn.tunnel", ProviderType::PacketTunnel),
+            "U",
+        );
         let mut d = dict(&v);
         let back: AppLayerVpn = plist::from_value(&plist::Value::Dictionary(d.clone())).unwrap();
         assert_eq!(back, v);

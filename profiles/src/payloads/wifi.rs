@@ -378,7 +378,11 @@ impl Wifi {
     /// A WPA2 enterprise network using EAP-TLS: the device authenticates with the identity of
     /// the payload `identity_payload_uuid` (SCEP, ACME or PKCS#12) and trusts RADIUS servers
     /// whose certificates carry one of `trusted_server_names`.
-    pub fn eap_tls(ssid: impl Into<String>, identity_payload_uuid: impl Into<String>, trusted_server_names: Vec<String>) -> Wifi {
+    pub fn eap_tls(
+        ssid: impl Into<String>,
+        identity_payload_uuid: impl Into<String>,
+        trusted_server_names: Vec<String>,
+    ) -> Wifi {
         let mut eap = EapClientConfiguration::new(vec![EapType::Tls]);
         if !trusted_server_names.is_empty() {
             eap.tls_trusted_server_names = Some(trusted_server_names);
