@@ -89,17 +89,22 @@ impl Signer {
         Ok(Signer { cert, key, chain: stack })
     }
 
-    /// Builds a signer from PEM: certificate, private key (PKCS#1 or PKCS#8) and any number of
-    /// chain certificates (may be empty).
+    /// Builds a signer from PEM: the certificate (a file holding a chain — leaf first, as TLS
+    /// servers keep it — contributes the rest to the chain), the private key (PKCS#1 or PKCS#8)
+    /// and any number of further chain certificates (may be empty). Duplicates are sent once.
     pub fn from_pem(cert: &[u8], key: &[u8], chain: &[u8]) -> Result<Signer, CmsError> {
-        let cert = X509::from_pem(cert).map_err(|e| CmsError::Material { what: "the signing certificate", detail: brief(&e) })?;
-        let key = PKey::private_key_from_pem(key).map_err(|e| CmsError::Material { what: "the signing key", detail: brief(&e) })?;
-        let chain = if chain.iter().all(u8::is_ascii_whitespace) {
-            Vec::new()
-        } else {
-            X509::stack_from_pem(chain).map_err(|e| CmsError::Material { what: "the chain", detail: brief(&e) })?
-        };
-        Signer::new(cert, key, chain)
+        let material = |what| move |e: openssl::error::ErrorStack| CmsError::Material { what, detail: brief(&e) };
+        let mut certs = X509::stack_from_pem(cert).map_err(material("the signing certificate"))?.into_iter();
+        let leaf = certs.next().ok_or(CmsError::Material { what: "the signing certificate", detail: "no certificate in the file".into() })?;
+        let key = PKey::private_key_from_pem(key).map_err(material("the signing key"))?;
+        let mut all: Vec<X509> = certs.collect();
+        if !chain.iter().all(u8::is_ascii_whitespace) {
+            all.extend(X509::stack_from_pem(chain).map_err(material("the chain"))?);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let leaf_der = leaf.to_der().unwrap_or_default();
+        all.retain(|c| c.to_der().map(|d| d != leaf_der && seen.insert(d)).unwrap_or(false));
+        Signer::new(leaf, key, all)
     }
 
     /// The signing certificate.
@@ -328,5 +333,14 @@ pub(crate) mod tests {
         let dbg = format!("{s:?}");
         assert!(dbg.contains("CN=c") && !dbg.contains("PRIVATE"), "{dbg}");
         assert!(matches!(Signer::from_pem(b"junk", &pem_key, b""), Err(CmsError::Material { .. })));
+
+        // A certificate file holding leaf + CA, and the CA again as chain: the CA is sent once.
+        let (ca, ca_key) = cert("CA", true, None);
+        let (leaf, leaf_key) = cert("leaf", false, Some((&ca, &ca_key)));
+        let mut file = leaf.to_pem().unwrap();
+        file.extend(ca.to_pem().unwrap());
+        let s = Signer::from_pem(&file, &leaf_key.private_key_to_pem_pkcs8().unwrap(), &ca.to_pem().unwrap()).unwrap();
+        assert_eq!(s.chain.len(), 1);
+        assert_eq!(s.cert().to_der().unwrap(), leaf.to_der().unwrap());
     }
 }

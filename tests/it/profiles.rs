@@ -280,3 +280,37 @@ async fn submissions_are_checked(db: Db) {
     assert_eq!(h.get("/v1/devices/nope/profiles").await.0, 404);
 }
 both!(submissions_are_checked);
+
+/// `mdm profile validate|build|sign` work offline on files, with the server's checks.
+#[test]
+fn profile_cli_validates_builds_and_signs() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = crate::harness::Pki::new();
+    let mdm = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_mdm")).current_dir(dir.path()).args(args).output().unwrap();
+    std::fs::write(dir.path().join("ward.json"), profile_json("org.example.cli").to_string()).unwrap();
+    let mut bad = profile_json("org.example.cli");
+    bad["PayloadContent"][1]["minLength"] = serde_json::json!(-3);
+    std::fs::write(dir.path().join("bad.json"), bad.to_string()).unwrap();
+
+    let out = mdm(&["profile", "validate", "ward.json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid (2 payloads, 0 warnings)"));
+    let out = mdm(&["profile", "validate", "bad.json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PayloadContent[1].minLength"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let out = mdm(&["profile", "build", "ward.json", "-o", "ward.mobileconfig"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let built = std::fs::read(dir.path().join("ward.mobileconfig")).unwrap();
+    assert!(mdm_profiles::Profile::from_plist_bytes(&built).is_ok());
+
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    let out = mdm(&["profile", "sign", "ward.mobileconfig", "-o", "ward.signed", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let signed = std::fs::read(dir.path().join("ward.signed")).unwrap();
+    assert_eq!(mdm_profiles::cms::unwrap(&signed, None).unwrap().content, built);
+    // A signed file validates too (its signature is checked); a key without a cert is refused.
+    assert!(mdm(&["profile", "validate", "ward.signed"]).status.success());
+    assert!(!mdm(&["profile", "sign", "ward.json", "--key", key.to_str().unwrap()]).status.success());
+}
