@@ -365,11 +365,26 @@ pub struct ProfilesConfig {
     /// Encrypt each profile to the device's identity certificate when the server has it.
     #[serde(default = "yes")]
     pub encrypt: bool,
+    /// Queue a ProfileList for devices whose installed profiles were not checked for this long,
+    /// so a profile removed on the device is noticed and re-sent; `0s` = never.
+    #[serde(default = "default_audit_interval", with = "humantime_serde")]
+    pub audit_interval: Duration,
+}
+
+fn default_audit_interval() -> Duration {
+    Duration::from_secs(86_400)
 }
 
 impl Default for ProfilesConfig {
     fn default() -> Self {
-        ProfilesConfig { sign: true, signing_cert: None, signing_key: None, signing_chain: None, encrypt: true }
+        ProfilesConfig {
+            sign: true,
+            signing_cert: None,
+            signing_key: None,
+            signing_chain: None,
+            encrypt: true,
+            audit_interval: default_audit_interval(),
+        }
     }
 }
 

@@ -177,6 +177,15 @@ challenge = ""
 validity = "365d"
 renewal_window = "14d"
 
+[profiles]
+# Profiles sent to devices are signed with the TLS certificate (set signing_cert/signing_key
+# for another identity) and encrypted to each device's identity certificate.
+sign = true
+encrypt = true
+# A device whose profiles were not checked for this long gets a ProfileList; a profile missing
+# from it is sent again.
+audit_interval = "24h"
+
 [secrets]
 # Seals private keys kept in the database (APNs push certificate keys). Keep it out of backups
 # of the database; without it those keys cannot be read.

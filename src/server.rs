@@ -133,8 +133,7 @@ pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<
 }
 
 /// Builds the full application router.
-pub fn app(cfg: &Config, store: Store, push: PushService) -> Result<Router, StartError> {
-    let profiles = profile_service(cfg, store.clone(), push.clone())?;
+pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService) -> Result<Router, StartError> {
     let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate })
         .with_hooks(Arc::new(profiles.clone()));
     let header = cfg.identity.client_cert_header.trim();
@@ -175,6 +174,8 @@ pub struct Server {
     app: Router,
     push: PushService,
     push_cfg: PushConfig,
+    profiles: ProfileService,
+    audit_interval: std::time::Duration,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -205,7 +206,8 @@ impl Server {
             Ok(n) => tracing::info!(certificates = n, "push certificates loaded"),
             Err(e) => tracing::error!(error = %e, "loading push certificates failed"),
         }
-        let app = app(cfg, store, push.clone())?;
+        let profiles = profile_service(cfg, store.clone(), push.clone())?;
+        let app = app(cfg, store, push.clone(), profiles.clone())?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -216,13 +218,15 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), local_addr })
+        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, local_addr })
     }
 
-    /// Serves until the process ends; runs this replica's push scheduler alongside.
+    /// Serves until the process ends; runs this replica's push scheduler and profile audit
+    /// alongside.
     pub async fn run(self) {
         let scheduler = tokio::spawn(Scheduler::new(self.push.clone(), &self.push_cfg).run());
         let _abort_on_drop = AbortOnDrop(scheduler);
+        let _audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.profiles.clone().run_audits(self.audit_interval))));
         match self.tls {
             Some(tls) => listener::serve_tls(self.listener, tls, self.app).await,
             None => {

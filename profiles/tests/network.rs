@@ -90,43 +90,7 @@ fn profile_round_trip(p: &Profile, raw_ok: &[&str]) -> Profile {
 
 fn assert_schema_clean(p: &Profile) {
     let issues = mdm_profiles::schema::validate_profile(&p.to_dict().unwrap());
-    let real: Vec<&Issue> = issues.iter().filter(|i| !known_validator_gap(i)).collect();
-    assert!(real.is_empty(), "{}: schema findings: {real:#?}", p.identifier());
-}
-
-/// Warnings the schema validator gives today where Apple's files are read too literally (reported
-/// to its authors rather than worked around in the models):
-///
-/// - keys of `VendorConfig` other than the four vendor examples Apple lists, although Apple
-///   describes `VendorConfig` as the vendor-specific dictionary (Device Traffic Rules live there);
-/// - the VPN payload's keys in a `com.apple.vpn.managed.applayer` payload, although Apple's file
-///   says its fields "are the same as the VPN payload, with the addition of" the per-app keys;
-/// - realm names as keys of the Kerberos `domainRealmMapping`, which Apple's file documents with
-///   the placeholder key `Realm` ("the key should be the name of the realm").
-fn known_validator_gap(i: &Issue) -> bool {
-    const VPN_KEYS: [&str; 13] = [
-        "UserDefinedName",
-        "VPNType",
-        "VPNSubType",
-        "VendorConfig",
-        "VPN",
-        "IPv4",
-        "PPP",
-        "IPSec",
-        "IKEv2",
-        "DNS",
-        "Proxies",
-        "AlwaysOn",
-        "TransparentProxy",
-    ];
-    let undocumented = i.severity == Severity::Warning && i.message.starts_with("key not documented by Apple");
-    let last = i.path.rsplit('.').next().unwrap_or("");
-    undocumented
-        && (i.path.ends_with(".VendorConfig.DeviceTrafficRules")
-            || (i.message.contains("com.apple.vpn.managed.applayer;")
-                && VPN_KEYS.contains(&last)
-                && i.path.matches('.').count() == 1)
-            || (i.message.contains("extensiblesso(kerberos)") && i.path.contains(".ExtensionData.domainRealmMapping.")))
+    assert!(issues.is_empty(), "{}: schema findings: {issues:#?}", p.identifier());
 }
 
 fn check<T: PayloadKind>(v: &T) -> Vec<Issue> {

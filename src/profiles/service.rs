@@ -101,6 +101,7 @@ fn state(ctx_enrollment: &str, t: &Template, status: &str, command: Option<Strin
         detail,
         reinstalls,
         updated_at: now(),
+        checked_at: None,
     }
 }
 
@@ -361,6 +362,35 @@ impl ProfileService {
         Ok(!out.queued.is_empty())
     }
 
+    /// One audit pass: queues a ProfileList for every enrollment whose installed profiles have
+    /// not been checked for `interval` (at most `limit` per pass); returns how many. Replicas
+    /// claim enrollments by moving their check time, so each is audited once.
+    pub async fn audit_once(&self, interval: std::time::Duration, limit: i64) -> Result<usize, LibraryError> {
+        let cutoff = now() - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
+        let due = self.store.claim_profile_audits(cutoff, limit, CHECK_PREFIX).await?;
+        let mut n = 0;
+        for e in &due {
+            if self.queue_check(e).await? {
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::info!(enrollments = n, "profile audit: ProfileList queued");
+        }
+        Ok(n)
+    }
+
+    /// Runs audit passes forever, a few per interval (the server spawns this).
+    pub async fn run_audits(self, interval: std::time::Duration) {
+        let pause = (interval / 8).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600));
+        loop {
+            tokio::time::sleep(pause).await;
+            if let Err(e) = self.audit_once(interval, 1000).await {
+                tracing::error!(error = %e, "profile audit failed");
+            }
+        }
+    }
+
     /// Follows up a device's answer to one of the library's commands, or to any ProfileList.
     pub async fn on_answer(&self, enrollment_id: &str, command_uuid: &str, st: Status, report: &plist::Dictionary) -> Result<(), LibraryError> {
         if let Some(plist::Value::Array(list)) = report.get("ProfileList") {
@@ -412,6 +442,7 @@ impl ProfileService {
                 Some((id, uuid))
             })
             .collect();
+        self.store.profiles_checked(enrollment_id.to_string()).await?;
         let states = self.store.enrollment_profiles(enrollment_id.to_string()).await?;
         let mut updates = Vec::new();
         let mut drifted = Vec::new();

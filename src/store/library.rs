@@ -5,7 +5,10 @@ use diesel::prelude::*;
 
 use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
 use super::queue::{enqueue_in, EnqueueOutcome};
-use super::schema::{cert_bindings, device_groups, device_profiles, devices, enrollments, group_members, profile_assignments, profile_versions, profiles};
+use super::schema::{
+    cert_bindings, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments, profile_versions,
+    profiles,
+};
 use super::{now, write_tx, Store, StoreError, StoreResult};
 
 /// Assignment target kinds.
@@ -412,6 +415,59 @@ impl Store {
                 .select(DeviceProfile::as_select())
                 .first(conn)
                 .optional()?)
+        })
+        .await
+    }
+
+    /// Records that the enrollment's profiles were just checked (a ProfileList arrived).
+    pub async fn profiles_checked(&self, enrollment_id: String) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::update(device_profiles::table.filter(device_profiles::enrollment_id.eq(enrollment_id)))
+                .set(device_profiles::checked_at.eq(Some(now())))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Claims up to `limit` enabled enrollments whose installed or verified profiles were last
+    /// checked before `cutoff` (or never) and that have no check waiting (a queued command whose
+    /// UUID starts with `check_prefix`): their check time moves to now, so another replica's pass
+    /// skips them.
+    pub async fn claim_profile_audits(&self, cutoff: chrono::NaiveDateTime, limit: i64, check_prefix: &'static str) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let waiting = enrollment_queue::table
+                    .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                    .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
+                    .select(enrollment_queue::enrollment_id);
+                let stale = device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff));
+                let candidates: Vec<String> = device_profiles::table
+                    .inner_join(enrollments::table)
+                    .filter(enrollments::enabled.eq(true))
+                    .filter(device_profiles::status.eq_any(["installed", "verified"]))
+                    .filter(stale)
+                    .filter(diesel::dsl::not(device_profiles::enrollment_id.eq_any(waiting)))
+                    .select(device_profiles::enrollment_id)
+                    .distinct()
+                    .limit(limit)
+                    .load(conn)?;
+                let at = now();
+                let mut claimed = Vec::new();
+                for e in candidates {
+                    let n = diesel::update(
+                        device_profiles::table
+                            .filter(device_profiles::enrollment_id.eq(&e))
+                            .filter(device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff))),
+                    )
+                    .set(device_profiles::checked_at.eq(Some(at)))
+                    .execute(conn)?;
+                    if n > 0 {
+                        claimed.push(e);
+                    }
+                }
+                Ok(claimed)
+            })
         })
         .await
     }

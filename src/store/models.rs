@@ -375,4 +375,6 @@ pub struct DeviceProfile {
     pub reinstalls: i32,
     /// Last change.
     pub updated_at: NaiveDateTime,
+    /// When a ProfileList check was last queued or answered for the enrollment.
+    pub checked_at: Option<NaiveDateTime>,
 }

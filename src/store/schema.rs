@@ -213,6 +213,7 @@ diesel::table! {
         detail -> Nullable<Text>,
         reinstalls -> Integer,
         updated_at -> Timestamp,
+        checked_at -> Nullable<Timestamp>,
     }
 }
 

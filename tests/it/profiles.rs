@@ -314,3 +314,37 @@ fn profile_cli_validates_builds_and_signs() {
     assert!(mdm(&["profile", "validate", "ward.signed"]).status.success());
     assert!(!mdm(&["profile", "sign", "ward.json", "--key", key.to_str().unwrap()]).status.success());
 }
+
+fn fast_audit(c: &mut mdm::config::Config) {
+    c.profiles.audit_interval = std::time::Duration::from_secs(1);
+}
+
+/// The periodic audit notices a profile the device lost and the server sends it again, without
+/// anyone asking.
+async fn audit_finds_drift(db: Db) {
+    let opts = crate::harness::Opts { tweak: Some(fast_audit), ..Default::default() };
+    let Some(h) = Harness::start_with(db, opts).await else { return };
+    let mut d = h.enrolled(0).await;
+    let (_, created) = h.post_json("/v1/profiles", profile_json("org.example.audit")).await;
+    let id = created["profile"]["id"].as_str().unwrap().to_string();
+    h.post_json(&format!("/v1/profiles/{id}/assign"), serde_json::json!({"devices": [d.udid]})).await;
+    drain(&mut d).await;
+    assert_eq!(states(&h, &d.udid).await[0]["status"], "verified");
+    d.profiles.clear();
+    // Within a few audit passes a ProfileList is queued; answering it brings the profile back.
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        seen = drain(&mut d).await;
+        if !seen.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen.first(), Some(&pair("ProfileList", "Acknowledged")), "{seen:?}");
+    assert!(seen.contains(&pair("InstallProfile", "Acknowledged")), "{seen:?}");
+    assert!(d.profiles.contains_key("org.example.audit"));
+    let st = states(&h, &d.udid).await;
+    assert_eq!(st[0]["reinstalls"], 1, "{st}");
+    assert!(st[0]["checked_at"].is_string(), "{st}");
+}
+both!(audit_finds_drift);

@@ -49,7 +49,8 @@ CREATE TABLE profile_assignments (
 CREATE INDEX profile_assignments_target ON profile_assignments(target_kind, target);
 
 -- status: pending | installed | verified | failed | removing. No foreign key to profiles: the
--- removal of a deleted profile is still tracked here.
+-- removal of a deleted profile is still tracked here. checked_at: when a ProfileList check was
+-- last queued for the enrollment (the periodic audit claims rows by moving it).
 CREATE TABLE device_profiles (
     enrollment_id TEXT NOT NULL REFERENCES enrollments(id) ON DELETE CASCADE,
     profile_id    TEXT NOT NULL,
@@ -61,6 +62,7 @@ CREATE TABLE device_profiles (
     detail        TEXT,
     reinstalls    INTEGER NOT NULL,
     updated_at    TIMESTAMP NOT NULL,
+    checked_at    TIMESTAMP,
     PRIMARY KEY (enrollment_id, profile_id)
 );
 CREATE INDEX device_profiles_command ON device_profiles(command_uuid);

@@ -58,8 +58,8 @@ impl<'c> Checker<'c> {
             self.out.push(Issue::error(path, format!("nested more than {MAX_DEPTH} levels deep; not checked further")));
             return;
         }
-        if !spec.ty.accepts(v) {
-            self.out.push(Issue::error(path, format!("expected {}, found {}", spec.ty.describe(), kind(v))));
+        if !spec.accepts(v) {
+            self.out.push(Issue::error(path, format!("expected {}, found {}", spec.describe(), kind(v))));
             return;
         }
         if !spec.rangelist.is_empty() && !in_rangelist(&spec.rangelist, v) {
@@ -70,6 +70,7 @@ impl<'c> Checker<'c> {
             self.out.push(Issue::error(path, msg));
         }
         match v {
+            Value::Array(items) if spec.string_or_array => self.strings(items, shape, spec, path, depth),
             Value::Array(items) if spec.ty != Ty::Any => self.array(items, shape.sub(spec), path, depth),
             Value::Dictionary(d) if spec.ty != Ty::Any => {
                 if let Some(sub) = shape.sub(spec) {
@@ -77,6 +78,19 @@ impl<'c> Checker<'c> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Checks the array given for a `<string>` that may be an array of strings: each item is a
+    /// string checked as the single string would be.
+    fn strings(&mut self, items: &[Value], shape: ShapeRef<'_>, spec: &KeySpec, path: &str, depth: usize) {
+        for (i, item) in items.iter().enumerate() {
+            let at = index_path(path, i);
+            if spec.ty.accepts(item) {
+                self.value(item, shape, spec, &at, depth + 1);
+            } else {
+                self.out.push(Issue::error(at, format!("expected {}, found {}", spec.ty.describe(), kind(item))));
+            }
         }
     }
 

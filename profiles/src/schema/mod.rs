@@ -8,6 +8,12 @@
 //! - warnings: a key Apple does not document, a payload type Apple does not document (passed
 //!   through unchecked).
 //!
+//! Where Apple says something about keys only in prose, that prose is read (see `spec::wording`):
+//! a vendor-specific dictionary takes any key, a dictionary whose only subkey is a placeholder
+//! (`domainRealmMapping` → `Realm`) is a map of that subkey's values, a `<string>` said to be
+//! "a single string or an array of strings" takes both, and a payload whose fields are "the same
+//! as" another payload's has that payload's keys too (`com.apple.vpn.managed.applayer`).
+//!
 //! The files are parsed on first use. A file that cannot be read leaves its payload type
 //! unchecked, with a warning, rather than failing.
 

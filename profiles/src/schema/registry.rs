@@ -50,7 +50,36 @@ impl Registry {
                 }
             }
         }
+        reg.inherit();
         reg
+    }
+
+    /// Gives each file whose payload "has the same fields as" another ([`Spec::same_as`]) that
+    /// payload's keys too, its own definitions first. The other payload is the one file whose
+    /// `title` (or payload type) is the name given; when none or several are, nothing is added.
+    /// Only one level: what a base inherits itself is not passed on.
+    fn inherit(&mut self) {
+        let mut merges = Vec::new();
+        for (payload_type, specs) in &self.specs {
+            for (i, spec) in specs.iter().enumerate() {
+                let Some(name) = &spec.same_as else { continue };
+                let bases: Vec<&Spec> = self
+                    .specs
+                    .values()
+                    .flatten()
+                    .filter(|b| b.file != spec.file)
+                    .filter(|b| b.title.eq_ignore_ascii_case(name) || b.payload_type.eq_ignore_ascii_case(name))
+                    .collect();
+                if let [base] = bases.as_slice() {
+                    merges.push((payload_type.clone(), i, (*base).clone()));
+                }
+            }
+        }
+        for (payload_type, i, base) in merges {
+            if let Some(spec) = self.specs.get_mut(&payload_type).and_then(|v| v.get_mut(i)) {
+                spec.inherit(&base);
+            }
+        }
     }
 
     /// The files documenting `payload_type` (empty when none was read).

@@ -1,6 +1,9 @@
 //! The spec tree one schema file describes, built from its YAML [`Doc`]: per file an arena of
 //! shapes (lists of key specs); a key's `subkeys` point at a shape, so an aliased list (`*id001`)
 //! is one shared shape and a list that contains an alias to itself becomes a recursive shape.
+//!
+//! A few things Apple says only in prose (`content`, `payload.content`) are read from that prose
+//! and built into the tree, so the checker needs no knowledge of single keys; see [`wording`].
 
 use std::collections::HashMap;
 
@@ -108,6 +111,102 @@ pub(crate) struct KeySpec {
     pub repetition: Bounds<usize>,
     /// `subkeys`: a dictionary's keys, or an array's item spec.
     pub subkeys: Option<ShapeId>,
+    /// This entry stands for any key of its dictionary: Apple's `ANY`, or a placeholder such
+    /// as the Kerberos `domainRealmMapping` → `Realm` (see [`wording::PLACEHOLDER`]).
+    pub any_key: bool,
+    /// A `<string>` Apple says may also be an array of strings (see
+    /// [`wording::STRING_OR_ARRAY`]); each item is then checked as the string would be.
+    pub string_or_array: bool,
+    /// Its `content` says its name stands for the key ([`wording::PLACEHOLDER`]); acted on
+    /// only when it is its dictionary's only subkey (then [`KeySpec::any_key`] is set).
+    pub names_its_key: bool,
+}
+
+impl KeySpec {
+    /// Whether `v` has this key's type (for [`KeySpec::string_or_array`], an array too; its
+    /// items are checked separately).
+    pub fn accepts(&self, v: &plist::Value) -> bool {
+        self.ty.accepts(v) || (self.string_or_array && matches!(v, plist::Value::Array(_)))
+    }
+
+    /// How an admin reads the expected type.
+    pub fn describe(&self) -> &'static str {
+        if self.string_or_array {
+            "<string> (or an array of strings)"
+        } else {
+            self.ty.describe()
+        }
+    }
+
+    /// The `ANY` entry an open dictionary gets.
+    fn any() -> KeySpec {
+        KeySpec {
+            name: ANY_KEY.to_string(),
+            ty: Ty::Any,
+            required: false,
+            rangelist: Vec::new(),
+            range: Bounds::default(),
+            repetition: Bounds::default(),
+            subkeys: None,
+            any_key: true,
+            string_or_array: false,
+            names_its_key: false,
+        }
+    }
+}
+
+/// Apple's prose that the spec builder acts on, matched case-insensitively with whitespace
+/// collapsed. Each rule is written so that it matches only what it is meant for; the tests list
+/// every key each one affects across the vendored files.
+pub(crate) mod wording {
+    /// In a dictionary's `content`: the dictionary is the vendor's own, so keys Apple does not
+    /// list are allowed (with any value); the listed ones are examples and stay checked. Apple
+    /// writes an `ANY` subkey for most such dictionaries, but not for `VendorConfig` of
+    /// `com.apple.vpn.managed` ("The vendor-specific configuration dictionary, ...").
+    pub const OPEN_DICTIONARY: &[&str] = &["vendor-specific"];
+
+    /// In the `content` of a dictionary's only subkey: the subkey's name is a placeholder for
+    /// the dictionary's keys, e.g. `domainRealmMapping` → `Realm`: "The key should be the name
+    /// of the realm, and the value is an array of DNS suffixes ...". (Apple writes the same for
+    /// some `ANY` entries: "The key is an access right value, ...".) The other form of
+    /// placeholder is a dictionary whose `content` names its only subkey in the plural:
+    /// `UserPrinterList` ("The printers available to a user.") → `Printer`.
+    pub const PLACEHOLDER: &[&str] = &["the key should be ", "the key is "];
+
+    /// In the `content` of a `<string>` key, or with "for each key" of the dictionary holding
+    /// it: the value may also be an array of strings. `SubjectAltName` of
+    /// `com.apple.security.scep`: "You can specify a single string or an array of strings for
+    /// each key."
+    pub const STRING_OR_ARRAY: &str = "string or an array of strings";
+
+    /// Added to [`STRING_OR_ARRAY`] in a dictionary's `content` to cover all its subkeys.
+    pub const FOR_EACH_KEY: &str = "for each key";
+
+    /// In `payload.content`: the payload has the fields of another payload, named by its
+    /// `title`, besides its own. `com.apple.vpn.managed.applayer`: "The fields in this payload
+    /// are the same as the VPN payload, with the addition of the fields shown below."
+    pub const SAME_AS: (&str, &str) = ("fields in this payload are the same as the ", " payload");
+
+    /// `text` lowercased with runs of whitespace made single spaces.
+    pub fn normalise(text: &str) -> String {
+        text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    }
+
+    /// The title of the payload whose fields a payload's `content` says it shares.
+    pub fn same_as(content: &str) -> Option<String> {
+        let text = normalise(content);
+        let (start, end) = SAME_AS;
+        let rest = &text[text.find(start)? + start.len()..];
+        let name = rest[..rest.find(end)?].trim();
+        (!name.is_empty()).then(|| name.to_string())
+    }
+
+    /// Whether `content` names `key` in the plural as a word ("The printers available ..."
+    /// for `Printer`).
+    pub fn names_plural(content: &str, key: &str) -> bool {
+        let plural = format!("{}s", key.to_lowercase());
+        normalise(content).split(|c: char| !c.is_alphanumeric()).any(|w| w == plural)
+    }
 }
 
 /// A list of key specs.
@@ -123,6 +222,11 @@ pub(crate) struct Spec {
     pub file: String,
     /// `payload.payloadtype`.
     pub payload_type: String,
+    /// `title`.
+    pub title: String,
+    /// The title of the payload whose fields this one shares, when `payload.content` says so
+    /// ([`wording::SAME_AS`]); the registry merges that payload's keys in.
+    pub same_as: Option<String>,
     shapes: Vec<Shape>,
     /// The shape of `payloadkeys`.
     pub root: ShapeId,
@@ -132,21 +236,36 @@ impl Spec {
     /// Parses and builds one schema file.
     pub fn build(file: &str, text: &str) -> Result<Spec, String> {
         let doc = Doc::parse(text)?;
-        let payload_type = doc
-            .root
-            .get("payload")
-            .and_then(|p| doc.resolve(p))
-            .and_then(|p| p.get("payloadtype"))
-            .and_then(|t| doc.resolve(t))
-            .and_then(Node::text)
-            .ok_or("no payload.payloadtype")?
-            .to_string();
+        let payload = doc.root.get("payload").and_then(|p| doc.resolve(p));
+        let payload_text = |name: &str| payload.and_then(|p| p.get(name)).and_then(|t| doc.resolve(t)).and_then(Node::text);
+        let payload_type = payload_text("payloadtype").ok_or("no payload.payloadtype")?.to_string();
+        let same_as = payload_text("content").and_then(wording::same_as);
+        let title = doc.root.get("title").and_then(|t| doc.resolve(t)).and_then(Node::text).unwrap_or_default();
         let mut builder = Builder { doc: &doc, shapes: Vec::new(), by_anchor: HashMap::new(), depth: 0 };
         let root = match doc.root.get("payloadkeys") {
             Some(keys) => builder.shape(keys)?,
             None => builder.empty_shape(),
         };
-        Ok(Spec { file: file.to_string(), payload_type, shapes: builder.shapes, root })
+        Ok(Spec { file: file.to_string(), payload_type, title: title.to_string(), same_as, shapes: builder.shapes, root })
+    }
+
+    /// Adds `base`'s top-level keys (with everything below them) to this file's, except those
+    /// this file defines itself: for a payload whose fields are "the same as" `base`'s plus its
+    /// own.
+    pub fn inherit(&mut self, base: &Spec) {
+        let offset = self.shapes.len();
+        self.shapes.extend(base.shapes.iter().map(|shape| Shape {
+            keys: shape
+                .keys
+                .iter()
+                .map(|k| KeySpec { subkeys: k.subkeys.map(|id| id + offset), ..k.clone() })
+                .collect(),
+        }));
+        let Some(inherited) = self.shapes.get(base.root + offset).map(|s| s.keys.clone()) else { return };
+        if let Some(root) = self.shapes.get_mut(self.root) {
+            let own: Vec<String> = root.keys.iter().map(|k| k.name.clone()).collect();
+            root.keys.extend(inherited.into_iter().filter(|k| !own.contains(&k.name)));
+        }
     }
 
     /// How messages name this file: the payload type, or for one of several files of a type
@@ -230,19 +349,54 @@ impl<'a> Builder<'a> {
         let text = |name: &str| field(name).and_then(Node::text);
         let name = text("key").ok_or("a key entry has no `key`")?.to_string();
         let ty = text("type").map_or(Ty::Any, Ty::parse);
+        let content = wording::normalise(text("content").unwrap_or_default());
         let subkeys = match node.get("subkeys") {
             Some(sub) => Some(self.shape(sub)?),
             None => None,
+        };
+        let subkeys = subkeys.map(|s| self.unwrap_item(&name, ty, s));
+        let subkeys = match (ty, subkeys) {
+            (Ty::Dictionary, Some(s)) => Some(self.dictionary_wording(s, &content)),
+            (_, s) => s,
         };
         Ok(KeySpec {
             required: text("presence") == Some("required") && name != ANY_KEY,
             rangelist: field("rangelist").map(|n| self.scalars(n)).unwrap_or_default(),
             range: field("range").map(|n| self.bounds(n)).unwrap_or_default(),
             repetition: field("repetition").map(|n| self.bounds(n)).unwrap_or_default(),
-            subkeys: subkeys.map(|s| self.unwrap_item(&name, ty, s)),
+            subkeys,
+            any_key: name == ANY_KEY,
+            string_or_array: ty == Ty::String && content.contains(wording::STRING_OR_ARRAY),
+            names_its_key: wording::PLACEHOLDER.iter().any(|w| content.contains(w)),
             name,
             ty,
         })
+    }
+
+    /// What a dictionary's `content` (normalised) and its subkeys' say about its keys (see
+    /// [`wording`]): an open dictionary gets an `ANY` entry, a lone placeholder subkey stands
+    /// for any key, "a single string or an array of strings for each key" applies to every
+    /// `<string>` subkey. Changes are made to a copy of the shape, which may be shared.
+    fn dictionary_wording(&mut self, shape: ShapeId, content: &str) -> ShapeId {
+        let Some(mut keys) = self.shapes.get(shape).map(|s| s.keys.clone()) else { return shape };
+        let before = keys.clone();
+        if wording::OPEN_DICTIONARY.iter().any(|w| content.contains(w)) && !keys.iter().any(|k| k.any_key) {
+            keys.push(KeySpec::any());
+        }
+        if let [only] = keys.as_mut_slice() {
+            if !only.any_key && (only.names_its_key || wording::names_plural(content, &only.name)) {
+                only.any_key = true;
+                only.required = false;
+            }
+        }
+        if content.contains(wording::STRING_OR_ARRAY) && content.contains(wording::FOR_EACH_KEY) {
+            keys.iter_mut().filter(|k| k.ty == Ty::String).for_each(|k| k.string_or_array = true);
+        }
+        if keys == before {
+            return shape;
+        }
+        self.shapes.push(Shape { keys });
+        self.shapes.len() - 1
     }
 
     /// The texts of a list of scalars (a single scalar counts as a one-entry list).
@@ -305,10 +459,13 @@ impl<'a> ShapeRef<'a> {
 }
 
 /// The spec of dictionary key `key` among several shapes read as one dictionary (a payload's
-/// common keys plus its type's keys): an exact name first, then an `ANY` entry.
+/// common keys plus its type's keys): an exact name first, then an entry standing for any key
+/// (`ANY` or a placeholder).
 pub(crate) fn lookup<'a>(shapes: &[ShapeRef<'a>], key: &str) -> Option<(ShapeRef<'a>, &'a KeySpec)> {
-    let find = |name: &str| shapes.iter().find_map(|s| s.keys().iter().find(|k| k.name == name).map(|k| (*s, k)));
-    find(key).or_else(|| find(ANY_KEY))
+    let find = |hit: &dyn Fn(&KeySpec) -> bool| {
+        shapes.iter().find_map(|s| s.keys().iter().find(|k| hit(k)).map(|k| (*s, k)))
+    };
+    find(&|k| k.name == key).or_else(|| find(&|k| k.any_key))
 }
 
 /// The item spec of an array for `item`: the first entry whose type fits it, else the first.

@@ -182,3 +182,178 @@ fn every_key_reports_a_wrong_type_as_an_error() {
         }
     }
 }
+
+/// Every key of every file, once per shape: `(file, dotted path of key names, shape, key)`.
+fn every_key(mut f: impl FnMut(&Spec, &str, ShapeRef<'_>, &KeySpec)) {
+    fn walk(shape: ShapeRef<'_>, path: &str, seen: &mut Vec<usize>, f: &mut dyn FnMut(&str, ShapeRef<'_>, &KeySpec)) {
+        for key in shape.keys() {
+            let at = if path.is_empty() { key.name.clone() } else { format!("{path}.{}", key.name) };
+            f(&at, shape, key);
+            if let Some(sub) = shape.sub(key).filter(|s| !seen.contains(&s.id)) {
+                seen.push(sub.id);
+                walk(sub, &at, seen, f);
+            }
+        }
+    }
+    for spec in registry().all() {
+        let root = ShapeRef::root(spec);
+        walk(root, "", &mut vec![root.id], &mut |at, shape, key| f(spec, at, shape, key));
+    }
+}
+
+#[test]
+fn keys_affected_by_apples_wording() {
+    let mut placeholders = Vec::new();
+    let mut open = Vec::new();
+    let mut string_or_array = Vec::new();
+    every_key(|spec, at, shape, key| {
+        let entry = format!("{} {at}", spec.file);
+        if key.any_key && key.name != "ANY" {
+            placeholders.push(entry.clone());
+        }
+        if key.name == "ANY" && shape.keys().len() > 1 {
+            open.push(entry.clone());
+        }
+        if key.string_or_array {
+            string_or_array.push(entry);
+        }
+    });
+    assert_eq!(
+        placeholders,
+        [
+            "com.apple.extensiblesso(kerberos).yaml ExtensionData.domainRealmMapping.Realm",
+            "com.apple.mcxprinting.yaml UserPrinterList.Printer",
+        ],
+        "dictionaries read as maps of a placeholder subkey"
+    );
+    assert_eq!(
+        open,
+        ["com.apple.vpn.managed.yaml VendorConfig.ANY", "com.apple.vpn.managed.applayer.yaml VendorConfig.ANY"],
+        "vendor-specific dictionaries given an ANY entry"
+    );
+    let san = "com.apple.security.scep.yaml PayloadContent.SubjectAltName";
+    assert_eq!(
+        string_or_array,
+        ["rfc822Name", "dNSName", "uniformResourceIdentifier", "ntPrincipalName"].map(|k| format!("{san}.{k}")),
+        "<string> keys that may be arrays of strings"
+    );
+    let same_as: Vec<_> =
+        registry().all().filter_map(|s| s.same_as.as_deref().map(|n| (s.file.as_str(), n))).collect();
+    assert_eq!(same_as, [("com.apple.vpn.managed.applayer.yaml", "vpn")]);
+}
+
+#[test]
+fn placeholders_stand_for_any_key_and_are_not_required() {
+    let (shape, mapping) = find(spec("com.apple.extensiblesso"), &["ExtensionData", "domainRealmMapping"]);
+    let realm = &shape.sub(mapping).unwrap().keys()[0];
+    assert!(realm.any_key && !realm.required);
+    assert_eq!((realm.name.as_str(), realm.ty), ("Realm", Ty::Array));
+    // The generic SSO file (registered first) is untouched by the Kerberos file's wording.
+    let generic = &registry().variants("com.apple.extensiblesso")[0];
+    assert_eq!(generic.file, "com.apple.extensiblesso.yaml");
+}
+
+#[test]
+fn applayer_vpn_has_the_vpn_payloads_keys_its_own_first() {
+    let vpn = spec("com.apple.vpn.managed");
+    let app = spec("com.apple.vpn.managed.applayer");
+    let names = |s: &Spec| ShapeRef::root(s).keys().iter().map(|k| k.name.clone()).collect::<Vec<_>>();
+    let (own, vpn_names) = (names(app), names(vpn));
+    assert_eq!(own[0], "VPNUUID", "the applayer file's own keys come first");
+    for name in &vpn_names {
+        assert!(own.contains(name), "{name} not inherited");
+    }
+    let (_, vpn_type) = find(app, &["VPNType"]);
+    assert!(vpn_type.required);
+    assert!(vpn_type.rangelist.contains(&"IKEv2".to_string()));
+    // Nested shapes come along, re-numbered into the applayer file.
+    let (_, auth) = find(app, &["IKEv2", "AuthenticationMethod"]);
+    assert_eq!(auth, find(vpn, &["IKEv2", "AuthenticationMethod"]).1);
+    let (_, group) = find(app, &["VendorConfig", "Group"]);
+    assert_eq!(group.ty, Ty::String);
+    // The VPN file itself gains nothing.
+    assert!(!vpn_names.contains(&"VPNUUID".to_string()));
+}
+
+#[test]
+fn same_as_wording_is_read_from_payload_content() {
+    use super::spec::wording::{names_plural, same_as};
+    assert_eq!(
+        same_as("The fields in this payload are the same as the VPN payload, with the addition of the fields").as_deref(),
+        Some("vpn")
+    );
+    assert_eq!(same_as("The fields in this payload are\n  the same as the  Wi-Fi payload.").as_deref(), Some("wi-fi"));
+    assert_eq!(same_as("The user name, usually the same as the email address"), None);
+    assert!(names_plural("The printers available to a user.", "Printer"));
+    assert!(!names_plural("A custom domain-realm mapping for Kerberos.", "Realm"));
+    assert!(!names_plural("A dictionary that defines which app to use for audio calls", "AudioCall"));
+}
+
+#[test]
+fn wording_rules_apply_to_any_file() {
+    let yaml = "\
+title: Base
+payload:
+  payloadtype: com.example.base
+payloadkeys:
+- key: Name
+  type: <string>
+  presence: required
+- key: Extra
+  type: <dictionary>
+  content: The vendor-specific settings.
+  subkeys:
+  - key: Known
+    type: <integer>
+";
+    let derived = "\
+title: Derived
+payload:
+  payloadtype: com.example.derived
+  content: The fields in this payload are the same as the Base payload, with the addition of these.
+payloadkeys:
+- key: Name
+  type: <integer>
+- key: Hosts
+  type: <dictionary>
+  content: The hosts to reach.
+  subkeys:
+  - key: Host
+    type: <dictionary>
+    presence: required
+    subkeys:
+    - key: Port
+      type: <integer>
+- key: Alt
+  type: <dictionary>
+  content: You can specify a single string or an array of strings for each key.
+  subkeys:
+  - key: A
+    type: <string>
+  - key: B
+    type: <integer>
+- key: Lone
+  type: <dictionary>
+  content: Settings.
+  subkeys:
+  - key: Only
+    type: <string>
+";
+    let reg = Registry::load(&[("com.example.base.yaml", yaml), ("com.example.derived.yaml", derived)]);
+    let d = reg.single("com.example.derived").unwrap();
+    let (_, name) = find(d, &["Name"]);
+    assert_eq!((name.ty, name.required), (Ty::Integer, false), "the derived file's own definition wins");
+    let (shape, extra) = find(d, &["Extra"]);
+    let extra_keys = shape.sub(extra).unwrap().keys();
+    assert_eq!(extra_keys.iter().map(|k| (k.name.as_str(), k.any_key)).collect::<Vec<_>>(), [("Known", false), ("ANY", true)]);
+    let (shape, hosts) = find(d, &["Hosts"]);
+    let host = &shape.sub(hosts).unwrap().keys()[0];
+    assert!(host.any_key && !host.required, "\"The hosts\" names `Host` in the plural");
+    let (_, a) = find(d, &["Alt", "A"]);
+    let (_, b) = find(d, &["Alt", "B"]);
+    assert!(a.string_or_array && !b.string_or_array);
+    let (shape, lone) = find(d, &["Lone"]);
+    assert!(!shape.sub(lone).unwrap().keys()[0].any_key, "a lone subkey is no placeholder without wording");
+    let base = reg.single("com.example.base").unwrap();
+    assert_eq!(ShapeRef::root(base).keys().len(), 2);
+}
