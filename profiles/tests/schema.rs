@@ -443,3 +443,188 @@ fn deprecated_and_removed_keys_are_still_allowed() {
     );
     assert_eq!(validate_payload(&w, "P"), vec![]);
 }
+
+fn vpn(payload_type: &str, extra: serde_json::Value) -> plist::Dictionary {
+    let mut p = payload(
+        payload_type,
+        json!({
+            "UserDefinedName": "Example VPN",
+            "VPNType": "VPN",
+            "VPNSubType": "com.example.vpn.provider",
+            "VPN": {"AuthenticationMethod": "Password", "ProviderBundleIdentifier": "com.example.vpn.provider.ext"},
+        }),
+    );
+    for (k, v) in dict(extra) {
+        p.insert(k, v);
+    }
+    p
+}
+
+#[test]
+fn vendor_config_takes_any_key_and_checks_the_documented_ones() {
+    for payload_type in ["com.apple.vpn.managed", "com.apple.vpn.managed.applayer"] {
+        let config = json!({
+            "VPNUUID": "9A0B5E9C-7D52-4B4B-9E55-3E0A9E2C0009",
+            "VendorConfig": {
+                "Realm": "EXAMPLE.ORG",
+                "DeviceTrafficRules": {"Version": 1, "Rules": [{"Action": "Tunnel"}]},
+                "anything": [1, {"nested": true}],
+            },
+        });
+        let mut p = vpn(payload_type, config);
+        if payload_type == "com.apple.vpn.managed" {
+            p.remove("VPNUUID");
+        }
+        assert_eq!(validate_payload(&p, "P"), vec![], "{payload_type}");
+        let mut bad = p.clone();
+        bad.insert("VendorConfig".into(), plist::to_value(&json!({"Group": 7, "other": "x"})).unwrap());
+        assert_issue(
+            &only(validate_payload(&bad, "P")),
+            "P.VendorConfig.Group",
+            Severity::Error,
+            "expected <string>, found <integer>",
+        );
+    }
+}
+
+#[test]
+fn applayer_vpn_has_the_vpn_payloads_fields() {
+    let app = vpn(
+        "com.apple.vpn.managed.applayer",
+        json!({
+            "VPNUUID": "9A0B5E9C-7D52-4B4B-9E55-3E0A9E2C0009",
+            "SafariDomains": ["example.org"],
+            "OnDemandMatchAppEnabled": true,
+            "IPv4": {"OverridePrimary": 1},
+            "DNS": {"DNSProtocol": "Cleartext", "ServerAddresses": ["10.0.0.53"]},
+        }),
+    );
+    assert_eq!(validate_payload(&app, "P"), vec![]);
+
+    // The VPN payload's rules hold: its required keys, its types, deep inside.
+    let mut missing = app.clone();
+    missing.remove("VPNType");
+    assert_issue(&only(validate_payload(&missing, "P")), "P.VPNType", Severity::Error, "required key missing");
+    let mut wrong = app.clone();
+    wrong.insert("IPv4".into(), plist::to_value(&json!({"OverridePrimary": "yes"})).unwrap());
+    assert_issue(
+        &only(validate_payload(&wrong, "P")),
+        "P.IPv4.OverridePrimary",
+        Severity::Error,
+        "expected <integer>, found <string>",
+    );
+    // The applayer file's own keys still count, and so do undocumented ones.
+    let mut no_uuid = app.clone();
+    no_uuid.remove("VPNUUID");
+    assert_issue(&only(validate_payload(&no_uuid, "P")), "P.VPNUUID", Severity::Error, "required key missing");
+    let mut typo = app.clone();
+    typo.insert("SafariDomain".into(), "example.org".into());
+    assert_issue(
+        &only(validate_payload(&typo, "P")),
+        "P.SafariDomain",
+        Severity::Warning,
+        "not documented by Apple for com.apple.vpn.managed.applayer",
+    );
+    // The plain VPN payload does not gain the per-app keys.
+    let mut plain = app;
+    plain.insert("PayloadType".into(), "com.apple.vpn.managed".into());
+    let issues = validate_payload(&plain, "P");
+    let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(paths, ["P.OnDemandMatchAppEnabled", "P.SafariDomains", "P.VPNUUID"], "{issues:#?}");
+    assert!(issues.iter().all(|i| i.severity == Severity::Warning));
+}
+
+#[test]
+fn placeholder_keyed_dictionaries_are_maps() {
+    let kerberos = |mapping: serde_json::Value| {
+        payload(
+            "com.apple.extensiblesso",
+            json!({
+                "ExtensionIdentifier": "com.apple.AppSSOKerberos.KerberosExtension",
+                "TeamIdentifier": "apple",
+                "Type": "Credential",
+                "Realm": "EXAMPLE.ORG",
+                "Hosts": [".example.org"],
+                "ExtensionData": {"domainRealmMapping": mapping},
+            }),
+        )
+    };
+    let good = kerberos(json!({"EXAMPLE.ORG": [".example.org"], "HOSPITAL.EXAMPLE.ORG": [".hospital.example.org"]}));
+    assert_eq!(validate_payload(&good, "P"), vec![]);
+    assert_eq!(validate_payload(&kerberos(json!({})), "P"), vec![]);
+    assert_issue(
+        &only(validate_payload(&kerberos(json!({"EXAMPLE.ORG": ".example.org"})), "P")),
+        "P.ExtensionData.domainRealmMapping.EXAMPLE.ORG",
+        Severity::Error,
+        "expected <array>, found <string>",
+    );
+    assert_issue(
+        &only(validate_payload(&kerberos(json!({"EXAMPLE.ORG": [".example.org", 3]})), "P")),
+        "P.ExtensionData.domainRealmMapping.EXAMPLE.ORG[1]",
+        Severity::Error,
+        "expected <string>, found <integer>",
+    );
+
+    let printers = |list: serde_json::Value| payload("com.apple.mcxprinting", json!({"UserPrinterList": list}));
+    let good = printers(json!({
+        "Office_LaserJet": {"DeviceURI": "ipp://printer.example.org", "DisplayName": "Office", "PrinterLocked": true},
+        "Ward 3": {"DisplayName": "Ward 3"},
+    }));
+    assert_eq!(validate_payload(&good, "P"), vec![]);
+    let bad = printers(json!({"Office": {"PrinterLocked": "yes", "Colour": true}}));
+    let issues = validate_payload(&bad, "P");
+    assert_eq!(issues.len(), 2, "{issues:#?}");
+    assert_issue(&issues[0], "P.UserPrinterList.Office.Colour", Severity::Warning, "not documented");
+    assert_issue(&issues[1], "P.UserPrinterList.Office.PrinterLocked", Severity::Error, "expected <boolean>");
+    assert_issue(
+        &only(validate_payload(&printers(json!({"Office": "ipp://x"})), "P")),
+        "P.UserPrinterList.Office",
+        Severity::Error,
+        "expected <dictionary>, found <string>",
+    );
+}
+
+#[test]
+fn subject_alt_name_values_may_be_arrays_of_strings() {
+    let scep = |san: serde_json::Value| {
+        payload(
+            "com.apple.security.scep",
+            json!({"PayloadContent": {"URL": "https://ca.example.org/scep", "SubjectAltName": san}}),
+        )
+    };
+    let single = scep(json!({"dNSName": "a.example.org", "rfc822Name": "it@example.org"}));
+    assert_eq!(validate_payload(&single, "P"), vec![]);
+    let many = scep(json!({
+        "dNSName": ["a.example.org", "b.example.org"],
+        "rfc822Name": ["it@example.org"],
+        "uniformResourceIdentifier": ["https://a.example.org", "https://b.example.org"],
+        "ntPrincipalName": "host@EXAMPLE.ORG",
+    }));
+    assert_eq!(validate_payload(&many, "P"), vec![]);
+    assert_issue(
+        &only(validate_payload(&scep(json!({"dNSName": ["a.example.org", 7]})), "P")),
+        "P.PayloadContent.SubjectAltName.dNSName[1]",
+        Severity::Error,
+        "expected <string>, found <integer>",
+    );
+    assert_issue(
+        &only(validate_payload(&scep(json!({"dNSName": [["nested"]]})), "P")),
+        "P.PayloadContent.SubjectAltName.dNSName[0]",
+        Severity::Error,
+        "expected <string>, found <array>",
+    );
+    assert_issue(
+        &only(validate_payload(&scep(json!({"dNSName": 7})), "P")),
+        "P.PayloadContent.SubjectAltName.dNSName",
+        Severity::Error,
+        "expected <string> (or an array of strings), found <integer>",
+    );
+    // Other <string> keys of the payload stay strings.
+    let url_list = payload("com.apple.security.scep", json!({"PayloadContent": {"URL": ["https://ca.example.org"]}}));
+    assert_issue(
+        &only(validate_payload(&url_list, "P")),
+        "P.PayloadContent.URL",
+        Severity::Error,
+        "expected <string>, found <array>",
+    );
+}

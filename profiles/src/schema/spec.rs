@@ -101,7 +101,7 @@ pub(crate) struct KeySpec {
     pub name: String,
     /// `type`.
     pub ty: Ty,
-    /// `presence: required` (never for `ANY`).
+    /// `presence: required` (never for an entry standing for any key).
     pub required: bool,
     /// `rangelist`: the allowed values, as written.
     pub rangelist: Vec<String>,
@@ -224,8 +224,9 @@ pub(crate) struct Spec {
     pub payload_type: String,
     /// `title`.
     pub title: String,
-    /// The title of the payload whose fields this one shares, when `payload.content` says so
-    /// ([`wording::SAME_AS`]); the registry merges that payload's keys in.
+    /// The title (lowercased) of the payload whose fields this one shares, when
+    /// `payload.content` says so ([`wording::SAME_AS`]); the registry merges that payload's
+    /// keys in.
     pub same_as: Option<String>,
     shapes: Vec<Shape>,
     /// The shape of `payloadkeys`.
@@ -237,7 +238,8 @@ impl Spec {
     pub fn build(file: &str, text: &str) -> Result<Spec, String> {
         let doc = Doc::parse(text)?;
         let payload = doc.root.get("payload").and_then(|p| doc.resolve(p));
-        let payload_text = |name: &str| payload.and_then(|p| p.get(name)).and_then(|t| doc.resolve(t)).and_then(Node::text);
+        let payload_text =
+            |name: &str| payload.and_then(|p| p.get(name)).and_then(|t| doc.resolve(t)).and_then(Node::text);
         let payload_type = payload_text("payloadtype").ok_or("no payload.payloadtype")?.to_string();
         let same_as = payload_text("content").and_then(wording::same_as);
         let title = doc.root.get("title").and_then(|t| doc.resolve(t)).and_then(Node::text).unwrap_or_default();
@@ -246,7 +248,8 @@ impl Spec {
             Some(keys) => builder.shape(keys)?,
             None => builder.empty_shape(),
         };
-        Ok(Spec { file: file.to_string(), payload_type, title: title.to_string(), same_as, shapes: builder.shapes, root })
+        let (file, title) = (file.to_string(), title.to_string());
+        Ok(Spec { file, payload_type, title, same_as, shapes: builder.shapes, root })
     }
 
     /// Adds `base`'s top-level keys (with everything below them) to this file's, except those
@@ -373,10 +376,11 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// What a dictionary's `content` (normalised) and its subkeys' say about its keys (see
-    /// [`wording`]): an open dictionary gets an `ANY` entry, a lone placeholder subkey stands
-    /// for any key, "a single string or an array of strings for each key" applies to every
-    /// `<string>` subkey. Changes are made to a copy of the shape, which may be shared.
+    /// Applies what a dictionary's `content` (normalised) and its subkeys' `content` say about
+    /// its keys (see [`wording`]): an open dictionary gets an `ANY` entry, a lone placeholder
+    /// subkey stands for any key, "a single string or an array of strings for each key" makes
+    /// every `<string>` subkey take an array too. Changes go into a copy of the shape (which may
+    /// be shared with other keys); the shape is returned as it is when nothing applies.
     fn dictionary_wording(&mut self, shape: ShapeId, content: &str) -> ShapeId {
         let Some(mut keys) = self.shapes.get(shape).map(|s| s.keys.clone()) else { return shape };
         let before = keys.clone();

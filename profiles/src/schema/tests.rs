@@ -201,6 +201,8 @@ fn every_key(mut f: impl FnMut(&Spec, &str, ShapeRef<'_>, &KeySpec)) {
     }
 }
 
+/// The complete list of what each rule of `spec::wording` changes in the vendored files, so that
+/// a new schema version that trips a rule somewhere else shows up here for review.
 #[test]
 fn keys_affected_by_apples_wording() {
     let mut placeholders = Vec::new();
@@ -244,13 +246,16 @@ fn keys_affected_by_apples_wording() {
 
 #[test]
 fn placeholders_stand_for_any_key_and_are_not_required() {
-    let (shape, mapping) = find(spec("com.apple.extensiblesso"), &["ExtensionData", "domainRealmMapping"]);
+    let sso = registry().variants("com.apple.extensiblesso");
+    let kerberos = sso.iter().find(|s| s.file == "com.apple.extensiblesso(kerberos).yaml").unwrap();
+    let (shape, mapping) = find(kerberos, &["ExtensionData", "domainRealmMapping"]);
     let realm = &shape.sub(mapping).unwrap().keys()[0];
     assert!(realm.any_key && !realm.required);
     assert_eq!((realm.name.as_str(), realm.ty), ("Realm", Ty::Array));
-    // The generic SSO file (registered first) is untouched by the Kerberos file's wording.
-    let generic = &registry().variants("com.apple.extensiblesso")[0];
-    assert_eq!(generic.file, "com.apple.extensiblesso.yaml");
+    let (shape, list) = find(spec("com.apple.mcxprinting"), &["UserPrinterList"]);
+    let printer = &shape.sub(list).unwrap().keys()[0];
+    assert!(printer.any_key && !printer.required);
+    assert_eq!((printer.name.as_str(), printer.ty), ("Printer", Ty::Dictionary));
 }
 
 #[test]
@@ -279,7 +284,8 @@ fn applayer_vpn_has_the_vpn_payloads_keys_its_own_first() {
 fn same_as_wording_is_read_from_payload_content() {
     use super::spec::wording::{names_plural, same_as};
     assert_eq!(
-        same_as("The fields in this payload are the same as the VPN payload, with the addition of the fields").as_deref(),
+        same_as("The fields in this payload are the same as the VPN payload, with the addition of the fields")
+            .as_deref(),
         Some("vpn")
     );
     assert_eq!(same_as("The fields in this payload are\n  the same as the  Wi-Fi payload.").as_deref(), Some("wi-fi"));
@@ -345,7 +351,8 @@ payloadkeys:
     assert_eq!((name.ty, name.required), (Ty::Integer, false), "the derived file's own definition wins");
     let (shape, extra) = find(d, &["Extra"]);
     let extra_keys = shape.sub(extra).unwrap().keys();
-    assert_eq!(extra_keys.iter().map(|k| (k.name.as_str(), k.any_key)).collect::<Vec<_>>(), [("Known", false), ("ANY", true)]);
+    let extra_keys: Vec<_> = extra_keys.iter().map(|k| (k.name.as_str(), k.any_key)).collect();
+    assert_eq!(extra_keys, [("Known", false), ("ANY", true)]);
     let (shape, hosts) = find(d, &["Hosts"]);
     let host = &shape.sub(hosts).unwrap().keys()[0];
     assert!(host.any_key && !host.required, "\"The hosts\" names `Host` in the plural");
