@@ -62,11 +62,12 @@ pub struct Targets {
     pub groups: Vec<String>,
 }
 
-/// Reads a submission: JSON with Apple's keys when the content type says JSON, otherwise a
-/// `.mobileconfig` (plain or signed).
+/// Reads a submission: JSON with Apple's keys when the content type says JSON or the body is a
+/// JSON object, otherwise a `.mobileconfig` (plain or signed).
 fn submission(headers: &HeaderMap, body: &Bytes) -> Result<Submitted, ApiError> {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if ctype.starts_with("application/json") {
+    let json_body = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if ctype.starts_with("application/json") || json_body {
         let v: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
         Ok(input::from_json(&v)?)

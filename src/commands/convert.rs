@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use base64::Engine;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
@@ -23,11 +22,7 @@ impl<'de> Deserialize<'de> for Data {
                 f.write_str("a base64 string")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<Data, E> {
-                let compact: String = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .map(Data)
-                    .map_err(|e| E::custom(format!("expected base64-encoded data: {e}")))
+                mdm_profiles::value::decode_base64(s).map(Data).map_err(|e| E::custom(format!("expected base64-encoded data: {e}")))
             }
         }
         d.deserialize_str(V)
