@@ -239,14 +239,8 @@ pub async fn sim(
 /// or signed). All the server's checks run.
 fn read_profile(file: &Path) -> Result<mdm::profiles::input::Submitted, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || bytes.first() == Some(&b'{');
-    let result = if is_json {
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("{}: invalid JSON: {e}", file.display()))?;
-        mdm::profiles::input::from_json(&v)
-    } else {
-        mdm::profiles::input::from_upload(&bytes)
-    };
-    result.map_err(|e| match e {
+    let declared_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    mdm::profiles::input::from_bytes(&bytes, declared_json).map_err(|e| match e {
         mdm::profiles::input::InputError::Invalid(issues) => {
             let lines: Vec<String> = issues.iter().map(|i| format!("  {i}")).collect();
             format!("{} is not valid:\n{}", file.display(), lines.join("\n"))

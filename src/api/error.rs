@@ -80,13 +80,10 @@ impl IntoResponse for ApiError {
 
 impl From<crate::profiles::input::InputError> for ApiError {
     fn from(e: crate::profiles::input::InputError) -> Self {
+        let message = e.to_string();
         match e {
-            crate::profiles::input::InputError::Unreadable(why) => ApiError::BadRequest(why),
-            e @ crate::profiles::input::InputError::Invalid(_) => {
-                let message = e.to_string();
-                let crate::profiles::input::InputError::Invalid(issues) = e else { return ApiError::BadRequest(message) };
-                ApiError::Invalid { message, issues }
-            }
+            crate::profiles::input::InputError::Unreadable(_) => ApiError::BadRequest(message),
+            crate::profiles::input::InputError::Invalid(issues) => ApiError::Invalid { message, issues },
         }
     }
 }

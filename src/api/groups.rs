@@ -115,10 +115,7 @@ pub async fn remove_member(State(st): State<ApiState>, Path((name, device)): Pat
 async fn resync(st: &ApiState, devices: &[String]) -> Result<SyncOutcome, ApiError> {
     let mut out = SyncOutcome::default();
     for d in devices {
-        let o = st.profiles.sync_device(d, false).await?;
-        out.installing.extend(o.installing);
-        out.removing.extend(o.removing);
-        out.failed.extend(o.failed);
+        out.merge(st.profiles.sync_device(d, false).await?);
     }
     Ok(out)
 }

@@ -66,14 +66,7 @@ pub struct Targets {
 /// JSON object, otherwise a `.mobileconfig` (plain or signed).
 fn submission(headers: &HeaderMap, body: &Bytes) -> Result<Submitted, ApiError> {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let json_body = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if ctype.starts_with("application/json") || json_body {
-        let v: serde_json::Value =
-            serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?;
-        Ok(input::from_json(&v)?)
-    } else {
-        Ok(input::from_upload(body)?)
-    }
+    Ok(input::from_bytes(body, ctype.starts_with("application/json"))?)
 }
 
 /// `POST /v1/profiles`: a new profile from JSON or an uploaded `.mobileconfig`.

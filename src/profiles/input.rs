@@ -41,6 +41,18 @@ fn summary(issues: &[Issue]) -> String {
     }
 }
 
+/// Reads a submission's bytes: JSON with Apple's keys when `declared_json` (a JSON content type
+/// or a `.json` file) or the bytes are a JSON object, otherwise a `.mobileconfig`.
+pub fn from_bytes(bytes: &[u8], declared_json: bool) -> Result<Submitted, InputError> {
+    let json_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if declared_json || json_object {
+        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| InputError::Unreadable(format!("invalid JSON body: {e}")))?;
+        from_json(&v)
+    } else {
+        from_upload(bytes)
+    }
+}
+
 /// Reads Apple-keyed JSON (`{"PayloadIdentifier": ..., "PayloadContent": [...]}`): strings
 /// where Apple wants `<data>` (base64) or `<date>` (RFC 3339) are converted.
 pub fn from_json(v: &serde_json::Value) -> Result<Submitted, InputError> {

@@ -62,7 +62,8 @@ pub struct SyncOutcome {
 }
 
 impl SyncOutcome {
-    fn merge(&mut self, other: SyncOutcome) {
+    /// Adds another outcome's lists to this one.
+    pub fn merge(&mut self, other: SyncOutcome) {
         self.installing.extend(other.installing);
         self.removing.extend(other.removing);
         self.failed.extend(other.failed);
@@ -470,10 +471,14 @@ impl ProfileService {
         if !updates.is_empty() {
             self.store.put_device_profiles(updates).await?;
         }
+        if drifted.is_empty() {
+            return Ok(());
+        }
+        let contexts = self.store.device_contexts(vec![enrollment_device(enrollment_id)]).await?;
+        let Some(ctx) = contexts.into_iter().find(|c| c.enrollment.id == enrollment_id) else { return Ok(()) };
         for (s, why) in drifted {
             let Some(t) = self.template(&s.profile_id).await? else { continue };
-            let ctx = self.store.device_contexts(vec![enrollment_device(enrollment_id)]).await?;
-            let Some(ctx) = ctx.into_iter().find(|c| c.enrollment.id == enrollment_id) else { continue };
+            let ctx = ctx.clone();
             let out = self.queue_installs(&t, vec![(ctx, s.reinstalls + 1)]).await?;
             if !out.installing.is_empty() {
                 tracing::info!(enrollment = %enrollment_id, profile = %s.profile_id, reason = why, "profile re-sent");
@@ -532,10 +537,9 @@ async fn render_all(
     let per = targets.len().div_ceil(cores).max(1);
     let dict = Arc::new(dict);
     let mut chunks = Vec::new();
-    let mut rest = targets;
-    while !rest.is_empty() {
-        let tail = rest.split_off(per.min(rest.len()));
-        let chunk = std::mem::replace(&mut rest, tail);
+    let mut rest = targets.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<_> = rest.by_ref().take(per).collect();
         let (sealer, dict) = (sealer.clone(), dict.clone());
         chunks.push(tokio::task::spawn_blocking(move || {
             chunk.into_iter().map(|(ctx, n)| {
