@@ -181,8 +181,94 @@ async fn one_time_challenges(cfg: &Config, base: &str, n: usize) -> Result<Vec<S
     Ok(out)
 }
 
+/// What `mdm sim` was asked to do.
+#[derive(Debug)]
+pub struct SimArgs {
+    /// Server URL (default: server.public_url).
+    pub server: Option<String>,
+    /// Number of devices.
+    pub devices: usize,
+    /// Devices working at once.
+    pub concurrency: usize,
+    /// mtls | signature | header:NAME (not with OTA: the MDM payload decides).
+    pub transport: String,
+    /// Connection loops after enrolling.
+    pub loops: usize,
+    /// Seconds between loops.
+    pub interval: u64,
+    /// Topic devices report (not with OTA: the MDM payload decides).
+    pub topic: String,
+    /// SCEP challenge.
+    pub challenge: Option<String>,
+    /// Enroll over the air.
+    pub enroll_ota: bool,
+    /// Enrollment token for OTA.
+    pub token: Option<String>,
+    /// Device CA (cert, key) for OTA.
+    pub device_ca: Option<Vec<PathBuf>>,
+}
+
+/// `mdm sim`: enrolls a fleet (over SCEP, or over the air) and runs connection loops.
+pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
+    if a.enroll_ota {
+        return sim_ota(config, a).await;
+    }
+    sim_scep(config, a.server, a.devices, a.concurrency, &a.transport, a.loops, a.interval, a.topic, a.challenge).await
+}
+
+async fn run_loops(fleet: &mut Fleet, loops: usize, interval: u64, concurrency: usize) {
+    for i in 0..loops {
+        if i > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+        }
+        let s = fleet.connect(concurrency).await;
+        println!("loop {}: {} device(s) connected, {} command(s) handled, {} error(s) in {:.2?}", i + 1, s.ok, s.commands, s.errors, s.elapsed);
+        if let Some(e) = &s.first_error {
+            println!("  first error: {e}");
+        }
+    }
+}
+
+async fn sim_ota(config: &Path, a: SimArgs) -> CliResult {
+    let cfg = load(config)?;
+    let base = a.server.unwrap_or_else(|| cfg.server.public_url.clone());
+    let device_ca = match &a.device_ca {
+        Some(paths) if paths.len() == 2 => mdm::pki::Ca::load(&paths[0], &paths[1]).map_err(|e| format!("--device-ca: {e}"))?,
+        _ => mdm::pki::Ca::generate("Simulated iPhone Device CA").map_err(|e| e.to_string())?,
+    };
+    let token = match a.token {
+        Some(t) => t,
+        None => {
+            let key = cfg.api_key().map_err(|e| e.to_string())?;
+            let r = api_client(&cfg)?
+                .post(format!("{base}/v1/enrollment-tokens"))
+                .bearer_auth(&key)
+                .json(&serde_json::json!({ "unlimited": true, "expires_in": "1h", "note": "mdm sim --enroll-ota" }))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            if !r.status().is_success() {
+                return Err(format!("creating an enrollment token: {} {}", r.status(), r.text().await.unwrap_or_default()));
+            }
+            let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
+            v["token"].as_str().ok_or("no token in the answer")?.to_string()
+        }
+    };
+    let enroller = mdm::sim::ota::OtaEnroller::new(&base, server_ca(&cfg), device_ca).map_err(|e| e.to_string())?;
+    let (mut fleet, s) = enroller.enroll_fleet(a.devices, a.concurrency, &mdm::sim::ota::Login::Token(token)).await;
+    println!("enrolled {} device(s) over the air in {:.2?} ({:.1}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
+    if let Some(e) = &s.first_error {
+        println!("  first error: {e}");
+    }
+    for d in fleet.devices.iter().take(5) {
+        println!("  {}  serial {}", d.udid, d.serial);
+    }
+    run_loops(&mut fleet, a.loops, a.interval, a.concurrency).await;
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
-pub async fn sim(
+async fn sim_scep(
     config: &Path,
     server: Option<String>,
     devices: usize,
@@ -222,16 +308,7 @@ pub async fn sim(
     for d in fleet.devices.iter().take(5) {
         println!("  {}  serial {}", d.udid, d.serial);
     }
-    for i in 0..loops {
-        if i > 0 {
-            tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
-        }
-        let s = fleet.connect(concurrency).await;
-        println!("loop {}: {} device(s) connected, {} command(s) handled, {} error(s) in {:.2?}", i + 1, s.ok, s.commands, s.errors, s.elapsed);
-        if let Some(e) = &s.first_error {
-            println!("  first error: {e}");
-        }
-    }
+    run_loops(&mut fleet, loops, interval, concurrency).await;
     Ok(())
 }
 

@@ -61,6 +61,9 @@ pub struct Config {
     /// Profile signing and encryption.
     #[serde(default)]
     pub profiles: ProfilesConfig,
+    /// Over-the-air enrollment: page, tokens, profile service, blueprints.
+    #[serde(default)]
+    pub enroll: EnrollConfig,
 }
 
 /// `[server]`.
@@ -388,6 +391,115 @@ impl Default for ProfilesConfig {
     }
 }
 
+/// How phase 2 of over-the-air enrollment checks who signed the device attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeviceTrust {
+    /// The signer must chain to one of `enroll.device_ca_certs` (Apple's iPhone Device CA in
+    /// production; a simulator's CA in tests).
+    Ca,
+    /// Any signer whose signature verifies (development only: nothing proves the request comes
+    /// from an Apple device).
+    Any,
+}
+
+/// `[enroll]`: over-the-air enrollment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollConfig {
+    /// Serve the enrollment page, the profile service and `/mdm/enroll`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Which signers of phase-2 device attributes are accepted.
+    #[serde(default = "default_device_trust")]
+    pub device_trust: DeviceTrust,
+    /// PEM files of the CAs that issue device identities (Apple iPhone Device CA and its root).
+    #[serde(default)]
+    pub device_ca_certs: Vec<PathBuf>,
+    /// Extra certificates the enrollment profile installs as trusted roots (the `[ca]`
+    /// certificate is always included), e.g. the private CA of the server's TLS certificate.
+    #[serde(default)]
+    pub trust_certs: Vec<PathBuf>,
+    /// `PayloadOrganization` of the profiles handed out.
+    #[serde(default = "default_organization")]
+    pub organization: String,
+    /// The MDM payload's `SignMessage`: devices sign each request (`Mdm-Signature`), which works
+    /// behind any proxy.
+    #[serde(default = "yes")]
+    pub sign_message: bool,
+    /// The MDM payload's `AccessRights` (1..=8191).
+    #[serde(default = "default_access_rights")]
+    pub access_rights: i64,
+    /// The MDM payload's `CheckOutWhenRemoved`.
+    #[serde(default = "yes")]
+    pub check_out_when_removed: bool,
+    /// RSA key size the SCEP payloads ask devices for (1024, 2048 or 4096).
+    #[serde(default = "default_key_size")]
+    pub key_size: i64,
+    /// How long an enrollment session (and its challenges) stays usable.
+    #[serde(default = "default_session_ttl", with = "humantime_serde")]
+    pub session_ttl: Duration,
+    /// Failed logins allowed per client within `login_window` before it is refused.
+    #[serde(default = "default_login_attempts")]
+    pub login_attempts: u32,
+    /// The window failed logins are counted in.
+    #[serde(default = "default_login_window", with = "humantime_serde")]
+    pub login_window: Duration,
+    /// Header carrying the browser's address when a proxy is in front (e.g.
+    /// `X-Forwarded-For`); empty: the connection's address.
+    #[serde(default)]
+    pub client_ip_header: String,
+    /// The blueprint enrollments run when neither their token nor their user names one.
+    #[serde(default = "default_blueprint")]
+    pub blueprint: String,
+}
+
+fn default_device_trust() -> DeviceTrust {
+    DeviceTrust::Ca
+}
+fn default_organization() -> String {
+    "MDM".into()
+}
+fn default_access_rights() -> i64 {
+    8191
+}
+fn default_key_size() -> i64 {
+    2048
+}
+fn default_session_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_login_attempts() -> u32 {
+    5
+}
+fn default_login_window() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+fn default_blueprint() -> String {
+    "default".into()
+}
+
+impl Default for EnrollConfig {
+    fn default() -> Self {
+        EnrollConfig {
+            enabled: true,
+            device_trust: default_device_trust(),
+            device_ca_certs: Vec::new(),
+            trust_certs: Vec::new(),
+            organization: default_organization(),
+            sign_message: true,
+            access_rights: default_access_rights(),
+            check_out_when_removed: true,
+            key_size: default_key_size(),
+            session_ttl: default_session_ttl(),
+            login_attempts: default_login_attempts(),
+            login_window: default_login_window(),
+            client_ip_header: String::new(),
+            blueprint: default_blueprint(),
+        }
+    }
+}
+
 /// `[secrets]`: where the key sealing database secrets comes from.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -416,7 +528,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll"].contains(&section) {
                 continue;
             }
             let table = doc
@@ -446,6 +558,8 @@ impl Config {
             fix(p);
         }
         self.identity.ca_certs.iter_mut().for_each(fix);
+        self.enroll.device_ca_certs.iter_mut().for_each(fix);
+        self.enroll.trust_certs.iter_mut().for_each(fix);
         self.push.ca_certs.iter_mut().for_each(fix);
         let url = &self.database.url;
         if !url.contains("://") && Path::new(url).is_relative() && !base.as_os_str().is_empty() && url != ":memory:" {

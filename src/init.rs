@@ -186,6 +186,21 @@ encrypt = true
 # from it is sent again.
 audit_interval = "24h"
 
+[enroll]
+# Over-the-air enrollment: https://<public_url>/enroll (users and tokens from the admin API).
+# Phase 2 checks who signed the device's attributes. "any" accepts any signature that verifies
+# (development); for production set device_trust = "ca" and list Apple's iPhone Device CA and
+# Apple Root CA (PEM) in device_ca_certs.
+device_trust = "any"
+device_ca_certs = []
+sign_message = true
+access_rights = 8191
+check_out_when_removed = true
+session_ttl = "1h"
+login_attempts = 5
+login_window = "15m"
+blueprint = "default"
+
 [secrets]
 # Seals private keys kept in the database (APNs push certificate keys). Keep it out of backups
 # of the database; without it those keys cannot be read.

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod commands;
 pub mod config;
+pub mod enroll;
 pub mod http;
 pub mod identity;
 pub mod init;

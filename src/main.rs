@@ -104,6 +104,19 @@ enum Cmd {
         /// SCEP challenge (default: scep.challenge, else one-time challenges from the admin API).
         #[arg(long)]
         challenge: Option<String>,
+        /// Enroll over the air like an iPhone: enrollment page, profile service phases 1-3,
+        /// SCEP, then Authenticate/TokenUpdate at the MDM payload's URLs.
+        #[arg(long)]
+        enroll_ota: bool,
+        /// Enrollment token for --enroll-ota (default: a multi-use token made through the
+        /// admin API).
+        #[arg(long)]
+        token: Option<String>,
+        /// PEM certificate and key of the CA that signs the simulated devices' identities in
+        /// phase 2 (must be in enroll.device_ca_certs unless enroll.device_trust = "any");
+        /// default: a new CA per run.
+        #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
+        device_ca: Option<Vec<PathBuf>>,
     },
 }
 
@@ -201,8 +214,9 @@ fn main() -> ExitCode {
                 ProfileCmd::Build { file, out } => cli::profile_build(&file, out.as_deref()),
                 ProfileCmd::Sign { file, out, cert, key, chain } => cli::profile_sign(&args.config, &file, out.as_deref(), cert, key, chain),
             },
-            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge } => {
-                cli::sim(&args.config, server, devices, concurrency, &transport, loops, interval, topic, challenge).await
+            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca } => {
+                let a = cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };
+                cli::sim(&args.config, a).await
             }
         }
     });

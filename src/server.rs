@@ -5,13 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiState};
 use crate::config::{Config, TrustMode};
+use crate::enroll::EnrollService;
 use crate::http::device::{self, DeviceState};
+use crate::http::enroll::{self as http_enroll, EnrollState};
 use crate::http::listener;
 use crate::identity::TrustPolicy;
 use crate::config::PushConfig;
@@ -22,6 +24,7 @@ use crate::push::{PushService, Pusher};
 use crate::profiles::render::Sealer;
 use crate::profiles::ProfileService;
 use crate::scep_server::ScepService;
+use crate::service::hooks::HookChain;
 use crate::service::{MdmService, ServiceOptions};
 use crate::store::Store;
 
@@ -134,37 +137,49 @@ pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<
 
 /// Builds the full application router.
 pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService) -> Result<Router, StartError> {
-    let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate })
-        .with_hooks(Arc::new(profiles.clone()));
-    let header = cfg.identity.client_cert_header.trim();
-    let cert_header = if header.is_empty() {
-        None
-    } else {
-        Some(
-            axum::http::HeaderName::from_bytes(header.to_ascii_lowercase().as_bytes())
-                .map_err(|e| StartError::Invalid(format!("identity.client_cert_header: {e}")))?,
-        )
-    };
+    let scep = scep_service(cfg, store.clone())?;
+    let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
+    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(enroll.clone())]);
+    let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
     let devices = Router::new()
         .route("/mdm/checkin", put(device::checkin))
         .route("/mdm/connect", put(device::connect))
         .route("/mdm", put(device::any))
-        .with_state(DeviceState { service, cert_header, mdm_signature: cfg.identity.mdm_signature });
-    let scep = scep_service(cfg, store.clone())?;
+        .with_state(DeviceState { service, cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")?, mdm_signature: cfg.identity.mdm_signature });
     let scep_routes = match &scep {
         Some(svc) => Router::new()
             .route(svc.path(), get(crate::scep_server::http::get).post(crate::scep_server::http::post))
             .with_state(svc.clone()),
         None => Router::new(),
     };
-    let api_state = ApiState { store, push, scep, profiles, key: Arc::new(cfg.api_key()?) };
+    let enroll_routes = if cfg.enroll.enabled {
+        Router::new()
+            .route("/enroll", get(http_enroll::page).post(http_enroll::login))
+            .route("/enroll/profile", get(http_enroll::token_profile))
+            .route("/enroll/device", post(http_enroll::device))
+            .route("/mdm/enroll", get(http_enroll::direct))
+            .with_state(EnrollState { service: enroll.clone(), client_ip_header: header_name(&cfg.enroll.client_ip_header, "enroll.client_ip_header")? })
+    } else {
+        Router::new()
+    };
+    let api_state = ApiState { store, push, scep, profiles, enroll, key: Arc::new(cfg.api_key()?) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
+        .merge(enroll_routes)
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
         .layer(TraceLayer::new_for_http().make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::DEBUG)).on_request(()).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG))))
+}
+
+/// A configured header name, or `None` when the setting is empty.
+fn header_name(value: &str, setting: &str) -> Result<Option<axum::http::HeaderName>, StartError> {
+    let h = value.trim();
+    if h.is_empty() {
+        return Ok(None);
+    }
+    axum::http::HeaderName::from_bytes(h.to_ascii_lowercase().as_bytes()).map(Some).map_err(|e| StartError::Invalid(format!("{setting}: {e}")))
 }
 
 /// A bound, not yet running server.

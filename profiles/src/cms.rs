@@ -177,6 +177,9 @@ pub struct Unwrapped {
     pub content: Vec<u8>,
     /// The signer's certificate, when the profile was signed.
     pub signer: Option<X509>,
+    /// Every certificate the SignedData carries (the signer's chain, for checking it against
+    /// trust anchors).
+    pub certs: Vec<X509>,
 }
 
 /// True when `bytes` look like DER (a signed profile) rather than an XML or binary plist.
@@ -189,7 +192,7 @@ pub fn looks_signed(bytes: &[u8]) -> bool {
 /// its certificates; without, any signer is accepted (the signature still has to match).
 pub fn unwrap(bytes: &[u8], trust: Option<&X509StoreRef>) -> Result<Unwrapped, CmsError> {
     if !looks_signed(bytes) {
-        return Ok(Unwrapped { content: bytes.to_vec(), signer: None });
+        return Ok(Unwrapped { content: bytes.to_vec(), signer: None, certs: Vec::new() });
     }
     let mut cms = CmsContentInfo::from_der(bytes).map_err(|e| CmsError::NotCms(brief(&e)))?;
     let mut flags = CMSOptions::BINARY;
@@ -198,21 +201,23 @@ pub fn unwrap(bytes: &[u8], trust: Option<&X509StoreRef>) -> Result<Unwrapped, C
     }
     let mut out = Vec::new();
     cms.verify(None, trust, None, Some(&mut out), flags).map_err(|e| CmsError::BadSignature(brief(&e)))?;
-    let signer = first_signer(&cms);
-    Ok(Unwrapped { content: out, signer })
+    let (signer, certs) = signer_and_certs(&cms).unwrap_or((None, Vec::new()));
+    Ok(Unwrapped { content: out, signer, certs })
 }
 
-/// The first certificate carried in the SignedData (the signer, in what signers produce).
-fn first_signer(cms: &CmsContentInfo) -> Option<X509> {
+/// The signer's certificate (else the first carried) and every certificate carried.
+fn signer_and_certs(cms: &CmsContentInfo) -> Option<(Option<X509>, Vec<X509>)> {
     // The openssl crate exposes no signer accessor; the PKCS#7 view of the same DER does.
     let der = cms.to_der().ok()?;
     let p7 = openssl::pkcs7::Pkcs7::from_der(&der).ok()?;
-    let certs = p7.signed()?.certificates()?;
+    let certs: Vec<X509> = p7.signed()?.certificates()?.iter().map(|c| c.to_owned()).collect();
     let empty = Stack::new().ok()?;
-    p7.signers(&empty, openssl::pkcs7::Pkcs7Flags::empty())
+    let signer = p7
+        .signers(&empty, openssl::pkcs7::Pkcs7Flags::empty())
         .ok()
         .and_then(|s| s.iter().next().map(|c| c.to_owned()))
-        .or_else(|| certs.iter().next().map(|c| c.to_owned()))
+        .or_else(|| certs.first().cloned());
+    Some((signer, certs))
 }
 
 /// Signs, optionally after encrypting to `recipient`: the one call the server makes per device.

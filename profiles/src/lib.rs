@@ -11,6 +11,7 @@ pub mod cms;
 pub mod issue;
 pub mod payloads;
 pub mod profile;
+pub mod profile_service;
 pub mod schema;
 pub mod value;
 pub mod vars;

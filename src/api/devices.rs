@@ -18,6 +18,9 @@ pub struct DeviceView {
     pub device: Device,
     /// Device and user channels.
     pub enrollments: Vec<EnrollmentView>,
+    /// Who enrolled it and through which enrollment session (shown on a single device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enrolled_by: Option<crate::store::enroll::DeviceOwner>,
 }
 
 /// An enrollment as shown to admins (secrets left out by the model's serde attributes).
@@ -51,7 +54,7 @@ pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, A
     Ok(Json(
         devices
             .into_iter()
-            .map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d })
+            .map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d, enrolled_by: None })
             .collect(),
     ))
 }
@@ -78,7 +81,8 @@ pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
     for e in &mut enrollments {
         e.push = states.remove(&e.enrollment.id);
     }
-    Ok(Json(DeviceView { device, enrollments }))
+    let enrolled_by = Some(st.store.device_owner(device.id.clone()).await?);
+    Ok(Json(DeviceView { device, enrollments, enrolled_by }))
 }
 
 /// Query of the command history.

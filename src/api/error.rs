@@ -97,3 +97,16 @@ impl From<crate::profiles::LibraryError> for ApiError {
         }
     }
 }
+
+impl From<crate::enroll::EnrollError> for ApiError {
+    fn from(e: crate::enroll::EnrollError) -> Self {
+        use crate::enroll::EnrollError as E;
+        match e {
+            E::BadRequest(m) | E::Refused(m) => ApiError::BadRequest(m),
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Unavailable(m) => ApiError::Unavailable(m),
+            E::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}

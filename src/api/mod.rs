@@ -6,6 +6,7 @@ pub mod auth;
 pub mod commands;
 pub mod devices;
 pub mod enqueue;
+pub mod enrollment;
 pub mod error;
 pub mod groups;
 pub mod json;
@@ -32,6 +33,8 @@ pub struct ApiState {
     pub scep: Option<crate::scep_server::ScepService>,
     /// The profile library.
     pub profiles: crate::profiles::ProfileService,
+    /// Enrollment: users, tokens, blueprints.
+    pub enroll: crate::enroll::EnrollService,
     /// The admin key (compared in constant time).
     pub key: std::sync::Arc<String>,
 }
@@ -63,6 +66,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/groups/{name}", get(groups::show).delete(groups::remove))
         .route("/v1/groups/{name}/members", post(groups::add_members))
         .route("/v1/groups/{name}/members/{device}", delete(groups::remove_member))
+        .route("/v1/users", get(enrollment::users).post(enrollment::create_user))
+        .route("/v1/users/{name}", get(enrollment::user).put(enrollment::update_user).delete(enrollment::delete_user))
+        .route("/v1/enrollment-tokens", get(enrollment::tokens).post(enrollment::create_token))
+        .route("/v1/enrollment-tokens/{id}", delete(enrollment::revoke_token))
+        .route("/v1/blueprints", get(enrollment::blueprints))
+        .route("/v1/blueprints/{name}", get(enrollment::blueprint).put(enrollment::put_blueprint).delete(enrollment::delete_blueprint))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state(state)
 }

@@ -1,5 +1,6 @@
-//! The profile library listening to devices: answers to its commands (and any ProfileList), and
-//! newly enabled enrollments, which get their assigned profiles.
+//! The profile library listening to devices: answers to its commands (and any ProfileList).
+//! A new enrollment's profiles are queued by its blueprint (`enroll::blueprint`), in order with
+//! the blueprint's other commands.
 
 use futures::future::BoxFuture;
 
@@ -19,22 +20,6 @@ impl DeviceHooks for ProfileService {
         Box::pin(async move {
             if let Err(e) = svc.on_answer(&a.enrollment_id, &a.command_uuid, a.status, &a.report).await {
                 tracing::error!(enrollment = %a.enrollment_id, command_uuid = %a.command_uuid, error = %e, "profile state not updated");
-            }
-        })
-    }
-
-    fn enrolled(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()> {
-        let svc = self.clone();
-        Box::pin(async move {
-            if enrollment_id != device_id {
-                return; // user channels get no device profiles
-            }
-            match svc.sync_device(&device_id, true).await {
-                Ok(out) if !out.installing.is_empty() => {
-                    tracing::info!(enrollment = %enrollment_id, profiles = out.installing.len(), "assigned profiles queued for the new enrollment")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(enrollment = %enrollment_id, error = %e, "assigned profiles not queued"),
             }
         })
     }

@@ -34,7 +34,8 @@ pub fn device_value(ctx: &DeviceContext, name: &str) -> Option<String> {
         "DeviceOSVersion" => d.os_version.clone(),
         "DeviceIMEI" => d.imei.clone(),
         "DeviceMEID" => d.meid.clone(),
-        "EnrollmentUser" => ctx.enrollment.user_short_name.clone(),
+        "EnrollmentUser" => ctx.enrolled_user.clone().or_else(|| ctx.enrollment.user_short_name.clone()),
+        "EnrollmentUserEmail" => ctx.user_email.clone(),
         "EnrollmentID" => Some(ctx.enrollment.id.clone()),
         _ => None,
     };
@@ -76,6 +77,12 @@ impl Sealer {
             Some(s) => s.sign(content),
             None => Err(CmsError::Shape("no profile signing identity is configured ([profiles] signing_cert)".into())),
         }
+    }
+
+    /// Seals a profile made for one device: encrypted to `recipient` when given (whatever the
+    /// `encrypt` setting: the caller decided), then signed when a signer is configured.
+    pub fn seal_to(&self, profile: &mut plist::Dictionary, recipient: Option<&openssl::x509::X509Ref>) -> Result<Vec<u8>, CmsError> {
+        cms::seal(profile, recipient, self.signer.as_ref())
     }
 
     /// Prepares `template` (a parsed profile dictionary, variables unexpanded) for one device.

@@ -88,6 +88,11 @@ impl ScepService {
         &self.cfg.path
     }
 
+    /// The issuing CA's certificate.
+    pub fn ca_cert(&self) -> &X509 {
+        &self.issuer.ca.cert
+    }
+
     /// GetCACaps text.
     pub fn caps(&self) -> &'static str {
         scep::server_caps(true)
@@ -151,7 +156,7 @@ impl ScepService {
     }
 
     /// Whether `cert` was issued by our CA (for client use) and is valid now.
-    fn issued_here_and_valid(&self, cert: &X509) -> bool {
+    pub fn issued_here_and_valid(&self, cert: &X509) -> bool {
         verify_chain(&self.trust, cert, &[]).is_ok()
     }
 
@@ -284,5 +289,6 @@ fn scep_row(cert: &X509, requester: &str, transaction_id: &str) -> Result<ScepCe
         transaction_id: transaction_id.to_string(),
         device_id: None,
         created_at: now(),
+        challenge_id: None,
     })
 }

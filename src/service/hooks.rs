@@ -19,12 +19,46 @@ pub struct Answered {
     pub report: plist::Dictionary,
 }
 
-/// Listeners for device-side events.
+/// Listeners for device-side events. Each method has a do-nothing default.
 pub trait DeviceHooks: Send + Sync + std::fmt::Debug {
     /// Cheap, synchronous filter: whether [`DeviceHooks::answered`] wants this result.
-    fn wants_result(&self, command_uuid: &str, report: &plist::Dictionary) -> bool;
+    fn wants_result(&self, _command_uuid: &str, _report: &plist::Dictionary) -> bool {
+        false
+    }
     /// A command was answered (called only when `wants_result` said so).
-    fn answered(&self, answer: Answered) -> BoxFuture<'static, ()>;
+    fn answered(&self, _answer: Answered) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
     /// An enrollment completed its first TokenUpdate after Authenticate.
-    fn enrolled(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()>;
+    fn enrolled(&self, _enrollment_id: String, _device_id: String) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// Several listeners, called in order.
+#[derive(Debug, Default)]
+pub struct HookChain(pub Vec<std::sync::Arc<dyn DeviceHooks>>);
+
+impl DeviceHooks for HookChain {
+    fn wants_result(&self, command_uuid: &str, report: &plist::Dictionary) -> bool {
+        self.0.iter().any(|h| h.wants_result(command_uuid, report))
+    }
+
+    fn answered(&self, answer: Answered) -> BoxFuture<'static, ()> {
+        let calls: Vec<_> = self.0.iter().filter(|h| h.wants_result(&answer.command_uuid, &answer.report)).map(|h| h.answered(answer.clone())).collect();
+        Box::pin(async move {
+            for c in calls {
+                c.await;
+            }
+        })
+    }
+
+    fn enrolled(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()> {
+        let calls: Vec<_> = self.0.iter().map(|h| h.enrolled(enrollment_id.clone(), device_id.clone())).collect();
+        Box::pin(async move {
+            for c in calls {
+                c.await;
+            }
+        })
+    }
 }

@@ -112,7 +112,7 @@ fn random_bytes(n: usize) -> Vec<u8> {
 }
 
 /// A UDID in the iPhone format with a random tail.
-fn new_udid(index: usize) -> String {
+pub(crate) fn new_udid(index: usize) -> String {
     let tag = hex::encode_upper(random_bytes(6));
     format!("00008110-{index:06X}{tag}")
 }

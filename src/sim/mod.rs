@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod device;
 pub mod fleet;
+pub mod ota;
 pub mod scep;
 pub mod transport;
 pub mod wake;

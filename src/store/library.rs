@@ -7,7 +7,7 @@ use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, En
 use super::queue::{enqueue_in, EnqueueOutcome};
 use super::schema::{
     cert_bindings, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments, profile_versions,
-    profiles,
+    profiles, users,
 };
 use super::{now, write_tx, Store, StoreError, StoreResult};
 
@@ -26,6 +26,10 @@ pub struct DeviceContext {
     pub enrollment: Enrollment,
     /// The bound identity certificate, DER, when known.
     pub cert_der: Option<Vec<u8>>,
+    /// The user who enrolled the device, when known.
+    pub enrolled_user: Option<String>,
+    /// That user's e-mail address, when known.
+    pub user_email: Option<String>,
 }
 
 /// Commands to queue together with the install-state rows they change.
@@ -351,11 +355,21 @@ impl Store {
                 .load(conn)?;
             let certs: Vec<CertBinding> =
                 cert_bindings::table.filter(cert_bindings::device_id.eq_any(&device_ids)).select(CertBinding::as_select()).load(conn)?;
+            let owners: Vec<(String, Option<String>)> =
+                devices::table.filter(devices::id.eq_any(&device_ids)).select((devices::id, devices::enrolled_user)).load(conn)?;
+            let names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
+            let emails: Vec<(String, Option<String>)> = if names.is_empty() {
+                Vec::new()
+            } else {
+                users::table.filter(users::username.eq_any(names)).select((users::username, users::email)).load(conn)?
+            };
             let mut out = Vec::new();
             for e in ens {
                 let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
                 let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
-                out.push(DeviceContext { device, enrollment: e, cert_der });
+                let enrolled_user = owners.iter().find(|(id, _)| *id == e.device_id).and_then(|(_, u)| u.clone());
+                let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone());
+                out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email });
             }
             Ok(out)
         })

@@ -7,6 +7,7 @@
 
 pub mod conn;
 pub mod devices;
+pub mod enroll;
 pub mod library;
 pub mod models;
 pub mod pg_queue;

@@ -268,7 +268,7 @@ pub struct ScepCert {
     pub cert_der: Vec<u8>,
     /// SHA-256 of the DER, hex (what device bindings use).
     pub cert_hash: String,
-    /// Who asked: `challenge:<id>`, `static-challenge`, `renewal:<serial>`.
+    /// Who asked: `one-time-challenge`, `static-challenge`, `renewal:<serial>`.
     pub requester: String,
     /// The SCEP transactionID.
     pub transaction_id: String,
@@ -276,6 +276,8 @@ pub struct ScepCert {
     pub device_id: Option<String>,
     /// When it was issued.
     pub created_at: NaiveDateTime,
+    /// The one-time challenge it was requested with, when it was.
+    pub challenge_id: Option<String>,
 }
 
 /// A one-time SCEP challenge (only its hash is stored).

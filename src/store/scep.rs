@@ -20,7 +20,7 @@ impl Store {
     /// Records an issued certificate. With `challenge_hash`, the one-time challenge is consumed
     /// in the same transaction: if it is unknown, used or expired nothing is stored and the
     /// reason comes back as [`StoreError::Challenge`].
-    pub async fn record_scep_cert(&self, cert: ScepCert, challenge_hash: Option<String>, at: NaiveDateTime) -> StoreResult<()> {
+    pub async fn record_scep_cert(&self, mut cert: ScepCert, challenge_hash: Option<String>, at: NaiveDateTime) -> StoreResult<()> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 if let Some(hash) = &challenge_hash {
@@ -45,6 +45,11 @@ impl Store {
                         };
                         return Err(StoreError::Challenge(why));
                     }
+                    cert.challenge_id = scep_challenges::table
+                        .filter(scep_challenges::challenge_hash.eq(hash))
+                        .select(scep_challenges::id)
+                        .first(conn)
+                        .optional()?;
                 }
                 diesel::insert_into(scep_certs::table).values(&cert).execute(conn)?;
                 Ok(())

@@ -16,6 +16,8 @@ diesel::table! {
         bootstrap_token -> Nullable<Binary>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        enrolled_user -> Nullable<Text>,
+        enroll_session_id -> Nullable<Text>,
     }
 }
 
@@ -138,6 +140,7 @@ diesel::table! {
         transaction_id -> Text,
         device_id -> Nullable<Text>,
         created_at -> Timestamp,
+        challenge_id -> Nullable<Text>,
     }
 }
 
@@ -217,6 +220,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (username) {
+        username -> Text,
+        password_hash -> Text,
+        full_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        group_name -> Nullable<Text>,
+        blueprint -> Nullable<Text>,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollment_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        note -> Nullable<Text>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        username -> Nullable<Text>,
+        group_name -> Nullable<Text>,
+        blueprint -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blueprints (name) {
+        name -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enroll_sessions (id) {
+        id -> Text,
+        method -> Text,
+        token_id -> Nullable<Text>,
+        username -> Nullable<Text>,
+        group_name -> Nullable<Text>,
+        blueprint -> Nullable<Text>,
+        challenge_hash -> Nullable<Text>,
+        udid -> Nullable<Text>,
+        attributes -> Nullable<Text>,
+        phase -> Integer,
+        scep_challenge_id -> Nullable<Text>,
+        mdm_challenge_id -> Nullable<Text>,
+        client -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        updated_at -> Timestamp,
+        enrolled_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(enrollments -> devices (device_id));
 diesel::joinable!(profile_versions -> profiles (profile_id));
 diesel::joinable!(group_members -> device_groups (group_name));
@@ -246,4 +310,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     profile_assignments,
     device_profiles,
+    users,
+    enrollment_tokens,
+    blueprints,
+    enroll_sessions,
 );

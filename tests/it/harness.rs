@@ -77,11 +77,13 @@ impl Drop for TestDb {
     }
 }
 
-/// Certificates for one test: the CA (also the device CA) and the server's TLS files.
+/// Certificates for one test: the CA (also the device CA) and the server's TLS files, and the
+/// "Apple" CA that signs simulated devices' phase-2 attributes.
 pub struct Pki {
     pub ca: Ca,
     pub dir: tempfile::TempDir,
     pub ca_pem: Vec<u8>,
+    pub device_ca: Ca,
 }
 
 impl Pki {
@@ -96,7 +98,9 @@ impl Pki {
         chain.extend(&ca_pem);
         std::fs::write(dir.path().join("server.pem"), chain).expect("write");
         std::fs::write(dir.path().join("server.key"), server.key.private_key_to_pem_pkcs8().expect("key")).expect("write");
-        Pki { ca, dir, ca_pem }
+        let device_ca = Ca::generate("Simulated iPhone Device CA").expect("device ca");
+        std::fs::write(dir.path().join("device-ca.pem"), device_ca.cert.to_pem().expect("pem")).expect("write");
+        Pki { ca, dir, ca_pem, device_ca }
     }
 
     pub fn path(&self, f: &str) -> PathBuf {
@@ -163,6 +167,11 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
         secrets: SecretsConfig::default(),
         scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
         profiles: Default::default(),
+        enroll: mdm::config::EnrollConfig {
+            device_trust: mdm::config::DeviceTrust::Ca,
+            device_ca_certs: vec![pki.path("device-ca.pem")],
+            ..Default::default()
+        },
     }
 }
 
@@ -195,6 +204,11 @@ impl Harness {
         let db = TestDb::create(db)?;
         let pki = Pki::new();
         let mut cfg = config(&db, &pki, &opts);
+        // The server's public URL must be where it listens (enrollment profiles carry it).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        cfg.server.listen = format!("127.0.0.1:{port}");
+        let scheme = if opts.plain_http { "http" } else { "https" };
+        cfg.server.public_url = format!("{scheme}://localhost:{port}");
         if let Some(tweak) = opts.tweak {
             tweak(&mut cfg);
         }
@@ -226,7 +240,9 @@ impl Harness {
     /// Starts another server (replica) on the same database and configuration; returns its base
     /// URL and task.
     pub async fn replica(&self) -> (String, tokio::task::JoinHandle<()>) {
-        serve(&self.cfg, &self.store, self.opts.apns).await
+        let mut cfg = self.cfg.clone();
+        cfg.server.listen = "127.0.0.1:0".into();
+        serve(&cfg, &self.store, self.opts.apns).await
     }
 
     /// Stops this server (its push scheduler with it); the database stays.

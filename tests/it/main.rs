@@ -6,6 +6,7 @@ mod harness;
 mod queue;
 mod identity;
 mod checkin;
+mod enroll;
 mod admin;
 mod bad_input;
 mod replicas;

@@ -1,0 +1,156 @@
+//! Enrollment endpoints: the page (`GET`/`POST /enroll`), a token's profile-service profile
+//! (`GET /enroll/profile`), the profile service devices POST to (`POST /enroll/device`) and the
+//! direct enrollment profile (`GET /mdm/enroll`).
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use crate::enroll::{page, EnrollError, EnrollService, LoginError};
+
+/// The content type of configuration profiles.
+pub const PROFILE_TYPE: &str = "application/x-apple-aspen-config";
+
+/// What the enrollment handlers need.
+#[derive(Debug, Clone)]
+pub struct EnrollState {
+    /// The service.
+    pub service: EnrollService,
+    /// Header with the browser's address (behind a proxy).
+    pub client_ip_header: Option<axum::http::HeaderName>,
+}
+
+/// `?token=`.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    /// The enrollment token.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    /// Username.
+    #[serde(default)]
+    pub username: String,
+    /// Password.
+    #[serde(default)]
+    pub password: String,
+}
+
+fn client(st: &EnrollState, peer: Option<&Extension<ConnectInfo<SocketAddr>>>, headers: &HeaderMap) -> IpAddr {
+    let forwarded = st
+        .client_ip_header
+        .as_ref()
+        .and_then(|h| headers.get(h))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    forwarded.or_else(|| peer.map(|p| p.0 .0.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+fn profile(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, PROFILE_TYPE.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.mobileconfig\""))],
+        bytes,
+    )
+        .into_response()
+}
+
+fn status_of(e: &EnrollError) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn log(e: &EnrollError) {
+    if e.status() >= 500 {
+        tracing::error!(error = %e, "enrollment request failed");
+    } else {
+        tracing::warn!(status = e.status(), error = %e, "enrollment request refused");
+    }
+}
+
+/// An error for a browser: the page with the message.
+fn page_error(svc: &EnrollService, e: &EnrollError) -> Response {
+    log(e);
+    (status_of(e), Html(page::problem(svc.organization(), &e.to_string()))).into_response()
+}
+
+/// An error for a device or a script: plain text.
+fn text_error(e: &EnrollError) -> Response {
+    log(e);
+    (status_of(e), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+}
+
+/// `GET /enroll`: the login form, or with `?token=` the token's install button.
+pub async fn page(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) -> Response {
+    let svc = &st.service;
+    match q.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => Html(page::login(svc.organization(), None)).into_response(),
+        Some(t) => match svc.usable_token(t).await {
+            Ok(row) => Html(page::token(svc.organization(), t, row.username.as_deref())).into_response(),
+            Err(e) => page_error(svc, &e),
+        },
+    }
+}
+
+/// `POST /enroll`: checks the login; the profile-service profile, or the form with the reason.
+pub async fn login(State(st): State<EnrollState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, headers: HeaderMap, form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>) -> Response {
+    let svc = &st.service;
+    let Ok(Form(f)) = form else {
+        return (StatusCode::BAD_REQUEST, Html(page::login(svc.organization(), Some("The form could not be read; please try again.")))).into_response();
+    };
+    let ip = client(&st, peer.as_ref(), &headers);
+    match svc.login(&f.username, &f.password, ip).await {
+        Ok(bytes) => profile(bytes, "enroll"),
+        Err(e @ LoginError::Wrong) => (StatusCode::FORBIDDEN, Html(page::login(svc.organization(), Some(&e.to_string())))).into_response(),
+        Err(e @ LoginError::Blocked(wait)) => {
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, Html(page::login(svc.organization(), Some(&e.to_string())))).into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
+        Err(LoginError::Enroll(e)) => page_error(svc, &e),
+    }
+}
+
+/// The connection's address, as the listeners record it (the connection's peer).
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+/// `GET /enroll/profile?token=`: the profile-service profile for a token.
+pub async fn token_profile(State(st): State<EnrollState>, peer: Peer, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
+    let Some(t) = q.token.filter(|t| !t.trim().is_empty()) else {
+        return page_error(&st.service, &EnrollError::BadRequest("the link has no enrollment token".into()));
+    };
+    let ip = client(&st, peer.as_ref(), &headers);
+    match st.service.token_profile(&t, ip).await {
+        Ok(bytes) => profile(bytes, "enroll"),
+        Err(e) => page_error(&st.service, &e),
+    }
+}
+
+/// `POST /enroll/device`: phase 2 or 3 of the profile service.
+pub async fn device(State(st): State<EnrollState>, body: Bytes) -> Response {
+    match st.service.device_request(&body).await {
+        Ok(bytes) => profile(bytes, "enrollment"),
+        Err(e) => text_error(&e),
+    }
+}
+
+/// `GET /mdm/enroll?token=`: the enrollment profile without the phases.
+pub async fn direct(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) -> Response {
+    let Some(t) = q.token.filter(|t| !t.trim().is_empty()) else {
+        return text_error(&EnrollError::Refused("an enrollment token is required: /mdm/enroll?token=...".into()));
+    };
+    match st.service.direct_profile(&t).await {
+        Ok(bytes) => profile(bytes, "mdm"),
+        Err(e) => text_error(&e),
+    }
+}
