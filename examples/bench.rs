@@ -3,7 +3,8 @@
 //! time of a pushed fan-out (enqueue → APNs push → device fetch → ack of the last device), on
 //! SQLite and on PostgreSQL; and pushes/s of the APNs client to the mock APNs over loopback.
 //! And per-device profile rendering (variables, encryption to the device, CMS signature) per
-//! second beside `openssl speed rsa2048` sign/s. Prints figures; asserts nothing.
+//! second beside `openssl speed rsa2048` sign/s; and complete over-the-air enrollments per
+//! second. Prints figures; asserts nothing.
 //!
 //! The server runs as a separate `mdm serve` process (so its RSS is its own) in the
 //! load-balancer deployment mode: plain HTTP with the device certificate in a proxy header.
@@ -104,6 +105,35 @@ async fn scep_load(url: &str, challenge: &str, n: usize, concurrency: usize) -> 
     ((n - failed) as f64 / elapsed, failed, results.into_iter().find_map(Result::err).map(|e| e.to_string()))
 }
 
+/// Complete over-the-air enrollments against the running server: enrollment page and
+/// profile-service profile, phase 2 (signed attributes → SCEP profile), SCEP, phase 3 (→
+/// encrypted enrollment profile), SCEP for the MDM identity, Authenticate and TokenUpdate (which
+/// runs the default blueprint); `concurrency` devices at a time.
+async fn ota_enrollments(base: &str, device_ca: &Ca, n: usize, concurrency: usize) {
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/v1/enrollment-tokens"))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"unlimited": true, "note": "bench"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let enroller = mdm::sim::ota::OtaEnroller::new(base, None, device_ca.clone()).unwrap();
+    let login = mdm::sim::ota::Login::Token(token);
+    // Warm-up: the simulator's SCEP key pool and connections.
+    let _ = enroller.enroll_fleet(concurrency.min(n), concurrency, &login).await;
+    let (_, s) = enroller.enroll_fleet(n, concurrency, &login).await;
+    println!(
+        "  complete OTA enrollments (page → phases 1-3 → 2 SCEP identities → Authenticate/TokenUpdate + blueprint): {:.1}/s   ({} ok, {} errors, {concurrency} at a time{})",
+        s.rate(),
+        s.ok,
+        s.errors,
+        s.first_error.map(|e| format!(", first: {e}")).unwrap_or_default()
+    );
+}
+
 /// Our SCEP server (the running `mdm serve`) against micromdm's `scepserver` with an RSA CA of
 /// the same size, under the same load; plus `openssl speed` RSA signs/s for the limit.
 async fn scep_compare(our_url: &str, n: usize, concurrency: usize) {
@@ -191,7 +221,14 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         secrets: SecretsConfig { key_file: None, key: Some(mdm::secrets::SecretKey::generate_base64().unwrap()) },
         scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
         profiles: Default::default(),
+        enroll: mdm::config::EnrollConfig {
+            device_trust: mdm::config::DeviceTrust::Ca,
+            device_ca_certs: vec![dir.join("device-ca.pem")],
+            ..Default::default()
+        },
     };
+    let device_ca = Ca::generate("Bench iPhone Device CA").unwrap();
+    std::fs::write(dir.join("device-ca.pem"), device_ca.cert.to_pem().unwrap()).unwrap();
     let cfg_path = dir.join(format!("{label}.toml"));
     std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
     let exe = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("mdm");
@@ -262,6 +299,10 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         mock.count_accepted()
     );
     println!("  server RSS: {:.1} MiB (after round trips), {:.1} MiB (after fan-out)", rss as f64 / 1024.0, rss_kib(pid) as f64 / 1024.0);
+    let n: usize = std::env::var("BENCH_OTA").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    if n > 0 {
+        ota_enrollments(&base, &device_ca, n, concurrency).await;
+    }
     if label == "sqlite" {
         let n: usize = std::env::var("BENCH_SCEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
         let conc: usize = std::env::var("BENCH_SCEP_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(concurrency);
@@ -311,6 +352,8 @@ fn bench_context(i: usize, cert_der: Vec<u8>) -> mdm::store::library::DeviceCont
             updated_at: at,
         },
         cert_der: Some(cert_der),
+        enrolled_user: Some("nurse.jane".into()),
+        user_email: Some("jane@example.org".into()),
     }
 }
 

@@ -32,6 +32,7 @@ pub async fn serve(config: &Path) -> CliResult {
     println!("mdm listening on {scheme}://{}", server.local_addr);
     println!("  check-in URL : {}/mdm/checkin", cfg.server.public_url);
     println!("  server URL   : {}/mdm/connect", cfg.server.public_url);
+    println!("  enrollment   : {}/enroll", cfg.server.public_url);
     println!("  admin API    : {}/v1/devices  (key in {})", cfg.server.public_url, cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into()));
     println!("  database     : {:?}", mdm::store::Backend::from_url(&cfg.database.url));
     tokio::select! {
