@@ -303,8 +303,8 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     if n > 0 {
         ota_enrollments(&base, &device_ca, n, concurrency).await;
     }
-    if label == "sqlite" {
-        let n: usize = std::env::var("BENCH_SCEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("BENCH_SCEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    if label == "sqlite" && n > 0 {
         let conc: usize = std::env::var("BENCH_SCEP_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(concurrency);
         scep_compare(&format!("{base}/scep"), n, conc).await;
     }

@@ -170,7 +170,13 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
-        .layer(TraceLayer::new_for_http().make_span_with(tower_http::trace::DefaultMakeSpan::new().level(tracing::Level::DEBUG)).on_request(()).on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG))))
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings carry enrollment tokens.
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()))
+                .on_request(())
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
+        ))
 }
 
 /// A configured header name, or `None` when the setting is empty.

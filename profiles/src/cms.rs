@@ -205,18 +205,15 @@ pub fn unwrap(bytes: &[u8], trust: Option<&X509StoreRef>) -> Result<Unwrapped, C
     Ok(Unwrapped { content: out, signer, certs })
 }
 
-/// The signer's certificate (else the first carried) and every certificate carried.
+/// The signer's certificate (`None` when no carried certificate matches the signer info) and
+/// every certificate carried.
 fn signer_and_certs(cms: &CmsContentInfo) -> Option<(Option<X509>, Vec<X509>)> {
     // The openssl crate exposes no signer accessor; the PKCS#7 view of the same DER does.
     let der = cms.to_der().ok()?;
     let p7 = openssl::pkcs7::Pkcs7::from_der(&der).ok()?;
     let certs: Vec<X509> = p7.signed()?.certificates()?.iter().map(|c| c.to_owned()).collect();
     let empty = Stack::new().ok()?;
-    let signer = p7
-        .signers(&empty, openssl::pkcs7::Pkcs7Flags::empty())
-        .ok()
-        .and_then(|s| s.iter().next().map(|c| c.to_owned()))
-        .or_else(|| certs.first().cloned());
+    let signer = p7.signers(&empty, openssl::pkcs7::Pkcs7Flags::empty()).ok().and_then(|s| s.iter().next().map(|c| c.to_owned()));
     Some((signer, certs))
 }
 

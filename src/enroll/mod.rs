@@ -86,7 +86,10 @@ impl From<StoreError> for EnrollError {
             StoreError::Challenge(why) => EnrollError::Refused(why),
             StoreError::NotFound(why) => EnrollError::NotFound(why),
             StoreError::Conflict(why) => EnrollError::Conflict(why),
-            StoreError::Pool(p) => EnrollError::Unavailable(format!("database unavailable: {p}")),
+            StoreError::Pool(p) => {
+                tracing::error!(error = %p, "enrollment: database unavailable");
+                EnrollError::Unavailable("the database is unavailable; try again shortly".into())
+            }
             other => EnrollError::Internal(other.to_string()),
         }
     }
@@ -142,6 +145,7 @@ struct Inner {
     trust: SignerTrust,
     roots: Vec<X509>,
     limiter: limiter::LoginLimiter,
+    verify_slots: tokio::sync::Semaphore,
 }
 
 /// The MDM payload settings that do not depend on the device.
@@ -221,6 +225,9 @@ impl EnrollService {
                 roots.push(c);
             }
         }
+        if e.enabled && !profiles.sealer().signs() {
+            tracing::warn!("no profile signing identity: enrollment profiles go out unsigned, and devices show them as unverified");
+        }
         let urls = Urls { base: cfg.server.public_url.trim_end_matches('/').to_string(), scep_path: cfg.scep.path.clone() };
         Ok(EnrollService {
             inner: Arc::new(Inner {
@@ -235,6 +242,7 @@ impl EnrollService {
                 trust,
                 roots,
                 limiter: limiter::LoginLimiter::new(e.login_attempts, e.login_window),
+                verify_slots: tokio::sync::Semaphore::new(4),
             }),
         })
     }
@@ -256,6 +264,12 @@ impl EnrollService {
 
     fn scep(&self) -> Result<&ScepService, EnrollError> {
         self.inner.scep.as_ref().ok_or_else(|| EnrollError::Unavailable("enrollment needs the SCEP server ([ca] cert and key, scep.enabled)".into()))
+    }
+
+    /// A one-time SCEP challenge for this session's identities (stored by the caller's
+    /// transaction), valid as long as a session.
+    fn challenge(&self, scep: &ScepService, note: String) -> Result<(String, crate::store::models::ScepChallenge), EnrollError> {
+        scep.prepare_challenge(Some(self.inner.cfg.session_ttl), Some(note)).map_err(|e| EnrollError::Internal(e.to_string()))
     }
 
     /// Signs (and, with `recipient`, first encrypts) a profile off the async threads.
@@ -314,24 +328,25 @@ impl EnrollService {
         let challenge = random_secret(24)?;
         session.challenge_hash = Some(sha256_hex(challenge.as_bytes()));
         let id = session.id.clone();
-        self.inner.store.create_session(session, false).await?;
+        self.inner.store.create_session(session, false, None).await?;
         tracing::info!(session = %id, "enrollment: profile-service profile served");
         self.seal(profiles::profile_service(&self.inner.urls, &self.inner.branding, &challenge), None).await
     }
 
     /// The enrollment page's login: on success the profile-service profile.
     pub async fn login(&self, username: &str, password: &str, client: std::net::IpAddr) -> Result<Vec<u8>, LoginError> {
-        let started = std::time::Instant::now();
-        if let Some(wait) = self.inner.limiter.blocked(client, started) {
+        // Counted before the password is checked, so parallel guesses cannot slip past the limit.
+        if let Err(wait) = self.inner.limiter.attempt(client, std::time::Instant::now()) {
             tracing::warn!(%client, "enrollment login refused: too many failures");
             return Err(LoginError::Blocked(wait));
         }
         let user = self.inner.store.user(username.trim().to_string()).await.map_err(EnrollError::from)?;
         let phc = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone()).unwrap_or_else(|| password::decoy().to_string());
         let pw = password.to_string();
+        // Argon2 takes ~19 MiB and tens of milliseconds per check: a few at a time.
+        let _slot = self.inner.verify_slots.acquire().await.map_err(|e| EnrollError::Internal(e.to_string()))?;
         let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &phc)).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
         let Some(user) = user.filter(|u| ok && !u.disabled) else {
-            self.inner.limiter.failed(client, std::time::Instant::now());
             tracing::warn!(%client, username = %username.trim(), "enrollment login failed");
             return Err(LoginError::Wrong);
         };
@@ -377,16 +392,13 @@ impl EnrollService {
         let a = &s.attributes;
         let challenge = a.challenge.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| EnrollError::Refused("the device attributes carry no CHALLENGE".into()))?;
         let scep = self.scep()?;
-        let (value, row) = scep
-            .new_challenge(Some(self.inner.cfg.session_ttl), Some(format!("enrollment identity of {}", a.udid)))
-            .await
-            .map_err(|e| EnrollError::Internal(e.to_string()))?;
+        let (value, row) = self.challenge(scep, format!("enrollment identity of {}", a.udid))?;
         let attributes = serde_json::to_string(&mdm_profiles::profile_service::DeviceAttributes { challenge: None, ..a.clone() })
             .map_err(|e| EnrollError::Internal(e.to_string()))?;
         let session = self
             .inner
             .store
-            .session_phase2(Phase2 { challenge_hash: sha256_hex(challenge.as_bytes()), udid: a.udid.clone(), attributes, scep_challenge_id: row.id })
+            .session_phase2(Phase2 { challenge_hash: sha256_hex(challenge.as_bytes()), udid: a.udid.clone(), attributes }, row)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 2 refused"))?;
         let dict = profiles::identity_profile(&self.inner.urls, &self.inner.branding, scep.ca_cert(), &a.udid, &value)
@@ -407,12 +419,8 @@ impl EnrollService {
         if session.udid.as_deref() != Some(s.attributes.udid.as_str()) {
             return Err(EnrollError::Refused("the UDID differs from the one this enrollment identity was issued for".into()));
         }
-        let scep = self.scep()?;
-        let (value, row) = scep
-            .new_challenge(Some(self.inner.cfg.session_ttl), Some(format!("MDM identity of {}", s.attributes.udid)))
-            .await
-            .map_err(|e| EnrollError::Internal(e.to_string()))?;
-        self.inner.store.session_phase3(session.id.clone(), row.id).await.inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 3 refused"))?;
+        let (value, row) = self.challenge(self.scep()?, format!("MDM identity of {}", s.attributes.udid))?;
+        self.inner.store.session_phase3(session.id.clone(), row).await.inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 3 refused"))?;
         let topic = self.topic_for(Some(&s.attributes.udid)).await?;
         let dict = self.enrollment_dict(topic, &s.attributes.udid, &value)?;
         tracing::info!(session = %session.id, "enrollment: enrollment profile served (encrypted)");
@@ -452,15 +460,12 @@ impl EnrollService {
         let topic = self.topic_for(None).await?;
         let scep = self.scep()?;
         let mut session = self.session("direct", Some(&t), None, None).await?;
-        let (value, row) = scep
-            .new_challenge(Some(self.inner.cfg.session_ttl), Some(format!("MDM identity of direct enrollment {}", session.id)))
-            .await
-            .map_err(|e| EnrollError::Internal(e.to_string()))?;
+        let (value, row) = self.challenge(scep, format!("MDM identity of direct enrollment {}", session.id))?;
         session.phase = 3;
-        session.mdm_challenge_id = Some(row.id);
+        session.mdm_challenge_id = Some(row.id.clone());
         let id = session.id.clone();
-        let dict = self.enrollment_dict(topic, &format!("MDM Identity {}", &id[..8]), &value)?;
-        self.inner.store.create_session(session, true).await?;
+        let dict = self.enrollment_dict(topic, &format!("MDM Identity {}", id.split('-').next().unwrap_or(&id)), &value)?;
+        self.inner.store.create_session(session, true, Some(row)).await?;
         tracing::info!(session = %id, token = %t.id, "enrollment: direct enrollment profile served");
         self.seal(dict, None).await
     }

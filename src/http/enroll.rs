@@ -44,57 +44,81 @@ pub struct LoginForm {
     pub password: String,
 }
 
+/// The browser's address: the last entry of the configured header (what the proxy in front
+/// appended; earlier entries come from the client and can be anything), else the connection's.
 fn client(st: &EnrollState, peer: Option<&Extension<ConnectInfo<SocketAddr>>>, headers: &HeaderMap) -> IpAddr {
-    let forwarded = st
-        .client_ip_header
-        .as_ref()
-        .and_then(|h| headers.get(h))
+    forwarded(st.client_ip_header.as_ref(), peer, headers)
+}
+
+fn forwarded(header: Option<&axum::http::HeaderName>, peer: Option<&Extension<ConnectInfo<SocketAddr>>>, headers: &HeaderMap) -> IpAddr {
+    let forwarded = header
+        .and_then(|h| headers.get_all(h).iter().next_back())
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .and_then(|v| v.trim().parse().ok());
     forwarded.or_else(|| peer.map(|p| p.0 .0.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
+/// Nothing here may be cached, and token links must not leak through the Referer header.
+fn private(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    h.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("no-referrer"));
+    r
+}
+
 fn profile(bytes: Vec<u8>, name: &str) -> Response {
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, PROFILE_TYPE.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.mobileconfig\""))],
-        bytes,
+    private(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, PROFILE_TYPE.to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.mobileconfig\""))],
+            bytes,
+        )
+            .into_response(),
     )
-        .into_response()
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    private((status, Html(body)).into_response())
 }
 
 fn status_of(e: &EnrollError) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn log(e: &EnrollError) {
+/// Logs the error; returns what the client is told. Internal failures are described in the
+/// log only.
+fn told(e: &EnrollError) -> String {
     if e.status() >= 500 {
         tracing::error!(error = %e, "enrollment request failed");
     } else {
         tracing::warn!(status = e.status(), error = %e, "enrollment request refused");
     }
+    match e {
+        EnrollError::Internal(_) => "internal error; the server log has the details".into(),
+        other => other.to_string(),
+    }
 }
 
 /// An error for a browser: the page with the message.
 fn page_error(svc: &EnrollService, e: &EnrollError) -> Response {
-    log(e);
-    (status_of(e), Html(page::problem(svc.organization(), &e.to_string()))).into_response()
+    let msg = told(e);
+    html(status_of(e), page::problem(svc.organization(), &msg))
 }
 
 /// An error for a device or a script: plain text.
 fn text_error(e: &EnrollError) -> Response {
-    log(e);
-    (status_of(e), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+    let msg = told(e);
+    private((status_of(e), [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{msg}\n")).into_response())
 }
 
 /// `GET /enroll`: the login form, or with `?token=` the token's install button.
 pub async fn page(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) -> Response {
     let svc = &st.service;
     match q.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => Html(page::login(svc.organization(), None)).into_response(),
+        None => html(StatusCode::OK, page::login(svc.organization(), None)),
         Some(t) => match svc.usable_token(t).await {
-            Ok(row) => Html(page::token(svc.organization(), t, row.username.as_deref())).into_response(),
+            Ok(row) => html(StatusCode::OK, page::token(svc.organization(), t, row.username.as_deref())),
             Err(e) => page_error(svc, &e),
         },
     }
@@ -104,14 +128,14 @@ pub async fn page(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) ->
 pub async fn login(State(st): State<EnrollState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, headers: HeaderMap, form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>) -> Response {
     let svc = &st.service;
     let Ok(Form(f)) = form else {
-        return (StatusCode::BAD_REQUEST, Html(page::login(svc.organization(), Some("The form could not be read; please try again.")))).into_response();
+        return html(StatusCode::BAD_REQUEST, page::login(svc.organization(), Some("The form could not be read; please try again.")));
     };
     let ip = client(&st, peer.as_ref(), &headers);
     match svc.login(&f.username, &f.password, ip).await {
         Ok(bytes) => profile(bytes, "enroll"),
-        Err(e @ LoginError::Wrong) => (StatusCode::FORBIDDEN, Html(page::login(svc.organization(), Some(&e.to_string())))).into_response(),
+        Err(e @ LoginError::Wrong) => html(StatusCode::FORBIDDEN, page::login(svc.organization(), Some(&e.to_string()))),
         Err(e @ LoginError::Blocked(wait)) => {
-            let mut r = (StatusCode::TOO_MANY_REQUESTS, Html(page::login(svc.organization(), Some(&e.to_string())))).into_response();
+            let mut r = html(StatusCode::TOO_MANY_REQUESTS, page::login(svc.organization(), Some(&e.to_string())));
             if let Ok(v) = header::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -152,5 +176,25 @@ pub async fn direct(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) 
     match st.service.direct_profile(&t).await {
         Ok(bytes) => profile(bytes, "mdm"),
         Err(e) => text_error(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_address_is_the_proxys_last_entry() {
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", v.parse().unwrap());
+            h
+        };
+        let name = Some(axum::http::HeaderName::from_static("x-forwarded-for"));
+        let peer = Extension(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 5000))));
+        let pick = |name: Option<axum::http::HeaderName>, h: &HeaderMap| forwarded(name.as_ref(), Some(&peer), h);
+        assert_eq!(pick(name.clone(), &headers("6.6.6.6, 10.1.2.3")), "10.1.2.3".parse::<IpAddr>().unwrap(), "a forged first entry is ignored");
+        assert_eq!(pick(name.clone(), &headers("garbage")), "192.0.2.1".parse::<IpAddr>().unwrap());
+        assert_eq!(pick(None, &headers("10.1.2.3")), "192.0.2.1".parse::<IpAddr>().unwrap(), "the header counts only when configured");
     }
 }

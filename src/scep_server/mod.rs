@@ -111,6 +111,14 @@ impl ScepService {
     /// Makes a one-time challenge valid for `ttl` (default `scep.challenge_ttl`); the value is
     /// returned once and only its hash is stored.
     pub async fn new_challenge(&self, ttl: Option<std::time::Duration>, note: Option<String>) -> Result<(String, ScepChallenge), ScepServeError> {
+        let (value, row) = self.prepare_challenge(ttl, note)?;
+        self.store.create_scep_challenge(row.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
+        Ok((value, row))
+    }
+
+    /// A one-time challenge (value and row) not yet stored, for callers that store it in their
+    /// own transaction.
+    pub fn prepare_challenge(&self, ttl: Option<std::time::Duration>, note: Option<String>) -> Result<(String, ScepChallenge), ScepServeError> {
         let value = new_challenge_value().map_err(|e| ScepServeError::Internal(e.to_string()))?;
         let at = now();
         let ttl = chrono::Duration::from_std(ttl.unwrap_or(self.cfg.challenge_ttl)).unwrap_or(chrono::Duration::hours(1));
@@ -123,7 +131,6 @@ impl ScepService {
             used_at: None,
             used_by: None,
         };
-        self.store.create_scep_challenge(row.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
         Ok((value, row))
     }
 

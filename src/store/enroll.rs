@@ -6,7 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{blueprints, cert_bindings, device_groups, devices, enroll_sessions, enrollment_tokens, group_members, scep_certs, users};
+use super::models::ScepChallenge;
+use super::schema::{blueprints, cert_bindings, device_groups, devices, enroll_sessions, enrollment_tokens, group_members, scep_certs, scep_challenges, users};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// A local user who may enroll devices.
@@ -143,8 +144,6 @@ pub struct Phase2 {
     pub udid: String,
     /// Attributes, JSON.
     pub attributes: String,
-    /// The SCEP challenge made for the phase-2 identity.
-    pub scep_challenge_id: String,
 }
 
 /// Who enrolled a device and how, as the device record keeps it.
@@ -160,19 +159,42 @@ fn refused(why: String) -> StoreError {
     StoreError::Challenge(why)
 }
 
-/// Takes one use of the token `id` inside a transaction, or says why it cannot be used.
+/// Takes one use of the token `id` inside a transaction, or says why it cannot be used. One
+/// guarded UPDATE, so devices racing for the last use cannot both win and concurrent uses of a
+/// multi-use token do not fail each other (PostgreSQL re-checks the guard on the updated row).
 fn use_token(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> StoreResult<()> {
-    let t: Option<TokenRow> = enrollment_tokens::table.find(id).select(TokenRow::as_select()).first(conn).optional()?;
-    let Some(t) = t else { return Err(refused(format!("enrollment token {id} no longer exists"))) };
-    if let Some(why) = t.unusable(at) {
-        return Err(refused(why));
+    let t = enrollment_tokens::table;
+    let n = diesel::update(
+        t.find(id)
+            .filter(enrollment_tokens::revoked_at.is_null())
+            .filter(enrollment_tokens::expires_at.is_null().or(enrollment_tokens::expires_at.assume_not_null().gt(at)))
+            .filter(enrollment_tokens::max_uses.is_null().or(enrollment_tokens::uses.lt(enrollment_tokens::max_uses.assume_not_null()))),
+    )
+    .set(enrollment_tokens::uses.eq(enrollment_tokens::uses + 1))
+    .execute(conn)?;
+    if n == 1 {
+        return Ok(());
     }
-    // Guarded by the use count read above, so two devices racing for the last use cannot both win.
-    let n = diesel::update(enrollment_tokens::table.find(id).filter(enrollment_tokens::uses.eq(t.uses)))
-        .set(enrollment_tokens::uses.eq(t.uses + 1))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(refused(format!("enrollment token {id} was used concurrently; try again")));
+    let row: Option<TokenRow> = t.find(id).select(TokenRow::as_select()).first(conn).optional()?;
+    Err(refused(match row {
+        None => format!("enrollment token {id} no longer exists"),
+        Some(row) => row.unusable(at).unwrap_or_else(|| format!("enrollment token {id} cannot be used")),
+    }))
+}
+
+/// Refuses a session whose user has been disabled or whose token revoked since it began.
+fn still_allowed(conn: &mut DbConn, s: &SessionRow) -> StoreResult<()> {
+    if let Some(u) = &s.username {
+        let disabled: Option<bool> = users::table.find(u).select(users::disabled).first(conn).optional()?;
+        if disabled == Some(true) {
+            return Err(refused(format!("user {u} is disabled")));
+        }
+    }
+    if let Some(t) = &s.token_id {
+        let revoked: Option<Option<NaiveDateTime>> = enrollment_tokens::table.find(t).select(enrollment_tokens::revoked_at).first(conn).optional()?;
+        if matches!(revoked, Some(Some(_)) | None) {
+            return Err(refused(format!("enrollment token {t} was revoked")));
+        }
     }
     Ok(())
 }
@@ -285,13 +307,17 @@ impl Store {
         self.run(move |conn| Ok(diesel::delete(blueprints::table.find(name)).execute(conn)? > 0)).await
     }
 
-    /// Stores a new session. With `use_token`, one use of the session's token is taken in the
-    /// same transaction (refused with the reason when the token cannot be used).
-    pub async fn create_session(&self, row: SessionRow, use_token_now: bool) -> StoreResult<()> {
+    /// Stores a new session, with the SCEP challenge it hands out (if any). With
+    /// `use_token_now`, one use of the session's token is taken in the same transaction (refused
+    /// with the reason when the token cannot be used; then nothing is stored).
+    pub async fn create_session(&self, row: SessionRow, use_token_now: bool, challenge: Option<ScepChallenge>) -> StoreResult<()> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 if let (true, Some(t)) = (use_token_now, &row.token_id) {
                     use_token(conn, t, row.created_at)?;
+                }
+                if let Some(c) = &challenge {
+                    diesel::insert_into(scep_challenges::table).values(c).execute(conn)?;
                 }
                 diesel::insert_into(enroll_sessions::table).values(&row).execute(conn)?;
                 Ok(())
@@ -301,9 +327,11 @@ impl Store {
     }
 
     /// Phase 2: the session whose profile-service challenge this is must be in phase 1 and not
-    /// expired; it records the device, takes a use of its token and moves to phase 2. Refused
-    /// (as [`StoreError::Challenge`]) with the reason otherwise — a replayed challenge among them.
-    pub async fn session_phase2(&self, p: Phase2) -> StoreResult<SessionRow> {
+    /// expired, its user enabled and its token usable; it records the device, takes a use of its
+    /// token, stores `challenge` (the enrollment identity's SCEP challenge) and moves to phase 2.
+    /// Refused (as [`StoreError::Challenge`]) with the reason otherwise — a replayed challenge
+    /// among them — and then nothing is stored.
+    pub async fn session_phase2(&self, p: Phase2, challenge: ScepChallenge) -> StoreResult<SessionRow> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
@@ -319,15 +347,17 @@ impl Store {
                 if s.expires_at <= at {
                     return Err(refused(format!("enrollment session {} expired at {}", s.id, s.expires_at)));
                 }
+                still_allowed(conn, &s)?;
                 if let Some(t) = &s.token_id {
                     use_token(conn, t, at)?;
                 }
+                diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
                 let n = diesel::update(enroll_sessions::table.find(&s.id).filter(enroll_sessions::phase.eq(1)))
                     .set((
                         enroll_sessions::phase.eq(2),
                         enroll_sessions::udid.eq(Some(&p.udid)),
                         enroll_sessions::attributes.eq(Some(&p.attributes)),
-                        enroll_sessions::scep_challenge_id.eq(Some(&p.scep_challenge_id)),
+                        enroll_sessions::scep_challenge_id.eq(Some(&challenge.id)),
                         enroll_sessions::updated_at.eq(at),
                     ))
                     .execute(conn)?;
@@ -340,20 +370,39 @@ impl Store {
         .await
     }
 
-    /// Phase 3: moves the session from phase 2 to 3, recording the MDM identity's challenge.
-    /// Refused when the session is not in phase 2 (a replayed phase 3) or has expired.
-    pub async fn session_phase3(&self, id: String, mdm_challenge_id: String) -> StoreResult<()> {
+    /// Phase 3: moves the session from phase 2 to 3 and stores `challenge` (the MDM identity's
+    /// SCEP challenge). A repeated phase 3 (the device lost the answer) is served again while
+    /// the previous MDM challenge is unused, which then stops working; once the MDM identity has
+    /// been issued, or when the session expired, its user was disabled or its token revoked, it
+    /// is refused.
+    pub async fn session_phase3(&self, id: String, challenge: ScepChallenge) -> StoreResult<()> {
         self.run(move |conn| {
-            let at = now();
-            let n = diesel::update(
-                enroll_sessions::table.find(&id).filter(enroll_sessions::phase.eq(2)).filter(enroll_sessions::expires_at.gt(at)),
-            )
-            .set((enroll_sessions::phase.eq(3), enroll_sessions::mdm_challenge_id.eq(Some(&mdm_challenge_id)), enroll_sessions::updated_at.eq(at)))
-            .execute(conn)?;
-            if n == 0 {
-                return Err(refused(format!("enrollment session {id} is not waiting for its enrollment profile (replayed or expired)")));
-            }
-            Ok(())
+            write_tx(conn, |conn| {
+                let at = now();
+                let s: Option<SessionRow> = enroll_sessions::table.find(&id).select(SessionRow::as_select()).first(conn).optional()?;
+                let Some(s) = s else { return Err(refused(format!("no enrollment session {id}"))) };
+                if s.expires_at <= at {
+                    return Err(refused(format!("enrollment session {id} expired at {}", s.expires_at)));
+                }
+                still_allowed(conn, &s)?;
+                match (s.phase, &s.mdm_challenge_id) {
+                    (2, _) => {}
+                    (3, Some(previous)) => {
+                        let unused = diesel::update(scep_challenges::table.find(previous).filter(scep_challenges::used_at.is_null()))
+                            .set(scep_challenges::expires_at.eq(at))
+                            .execute(conn)?;
+                        if unused == 0 {
+                            return Err(refused(format!("enrollment session {id} is complete: its MDM identity was already issued")));
+                        }
+                    }
+                    _ => return Err(refused(format!("enrollment session {id} is not waiting for its enrollment profile"))),
+                }
+                diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
+                diesel::update(enroll_sessions::table.find(&id))
+                    .set((enroll_sessions::phase.eq(3), enroll_sessions::mdm_challenge_id.eq(Some(&challenge.id)), enroll_sessions::updated_at.eq(at)))
+                    .execute(conn)?;
+                Ok(())
+            })
         })
         .await
     }
@@ -386,8 +435,21 @@ impl Store {
                     .order(cert_bindings::created_at.desc())
                     .select(cert_bindings::cert_hash)
                     .load(conn)?;
-                let Some(hash) = hashes.first() else { return Ok((None, None)) };
-                let Some((s, _)) = session_for_cert(conn, hash)? else { return Ok((None, None)) };
+                let found = match hashes.first() {
+                    Some(hash) => session_for_cert(conn, hash)?,
+                    None => None,
+                };
+                // Only the MDM identity of this very device carries its session over; a device
+                // that authenticated with anything else enrolled outside a session.
+                let s = match found {
+                    Some((s, true)) if s.udid.as_deref().is_none_or(|u| u == device_id) => s,
+                    _ => {
+                        diesel::update(devices::table.find(&device_id))
+                            .set((devices::enrolled_user.eq(None::<String>), devices::enroll_session_id.eq(None::<String>)))
+                            .execute(conn)?;
+                        return Ok((None, None));
+                    }
+                };
                 diesel::update(devices::table.find(&device_id))
                     .set((devices::enrolled_user.eq(&s.username), devices::enroll_session_id.eq(Some(&s.id))))
                     .execute(conn)?;

@@ -264,11 +264,30 @@ async fn ota_refusals(db: Db) {
     let (s, m) = post(sign(&other, &id)).await;
     assert_eq!(s, 403, "{m}");
     assert!(m.contains("UDID differs"), "{m}");
-    // The right one works once; a replay is refused.
-    assert_eq!(post(sign(&attrs(None), &id)).await.0, 200);
+    // The right one works. A device that lost the answer may ask again: it gets a new MDM
+    // challenge and the first stops working. Once the MDM identity is issued, phase 3 is over.
+    let phase3 = |id: &mdm::pki::Issued| {
+        let body = sign(&attrs(None), id);
+        let c = h.api.clone();
+        let url = url.clone();
+        let id = mdm::pki::Issued { cert: id.cert.clone(), key: id.key.clone() };
+        async move {
+            let r = c.post(url).header("content-type", "application/pkcs7-signature").body(body).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let mut p = open(&r.bytes().await.unwrap());
+            mdm_profiles::cms::decrypt_payload_content(&mut p, &id.cert, &id.key).unwrap();
+            let scep = p["PayloadContent"].as_array().unwrap()[1].as_dictionary().unwrap()["PayloadContent"].as_dictionary().unwrap().clone();
+            scep["Challenge"].as_string().unwrap().to_string()
+        }
+    };
+    let first = phase3(&id).await;
+    let second = phase3(&id).await;
+    assert_ne!(first, second);
+    assert!(enroller.identity("UDID", &first).await.is_err(), "the replaced challenge no longer works");
+    enroller.identity("UDID", &second).await.unwrap();
     let (s, m) = post(sign(&attrs(None), &id)).await;
     assert_eq!(s, 403, "{m}");
-    assert!(m.contains("replayed or expired"), "{m}");
+    assert!(m.contains("already issued"), "{m}");
 
     // Tokens: unknown, revoked, expired; the page says why.
     let page = |t: String| {
@@ -302,7 +321,7 @@ async fn ota_refusals(db: Db) {
     assert_eq!(s, 400, "{m}");
     assert!(m.to_string().contains("unknown variable {Nope}"), "{m}");
 
-    // Nothing enrolled through all of this.
+    // Nothing enrolled through all of this (the MDM identity above was never used to check in).
     let (_, devices) = h.get("/v1/devices").await;
     assert_eq!(devices, serde_json::json!([]));
 }
@@ -339,4 +358,19 @@ async fn direct_enrollment_profile(db: Db) {
     }
     let (_, list) = h.get("/v1/enrollment-tokens").await;
     assert_eq!(list[0]["uses"], 2);
+}
+
+both!(one_token_many_devices_at_once);
+async fn one_token_many_devices_at_once(db: Db) {
+    let Some(h) = Harness::start_with(db, Opts::apns()).await else { return };
+    h.import_push_cert().await;
+    let t = token(&h, serde_json::json!({"max_uses": 6})).await;
+    let ota = enroller(&h);
+    let (fleet, stats) = ota.enroll_fleet(6, 6, &Login::Token(t.clone())).await;
+    assert_eq!((stats.ok, stats.errors), (6, 0), "{:?}", stats.first_error);
+    assert_eq!(fleet.devices.len(), 6);
+    let (_, list) = h.get("/v1/enrollment-tokens").await;
+    assert_eq!(list[0]["uses"], 6);
+    let err = ota.enroll(7, &Login::Token(t)).await.unwrap_err().to_string();
+    assert!(err.contains("used up"), "{err}");
 }
