@@ -21,7 +21,7 @@ pub fn init(config: &Path, dir: PathBuf, hostname: String, port: u16, ca_bits: u
     Ok(())
 }
 
-fn load(config: &Path) -> Result<Config, String> {
+pub(crate) fn load(config: &Path) -> Result<Config, String> {
     Config::load(config).map_err(|e| format!("{e} (run `mdm init` first?)"))
 }
 
@@ -56,7 +56,7 @@ fn server_ca(cfg: &Config) -> Option<Vec<u8>> {
     cfg.ca.cert.as_ref().and_then(|p| std::fs::read(p).ok())
 }
 
-fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
+pub(crate) fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder().use_rustls_tls();
     if let Some(pem) = server_ca(cfg) {
         b = b.add_root_certificate(reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?);
@@ -64,7 +64,7 @@ fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
     b.build().map_err(|e| e.to_string())
 }
 
-async fn show(resp: reqwest::Response) -> CliResult {
+pub(crate) async fn show(resp: reqwest::Response) -> CliResult {
     let status = resp.status();
     let text = resp.text().await.map_err(|e| e.to_string())?;
     let pretty = serde_json::from_str::<serde_json::Value>(&text)

@@ -1,6 +1,7 @@
 //! `mdm`: an Apple MDM server. See README.md and docs/ARCHITECTURE.md.
 
 pub mod api;
+pub mod apps;
 pub mod commands;
 pub mod config;
 pub mod enroll;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 
+mod app_cli;
 mod cli;
 
 /// Apple MDM server.
@@ -77,6 +78,11 @@ enum Cmd {
     Profile {
         #[command(subcommand)]
         action: ProfileCmd,
+    },
+    /// Managed apps: add to the catalogue, assign, change the AppConfig (through the admin API).
+    App {
+        #[command(subcommand)]
+        action: app_cli::AppCmd,
     },
     /// Run simulated devices against a server.
     Sim {
@@ -209,6 +215,7 @@ fn main() -> ExitCode {
                 PushCertCmd::List => cli::push_cert_list(&args.config).await,
                 PushCertCmd::Remove { topic } => cli::push_cert_remove(&args.config, &topic).await,
             },
+            Cmd::App { action } => app_cli::run(&args.config, action).await,
             Cmd::Profile { action } => match action {
                 ProfileCmd::Validate { file } => cli::profile_validate(&file),
                 ProfileCmd::Build { file, out } => cli::profile_build(&file, out.as_deref()),

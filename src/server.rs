@@ -11,6 +11,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiState};
 use crate::config::{Config, TrustMode};
+use crate::apps::AppService;
 use crate::enroll::EnrollService;
 use crate::http::device::{self, DeviceState};
 use crate::http::enroll::{self as http_enroll, EnrollState};
@@ -138,8 +139,9 @@ pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<
 /// Builds the full application router.
 pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService) -> Result<Router, StartError> {
     let scep = scep_service(cfg, store.clone())?;
-    let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
-    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(enroll.clone())]);
+    let apps = AppService::new(store.clone(), push.clone(), cfg.secret_key().ok());
+    let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
+    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
     let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
     let devices = Router::new()
         .route("/mdm/checkin", put(device::checkin))
@@ -162,7 +164,7 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
     } else {
         Router::new()
     };
-    let api_state = ApiState { store, push, scep, profiles, enroll, key: Arc::new(cfg.api_key()?) };
+    let api_state = ApiState { store, push, scep, profiles, enroll, apps, key: Arc::new(cfg.api_key()?) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)

@@ -110,3 +110,17 @@ impl From<crate::enroll::EnrollError> for ApiError {
         }
     }
 }
+
+impl From<crate::apps::AppError> for ApiError {
+    fn from(e: crate::apps::AppError) -> Self {
+        use crate::apps::AppError as E;
+        match e {
+            E::Invalid { message, issues } => ApiError::Invalid { message, issues },
+            E::BadRequest(m) => ApiError::BadRequest(m),
+            E::NotFound(m) => ApiError::NotFound(m),
+            E::Conflict(m) => ApiError::Conflict(m),
+            E::Unavailable(m) => ApiError::Unavailable(m),
+            E::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! and JSON endpoints for devices and commands. Every route requires the admin key; this is the
 //! only place the server answers 401.
 
+pub mod apps;
 pub mod auth;
 pub mod commands;
 pub mod devices;
@@ -35,6 +36,8 @@ pub struct ApiState {
     pub profiles: crate::profiles::ProfileService,
     /// Enrollment: users, tokens, blueprints.
     pub enroll: crate::enroll::EnrollService,
+    /// Managed apps.
+    pub apps: crate::apps::AppService,
     /// The admin key (compared in constant time).
     pub key: std::sync::Arc<String>,
 }
@@ -72,6 +75,15 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/enrollment-tokens/{id}", delete(enrollment::revoke_token))
         .route("/v1/blueprints", get(enrollment::blueprints))
         .route("/v1/blueprints/{name}", get(enrollment::blueprint).put(enrollment::put_blueprint).delete(enrollment::delete_blueprint))
+        .route("/v1/apps", get(apps::list).post(apps::create))
+        .route("/v1/apps/presets", get(apps::presets))
+        .route("/v1/apps/{id}", get(apps::show).put(apps::update).delete(apps::remove))
+        .route("/v1/apps/{id}/assign", post(apps::assign))
+        .route("/v1/apps/{id}/unassign", post(apps::unassign))
+        .route("/v1/devices/{id}/apps", get(apps::device_apps))
+        .route("/v1/devices/{id}/apps/check", post(apps::check))
+        .route("/v1/secrets", get(apps::secrets))
+        .route("/v1/secrets/{name}", put(apps::put_secret).delete(apps::delete_secret))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state(state)
 }

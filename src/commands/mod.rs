@@ -20,7 +20,7 @@ mod profiles;
 mod settings;
 
 #[cfg(test)]
-mod schema;
+pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
 

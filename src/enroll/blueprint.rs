@@ -1,5 +1,5 @@
 //! Blueprints: what a device gets when its enrollment completes its first TokenUpdate —
-//! inventory commands, its group's and its own profiles, a device name from a template, extra
+//! inventory commands, its group's and its own profiles and apps, a device name from a template, extra
 //! commands, then DeviceConfigured when the device said it is awaiting configuration.
 //!
 //! A session's blueprint is its token's, else its user's, else `enroll.blueprint`; a stored
@@ -51,6 +51,10 @@ pub struct Blueprint {
     /// Queue the profiles assigned to the device and its groups (default true).
     #[serde(default = "yes")]
     pub profiles: bool,
+    /// Queue the apps assigned to the device and its groups, with their configuration (default
+    /// true).
+    #[serde(default = "yes")]
+    pub apps: bool,
     /// A template for the device name (`Settings` → `DeviceName`), e.g. `Ward 3 {DeviceSerialNumber}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
@@ -64,7 +68,7 @@ pub struct Blueprint {
 
 impl Default for Blueprint {
     fn default() -> Self {
-        Blueprint { inventory: default_inventory(), profiles: true, device_name: None, commands: Vec::new(), device_configured: true }
+        Blueprint { inventory: default_inventory(), profiles: true, apps: true, device_name: None, commands: Vec::new(), device_configured: true }
     }
 }
 
@@ -188,6 +192,11 @@ impl EnrollService {
             let out = self.inner.profiles.sync_device(device_id, true).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
             ran.queued.extend(out.installing.iter().map(|_| "InstallProfile".to_string()));
             ran.skipped.extend(out.failed.into_iter().map(|(_, why)| format!("a profile was not queued: {why}")));
+        }
+        if bp.apps {
+            let out = self.inner.apps.sync_device(device_id, true).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
+            ran.queued.extend(out.installing.iter().map(|_| "InstallApplication".to_string()));
+            ran.skipped.extend(out.failed.into_iter().map(|(_, why)| format!("an app was not queued: {why}")));
         }
 
         let ctx = store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next();

@@ -33,6 +33,7 @@ use openssl::x509::X509;
 
 use crate::config::{Config, DeviceTrust, EnrollConfig};
 use crate::identity::cert::{sha256_hex, verify_chain};
+use crate::apps::AppService;
 use crate::profiles::ProfileService;
 use crate::push::PushService;
 use crate::scep_server::ScepService;
@@ -142,6 +143,7 @@ struct Inner {
     scep: Option<ScepService>,
     push: PushService,
     profiles: ProfileService,
+    apps: AppService,
     trust: SignerTrust,
     roots: Vec<X509>,
     limiter: limiter::LoginLimiter,
@@ -191,7 +193,7 @@ pub fn random_secret(n: usize) -> Result<String, EnrollError> {
 
 impl EnrollService {
     /// Builds the service from the configuration.
-    pub fn new(cfg: &Config, store: Store, scep: Option<ScepService>, push: PushService, profiles: ProfileService) -> Result<EnrollService, EnrollSetupError> {
+    pub fn new(cfg: &Config, store: Store, scep: Option<ScepService>, push: PushService, profiles: ProfileService, apps: AppService) -> Result<EnrollService, EnrollSetupError> {
         let e = &cfg.enroll;
         let access_rights = AccessRights::from_bits(e.access_rights).map_err(|err| EnrollSetupError(format!("enroll.access_rights: {err}")))?;
         if let Some(rule) = access_rights.violations().next() {
@@ -239,6 +241,7 @@ impl EnrollService {
                 scep,
                 push,
                 profiles,
+                apps,
                 trust,
                 roots,
                 limiter: limiter::LoginLimiter::new(e.login_attempts, e.login_window),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::protocol::command::envelope_with_uuid;
-use crate::protocol::report::Status;
+use crate::protocol::report::{error_text, Status};
 use crate::push::PushService;
 use crate::store::library::{DeviceContext, ProfileWork, TARGET_DEVICE, TARGET_GROUP};
 use crate::store::models::{Command, DeviceProfile, ProfileRow, ProfileVersion};
@@ -498,24 +498,6 @@ fn needs_install(s: Option<&DeviceProfile>, t: &Template) -> bool {
     match s {
         None => true,
         Some(s) => s.version != t.row.version || s.status == status::FAILED || s.status == status::REMOVING,
-    }
-}
-
-/// The first ErrorChain entry's description, or the status.
-fn error_text(report: &plist::Dictionary) -> String {
-    let first = report.get("ErrorChain").and_then(|v| v.as_array()).and_then(|a| a.first()).and_then(|e| e.as_dictionary());
-    match first {
-        Some(e) => {
-            let text = e
-                .get("USEnglishDescription")
-                .or_else(|| e.get("LocalizedDescription"))
-                .and_then(|v| v.as_string())
-                .unwrap_or("no description");
-            let domain = e.get("ErrorDomain").and_then(|v| v.as_string()).unwrap_or("?");
-            let code = e.get("ErrorCode").and_then(|v| v.as_signed_integer()).unwrap_or(0);
-            format!("{text} ({domain} {code})")
-        }
-        None => report.get("Status").and_then(|v| v.as_string()).unwrap_or("Error").to_string(),
     }
 }
 

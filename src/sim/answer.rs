@@ -106,7 +106,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                 "Error"
             }
         }
-        "InstalledApplicationList" | "ManagedApplicationList" => {
+        "InstalledApplicationList" => {
             let apps = dev
                 .apps
                 .iter()
@@ -122,6 +122,51 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                 .collect();
             out.insert("InstalledApplicationList".into(), plist::Value::Array(apps));
             "Acknowledged"
+        }
+        "ManagedApplicationList" => {
+            let mut list = Dict::new();
+            for a in dev.apps.iter().filter(|a| a.managed) {
+                let mut d = Dict::new();
+                d.insert("Status".into(), s("Managed"));
+                d.insert("HasConfiguration".into(), plist::Value::Boolean(a.configuration.is_some()));
+                d.insert("HasFeedback".into(), plist::Value::Boolean(false));
+                d.insert("IsValidated".into(), plist::Value::Boolean(true));
+                d.insert("ManagementFlags".into(), plist::Value::Integer(1.into()));
+                list.insert(a.identifier.clone(), plist::Value::Dictionary(d));
+            }
+            out.insert("ManagedApplicationList".into(), plist::Value::Dictionary(list));
+            "Acknowledged"
+        }
+        "InstallApplication" => {
+            // The simulated App Store knows apps by bundle id; enterprise apps come with theirs in
+            // the manifest, which the simulator takes from the URL's file name.
+            let id = match (body.get("Identifier"), body.get("ManifestURL"), body.get("iTunesStoreID")) {
+                (Some(i), _, _) => i.as_string().map(str::to_string),
+                (None, Some(u), _) => u.as_string().and_then(|u| u.rsplit('/').next()).map(|f| f.trim_end_matches(".plist").to_string()),
+                _ => None,
+            };
+            match id.filter(|i| !i.is_empty()) {
+                Some(id) => {
+                    let configuration = body.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
+                    dev.apps.retain(|a| a.identifier != id);
+                    dev.apps.push(crate::sim::device::InstalledApp { name: id.clone(), identifier: id, version: "1.0".into(), managed: true, configuration });
+                    "Acknowledged"
+                }
+                None => {
+                    out.insert("ErrorChain".into(), error_chain(12024, "MCMDMErrorDomain", "The app could not be found in the App Store."));
+                    "Error"
+                }
+            }
+        }
+        "RemoveApplication" => {
+            let id = body.get("Identifier").and_then(|v| v.as_string()).unwrap_or("");
+            if dev.apps.iter().any(|a| a.identifier == id && a.managed) {
+                dev.apps.retain(|a| a.identifier != id);
+                "Acknowledged"
+            } else {
+                out.insert("ErrorChain".into(), error_chain(12029, "MCMDMErrorDomain", "The app is not managed."));
+                "Error"
+            }
         }
         "SecurityInfo" => {
             let mut info = Dict::new();
@@ -147,10 +192,20 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
         "Settings" => {
             if let Some(items) = body.get("Settings").and_then(|v| v.as_array()) {
                 for item in items.iter().filter_map(|i| i.as_dictionary()) {
-                    if item.get("Item").and_then(|v| v.as_string()) == Some("DeviceName") {
-                        if let Some(n) = item.get("DeviceName").and_then(|v| v.as_string()) {
-                            dev.device_name = n.to_string();
+                    match item.get("Item").and_then(|v| v.as_string()) {
+                        Some("DeviceName") => {
+                            if let Some(n) = item.get("DeviceName").and_then(|v| v.as_string()) {
+                                dev.device_name = n.to_string();
+                            }
                         }
+                        Some("ApplicationConfiguration") => {
+                            let id = item.get("Identifier").and_then(|v| v.as_string()).unwrap_or("");
+                            let cfg = item.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
+                            if let Some(app) = dev.apps.iter_mut().find(|a| a.identifier == id && a.managed) {
+                                app.configuration = cfg;
+                            }
+                        }
+                        _ => {}
                     }
                 }
             }

@@ -38,6 +38,10 @@ pub struct InstalledApp {
     pub name: String,
     /// CFBundleVersion.
     pub version: String,
+    /// Installed by MDM (listed by ManagedApplicationList).
+    pub managed: bool,
+    /// Its managed configuration (AppConfig), as last received.
+    pub configuration: Option<plist::Dictionary>,
 }
 
 /// A command the device received and how it answered.
@@ -164,8 +168,7 @@ impl SimDevice {
             awaiting_configuration: false,
             profiles: BTreeMap::new(),
             apps: vec![
-                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into() },
-                InstalledApp { identifier: "com.epic.rover".into(), name: "Rover".into(), version: "11.2".into() },
+                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into(), managed: false, configuration: None },
             ],
             not_now: HashMap::new(),
             fail_profiles: false,
@@ -175,6 +178,18 @@ impl SimDevice {
             client,
             header_value,
         })
+    }
+
+    /// The person deletes an app from the home screen.
+    pub fn user_removes_app(&mut self, bundle_id: &str) -> bool {
+        let before = self.apps.len();
+        self.apps.retain(|a| a.identifier != bundle_id);
+        self.apps.len() != before
+    }
+
+    /// An installed app.
+    pub fn app(&self, bundle_id: &str) -> Option<&InstalledApp> {
+        self.apps.iter().find(|a| a.identifier == bundle_id)
     }
 
     /// Replaces the identity (e.g. a renewed or foreign certificate) and rebuilds the mTLS client.

@@ -5,6 +5,7 @@
 //! transactions) match on the connection variant. Diesel is blocking, so every call runs on
 //! tokio's blocking pool through [`Store::run`]. This module knows nothing of HTTP.
 
+pub mod apps;
 pub mod conn;
 pub mod devices;
 pub mod enroll;

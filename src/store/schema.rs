@@ -281,6 +281,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    apps (id) {
+        id -> Text,
+        name -> Text,
+        bundle_id -> Text,
+        itunes_store_id -> Nullable<BigInt>,
+        manifest_url -> Nullable<Text>,
+        management_flags -> Integer,
+        attributes -> Nullable<Text>,
+        config -> Nullable<Text>,
+        preset -> Nullable<Text>,
+        required -> Bool,
+        config_version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_assignments (app_id, target_kind, target) {
+        app_id -> Text,
+        target_kind -> Text,
+        target -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_apps (enrollment_id, app_id) {
+        enrollment_id -> Text,
+        app_id -> Text,
+        bundle_id -> Text,
+        status -> Text,
+        command_uuid -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        config_version -> Integer,
+        reinstalls -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_inventory (enrollment_id, bundle_id) {
+        enrollment_id -> Text,
+        bundle_id -> Text,
+        name -> Nullable<Text>,
+        version -> Nullable<Text>,
+        managed_status -> Nullable<Text>,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    app_events (id) {
+        id -> BigInt,
+        enrollment_id -> Text,
+        app_id -> Text,
+        kind -> Text,
+        detail -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    secrets (name) {
+        name -> Text,
+        sealed -> Binary,
+        hint -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(enrollments -> devices (device_id));
 diesel::joinable!(profile_versions -> profiles (profile_id));
 diesel::joinable!(group_members -> device_groups (group_name));
@@ -314,4 +387,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollment_tokens,
     blueprints,
     enroll_sessions,
+    apps,
+    app_assignments,
+    device_apps,
+    app_inventory,
+    app_events,
+    secrets,
 );

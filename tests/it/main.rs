@@ -13,3 +13,4 @@ mod replicas;
 mod push;
 mod scep;
 mod profiles;
+mod apps;

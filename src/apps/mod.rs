@@ -1,0 +1,332 @@
+//! Managed apps: the catalogue (App Store apps by bundle or store id, enterprise apps by manifest
+//! URL), assignments to devices and groups, InstallApplication with Attributes and a per-device
+//! AppConfig, configuration changes re-sent to every assigned device, removal, and desired
+//! state: a required app that disappears from a device's app lists is installed again.
+//!
+//! AppConfig values use the profile variables (`{DeviceSerialNumber}` …) and admin-defined
+//! secrets (`{Secret.NAME}`), stored sealed and never shown again in full.
+
+pub mod answers;
+pub mod appconfig;
+pub mod commands;
+pub mod presets;
+pub mod sync;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use mdm_profiles::Issue;
+use serde::Deserialize;
+
+use self::appconfig::{AppConfig, SECRET_PREFIX};
+use self::commands::Attributes;
+use crate::push::PushService;
+use crate::secrets::SecretKey;
+use crate::store::apps::{AppRow, SecretRow};
+use crate::store::{now, Store, StoreError};
+
+/// Why an app request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Well-formed but invalid content, every finding with its path.
+    #[error("{message}")]
+    Invalid {
+        /// Summary.
+        message: String,
+        /// Findings.
+        issues: Vec<Issue>,
+    },
+    /// Malformed request.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Collides with what is stored.
+    #[error("{0}")]
+    Conflict(String),
+    /// Not set up (no secrets key).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Server-side failure.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => AppError::NotFound(m),
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Pool(p) => AppError::Unavailable(format!("database unavailable: {p}")),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A preset chosen for a new app: its name and parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PresetChoice {
+    /// Preset name (see [`presets::PRESETS`]).
+    pub name: String,
+    /// Its parameters.
+    #[serde(flatten)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// An app to add.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApp {
+    /// Display name.
+    pub name: String,
+    /// Bundle identifier (always needed: app lists report apps by it).
+    pub bundle_id: String,
+    /// App Store id (`iTunesStoreID`); without it and without a manifest the app is installed by
+    /// bundle id.
+    #[serde(default)]
+    pub itunes_store_id: Option<i64>,
+    /// Enterprise app manifest URL (`ManifestURL`, https).
+    #[serde(default)]
+    pub manifest_url: Option<String>,
+    /// `ManagementFlags`: 1 remove with the MDM profile (default), 4 no backup, 5 both, 0 none.
+    #[serde(default)]
+    pub management_flags: Option<i32>,
+    /// `Attributes` (per-app VPN, associated domains …).
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
+    /// The AppConfig; on top of the preset's when both are given.
+    #[serde(default)]
+    pub config: Option<AppConfig>,
+    /// A vendor preset the configuration starts from.
+    #[serde(default)]
+    pub preset: Option<PresetChoice>,
+    /// Installed again when it disappears from a device (default true).
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// Changes to an app; absent fields stay.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppChanges {
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `ManagementFlags`.
+    #[serde(default)]
+    pub management_flags: Option<i32>,
+    /// `Attributes` (replaced whole).
+    #[serde(default)]
+    pub attributes: Option<Attributes>,
+    /// The AppConfig (replaced whole; `{}` removes it).
+    #[serde(default)]
+    pub config: Option<AppConfig>,
+    /// Desired state.
+    #[serde(default)]
+    pub required: Option<bool>,
+}
+
+/// The app service. Cheap to clone.
+#[derive(Clone)]
+pub struct AppService {
+    store: Store,
+    push: PushService,
+    key: Arc<Option<SecretKey>>,
+}
+
+impl std::fmt::Debug for AppService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppService").field("secrets_key", &self.key.is_some()).finish()
+    }
+}
+
+/// A secret as the API shows it: its name and the last characters only.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SecretView {
+    /// Name (`{Secret.NAME}`).
+    pub name: String,
+    /// `…abcd`.
+    pub hint: String,
+    /// Last change.
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+fn invalid(what: &str, issues: Vec<Issue>) -> AppError {
+    AppError::Invalid { message: format!("{what} is not valid: {}", issues.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("; ")), issues }
+}
+
+fn check_flags(f: i32) -> Result<i32, AppError> {
+    if [0, 1, 4, 5].contains(&f) {
+        Ok(f)
+    } else {
+        Err(AppError::BadRequest(format!("management_flags {f}: Apple allows 1 (remove with the MDM profile), 4 (no backup), 5 (both), or 0 for none")))
+    }
+}
+
+fn check_attributes(a: &Attributes) -> Result<(), AppError> {
+    let problems = a.check();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(problems.join("; ")))
+    }
+}
+
+impl AppService {
+    /// Builds the service; `key` seals secrets (without it secrets cannot be stored or used).
+    pub fn new(store: Store, push: PushService, key: Option<SecretKey>) -> AppService {
+        AppService { store, push, key: Arc::new(key) }
+    }
+
+    fn key(&self) -> Result<&SecretKey, AppError> {
+        self.key.as_ref().as_ref().ok_or_else(|| AppError::Unavailable("no [secrets] key is configured: secrets cannot be stored or used".into()))
+    }
+
+    /// Stores a secret (sealed; the aad is its name, so a sealed value cannot be moved to another).
+    pub async fn put_secret(&self, name: &str, value: &str) -> Result<bool, AppError> {
+        let ok_name = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok_name {
+            return Err(AppError::BadRequest(format!("secret name {name:?}: 1 to 64 letters, digits, _ or -")));
+        }
+        if value.is_empty() {
+            return Err(AppError::BadRequest("a secret's value must not be empty".into()));
+        }
+        let sealed = self.key()?.seal(value.as_bytes(), name.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
+        let tail: String = value.chars().rev().take(4.min(value.chars().count() / 3)).collect::<Vec<_>>().into_iter().rev().collect();
+        let at = now();
+        let created = self.store.put_secret(SecretRow { name: name.to_string(), sealed, hint: format!("…{tail}"), created_at: at, updated_at: at }).await?;
+        tracing::info!(secret = %name, "secret stored");
+        Ok(created)
+    }
+
+    /// Secrets as shown to admins.
+    pub async fn secrets(&self) -> Result<Vec<SecretView>, AppError> {
+        Ok(self.store.secrets().await?.into_iter().map(|s| SecretView { name: s.name, hint: s.hint, updated_at: s.updated_at }).collect())
+    }
+
+    /// Every secret's value, for rendering configurations.
+    async fn open_secrets(&self) -> Result<BTreeMap<String, String>, AppError> {
+        let rows = self.store.secrets().await?;
+        if rows.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let key = self.key()?;
+        rows.into_iter()
+            .map(|r| {
+                let v = key.open(&r.sealed, r.name.as_bytes()).map_err(|e| AppError::Internal(format!("secret {}: {e}", r.name)))?;
+                Ok((r.name, String::from_utf8_lossy(&v).into_owned()))
+            })
+            .collect()
+    }
+
+    /// Checks a configuration's variables: built-ins and stored secrets.
+    async fn check_config(&self, cfg: &AppConfig) -> Result<(), AppError> {
+        let names: Vec<String> = self.store.secrets().await?.into_iter().map(|s| s.name).collect();
+        let known = |n: &str| mdm_profiles::vars::is_builtin(n) || n.strip_prefix(SECRET_PREFIX).is_some_and(|s| names.iter().any(|x| x == s));
+        let issues = appconfig::check(cfg, &known);
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid("the configuration", issues))
+        }
+    }
+
+    /// Adds an app to the catalogue.
+    pub async fn create(&self, a: NewApp) -> Result<AppRow, AppError> {
+        let bundle_id = a.bundle_id.trim().to_string();
+        if bundle_id.is_empty() || bundle_id.contains(char::is_whitespace) {
+            return Err(AppError::BadRequest(format!("bundle_id {bundle_id:?} is not a bundle identifier")));
+        }
+        if a.name.trim().is_empty() {
+            return Err(AppError::BadRequest("name must not be empty".into()));
+        }
+        if a.itunes_store_id.is_some() && a.manifest_url.is_some() {
+            return Err(AppError::BadRequest("an app comes from the App Store (itunes_store_id) or a manifest (manifest_url), not both".into()));
+        }
+        if let Some(u) = &a.manifest_url {
+            if !u.starts_with("https://") {
+                return Err(AppError::BadRequest("manifest_url must be an https URL".into()));
+            }
+        }
+        if a.itunes_store_id.is_some_and(|i| i <= 0) {
+            return Err(AppError::BadRequest("itunes_store_id must be positive".into()));
+        }
+        let flags = check_flags(a.management_flags.unwrap_or(1))?;
+        if let Some(attrs) = &a.attributes {
+            check_attributes(attrs)?;
+        }
+        let mut config = match &a.preset {
+            Some(p) => presets::build(&p.name, &p.params).map_err(AppError::BadRequest)?,
+            None => AppConfig::new(),
+        };
+        config.extend(a.config.clone().unwrap_or_default());
+        self.check_config(&config).await?;
+        let at = now();
+        let row = AppRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: a.name.trim().to_string(),
+            bundle_id,
+            itunes_store_id: a.itunes_store_id,
+            manifest_url: a.manifest_url,
+            management_flags: flags,
+            attributes: a.attributes.filter(|x| !x.is_empty()).map(|x| serde_json::to_string(&x)).transpose().map_err(|e| AppError::Internal(e.to_string()))?,
+            config: (!config.is_empty()).then(|| serde_json::to_string(&config)).transpose().map_err(|e| AppError::Internal(e.to_string()))?,
+            preset: a.preset.map(|p| p.name),
+            required: a.required.unwrap_or(true),
+            config_version: 1,
+            created_at: at,
+            updated_at: at,
+        };
+        self.store.create_app(row.clone()).await?;
+        tracing::info!(app = %row.id, bundle_id = %row.bundle_id, "app added");
+        Ok(row)
+    }
+
+    /// Changes an app; a new configuration or new attributes are sent to every device it is on.
+    pub async fn update(&self, id: &str, c: AppChanges) -> Result<(AppRow, sync::SyncOutcome), AppError> {
+        let mut row = self.store.app(id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {id}")))?;
+        if let Some(n) = c.name.filter(|n| !n.trim().is_empty()) {
+            row.name = n.trim().to_string();
+        }
+        if let Some(f) = c.management_flags {
+            row.management_flags = check_flags(f)?;
+        }
+        if let Some(r) = c.required {
+            row.required = r;
+        }
+        let mut changed = false;
+        if let Some(a) = c.attributes {
+            check_attributes(&a)?;
+            let new = (!a.is_empty()).then(|| serde_json::to_string(&a)).transpose().map_err(|e| AppError::Internal(e.to_string()))?;
+            changed |= new != row.attributes;
+            row.attributes = new;
+        }
+        if let Some(cfg) = c.config {
+            self.check_config(&cfg).await?;
+            let new = (!cfg.is_empty()).then(|| serde_json::to_string(&cfg)).transpose().map_err(|e| AppError::Internal(e.to_string()))?;
+            changed |= new != row.config;
+            row.config = new;
+        }
+        if changed {
+            row.config_version += 1;
+        }
+        row.updated_at = now();
+        self.store.update_app(row.clone()).await?;
+        let out = if changed { self.sync_app(&row.id).await? } else { sync::SyncOutcome::default() };
+        Ok((row, out))
+    }
+
+    /// The app's parsed attributes and configuration.
+    pub fn parts(row: &AppRow) -> Result<(Attributes, AppConfig), AppError> {
+        let attrs = match &row.attributes {
+            Some(a) => serde_json::from_str(a).map_err(|e| AppError::Internal(format!("stored attributes of {}: {e}", row.id)))?,
+            None => Attributes::default(),
+        };
+        let cfg = match &row.config {
+            Some(c) => serde_json::from_str(c).map_err(|e| AppError::Internal(format!("stored configuration of {}: {e}", row.id)))?,
+            None => AppConfig::new(),
+        };
+        Ok((attrs, cfg))
+    }
+}

@@ -1,0 +1,291 @@
+//! Bringing devices in line with app assignments: what to install, reconfigure or remove on one
+//! enrollment, each command queued with its state row (and event) in one transaction.
+
+use std::collections::BTreeMap;
+
+use super::commands::{self, CONFIG_PREFIX, INSTALL_PREFIX, LIST_PREFIX, REMOVE_PREFIX};
+use super::{appconfig, AppError, AppService};
+use crate::protocol::command::envelope_with_uuid;
+use crate::store::apps::{AppRow, AppWork, DeviceApp};
+use crate::store::library::{DeviceContext, TARGET_DEVICE, TARGET_GROUP};
+use crate::store::models::Command;
+use crate::store::now;
+
+/// Install-state values.
+pub mod status {
+    /// InstallApplication queued.
+    pub const PENDING: &str = "pending";
+    /// The device accepted it.
+    pub const INSTALLED: &str = "installed";
+    /// The device refused it, or it could not be prepared.
+    pub const FAILED: &str = "failed";
+    /// RemoveApplication queued.
+    pub const REMOVING: &str = "removing";
+}
+
+/// What a sync queued.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SyncOutcome {
+    /// Enrollments an InstallApplication was queued for.
+    pub installing: Vec<String>,
+    /// Enrollments a new configuration was queued for.
+    pub configuring: Vec<String>,
+    /// Enrollments a RemoveApplication was queued for.
+    pub removing: Vec<String>,
+    /// Enrollments the app could not be prepared for, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+fn command(prefix: &str, dict: plist::Dictionary) -> Result<Command, AppError> {
+    let uuid = format!("{prefix}{}", uuid::Uuid::new_v4());
+    let request_type = dict.get("RequestType").and_then(|v| v.as_string()).unwrap_or("").to_string();
+    let env = envelope_with_uuid(uuid, dict).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Command { uuid: env.uuid, request_type, body: env.body, created_at: now() })
+}
+
+/// One planned change.
+enum Step {
+    Install { reinstalls: i32, event: Option<(String, String)> },
+    Configure { reinstalls: i32 },
+    Remove,
+}
+
+/// Commands to queue, and failures to record without a command.
+#[derive(Default)]
+pub(crate) struct Plan {
+    work: AppWork,
+    failed: Vec<DeviceApp>,
+    failed_events: Vec<crate::store::apps::EventRow>,
+}
+
+impl AppService {
+    /// The value of `{name}` on one device: a built-in, or a secret.
+    fn lookup<'a>(ctx: &'a DeviceContext, secrets: &'a BTreeMap<String, String>) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name: &str| match name.strip_prefix(appconfig::SECRET_PREFIX) {
+            Some(s) => secrets.get(s).cloned(),
+            None => crate::profiles::render::device_value(ctx, name),
+        }
+    }
+
+    /// Adds one step for one enrollment to the plan.
+    fn plan(&self, plan: &mut Plan, out: &mut SyncOutcome, ctx: &DeviceContext, app: &AppRow, step: Step, secrets: &BTreeMap<String, String>) -> Result<(), AppError> {
+        let eid = ctx.enrollment.id.clone();
+        let (attrs, cfg) = AppService::parts(app)?;
+        let rendered = if cfg.is_empty() { Ok(None) } else { appconfig::render(&cfg, &AppService::lookup(ctx, secrets)).map(Some) };
+        let state = |status: &str, cmd: Option<&Command>, detail: Option<String>, reinstalls: i32| DeviceApp {
+            enrollment_id: eid.clone(),
+            app_id: app.id.clone(),
+            bundle_id: app.bundle_id.clone(),
+            status: status.to_string(),
+            command_uuid: cmd.map(|c| c.uuid.clone()),
+            detail,
+            config_version: app.config_version,
+            reinstalls,
+            updated_at: now(),
+        };
+        let reinstalls = match &step {
+            Step::Install { reinstalls, .. } | Step::Configure { reinstalls } => *reinstalls,
+            Step::Remove => 0,
+        };
+        let configuration = match (&step, rendered) {
+            (Step::Remove, _) => None,
+            (_, Ok(c)) => c,
+            (_, Err(missing)) => {
+                let why = missing.to_string();
+                out.failed.push((eid.clone(), why.clone()));
+                plan.failed.push(state(status::FAILED, None, Some(why.clone()), reinstalls));
+                plan.failed_events.push((eid, app.id.clone(), "failed".into(), Some(why)));
+                return Ok(());
+            }
+        };
+        let (cmd, st, event) = match step {
+            Step::Remove => {
+                let c = command(REMOVE_PREFIX, commands::remove(&app.bundle_id))?;
+                out.removing.push(eid.clone());
+                let st = state(status::REMOVING, Some(&c), None, 0);
+                (c, st, None)
+            }
+            Step::Install { event, .. } => {
+                let c = command(INSTALL_PREFIX, commands::install(app, &attrs, configuration))?;
+                out.installing.push(eid.clone());
+                let st = state(status::PENDING, Some(&c), None, reinstalls);
+                (c, st, event)
+            }
+            Step::Configure { .. } => {
+                let c = command(CONFIG_PREFIX, commands::configure(&app.bundle_id, configuration.unwrap_or_default()))?;
+                out.configuring.push(eid.clone());
+                let st = state(status::INSTALLED, Some(&c), Some(format!("configuration {} sent", app.config_version)), reinstalls);
+                (c, st, None)
+            }
+        };
+        plan.work.rows.push((eid.clone(), cmd.uuid.clone()));
+        plan.work.commands.push(cmd);
+        plan.work.states.push(st);
+        if let Some((kind, detail)) = event {
+            plan.work.events.push((eid, app.id.clone(), kind, Some(detail)));
+        }
+        Ok(())
+    }
+
+    /// Queues the plan and records its failures.
+    async fn apply(&self, plan: Plan) -> Result<(), AppError> {
+        if !plan.work.commands.is_empty() {
+            let out = self.store.queue_app_work(plan.work).await?;
+            if !out.queued.is_empty() {
+                self.push.wake();
+            }
+        }
+        if !plan.failed.is_empty() {
+            self.store.put_device_apps(plan.failed, plan.failed_events).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings one device's apps in line with its assignments. With `fresh` (a new enrollment)
+    /// the device is taken to have none of them.
+    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<SyncOutcome, AppError> {
+        let mut out = SyncOutcome::default();
+        let Some(ctx) = self.store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
+            return Ok(out);
+        };
+        let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
+        let states = if fresh { Vec::new() } else { self.store.device_apps(ctx.enrollment.id.clone()).await? };
+        let secrets = self.open_secrets().await?;
+        let mut plan = Plan::default();
+        for id in &wanted {
+            let Some(app) = self.store.app(id.clone()).await? else { continue };
+            let s = states.iter().find(|s| &s.app_id == id);
+            let step = match s {
+                None => Some(Step::Install { reinstalls: 0, event: None }),
+                Some(s) if s.status == status::FAILED || s.status == status::REMOVING => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
+                Some(s) if s.config_version < app.config_version && s.status == status::INSTALLED => Some(Step::Configure { reinstalls: s.reinstalls }),
+                Some(s) if s.config_version < app.config_version => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
+                Some(_) => None,
+            };
+            if let Some(step) = step {
+                self.plan(&mut plan, &mut out, &ctx, &app, step, &secrets)?;
+            }
+        }
+        // An app whose install failed was never confirmed on the device: forgotten, not removed.
+        let (never, unwanted): (Vec<&DeviceApp>, Vec<&DeviceApp>) =
+            states.iter().filter(|s| !wanted.contains(&s.app_id) && s.status != status::REMOVING).partition(|s| s.status == status::FAILED && s.detail.as_deref().is_some_and(|d| !d.starts_with("configuration")));
+        if !never.is_empty() {
+            let gone = never.into_iter().map(|s| DeviceApp { status: "gone".into(), ..s.clone() }).collect();
+            self.store.put_device_apps(gone, Vec::new()).await?;
+        }
+        for s in unwanted {
+            let app = match self.store.app(s.app_id.clone()).await? {
+                Some(a) => a,
+                // Deleted from the catalogue: remove by the bundle id it was installed with.
+                None => AppRow { bundle_id: s.bundle_id.clone(), ..placeholder(&s.app_id) },
+            };
+            self.plan(&mut plan, &mut out, &ctx, &app, Step::Remove, &secrets)?;
+        }
+        self.apply(plan).await?;
+        Ok(out)
+    }
+
+    /// Syncs every device an app is assigned to or present on.
+    pub async fn sync_app(&self, app_id: &str) -> Result<SyncOutcome, AppError> {
+        let mut devices = self.store.app_devices(app_id.to_string()).await?;
+        let states = self.store.app_states(app_id.to_string()).await?;
+        devices.extend(states.into_iter().map(|s| s.enrollment_id));
+        devices.sort();
+        devices.dedup();
+        let mut out = SyncOutcome::default();
+        for d in devices {
+            let o = self.sync_device(&d, false).await?;
+            out.installing.extend(o.installing);
+            out.configuring.extend(o.configuring);
+            out.removing.extend(o.removing);
+            out.failed.extend(o.failed);
+        }
+        Ok(out)
+    }
+
+    /// Assigns (or with `assign = false` unassigns) an app and syncs the devices concerned.
+    /// Returns the devices and groups that do not exist (not assigned).
+    pub async fn assign(&self, app_id: &str, devices: Vec<String>, groups: Vec<String>, assign: bool) -> Result<(Vec<String>, Vec<String>, SyncOutcome), AppError> {
+        let app = self.store.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
+        let mut unknown_devices = Vec::new();
+        let mut known_devices = Vec::new();
+        for d in devices {
+            if self.store.device(d.clone()).await?.is_some() {
+                known_devices.push(d);
+            } else {
+                unknown_devices.push(d);
+            }
+        }
+        let mut unknown_groups = Vec::new();
+        let mut known_groups = Vec::new();
+        for g in groups {
+            if self.store.group(g.clone()).await?.is_some() {
+                known_groups.push(g);
+            } else {
+                unknown_groups.push(g);
+            }
+        }
+        let before = self.store.app_devices(app.id.clone()).await?;
+        if assign {
+            self.store.assign_app(app.id.clone(), TARGET_DEVICE, known_devices).await?;
+            self.store.assign_app(app.id.clone(), TARGET_GROUP, known_groups).await?;
+        } else {
+            self.store.unassign_app(app.id.clone(), TARGET_DEVICE, known_devices).await?;
+            self.store.unassign_app(app.id.clone(), TARGET_GROUP, known_groups).await?;
+        }
+        let mut affected = self.store.app_devices(app.id.clone()).await?;
+        affected.extend(before);
+        affected.sort();
+        affected.dedup();
+        let mut out = SyncOutcome::default();
+        for d in affected {
+            let o = self.sync_device(&d, false).await?;
+            out.installing.extend(o.installing);
+            out.configuring.extend(o.configuring);
+            out.removing.extend(o.removing);
+            out.failed.extend(o.failed);
+        }
+        Ok((unknown_devices, unknown_groups, out))
+    }
+
+    /// Queues a ManagedApplicationList: a required app missing from it is installed again.
+    pub async fn check(&self, enrollment_id: &str) -> Result<bool, AppError> {
+        let c = command(LIST_PREFIX, commands::managed_list())?;
+        let rows = vec![(enrollment_id.to_string(), c.uuid.clone())];
+        let out = self.store.enqueue(vec![c], rows, 0, true).await?;
+        if !out.queued.is_empty() {
+            self.push.wake();
+        }
+        Ok(!out.queued.is_empty())
+    }
+
+    /// Re-installs a required app that disappeared (the answer handler found it missing).
+    pub(crate) async fn reinstall(&self, ctx: &DeviceContext, app: &AppRow, state: &DeviceApp, why: String) -> Result<(), AppError> {
+        let secrets = self.open_secrets().await?;
+        let mut plan = Plan::default();
+        let mut out = SyncOutcome::default();
+        plan.work.events.push((ctx.enrollment.id.clone(), app.id.clone(), "missing".into(), Some(why)));
+        self.plan(&mut plan, &mut out, ctx, app, Step::Install { reinstalls: state.reinstalls + 1, event: Some(("reinstall".into(), format!("InstallApplication sent again (re-install {})", state.reinstalls + 1))) }, &secrets)?;
+        self.apply(plan).await
+    }
+}
+
+/// A stand-in record for an app no longer in the catalogue.
+fn placeholder(id: &str) -> AppRow {
+    let at = now();
+    AppRow {
+        id: id.to_string(),
+        name: String::new(),
+        bundle_id: String::new(),
+        itunes_store_id: None,
+        manifest_url: None,
+        management_flags: 0,
+        attributes: None,
+        config: None,
+        preset: None,
+        required: false,
+        config_version: 0,
+        created_at: at,
+        updated_at: at,
+    }
+}

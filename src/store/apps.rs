@@ -1,0 +1,424 @@
+//! Managed-app tables: the catalogue, assignments, install state per enrollment, what devices
+//! report, app events, and sealed secrets.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::library::{TARGET_DEVICE, TARGET_GROUP};
+use super::models::Command;
+use super::queue::{enqueue_in, EnqueueOutcome};
+use super::schema::{app_assignments, app_events, app_inventory, apps, device_apps, enrollments, group_members, secrets};
+use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
+
+/// An app in the catalogue.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
+#[diesel(table_name = apps)]
+#[diesel(treat_none_as_null = true)]
+pub struct AppRow {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Bundle identifier.
+    pub bundle_id: String,
+    /// App Store id (`iTunesStoreID`).
+    pub itunes_store_id: Option<i64>,
+    /// Enterprise app manifest (`ManifestURL`).
+    pub manifest_url: Option<String>,
+    /// `ManagementFlags` (0: not sent).
+    pub management_flags: i32,
+    /// `Attributes`, JSON.
+    pub attributes: Option<String>,
+    /// The AppConfig, typed JSON.
+    pub config: Option<String>,
+    /// The preset it started from.
+    pub preset: Option<String>,
+    /// Re-installed when it disappears from a device.
+    pub required: bool,
+    /// Bumped on each configuration change.
+    pub config_version: i32,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// An app's state on one enrollment.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = device_apps)]
+pub struct DeviceApp {
+    /// Enrollment.
+    pub enrollment_id: String,
+    /// App.
+    pub app_id: String,
+    /// Its bundle id.
+    pub bundle_id: String,
+    /// pending | installed | failed | removing.
+    pub status: String,
+    /// The command in flight.
+    pub command_uuid: Option<String>,
+    /// Why it failed, or what happened last.
+    pub detail: Option<String>,
+    /// The configuration version sent.
+    pub config_version: i32,
+    /// Re-installs after the app disappeared.
+    pub reinstalls: i32,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// An app a device reported.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = app_inventory)]
+pub struct InventoryRow {
+    /// Enrollment.
+    pub enrollment_id: String,
+    /// Bundle id.
+    pub bundle_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// The ManagedApplicationList status (`Managed`, `Installing`, …), when reported.
+    pub managed_status: Option<String>,
+    /// When.
+    pub reported_at: NaiveDateTime,
+}
+
+/// Something that happened to an app on a device.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = app_events)]
+pub struct AppEvent {
+    /// Id.
+    pub id: i64,
+    /// Enrollment.
+    pub enrollment_id: String,
+    /// App.
+    pub app_id: String,
+    /// installed | failed | removed | missing | reinstall | configured.
+    pub kind: String,
+    /// Details.
+    pub detail: Option<String>,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// A stored secret (sealed).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = secrets)]
+pub struct SecretRow {
+    /// Name.
+    pub name: String,
+    /// The value sealed with the secrets key.
+    pub sealed: Vec<u8>,
+    /// The last characters of the value.
+    pub hint: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last change.
+    pub updated_at: NaiveDateTime,
+}
+
+/// An app event to record: (enrollment, app, kind, detail).
+pub type EventRow = (String, String, String, Option<String>);
+
+/// Commands to queue with the install-state rows they change.
+#[derive(Debug, Clone, Default)]
+pub struct AppWork {
+    /// Commands, one per enrollment.
+    pub commands: Vec<Command>,
+    /// (enrollment, command uuid).
+    pub rows: Vec<(String, String)>,
+    /// State rows written in the same transaction.
+    pub states: Vec<DeviceApp>,
+    /// Events (enrollment, app, kind, detail) recorded with them.
+    pub events: Vec<EventRow>,
+}
+
+/// Writes (inserts or replaces) one install-state row.
+pub fn upsert_device_app(conn: &mut DbConn, s: &DeviceApp) -> StoreResult<()> {
+    let updated = diesel::update(device_apps::table.find((&s.enrollment_id, &s.app_id)))
+        .set((
+            device_apps::bundle_id.eq(&s.bundle_id),
+            device_apps::status.eq(&s.status),
+            device_apps::command_uuid.eq(&s.command_uuid),
+            device_apps::detail.eq(&s.detail),
+            device_apps::config_version.eq(s.config_version),
+            device_apps::reinstalls.eq(s.reinstalls),
+            device_apps::updated_at.eq(s.updated_at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(device_apps::table).values(s).execute(conn)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Adds an app; its bundle id must be new.
+    pub async fn create_app(&self, row: AppRow) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let taken: i64 = apps::table.filter(apps::bundle_id.eq(&row.bundle_id)).count().get_result(conn)?;
+                if taken > 0 {
+                    return Err(StoreError::Conflict(format!("an app with bundle id {} already exists; update it instead", row.bundle_id)));
+                }
+                diesel::insert_into(apps::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Replaces an app's record.
+    pub async fn update_app(&self, row: AppRow) -> StoreResult<()> {
+        self.run(move |conn| {
+            let n = diesel::update(apps::table.find(&row.id)).set(&row).execute(conn)?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("no app {}", row.id)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// An app by id or bundle id.
+    pub async fn app(&self, id: String) -> StoreResult<Option<AppRow>> {
+        self.run(move |conn| {
+            Ok(apps::table.filter(apps::id.eq(&id).or(apps::bundle_id.eq(&id))).select(AppRow::as_select()).first(conn).optional()?)
+        })
+        .await
+    }
+
+    /// Every app, by name.
+    pub async fn apps(&self) -> StoreResult<Vec<AppRow>> {
+        self.run(|conn| Ok(apps::table.order(apps::name).select(AppRow::as_select()).load(conn)?)).await
+    }
+
+    /// Deletes an app and its assignments; false when there was none.
+    pub async fn delete_app(&self, id: String) -> StoreResult<bool> {
+        self.run(move |conn| Ok(diesel::delete(apps::table.find(id)).execute(conn)? > 0)).await
+    }
+
+    /// Assigns an app to targets of one kind (already there: no change).
+    pub async fn assign_app(&self, app_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                for t in &targets {
+                    let there: i64 = app_assignments::table.find((&app_id, kind, t)).count().get_result(conn)?;
+                    if there == 0 {
+                        diesel::insert_into(app_assignments::table)
+                            .values((app_assignments::app_id.eq(&app_id), app_assignments::target_kind.eq(kind), app_assignments::target.eq(t), app_assignments::created_at.eq(now())))
+                            .execute(conn)?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Removes assignments.
+    pub async fn unassign_app(&self, app_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::delete(
+                app_assignments::table
+                    .filter(app_assignments::app_id.eq(&app_id))
+                    .filter(app_assignments::target_kind.eq(kind))
+                    .filter(app_assignments::target.eq_any(&targets)),
+            )
+            .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// An app's assignments as (kind, target).
+    pub async fn app_assignments(&self, app_id: String) -> StoreResult<Vec<(String, String)>> {
+        self.run(move |conn| {
+            Ok(app_assignments::table
+                .filter(app_assignments::app_id.eq(app_id))
+                .select((app_assignments::target_kind, app_assignments::target))
+                .order((app_assignments::target_kind, app_assignments::target))
+                .load(conn)?)
+        })
+        .await
+    }
+
+    /// Devices an app is assigned to, directly or through a group.
+    pub async fn app_devices(&self, app_id: String) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            let rows: Vec<(String, String)> =
+                app_assignments::table.filter(app_assignments::app_id.eq(&app_id)).select((app_assignments::target_kind, app_assignments::target)).load(conn)?;
+            let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
+            let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
+            if !groups.is_empty() {
+                let members: Vec<String> = group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
+                out.extend(members);
+            }
+            out.sort();
+            out.dedup();
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Apps assigned to a device, directly or through its groups.
+    pub async fn device_assigned_apps(&self, device_id: String) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
+            let mut ids: Vec<String> = app_assignments::table
+                .filter(
+                    app_assignments::target_kind
+                        .eq(TARGET_DEVICE)
+                        .and(app_assignments::target.eq(&device_id))
+                        .or(app_assignments::target_kind.eq(TARGET_GROUP).and(app_assignments::target.eq_any(&groups))),
+                )
+                .select(app_assignments::app_id)
+                .load(conn)?;
+            ids.sort();
+            ids.dedup();
+            Ok(ids)
+        })
+        .await
+    }
+
+    /// Queues app commands and writes their state rows in one transaction; queued enrollments
+    /// are marked due for a push.
+    pub async fn queue_app_work(&self, work: AppWork) -> StoreResult<EnqueueOutcome> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let out = enqueue_in(conn, work.commands, work.rows, 0, true)?;
+                for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
+                    upsert_device_app(conn, st)?;
+                }
+                let events: Vec<_> = work.events.into_iter().filter(|e| out.queued.contains(&e.0)).collect();
+                insert_events(conn, &events)?;
+                Ok(out)
+            })
+        })
+        .await
+    }
+
+    /// App states of one enrollment.
+    pub async fn device_apps(&self, enrollment_id: String) -> StoreResult<Vec<DeviceApp>> {
+        self.run(move |conn| {
+            Ok(device_apps::table.filter(device_apps::enrollment_id.eq(enrollment_id)).order(device_apps::bundle_id).select(DeviceApp::as_select()).load(conn)?)
+        })
+        .await
+    }
+
+    /// App states of one app on every enrollment.
+    pub async fn app_states(&self, app_id: String) -> StoreResult<Vec<DeviceApp>> {
+        self.run(move |conn| Ok(device_apps::table.filter(device_apps::app_id.eq(app_id)).select(DeviceApp::as_select()).load(conn)?)).await
+    }
+
+    /// Writes state rows (and events) in one transaction; rows with status `gone` are deleted.
+    pub async fn put_device_apps(&self, states: Vec<DeviceApp>, events: Vec<EventRow>) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                for s in &states {
+                    if s.status == "gone" {
+                        diesel::delete(device_apps::table.find((&s.enrollment_id, &s.app_id))).execute(conn)?;
+                    } else {
+                        upsert_device_app(conn, s)?;
+                    }
+                }
+                insert_events(conn, &events)
+            })
+        })
+        .await
+    }
+
+    /// Replaces (`full`: InstalledApplicationList) or updates (ManagedApplicationList) what an
+    /// enrollment reported as installed.
+    pub async fn record_inventory(&self, enrollment_id: String, rows: Vec<InventoryRow>, full: bool) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                if full {
+                    diesel::delete(app_inventory::table.filter(app_inventory::enrollment_id.eq(&enrollment_id))).execute(conn)?;
+                }
+                for r in &rows {
+                    let n = diesel::update(app_inventory::table.find((&r.enrollment_id, &r.bundle_id)))
+                        .set((app_inventory::managed_status.eq(&r.managed_status), app_inventory::reported_at.eq(r.reported_at)))
+                        .execute(conn)?;
+                    if n == 0 {
+                        diesel::insert_into(app_inventory::table).values(r).execute(conn)?;
+                    } else if full {
+                        diesel::update(app_inventory::table.find((&r.enrollment_id, &r.bundle_id)))
+                            .set((app_inventory::name.eq(&r.name), app_inventory::version.eq(&r.version)))
+                            .execute(conn)?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// What an enrollment last reported as installed.
+    pub async fn inventory(&self, enrollment_id: String) -> StoreResult<Vec<InventoryRow>> {
+        self.run(move |conn| {
+            Ok(app_inventory::table.filter(app_inventory::enrollment_id.eq(enrollment_id)).order(app_inventory::bundle_id).select(InventoryRow::as_select()).load(conn)?)
+        })
+        .await
+    }
+
+    /// An enrollment's app events, newest first.
+    pub async fn app_events(&self, enrollment_id: String, limit: i64) -> StoreResult<Vec<AppEvent>> {
+        self.run(move |conn| {
+            Ok(app_events::table.filter(app_events::enrollment_id.eq(enrollment_id)).order(app_events::id.desc()).limit(limit).select(AppEvent::as_select()).load(conn)?)
+        })
+        .await
+    }
+
+    /// Whether the enrollment is enabled (can be sent commands).
+    pub async fn enrollment_enabled(&self, enrollment_id: String) -> StoreResult<bool> {
+        self.run(move |conn| Ok(enrollments::table.find(enrollment_id).select(enrollments::enabled).first::<bool>(conn).optional()?.unwrap_or(false)))
+            .await
+    }
+
+    /// Creates or replaces a secret; true when it was new.
+    pub async fn put_secret(&self, row: SecretRow) -> StoreResult<bool> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let n = diesel::update(secrets::table.find(&row.name))
+                    .set((secrets::sealed.eq(&row.sealed), secrets::hint.eq(&row.hint), secrets::updated_at.eq(row.updated_at)))
+                    .execute(conn)?;
+                if n > 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(secrets::table).values(&row).execute(conn)?;
+                Ok(true)
+            })
+        })
+        .await
+    }
+
+    /// Every secret (sealed), by name.
+    pub async fn secrets(&self) -> StoreResult<Vec<SecretRow>> {
+        self.run(|conn| Ok(secrets::table.order(secrets::name).select(SecretRow::as_select()).load(conn)?)).await
+    }
+
+    /// Deletes a secret; false when there was none.
+    pub async fn delete_secret(&self, name: String) -> StoreResult<bool> {
+        self.run(move |conn| Ok(diesel::delete(secrets::table.find(name)).execute(conn)? > 0)).await
+    }
+}
+
+fn insert_events(conn: &mut DbConn, events: &[EventRow]) -> StoreResult<()> {
+    let at = now();
+    for (enrollment, app, kind, detail) in events {
+        diesel::insert_into(app_events::table)
+            .values((
+                app_events::enrollment_id.eq(enrollment),
+                app_events::app_id.eq(app),
+                app_events::kind.eq(kind),
+                app_events::detail.eq(detail),
+                app_events::created_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
