@@ -64,6 +64,25 @@ pub struct Config {
     /// Over-the-air enrollment: page, tokens, profile service, blueprints.
     #[serde(default)]
     pub enroll: EnrollConfig,
+    /// Managed apps.
+    #[serde(default)]
+    pub apps: AppsConfig,
+}
+
+/// `[apps]`: managed apps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppsConfig {
+    /// A device whose installed apps were not checked for this long gets a
+    /// ManagedApplicationList; a required app missing from it is installed again. 0 = never.
+    #[serde(default = "default_audit_interval", with = "humantime_serde")]
+    pub audit_interval: Duration,
+}
+
+impl Default for AppsConfig {
+    fn default() -> Self {
+        AppsConfig { audit_interval: default_audit_interval() }
+    }
 }
 
 /// `[server]`.
@@ -528,7 +547,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps"].contains(&section) {
                 continue;
             }
             let table = doc

@@ -201,6 +201,11 @@ login_attempts = 5
 login_window = "15m"
 blueprint = "default"
 
+[apps]
+# A device whose managed apps were not checked for this long gets a ManagedApplicationList; a
+# required app missing from it is installed again.
+audit_interval = "24h"
+
 [secrets]
 # Seals private keys kept in the database (APNs push certificate keys). Keep it out of backups
 # of the database; without it those keys cannot be read.

@@ -137,9 +137,8 @@ pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<
 }
 
 /// Builds the full application router.
-pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService) -> Result<Router, StartError> {
+pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService, apps: AppService) -> Result<Router, StartError> {
     let scep = scep_service(cfg, store.clone())?;
-    let apps = AppService::new(store.clone(), push.clone(), cfg.secret_key().ok());
     let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
     let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
@@ -199,6 +198,8 @@ pub struct Server {
     push_cfg: PushConfig,
     profiles: ProfileService,
     audit_interval: std::time::Duration,
+    apps: AppService,
+    app_audit_interval: std::time::Duration,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -230,7 +231,8 @@ impl Server {
             Err(e) => tracing::error!(error = %e, "loading push certificates failed"),
         }
         let profiles = profile_service(cfg, store.clone(), push.clone())?;
-        let app = app(cfg, store, push.clone(), profiles.clone())?;
+        let apps = AppService::new(store.clone(), push.clone(), cfg.secret_key().ok());
+        let app = app(cfg, store, push.clone(), profiles.clone(), apps.clone())?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -241,15 +243,16 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, local_addr })
+        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, local_addr })
     }
 
-    /// Serves until the process ends; runs this replica's push scheduler and profile audit
+    /// Serves until the process ends; runs this replica's push scheduler and profile and app audits
     /// alongside.
     pub async fn run(self) {
         let scheduler = tokio::spawn(Scheduler::new(self.push.clone(), &self.push_cfg).run());
         let _abort_on_drop = AbortOnDrop(scheduler);
         let _audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.profiles.clone().run_audits(self.audit_interval))));
+        let _app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.apps.clone().run_audits(self.app_audit_interval))));
         match self.tls {
             Some(tls) => listener::serve_tls(self.listener, tls, self.app).await,
             None => {

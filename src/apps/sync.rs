@@ -259,6 +259,33 @@ impl AppService {
         Ok(!out.queued.is_empty())
     }
 
+    /// One audit pass: a ManagedApplicationList for every enrollment whose installed apps were
+    /// not checked for `interval` (at most `limit`); returns how many were queued.
+    pub async fn audit_once(&self, interval: std::time::Duration, limit: i64) -> Result<usize, AppError> {
+        let cutoff = now() - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
+        let mut n = 0;
+        for e in self.store.claim_app_audits(cutoff, limit, LIST_PREFIX).await? {
+            if self.check(&e).await? {
+                n += 1;
+            }
+        }
+        if n > 0 {
+            tracing::info!(enrollments = n, "app audit: ManagedApplicationList queued");
+        }
+        Ok(n)
+    }
+
+    /// Runs audit passes forever, a few per interval (the server spawns this).
+    pub async fn run_audits(self, interval: std::time::Duration) {
+        let pause = (interval / 8).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600));
+        loop {
+            tokio::time::sleep(pause).await;
+            if let Err(e) = self.audit_once(interval, 1000).await {
+                tracing::error!(error = %e, "app audit failed");
+            }
+        }
+    }
+
     /// Re-installs a required app that disappeared (the answer handler found it missing).
     pub(crate) async fn reinstall(&self, ctx: &DeviceContext, app: &AppRow, state: &DeviceApp, why: String) -> Result<(), AppError> {
         let secrets = self.open_secrets().await?;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::library::{TARGET_DEVICE, TARGET_GROUP};
 use super::models::Command;
 use super::queue::{enqueue_in, EnqueueOutcome};
-use super::schema::{app_assignments, app_events, app_inventory, apps, device_apps, enrollments, group_members, secrets};
+use super::schema::{app_assignments, app_events, app_inventory, apps, device_apps, enrollment_queue, enrollments, group_members, secrets};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// An app in the catalogue.
@@ -377,6 +377,40 @@ impl Store {
     pub async fn enrollment_enabled(&self, enrollment_id: String) -> StoreResult<bool> {
         self.run(move |conn| Ok(enrollments::table.find(enrollment_id).select(enrollments::enabled).first::<bool>(conn).optional()?.unwrap_or(false)))
             .await
+    }
+
+    /// Claims up to `limit` enabled enrollments with installed apps not checked since `cutoff`
+    /// and with no app check waiting, by moving their `checked_at` (so replicas never claim the
+    /// same one); returns them.
+    pub async fn claim_app_audits(&self, cutoff: NaiveDateTime, limit: i64, check_prefix: &'static str) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let waiting = enrollment_queue::table
+                    .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                    .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
+                    .select(enrollment_queue::enrollment_id);
+                let stale = || device_apps::checked_at.is_null().or(device_apps::checked_at.lt(cutoff));
+                let candidates: Vec<String> = device_apps::table
+                    .inner_join(enrollments::table)
+                    .filter(enrollments::enabled.eq(true))
+                    .filter(device_apps::status.eq("installed"))
+                    .filter(stale())
+                    .filter(diesel::dsl::not(device_apps::enrollment_id.eq_any(waiting)))
+                    .select(device_apps::enrollment_id)
+                    .distinct()
+                    .limit(limit)
+                    .load(conn)?;
+                let mut claimed = Vec::new();
+                for e in candidates {
+                    let n = diesel::update(device_apps::table.filter(device_apps::enrollment_id.eq(&e)).filter(stale())).set(device_apps::checked_at.eq(Some(now()))).execute(conn)?;
+                    if n > 0 {
+                        claimed.push(e);
+                    }
+                }
+                Ok(claimed)
+            })
+        })
+        .await
     }
 
     /// Creates or replaces a secret; true when it was new.

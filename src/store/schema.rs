@@ -319,6 +319,7 @@ diesel::table! {
         config_version -> Integer,
         reinstalls -> Integer,
         updated_at -> Timestamp,
+        checked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -360,6 +361,8 @@ diesel::joinable!(group_members -> device_groups (group_name));
 diesel::joinable!(group_members -> devices (device_id));
 diesel::joinable!(profile_assignments -> profiles (profile_id));
 diesel::joinable!(device_profiles -> enrollments (enrollment_id));
+diesel::joinable!(device_apps -> enrollments (enrollment_id));
+diesel::joinable!(app_assignments -> apps (app_id));
 diesel::joinable!(push_state -> enrollments (enrollment_id));
 diesel::joinable!(cert_bindings -> devices (device_id));
 diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));

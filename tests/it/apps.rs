@@ -190,3 +190,26 @@ async fn app_cli() {
     assert_eq!(config_of(&d, "com.epic.haiku")["Unit"].as_string(), Some("ICU"));
     assert!(mdm(s(&["app", "list"])).await.contains("com.epic.haiku"));
 }
+
+both!(audit_brings_back_a_removed_app);
+async fn audit_brings_back_a_removed_app(db: Db) {
+    let opts = Opts { tweak: Some(|c| c.apps.audit_interval = std::time::Duration::from_secs(1)), ..Opts::apns() };
+    let Some(h) = Harness::start_with(db, opts).await else { return };
+    let mut d = h.enrolled(0).await;
+    let (s, app) = h.post_json("/v1/apps", serde_json::json!({"name": "Rover", "bundle_id": "com.epic.rover", "preset": {"name": "epic"}})).await;
+    assert_eq!(s, 201, "{app}");
+    assert_eq!(h.post_json("/v1/apps/com.epic.rover/assign", serde_json::json!({"devices": [d.udid]})).await.0, 200);
+    assert_eq!(drain(&mut d).await, ["InstallApplication:Acknowledged"]);
+    d.user_removes_app("com.epic.rover");
+    // Nobody asks: the periodic audit queues the check, and the answer brings the app back.
+    let mut seen = Vec::new();
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        seen.extend(drain(&mut d).await);
+        if d.app("com.epic.rover").is_some() {
+            break;
+        }
+    }
+    assert_eq!(seen[..2], ["ManagedApplicationList:Acknowledged".to_string(), "InstallApplication:Acknowledged".to_string()], "{seen:?}");
+    assert_eq!(config_of(&d, "com.epic.rover")["EpicMobileDeviceID"].as_string(), Some(d.serial.as_str()));
+}

@@ -172,6 +172,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
             device_ca_certs: vec![pki.path("device-ca.pem")],
             ..Default::default()
         },
+        apps: Default::default(),
     }
 }
 

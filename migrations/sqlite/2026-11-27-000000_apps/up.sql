@@ -28,7 +28,8 @@ CREATE TABLE app_assignments (
 CREATE INDEX app_assignments_target ON app_assignments(target_kind, target);
 
 -- status: pending | installed | failed | removing. No foreign key to apps: the removal of a
--- deleted app is still tracked here.
+-- deleted app is still tracked here. checked_at: when a ManagedApplicationList was last queued
+-- by the periodic app audit (replicas claim enrollments by moving it).
 CREATE TABLE device_apps (
     enrollment_id  TEXT NOT NULL REFERENCES enrollments(id) ON DELETE CASCADE,
     app_id         TEXT NOT NULL,
@@ -39,6 +40,7 @@ CREATE TABLE device_apps (
     config_version INTEGER NOT NULL,
     reinstalls     INTEGER NOT NULL,
     updated_at     TIMESTAMP NOT NULL,
+    checked_at     TIMESTAMP,
     PRIMARY KEY (enrollment_id, app_id)
 );
 CREATE INDEX device_apps_command ON device_apps(command_uuid);
