@@ -101,6 +101,9 @@ pub async fn run(config: &Path, cmd: AppCmd) -> CliResult {
                 let mut choice = serde_json::json!({ "name": p });
                 for kv in params {
                     let (k, v) = kv.split_once('=').ok_or_else(|| format!("--param {kv}: expected NAME=VALUE"))?;
+                    if k == "name" {
+                        return Err("--param name=… would replace the preset's name; use --preset".into());
+                    }
                     choice[k] = v.into();
                 }
                 body["preset"] = choice;

@@ -150,7 +150,7 @@ pub async fn put_secret(State(st): State<ApiState>, Path(name): Path<String>, b:
 
 /// `DELETE /v1/secrets/{name}`.
 pub async fn delete_secret(State(st): State<ApiState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    if st.store.delete_secret(name.clone()).await? {
+    if st.apps.delete_secret(&name).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no secret {name}")))

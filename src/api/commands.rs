@@ -99,11 +99,13 @@ pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Resul
             })
         })
         .collect();
+    let mut command = plist_bytes_to_json(&cmd.body);
+    crate::apps::commands::redact(&cmd.uuid, &mut command);
     Ok(Json(serde_json::json!({
         "command_uuid": cmd.uuid,
         "request_type": cmd.request_type,
         "created_at": cmd.created_at,
-        "command": plist_bytes_to_json(&cmd.body),
+        "command": command,
         "targets": targets,
     })))
 }

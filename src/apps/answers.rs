@@ -38,14 +38,43 @@ fn listed(report: &plist::Dictionary) -> Option<(Vec<Listed>, bool)> {
         .map(|(id, v)| Listed {
             bundle_id: id.clone(),
             name: None,
-            version: v.as_dictionary().and_then(|d| s(d, "ExternalVersionIdentifier")),
+            version: v.as_dictionary().and_then(|d| d.get("ExternalVersionIdentifier")).and_then(|x| x.as_signed_integer()).map(|x| x.to_string()),
             managed_status: v.as_dictionary().and_then(|d| s(d, "Status")),
         })
         .collect();
     Some((apps, false))
 }
 
+/// ManagedApplicationList statuses of an app that is not on the device although iOS still lists
+/// it (the person deleted it, or refused it).
+const GONE: [&str; 3] = ["ManagedButUninstalled", "UserRejected", "ManagementRejected"];
+
+/// InstallApplication `State`s that mean the install will not happen.
+const REFUSED: [&str; 5] = ["UserRejected", "ManagementRejected", "Failed", "UpdateRejected", "NeedsRedemption"];
+
+/// The first entry of a Settings answer's per-item results (an array on devices; Apple's
+/// schema describes one dictionary), as `Some(error text)` when it failed.
+fn settings_item_error(report: &plist::Dictionary) -> Option<String> {
+    let item = match report.get("Settings") {
+        Some(plist::Value::Array(a)) => a.first().and_then(|v| v.as_dictionary()),
+        Some(plist::Value::Dictionary(d)) => Some(d),
+        _ => None,
+    }?;
+    (item.get("Status").and_then(|v| v.as_string()) == Some("Error")).then(|| error_text(item))
+}
+
 impl AppService {
+    /// The identifiers a list command asked about (`None`: every app) and whether it was
+    /// limited to managed apps.
+    async fn list_scope(&self, command_uuid: &str) -> Result<(Option<Vec<String>>, bool), AppError> {
+        let Some(cmd) = self.store.command(command_uuid.to_string()).await? else { return Ok((None, false)) };
+        let body = crate::protocol::parse_dict(&cmd.body).ok();
+        let c = body.as_ref().and_then(|d| d.get("Command")).and_then(|v| v.as_dictionary());
+        let ids = c.and_then(|c| c.get("Identifiers")).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_string().map(str::to_string)).collect());
+        let managed_only = c.and_then(|c| c.get("ManagedAppsOnly")).and_then(|v| v.as_boolean()).unwrap_or(false);
+        Ok((ids, managed_only))
+    }
+
     /// Handles a result: updates the state of the app command it answers, records app lists,
     /// and re-installs required apps a list shows missing.
     pub async fn on_answer(&self, enrollment_id: &str, command_uuid: &str, st: Status, report: &plist::Dictionary) -> Result<(), AppError> {
@@ -56,6 +85,9 @@ impl AppService {
             return Ok(());
         }
         let Some((apps, full)) = listed(report) else { return Ok(()) };
+        // A list limited to some apps only speaks for those.
+        let (scope, managed_only) = self.list_scope(command_uuid).await?;
+        let full = full && scope.is_none() && !managed_only;
         let at = now();
         let rows = apps
             .iter()
@@ -71,7 +103,9 @@ impl AppService {
         self.store.record_inventory(enrollment_id.to_string(), rows, full).await?;
         // Desired state: a required app the device had accepted but no longer lists.
         let states = self.store.device_apps(enrollment_id.to_string()).await?;
-        let missing: Vec<DeviceApp> = states.into_iter().filter(|s| s.status == status::INSTALLED && !apps.iter().any(|a| a.bundle_id == s.bundle_id)).collect();
+        let present = |id: &str| apps.iter().any(|a| a.bundle_id == id && !a.managed_status.as_deref().is_some_and(|st| GONE.contains(&st)));
+        let asked = |id: &str| scope.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id));
+        let missing: Vec<DeviceApp> = states.into_iter().filter(|s| s.status == status::INSTALLED && asked(&s.bundle_id) && !present(&s.bundle_id)).collect();
         if missing.is_empty() {
             return Ok(());
         }
@@ -81,9 +115,10 @@ impl AppService {
             if !app.required {
                 continue;
             }
-            let list = if full { "InstalledApplicationList" } else { "ManagedApplicationList" };
+            let list = if report.contains_key("InstalledApplicationList") { "InstalledApplicationList" } else { "ManagedApplicationList" };
+            let how = apps.iter().find(|a| a.bundle_id == app.bundle_id).and_then(|a| a.managed_status.clone()).map(|st| format!("is {st}")).unwrap_or_else(|| "is not listed".into());
             tracing::warn!(enrollment = %enrollment_id, bundle_id = %app.bundle_id, "required app missing from the device; installing it again");
-            self.reinstall(&ctx, &app, &s, format!("{} is not in the device's {list}", app.bundle_id)).await?;
+            self.reinstall(&ctx, &app, &s, format!("{} {how} in the device's {list}", app.bundle_id)).await?;
         }
         Ok(())
     }
@@ -95,10 +130,17 @@ impl AppService {
         };
         let ok = st == Status::Acknowledged;
         let (kind, detail) = if command_uuid.starts_with(INSTALL_PREFIX) {
-            if ok {
+            let state = report.get("State").and_then(|v| v.as_string());
+            let refused = state.filter(|st| REFUSED.contains(st));
+            if let (true, Some(st)) = (ok, refused) {
+                let reason = report.get("RejectionReason").and_then(|v| v.as_string()).map(|r| format!(" ({r})")).unwrap_or_default();
+                s.status = status::FAILED.into();
+                s.detail = Some(format!("the device answered State {st}{reason}"));
+                ("failed", s.detail.clone())
+            } else if ok {
                 s.status = status::INSTALLED.into();
-                s.detail = None;
-                ("installed", None)
+                s.detail = state.map(|st| format!("accepted; device state {st}"));
+                ("installed", s.detail.clone())
             } else {
                 s.status = status::FAILED.into();
                 s.detail = Some(error_text(report));
@@ -113,13 +155,19 @@ impl AppService {
                 s.detail = Some(format!("removal failed: {}", error_text(report)));
                 ("failed", s.detail.clone())
             }
-        } else if ok {
-            s.detail = Some(format!("configuration {} applied", s.config_version));
-            ("configured", s.detail.clone())
         } else {
-            s.status = status::FAILED.into();
-            s.detail = Some(format!("configuration refused: {}", error_text(report)));
-            ("failed", s.detail.clone())
+            let why = if ok { settings_item_error(report) } else { Some(error_text(report)) };
+            match why {
+                None => {
+                    s.detail = Some(format!("configuration {} applied", s.config_version));
+                    ("configured", s.detail.clone())
+                }
+                Some(why) => {
+                    s.status = status::FAILED.into();
+                    s.detail = Some(format!("configuration refused: {why}"));
+                    ("failed", s.detail.clone())
+                }
+            }
         };
         s.command_uuid = None;
         s.updated_at = now();

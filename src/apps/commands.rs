@@ -84,14 +84,16 @@ impl Attributes {
     pub fn is_empty(&self) -> bool {
         *self == Attributes::default()
     }
+
 }
 
 fn text(s: &str) -> plist::Value {
     plist::Value::String(s.to_string())
 }
 
-/// `InstallApplication` for `app` with the device's `configuration` (already rendered).
-pub fn install(app: &AppRow, attributes: &Attributes, configuration: Option<plist::Dictionary>) -> plist::Dictionary {
+/// `InstallApplication` for `app` with the device's `configuration` (already rendered). On a
+/// User Enrollment, Apple forbids ChangeManagementState and ManagementFlags.
+pub fn install(app: &AppRow, attributes: &Attributes, configuration: Option<plist::Dictionary>, user_enrollment: bool) -> plist::Dictionary {
     let mut d = plist::Dictionary::new();
     d.insert("RequestType".into(), text("InstallApplication"));
     match (&app.manifest_url, app.itunes_store_id) {
@@ -105,14 +107,14 @@ pub fn install(app: &AppRow, attributes: &Attributes, configuration: Option<plis
             d.insert("Identifier".into(), text(&app.bundle_id));
         }
     }
-    if app.management_flags != 0 {
-        d.insert("ManagementFlags".into(), plist::Value::Integer(i64::from(app.management_flags).into()));
-    }
-    d.insert("ChangeManagementState".into(), text("Managed"));
-    if !attributes.is_empty() {
-        if let Ok(plist::Value::Dictionary(a)) = plist::to_value(attributes) {
-            d.insert("Attributes".into(), plist::Value::Dictionary(a));
+    if !user_enrollment {
+        if app.management_flags != 0 {
+            d.insert("ManagementFlags".into(), plist::Value::Integer(i64::from(app.management_flags).into()));
         }
+        d.insert("ChangeManagementState".into(), text("Managed"));
+    }
+    if let Some(a) = attributes_dict(attributes) {
+        d.insert("Attributes".into(), plist::Value::Dictionary(a));
     }
     if let Some(c) = configuration {
         d.insert("Configuration".into(), plist::Value::Dictionary(c));
@@ -120,15 +122,34 @@ pub fn install(app: &AppRow, attributes: &Attributes, configuration: Option<plis
     d
 }
 
-/// `Settings` with one `ApplicationConfiguration` item: the new configuration of an installed app.
-pub fn configure(bundle_id: &str, configuration: plist::Dictionary) -> plist::Dictionary {
+fn attributes_dict(attributes: &Attributes) -> Option<plist::Dictionary> {
+    match plist::to_value(attributes) {
+        Ok(plist::Value::Dictionary(a)) if !a.is_empty() => Some(a),
+        _ => None,
+    }
+}
+
+/// `Settings` for an installed app: an `ApplicationConfiguration` item with the new
+/// configuration (without one, the existing configuration is removed), then an
+/// `ApplicationAttributes` item when it has attributes.
+pub fn configure(bundle_id: &str, configuration: Option<plist::Dictionary>, attributes: &Attributes) -> plist::Dictionary {
     let mut item = plist::Dictionary::new();
     item.insert("Item".into(), text("ApplicationConfiguration"));
     item.insert("Identifier".into(), text(bundle_id));
-    item.insert("Configuration".into(), plist::Value::Dictionary(configuration));
+    if let Some(c) = configuration {
+        item.insert("Configuration".into(), plist::Value::Dictionary(c));
+    }
+    let mut items = vec![plist::Value::Dictionary(item)];
+    if let Some(a) = attributes_dict(attributes) {
+        let mut item = plist::Dictionary::new();
+        item.insert("Item".into(), text("ApplicationAttributes"));
+        item.insert("Identifier".into(), text(bundle_id));
+        item.insert("Attributes".into(), plist::Value::Dictionary(a));
+        items.push(plist::Value::Dictionary(item));
+    }
     let mut d = plist::Dictionary::new();
     d.insert("RequestType".into(), text("Settings"));
-    d.insert("Settings".into(), plist::Value::Array(vec![plist::Value::Dictionary(item)]));
+    d.insert("Settings".into(), plist::Value::Array(items));
     d
 }
 
@@ -145,6 +166,26 @@ pub fn managed_list() -> plist::Dictionary {
     let mut d = plist::Dictionary::new();
     d.insert("RequestType".into(), text("ManagedApplicationList"));
     d
+}
+
+/// Hides the AppConfig of an app command shown to admins (`Command.Configuration` and each
+/// Settings item's `Configuration`): rendered values may hold secrets.
+pub fn redact(command_uuid: &str, command: &mut serde_json::Value) {
+    if !(command_uuid.starts_with(INSTALL_PREFIX) || command_uuid.starts_with(CONFIG_PREFIX)) {
+        return;
+    }
+    let hidden = || serde_json::Value::String("(per-device AppConfig, not shown: it may hold secrets)".into());
+    let Some(c) = command.get_mut("Command") else { return };
+    if let Some(cfg) = c.get_mut("Configuration") {
+        *cfg = hidden();
+    }
+    if let Some(serde_json::Value::Array(items)) = c.get_mut("Settings") {
+        for item in items {
+            if let Some(cfg) = item.get_mut("Configuration") {
+                *cfg = hidden();
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -182,13 +223,21 @@ mod tests {
         let mut cfg = plist::Dictionary::new();
         cfg.insert("EpicMobileDeviceID".into(), text("C02X"));
         for a in [app(None, None), app(Some(490179405), None), app(None, Some("https://apps.example.org/rover.plist"))] {
-            let c = install(&a, &attrs, Some(cfg.clone()));
+            let c = install(&a, &attrs, Some(cfg.clone()), false);
             crate::commands::schema::validate(&c).unwrap();
         }
-        let c = install(&app(None, None), &attrs, Some(cfg.clone()));
+        let c = install(&app(None, None), &attrs, Some(cfg.clone()), false);
         assert_eq!(c["Identifier"].as_string(), Some("com.epic.rover"));
+        assert_eq!(c["ChangeManagementState"].as_string(), Some("Managed"));
         assert_eq!(c["Attributes"].as_dictionary().unwrap()["VPNUUID"].as_string(), Some("6A1C2F7E-0000-4000-8000-000000000001"));
-        crate::commands::schema::validate(&configure("com.epic.rover", cfg)).unwrap();
+        let ue = install(&app(None, None), &attrs, None, true);
+        assert!(!ue.contains_key("ChangeManagementState") && !ue.contains_key("ManagementFlags") && !ue.contains_key("Configuration"));
+        let set = configure("com.epic.rover", Some(cfg), &attrs);
+        crate::commands::schema::validate(&set).unwrap();
+        assert_eq!(set["Settings"].as_array().unwrap().len(), 2);
+        let cleared = configure("com.epic.rover", None, &Attributes::default());
+        crate::commands::schema::validate(&cleared).unwrap();
+        assert!(!cleared["Settings"].as_array().unwrap()[0].as_dictionary().unwrap().contains_key("Configuration"));
         crate::commands::schema::validate(&remove("com.epic.rover")).unwrap();
         crate::commands::schema::validate(&managed_list()).unwrap();
         let bad = Attributes { vpn_uuid: Some("nope".into()), associated_domains: Some(vec![" ".into()]), ..Default::default() };

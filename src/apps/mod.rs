@@ -59,6 +59,9 @@ impl From<StoreError> for AppError {
             StoreError::NotFound(m) => AppError::NotFound(m),
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Pool(p) => AppError::Unavailable(format!("database unavailable: {p}")),
+            StoreError::Db(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                AppError::Conflict("a concurrent request stored the same thing first; read it again and retry".into())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -197,7 +200,47 @@ impl AppService {
         let at = now();
         let created = self.store.put_secret(SecretRow { name: name.to_string(), sealed, hint: format!("…{tail}"), created_at: at, updated_at: at }).await?;
         tracing::info!(secret = %name, "secret stored");
+        if !created {
+            // A new value: every configuration using it goes out again.
+            for app in self.apps_using_secret(name).await? {
+                self.bump_and_sync(app).await?;
+            }
+        }
         Ok(created)
+    }
+
+    /// Apps whose configuration references `{Secret.name}`.
+    async fn apps_using_secret(&self, name: &str) -> Result<Vec<AppRow>, AppError> {
+        let wanted = format!("{SECRET_PREFIX}{name}");
+        let mut out = Vec::new();
+        for app in self.store.apps().await? {
+            let (_, cfg) = AppService::parts(&app)?;
+            let refs = mdm_profiles::vars::references(&plist::Value::Dictionary(appconfig::to_dict(&cfg)), "");
+            if refs.iter().any(|(_, n)| *n == wanted) {
+                out.push(app);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A new configuration version for an app whose rendered values changed (a secret), sent
+    /// to every device that has it.
+    async fn bump_and_sync(&self, mut row: AppRow) -> Result<sync::SyncOutcome, AppError> {
+        let expected = row.config_version;
+        row.config_version += 1;
+        row.updated_at = now();
+        self.store.update_app(row.clone(), expected).await?;
+        self.sync_app(&row.id).await
+    }
+
+    /// Deletes a secret no configuration uses (else a conflict naming the apps).
+    pub async fn delete_secret(&self, name: &str) -> Result<bool, AppError> {
+        let users = self.apps_using_secret(name).await?;
+        if !users.is_empty() {
+            let names: Vec<String> = users.iter().map(|a| a.bundle_id.clone()).collect();
+            return Err(AppError::Conflict(format!("secret {name} is used by the configuration of {}", names.join(", "))));
+        }
+        Ok(self.store.delete_secret(name.to_string()).await?)
     }
 
     /// Secrets as shown to admins.
@@ -286,6 +329,7 @@ impl AppService {
     /// Changes an app; a new configuration or new attributes are sent to every device it is on.
     pub async fn update(&self, id: &str, c: AppChanges) -> Result<(AppRow, sync::SyncOutcome), AppError> {
         let mut row = self.store.app(id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {id}")))?;
+        let expected = row.config_version;
         if let Some(n) = c.name.filter(|n| !n.trim().is_empty()) {
             row.name = n.trim().to_string();
         }
@@ -312,7 +356,7 @@ impl AppService {
             row.config_version += 1;
         }
         row.updated_at = now();
-        self.store.update_app(row.clone()).await?;
+        self.store.update_app(row.clone(), expected).await?;
         let out = if changed { self.sync_app(&row.id).await? } else { sync::SyncOutcome::default() };
         Ok((row, out))
     }

@@ -106,13 +106,14 @@ impl AppService {
                 (c, st, None)
             }
             Step::Install { event, .. } => {
-                let c = command(INSTALL_PREFIX, commands::install(app, &attrs, configuration))?;
+                let user_enrollment = ctx.enrollment.enrollment_type.starts_with("UserEnrollment");
+                let c = command(INSTALL_PREFIX, commands::install(app, &attrs, configuration, user_enrollment))?;
                 out.installing.push(eid.clone());
                 let st = state(status::PENDING, Some(&c), None, reinstalls);
                 (c, st, event)
             }
             Step::Configure { .. } => {
-                let c = command(CONFIG_PREFIX, commands::configure(&app.bundle_id, configuration.unwrap_or_default()))?;
+                let c = command(CONFIG_PREFIX, commands::configure(&app.bundle_id, configuration, &attrs))?;
                 out.configuring.push(eid.clone());
                 let st = state(status::INSTALLED, Some(&c), Some(format!("configuration {} sent", app.config_version)), reinstalls);
                 (c, st, None)
@@ -150,6 +151,10 @@ impl AppService {
         };
         let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
         let states = if fresh { Vec::new() } else { self.store.device_apps(ctx.enrollment.id.clone()).await? };
+        // A command that left the queue unanswered (cancelled by a re-enrollment or CheckOut)
+        // leaves its row pending or removing: such rows are planned again.
+        let active = if states.iter().any(|s| s.command_uuid.is_some()) { self.store.active_commands(ctx.enrollment.id.clone()).await? } else { Vec::new() };
+        let stalled = |s: &DeviceApp| s.command_uuid.as_ref().is_some_and(|c| !active.contains(c)) && (s.status == status::PENDING || s.status == status::REMOVING);
         let secrets = self.open_secrets().await?;
         let mut plan = Plan::default();
         for id in &wanted {
@@ -157,7 +162,7 @@ impl AppService {
             let s = states.iter().find(|s| &s.app_id == id);
             let step = match s {
                 None => Some(Step::Install { reinstalls: 0, event: None }),
-                Some(s) if s.status == status::FAILED || s.status == status::REMOVING => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
+                Some(s) if s.status == status::FAILED || s.status == status::REMOVING || stalled(s) => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
                 Some(s) if s.config_version < app.config_version && s.status == status::INSTALLED => Some(Step::Configure { reinstalls: s.reinstalls }),
                 Some(s) if s.config_version < app.config_version => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
                 Some(_) => None,
@@ -166,11 +171,17 @@ impl AppService {
                 self.plan(&mut plan, &mut out, &ctx, &app, step, &secrets)?;
             }
         }
-        // An app whose install failed was never confirmed on the device: forgotten, not removed.
-        let (never, unwanted): (Vec<&DeviceApp>, Vec<&DeviceApp>) =
-            states.iter().filter(|s| !wanted.contains(&s.app_id) && s.status != status::REMOVING).partition(|s| s.status == status::FAILED && s.detail.as_deref().is_some_and(|d| !d.starts_with("configuration")));
-        if !never.is_empty() {
-            let gone = never.into_iter().map(|s| DeviceApp { status: "gone".into(), ..s.clone() }).collect();
+        // An app the device never confirmed installing is forgotten, not removed.
+        let mut unwanted = Vec::new();
+        let mut gone = Vec::new();
+        for s in states.iter().filter(|s| !wanted.contains(&s.app_id) && (s.status != status::REMOVING || stalled(s))) {
+            if s.status == status::FAILED && !self.store.app_was_installed(s.enrollment_id.clone(), s.app_id.clone()).await? {
+                gone.push(DeviceApp { status: "gone".into(), ..s.clone() });
+            } else {
+                unwanted.push(s);
+            }
+        }
+        if !gone.is_empty() {
             self.store.put_device_apps(gone, Vec::new()).await?;
         }
         for s in unwanted {

@@ -110,6 +110,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             let apps = dev
                 .apps
                 .iter()
+                .filter(|a| !a.uninstalled)
                 .map(|a| {
                     let mut d = Dict::new();
                     d.insert("Identifier".into(), s(&a.identifier));
@@ -127,7 +128,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             let mut list = Dict::new();
             for a in dev.apps.iter().filter(|a| a.managed) {
                 let mut d = Dict::new();
-                d.insert("Status".into(), s("Managed"));
+                d.insert("Status".into(), s(if a.uninstalled { "ManagedButUninstalled" } else { "Managed" }));
                 d.insert("HasConfiguration".into(), plist::Value::Boolean(a.configuration.is_some()));
                 d.insert("HasFeedback".into(), plist::Value::Boolean(false));
                 d.insert("IsValidated".into(), plist::Value::Boolean(true));
@@ -149,7 +150,9 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                 Some(id) => {
                     let configuration = body.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
                     dev.apps.retain(|a| a.identifier != id);
-                    dev.apps.push(crate::sim::device::InstalledApp { name: id.clone(), identifier: id, version: "1.0".into(), managed: true, configuration });
+                    dev.apps.push(crate::sim::device::InstalledApp { name: id.clone(), identifier: id.clone(), version: "1.0".into(), managed: true, configuration, uninstalled: false });
+                    out.insert("Identifier".into(), s(&id));
+                    out.insert("State".into(), s("Installing"));
                     "Acknowledged"
                 }
                 None => {
@@ -190,25 +193,37 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             "Acknowledged"
         }
         "Settings" => {
-            if let Some(items) = body.get("Settings").and_then(|v| v.as_array()) {
-                for item in items.iter().filter_map(|i| i.as_dictionary()) {
-                    match item.get("Item").and_then(|v| v.as_string()) {
-                        Some("DeviceName") => {
-                            if let Some(n) = item.get("DeviceName").and_then(|v| v.as_string()) {
-                                dev.device_name = n.to_string();
-                            }
+            // iOS answers each item on its own in the `Settings` array.
+            let mut results = Vec::new();
+            for item in body.get("Settings").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|i| i.as_dictionary()) {
+                let ok = match item.get("Item").and_then(|v| v.as_string()) {
+                    Some("DeviceName") => {
+                        if let Some(n) = item.get("DeviceName").and_then(|v| v.as_string()) {
+                            dev.device_name = n.to_string();
                         }
-                        Some("ApplicationConfiguration") => {
-                            let id = item.get("Identifier").and_then(|v| v.as_string()).unwrap_or("");
-                            let cfg = item.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
-                            if let Some(app) = dev.apps.iter_mut().find(|a| a.identifier == id && a.managed) {
-                                app.configuration = cfg;
-                            }
-                        }
-                        _ => {}
+                        true
                     }
+                    Some("ApplicationConfiguration") => {
+                        let id = item.get("Identifier").and_then(|v| v.as_string()).unwrap_or("");
+                        let cfg = item.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
+                        match dev.apps.iter_mut().find(|a| a.identifier == id && a.managed && !a.uninstalled) {
+                            Some(app) => {
+                                app.configuration = cfg;
+                                true
+                            }
+                            None => false,
+                        }
+                    }
+                    _ => true,
+                };
+                let mut r = Dict::new();
+                r.insert("Status".into(), s(if ok { "Acknowledged" } else { "Error" }));
+                if !ok {
+                    r.insert("ErrorChain".into(), error_chain(12029, "MCMDMErrorDomain", "The app is not managed."));
                 }
+                results.push(plist::Value::Dictionary(r));
             }
+            out.insert("Settings".into(), plist::Value::Array(results));
             "Acknowledged"
         }
         "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "Restrictions"

@@ -42,6 +42,8 @@ pub struct InstalledApp {
     pub managed: bool,
     /// Its managed configuration (AppConfig), as last received.
     pub configuration: Option<plist::Dictionary>,
+    /// A managed app the person deleted: iOS keeps listing it as `ManagedButUninstalled`.
+    pub uninstalled: bool,
 }
 
 /// A command the device received and how it answered.
@@ -168,7 +170,7 @@ impl SimDevice {
             awaiting_configuration: false,
             profiles: BTreeMap::new(),
             apps: vec![
-                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into(), managed: false, configuration: None },
+                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into(), managed: false, configuration: None, uninstalled: false },
             ],
             not_now: HashMap::new(),
             fail_profiles: false,
@@ -180,16 +182,21 @@ impl SimDevice {
         })
     }
 
-    /// The person deletes an app from the home screen.
+    /// The person deletes an app from the home screen. A managed app stays known to iOS as
+    /// `ManagedButUninstalled`; another is simply gone.
     pub fn user_removes_app(&mut self, bundle_id: &str) -> bool {
-        let before = self.apps.len();
-        self.apps.retain(|a| a.identifier != bundle_id);
-        self.apps.len() != before
+        let Some(i) = self.apps.iter().position(|a| a.identifier == bundle_id && !a.uninstalled) else { return false };
+        if self.apps[i].managed {
+            self.apps[i].uninstalled = true;
+        } else {
+            self.apps.remove(i);
+        }
+        true
     }
 
     /// An installed app.
     pub fn app(&self, bundle_id: &str) -> Option<&InstalledApp> {
-        self.apps.iter().find(|a| a.identifier == bundle_id)
+        self.apps.iter().find(|a| a.identifier == bundle_id && !a.uninstalled)
     }
 
     /// Replaces the identity (e.g. a renewed or foreign certificate) and rebuilds the mTLS client.

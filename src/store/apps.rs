@@ -171,12 +171,13 @@ impl Store {
         .await
     }
 
-    /// Replaces an app's record.
-    pub async fn update_app(&self, row: AppRow) -> StoreResult<()> {
+    /// Replaces an app's record if its configuration version is still `expected_version`
+    /// (another change in between is refused as a conflict, so no configuration is lost).
+    pub async fn update_app(&self, row: AppRow, expected_version: i32) -> StoreResult<()> {
         self.run(move |conn| {
-            let n = diesel::update(apps::table.find(&row.id)).set(&row).execute(conn)?;
+            let n = diesel::update(apps::table.find(&row.id).filter(apps::config_version.eq(expected_version))).set(&row).execute(conn)?;
             if n == 0 {
-                return Err(StoreError::NotFound(format!("no app {}", row.id)));
+                return Err(StoreError::Conflict(format!("app {} was changed or deleted meanwhile; read it again and retry", row.id)));
             }
             Ok(())
         })
@@ -377,6 +378,32 @@ impl Store {
     pub async fn enrollment_enabled(&self, enrollment_id: String) -> StoreResult<bool> {
         self.run(move |conn| Ok(enrollments::table.find(enrollment_id).select(enrollments::enabled).first::<bool>(conn).optional()?.unwrap_or(false)))
             .await
+    }
+
+    /// Whether the device ever confirmed installing the app (an `installed` event).
+    pub async fn app_was_installed(&self, enrollment_id: String, app_id: String) -> StoreResult<bool> {
+        self.run(move |conn| {
+            let n: i64 = app_events::table
+                .filter(app_events::enrollment_id.eq(enrollment_id))
+                .filter(app_events::app_id.eq(app_id))
+                .filter(app_events::kind.eq("installed"))
+                .count()
+                .get_result(conn)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    /// CommandUUIDs still waiting in an enrollment's queue (queued or NotNow).
+    pub async fn active_commands(&self, enrollment_id: String) -> StoreResult<Vec<String>> {
+        self.run(move |conn| {
+            Ok(enrollment_queue::table
+                .filter(enrollment_queue::enrollment_id.eq(enrollment_id))
+                .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                .select(enrollment_queue::command_uuid)
+                .load(conn)?)
+        })
+        .await
     }
 
     /// Claims up to `limit` enabled enrollments with installed apps not checked since `cutoff`

@@ -92,6 +92,23 @@ async fn presets_fill_in_each_device(db: Db) {
         assert_eq!(c["Ward"].as_signed_integer(), Some(3));
         assert_eq!(c["EpicMobileDeviceID"].as_string(), Some(d.serial.as_str()));
     }
+    // A new value of the secret goes out to every device with Okta Verify; the secret cannot be
+    // deleted while a configuration uses it, and no command shown to admins reveals it.
+    let hint2 = "e91b22f0-rotated-okta-device-integration-secret";
+    assert_eq!(h.put_json("/v1/secrets/okta_management_hint", serde_json::json!({"value": hint2})).await.0, 200);
+    for d in [&mut a, &mut b] {
+        assert_eq!(drain(d).await, ["Settings:Acknowledged"]);
+        assert_eq!(config_of(d, "com.okta.mobile")["managementHint"].as_string(), Some(hint2));
+    }
+    let (s, m) = h.delete("/v1/secrets/okta_management_hint").await;
+    assert_eq!(s, 409, "{m}");
+    let (_, history) = h.get(&format!("/v1/devices/{}/commands", a.udid)).await;
+    for entry in history.as_array().unwrap() {
+        let (_, shown) = h.get(&format!("/v1/commands/{}", entry["command_uuid"].as_str().unwrap())).await;
+        let text = shown.to_string();
+        assert!(!text.contains(hint) && !text.contains(hint2), "{text}");
+    }
+
     // An unknown variable is refused when saved, and nothing is sent.
     let (s, m) = h.put_json(&format!("/v1/apps/{epic_id}"), serde_json::json!({"config": {"x": {"type": "string", "value": "{DeviceColour}"}}})).await;
     assert_eq!(s, 422, "{m}");
@@ -107,8 +124,11 @@ async fn presets_fill_in_each_device(db: Db) {
     let rover = state["apps"].as_array().unwrap().iter().find(|x| x["bundle_id"] == "com.epic.rover").unwrap();
     assert_eq!(rover["reinstalls"], 1, "{state}");
     assert_eq!(rover["status"], "installed");
-    let kinds: Vec<&str> = state["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let events = state["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"missing") && kinds.contains(&"reinstall"), "{kinds:?}");
+    let missing = events.iter().find(|e| e["kind"] == "missing").unwrap();
+    assert!(missing["detail"].as_str().unwrap().contains("ManagedButUninstalled"), "{missing}");
     assert!(state["reported"].as_array().unwrap().iter().any(|r| r["bundle_id"] == "com.okta.mobile"));
 
     // Unassigning removes it.
