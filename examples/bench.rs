@@ -355,6 +355,7 @@ fn bench_context(i: usize, cert_der: Vec<u8>) -> mdm::store::library::DeviceCont
         cert_der: Some(cert_der),
         enrolled_user: Some("nurse.jane".into()),
         user_email: Some("jane@example.org".into()),
+        attributes: Default::default(),
     }
 }
 

@@ -156,3 +156,63 @@ pub async fn delete_secret(State(st): State<ApiState>, Path(name): Path<String>)
         Err(ApiError::NotFound(format!("no secret {name}")))
     }
 }
+
+/// Refuses attributes of a device or group that does not exist.
+async fn ensure_scope(st: &ApiState, kind: &'static str, scope: &str) -> Result<(), ApiError> {
+    let exists = match kind {
+        crate::store::library::TARGET_DEVICE => st.store.device(scope.to_string()).await?.is_some(),
+        _ => st.store.group(scope.to_string()).await?.is_some(),
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("no {kind} {scope}")))
+    }
+}
+
+/// `GET /v1/devices/{id}/attributes` and `GET /v1/groups/{name}/attributes`.
+async fn get_attributes(st: &ApiState, kind: &'static str, scope: String) -> Result<Json<Value>, ApiError> {
+    ensure_scope(st, kind, &scope).await?;
+    Ok(Json(json!(st.store.attributes(kind, scope).await?)))
+}
+
+/// Sets attributes from `{"NAME": "value" | null}` (null removes one); names are letters,
+/// digits, `_` and `-`, so they fit in `{Attribute.NAME}`.
+async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let map = body(b)?;
+    let mut values = Vec::new();
+    for (k, v) in map {
+        let ok_name = !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok_name {
+            return Err(ApiError::BadRequest(format!("attribute name {k:?}: 1 to 64 letters, digits, _ or -")));
+        }
+        match v {
+            Value::Null => values.push((k, None)),
+            Value::String(s) => values.push((k, Some(s))),
+            other => return Err(ApiError::BadRequest(format!("attribute {k}: a string or null, not {other}"))),
+        }
+    }
+    ensure_scope(st, kind, &scope).await?;
+    st.store.put_attributes(kind, scope.clone(), values).await?;
+    get_attributes(st, kind, scope).await
+}
+
+/// `GET /v1/devices/{id}/attributes`.
+pub async fn device_attributes(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    get_attributes(&st, crate::store::library::TARGET_DEVICE, id).await
+}
+
+/// `PUT /v1/devices/{id}/attributes`.
+pub async fn put_device_attributes(State(st): State<ApiState>, Path(id): Path<String>, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    set_attributes(&st, crate::store::library::TARGET_DEVICE, id, b).await
+}
+
+/// `GET /v1/groups/{name}/attributes`.
+pub async fn group_attributes(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    get_attributes(&st, crate::store::library::TARGET_GROUP, name).await
+}
+
+/// `PUT /v1/groups/{name}/attributes`.
+pub async fn put_group_attributes(State(st): State<ApiState>, Path(name): Path<String>, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    set_attributes(&st, crate::store::library::TARGET_GROUP, name, b).await
+}

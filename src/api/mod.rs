@@ -82,6 +82,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/apps/{id}/unassign", post(apps::unassign))
         .route("/v1/devices/{id}/apps", get(apps::device_apps))
         .route("/v1/devices/{id}/apps/check", post(apps::check))
+        .route("/v1/devices/{id}/attributes", get(apps::device_attributes).put(apps::put_device_attributes))
+        .route("/v1/groups/{name}/attributes", get(apps::group_attributes).put(apps::put_group_attributes))
         .route("/v1/secrets", get(apps::secrets))
         .route("/v1/secrets/{name}", put(apps::put_secret).delete(apps::delete_secret))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))

@@ -3,8 +3,9 @@
 //! AppConfig, configuration changes re-sent to every assigned device, removal, and desired
 //! state: a required app that disappears from a device's app lists is installed again.
 //!
-//! AppConfig values use the profile variables (`{DeviceSerialNumber}` …) and admin-defined
-//! secrets (`{Secret.NAME}`), stored sealed and never shown again in full.
+//! AppConfig values use the profile variables (`{DeviceSerialNumber}` …), custom attributes of
+//! the device or its groups (`{Attribute.NAME}`) and admin-defined secrets (`{Secret.NAME}`),
+//! stored sealed and never shown again in full.
 
 pub mod answers;
 pub mod appconfig;
@@ -263,10 +264,16 @@ impl AppService {
             .collect()
     }
 
-    /// Checks a configuration's variables: built-ins and stored secrets.
+    /// Checks a configuration's variables: built-ins, stored secrets, and custom attributes
+    /// defined on some device or group.
     async fn check_config(&self, cfg: &AppConfig) -> Result<(), AppError> {
         let names: Vec<String> = self.store.secrets().await?.into_iter().map(|s| s.name).collect();
-        let known = |n: &str| mdm_profiles::vars::is_builtin(n) || n.strip_prefix(SECRET_PREFIX).is_some_and(|s| names.iter().any(|x| x == s));
+        let attributes = self.store.attribute_names().await?;
+        let known = |n: &str| {
+            mdm_profiles::vars::is_builtin(n)
+                || n.strip_prefix(SECRET_PREFIX).is_some_and(|s| names.iter().any(|x| x == s))
+                || n.strip_prefix(crate::profiles::render::ATTRIBUTE_PREFIX).is_some_and(|a| attributes.iter().any(|x| x == a))
+        };
         let issues = appconfig::check(cfg, &known);
         if issues.is_empty() {
             Ok(())

@@ -22,7 +22,10 @@ pub enum RenderError {
     Cms(#[from] CmsError),
 }
 
-/// The value of a built-in variable for one device; `None` when the device has not reported it.
+/// How a custom attribute is referenced: `{Attribute.NAME}`.
+pub const ATTRIBUTE_PREFIX: &str = "Attribute.";
+
+/// The value of a built-in variable or custom attribute for one device; `None` when the device has not reported it.
 pub fn device_value(ctx: &DeviceContext, name: &str) -> Option<String> {
     let d = &ctx.device;
     let v = match name {
@@ -37,7 +40,7 @@ pub fn device_value(ctx: &DeviceContext, name: &str) -> Option<String> {
         "EnrollmentUser" => ctx.enrolled_user.clone().or_else(|| ctx.enrollment.user_short_name.clone()),
         "EnrollmentUserEmail" => ctx.user_email.clone(),
         "EnrollmentID" => Some(ctx.enrollment.id.clone()),
-        _ => None,
+        other => other.strip_prefix(ATTRIBUTE_PREFIX).and_then(|a| ctx.attributes.get(a).cloned()),
     };
     v.filter(|s| !s.trim().is_empty())
 }

@@ -1,6 +1,8 @@
 //! Managed-app tables: the catalogue, assignments, install state per enrollment, what devices
 //! report, app events, and sealed secrets.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -8,7 +10,7 @@ use serde::Serialize;
 use super::library::{TARGET_DEVICE, TARGET_GROUP};
 use super::models::Command;
 use super::queue::{enqueue_in, EnqueueOutcome};
-use super::schema::{app_assignments, app_events, app_inventory, apps, device_apps, enrollment_queue, enrollments, group_members, secrets};
+use super::schema::{app_assignments, app_events, app_inventory, apps, custom_attributes, device_apps, enrollment_queue, enrollments, group_members, secrets};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// An app in the catalogue.
@@ -438,6 +440,58 @@ impl Store {
             })
         })
         .await
+    }
+
+    /// Sets custom attributes of a device or group (`kind` is `device` or `group`); `None`
+    /// removes one.
+    pub async fn put_attributes(&self, kind: &'static str, scope: String, values: Vec<(String, Option<String>)>) -> StoreResult<()> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let at = now();
+                for (name, value) in &values {
+                    let key = custom_attributes::table.find((kind, &scope, name));
+                    match value {
+                        None => {
+                            diesel::delete(key).execute(conn)?;
+                        }
+                        Some(v) => {
+                            let n = diesel::update(key).set((custom_attributes::value.eq(v), custom_attributes::updated_at.eq(at))).execute(conn)?;
+                            if n == 0 {
+                                diesel::insert_into(custom_attributes::table)
+                                    .values((
+                                        custom_attributes::scope_kind.eq(kind),
+                                        custom_attributes::scope.eq(&scope),
+                                        custom_attributes::name.eq(name),
+                                        custom_attributes::value.eq(v),
+                                        custom_attributes::updated_at.eq(at),
+                                    ))
+                                    .execute(conn)?;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The custom attributes of one device or group, by name.
+    pub async fn attributes(&self, kind: &'static str, scope: String) -> StoreResult<BTreeMap<String, String>> {
+        self.run(move |conn| {
+            let rows: Vec<(String, String)> = custom_attributes::table
+                .filter(custom_attributes::scope_kind.eq(kind))
+                .filter(custom_attributes::scope.eq(scope))
+                .select((custom_attributes::name, custom_attributes::value))
+                .load(conn)?;
+            Ok(rows.into_iter().collect())
+        })
+        .await
+    }
+
+    /// Every attribute name defined on any device or group.
+    pub async fn attribute_names(&self) -> StoreResult<Vec<String>> {
+        self.run(|conn| Ok(custom_attributes::table.select(custom_attributes::name).distinct().load(conn)?)).await
     }
 
     /// Creates or replaces a secret; true when it was new.

@@ -7,7 +7,7 @@ use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, En
 use super::queue::{enqueue_in, EnqueueOutcome};
 use super::schema::{
     cert_bindings, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments, profile_versions,
-    profiles, users,
+    custom_attributes, profiles, users,
 };
 use super::{now, write_tx, Store, StoreError, StoreResult};
 
@@ -30,6 +30,8 @@ pub struct DeviceContext {
     pub enrolled_user: Option<String>,
     /// That user's e-mail address, when known.
     pub user_email: Option<String>,
+    /// Custom attributes: the device's own, then its groups' (first group by name wins).
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// Commands to queue together with the install-state rows they change.
@@ -363,13 +365,42 @@ impl Store {
             } else {
                 users::table.filter(users::username.eq_any(names)).select((users::username, users::email)).load(conn)?
             };
+            let memberships: Vec<(String, String)> =
+                group_members::table.filter(group_members::device_id.eq_any(&device_ids)).select((group_members::device_id, group_members::group_name)).load(conn)?;
+            let attrs: Vec<(String, String, String, String)> = custom_attributes::table
+                .filter(
+                    custom_attributes::scope_kind
+                        .eq(TARGET_DEVICE)
+                        .and(custom_attributes::scope.eq_any(&device_ids))
+                        .or(custom_attributes::scope_kind.eq(TARGET_GROUP).and(custom_attributes::scope.eq_any(memberships.iter().map(|(_, g)| g)))),
+                )
+                .select((custom_attributes::scope_kind, custom_attributes::scope, custom_attributes::name, custom_attributes::value))
+                .order((custom_attributes::scope_kind, custom_attributes::scope))
+                .load(conn)?;
+            let attributes_of = |device: &str| {
+                let mut m = std::collections::BTreeMap::new();
+                let groups: Vec<&String> = memberships.iter().filter(|(d, _)| d == device).map(|(_, g)| g).collect();
+                // Groups in name order, first wins; then the device's own values override.
+                for (kind, scope, name, value) in attrs.iter().rev() {
+                    if kind == TARGET_GROUP && groups.contains(&scope) {
+                        m.insert(name.clone(), value.clone());
+                    }
+                }
+                for (kind, scope, name, value) in &attrs {
+                    if kind == TARGET_DEVICE && scope == device {
+                        m.insert(name.clone(), value.clone());
+                    }
+                }
+                m
+            };
             let mut out = Vec::new();
             for e in ens {
                 let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
                 let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
                 let enrolled_user = owners.iter().find(|(id, _)| *id == e.device_id).and_then(|(_, u)| u.clone());
                 let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone());
-                out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email });
+                let attributes = attributes_of(&e.device_id);
+                out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email, attributes });
             }
             Ok(out)
         })

@@ -346,6 +346,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    custom_attributes (scope_kind, scope, name) {
+        scope_kind -> Text,
+        scope -> Text,
+        name -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     secrets (name) {
         name -> Text,
         sealed -> Binary,
@@ -396,4 +406,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_inventory,
     app_events,
     secrets,
+    custom_attributes,
 );

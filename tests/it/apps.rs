@@ -233,3 +233,26 @@ async fn audit_brings_back_a_removed_app(db: Db) {
     assert_eq!(seen[..2], ["ManagedApplicationList:Acknowledged".to_string(), "InstallApplication:Acknowledged".to_string()], "{seen:?}");
     assert_eq!(config_of(&d, "com.epic.rover")["EpicMobileDeviceID"].as_string(), Some(d.serial.as_str()));
 }
+
+both!(custom_attributes_fill_configurations);
+async fn custom_attributes_fill_configurations(db: Db) {
+    let Some(h) = Harness::start_with(db, Opts::apns()).await else { return };
+    let mut a = h.enrolled(0).await;
+    let mut b = h.enrolled(1).await;
+    assert_eq!(h.post_json("/v1/groups", serde_json::json!({"name": "icu"})).await.0, 201);
+    assert_eq!(h.post_json("/v1/groups/icu/members", serde_json::json!({"devices": [a.udid, b.udid]})).await.0, 200);
+    let cfg = serde_json::json!({"name": "Vocera", "bundle_id": "com.vocera.app", "config": {"unit": {"type": "string", "value": "{Attribute.unit}"}}});
+    let (s, m) = h.post_json("/v1/apps", cfg.clone()).await;
+    assert_eq!(s, 422, "an attribute nobody defined is an unknown variable: {m}");
+    let (s, m) = h.put_json("/v1/groups/icu/attributes", serde_json::json!({"unit": "ICU-3"})).await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(h.put_json(&format!("/v1/devices/{}/attributes", b.udid), serde_json::json!({"unit": "ICU-3 bed 7"})).await.0, 200);
+    assert_eq!(h.put_json("/v1/devices/NOPE/attributes", serde_json::json!({"unit": "x"})).await.0, 404);
+    assert_eq!(h.put_json("/v1/groups/icu/attributes", serde_json::json!({"bad name": "x"})).await.0, 400);
+    assert_eq!(h.post_json("/v1/apps", cfg).await.0, 201);
+    assert_eq!(h.post_json("/v1/apps/com.vocera.app/assign", serde_json::json!({"groups": ["icu"]})).await.0, 200);
+    drain(&mut a).await;
+    drain(&mut b).await;
+    assert_eq!(config_of(&a, "com.vocera.app")["unit"].as_string(), Some("ICU-3"), "the group's value");
+    assert_eq!(config_of(&b, "com.vocera.app")["unit"].as_string(), Some("ICU-3 bed 7"), "the device's own value wins");
+}

@@ -1,3 +1,4 @@
+DROP TABLE custom_attributes;
 DROP TABLE secrets;
 DROP TABLE app_events;
 DROP TABLE app_inventory;

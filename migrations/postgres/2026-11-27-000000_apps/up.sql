@@ -75,3 +75,14 @@ CREATE TABLE secrets (
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
+
+-- Custom attributes, used in AppConfig values as {Attribute.NAME}: per device or per group (the
+-- device's own value wins; among its groups, the first by name).
+CREATE TABLE custom_attributes (
+    scope_kind TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (scope_kind, scope, name)
+);
