@@ -193,7 +193,9 @@ async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: Res
         }
     }
     ensure_scope(st, kind, &scope).await?;
+    let names: Vec<String> = values.iter().map(|(n, _)| n.clone()).collect();
     st.store.put_attributes(kind, scope.clone(), values).await?;
+    st.apps.attributes_changed(kind, &scope, &names).await?;
     get_attributes(st, kind, scope).await
 }
 

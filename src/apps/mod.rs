@@ -203,16 +203,15 @@ impl AppService {
         tracing::info!(secret = %name, "secret stored");
         if !created {
             // A new value: every configuration using it goes out again.
-            for app in self.apps_using_secret(name).await? {
+            for app in self.apps_using(&format!("{SECRET_PREFIX}{name}")).await? {
                 self.bump_and_sync(app).await?;
             }
         }
         Ok(created)
     }
 
-    /// Apps whose configuration references `{Secret.name}`.
-    async fn apps_using_secret(&self, name: &str) -> Result<Vec<AppRow>, AppError> {
-        let wanted = format!("{SECRET_PREFIX}{name}");
+    /// Apps whose configuration references the variable `{wanted}`.
+    async fn apps_using(&self, wanted: &str) -> Result<Vec<AppRow>, AppError> {
         let mut out = Vec::new();
         for app in self.store.apps().await? {
             let (_, cfg) = AppService::parts(&app)?;
@@ -234,9 +233,35 @@ impl AppService {
         self.sync_app(&row.id).await
     }
 
+    /// Custom attributes `names` of a device or group changed: configurations using them go out
+    /// again — to that device, or to every device with the app for a group.
+    pub async fn attributes_changed(&self, kind: &str, scope: &str, names: &[String]) -> Result<(), AppError> {
+        let mut affected: Vec<AppRow> = Vec::new();
+        for n in names {
+            for app in self.apps_using(&format!("{}{n}", crate::profiles::render::ATTRIBUTE_PREFIX)).await? {
+                if !affected.iter().any(|a| a.id == app.id) {
+                    affected.push(app);
+                }
+            }
+        }
+        if affected.is_empty() {
+            return Ok(());
+        }
+        if kind == crate::store::library::TARGET_DEVICE {
+            let ids = affected.iter().map(|a| a.id.clone()).collect();
+            self.store.mark_apps_stale(scope.to_string(), ids).await?;
+            self.sync_device(scope, false).await?;
+        } else {
+            for app in affected {
+                self.bump_and_sync(app).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes a secret no configuration uses (else a conflict naming the apps).
     pub async fn delete_secret(&self, name: &str) -> Result<bool, AppError> {
-        let users = self.apps_using_secret(name).await?;
+        let users = self.apps_using(&format!("{SECRET_PREFIX}{name}")).await?;
         if !users.is_empty() {
             let names: Vec<String> = users.iter().map(|a| a.bundle_id.clone()).collect();
             return Err(AppError::Conflict(format!("secret {name} is used by the configuration of {}", names.join(", "))));

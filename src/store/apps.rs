@@ -382,6 +382,18 @@ impl Store {
             .await
     }
 
+    /// Marks an enrollment's installed apps as holding an outdated configuration, so the next
+    /// sync sends it again.
+    pub async fn mark_apps_stale(&self, enrollment_id: String, app_ids: Vec<String>) -> StoreResult<()> {
+        self.run(move |conn| {
+            diesel::update(device_apps::table.filter(device_apps::enrollment_id.eq(enrollment_id)).filter(device_apps::app_id.eq_any(app_ids)))
+                .set(device_apps::config_version.eq(0))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Whether the device ever confirmed installing the app (an `installed` event).
     pub async fn app_was_installed(&self, enrollment_id: String, app_id: String) -> StoreResult<bool> {
         self.run(move |conn| {

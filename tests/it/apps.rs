@@ -255,4 +255,12 @@ async fn custom_attributes_fill_configurations(db: Db) {
     drain(&mut b).await;
     assert_eq!(config_of(&a, "com.vocera.app")["unit"].as_string(), Some("ICU-3"), "the group's value");
     assert_eq!(config_of(&b, "com.vocera.app")["unit"].as_string(), Some("ICU-3 bed 7"), "the device's own value wins");
+    // A changed attribute goes out again: to the device, or to the group's devices.
+    assert_eq!(h.put_json(&format!("/v1/devices/{}/attributes", b.udid), serde_json::json!({"unit": "ICU-3 bed 9"})).await.0, 200);
+    assert!(drain(&mut a).await.is_empty());
+    assert_eq!(drain(&mut b).await, ["Settings:Acknowledged"]);
+    assert_eq!(config_of(&b, "com.vocera.app")["unit"].as_string(), Some("ICU-3 bed 9"));
+    assert_eq!(h.put_json("/v1/groups/icu/attributes", serde_json::json!({"unit": "ICU-4"})).await.0, 200);
+    drain(&mut a).await;
+    assert_eq!(config_of(&a, "com.vocera.app")["unit"].as_string(), Some("ICU-4"));
 }
