@@ -288,13 +288,7 @@ impl AppService {
 
     /// Runs audit passes forever, a few per interval (the server spawns this).
     pub async fn run_audits(self, interval: std::time::Duration) {
-        let pause = (interval / 8).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600));
-        loop {
-            tokio::time::sleep(pause).await;
-            if let Err(e) = self.audit_once(interval, 1000).await {
-                tracing::error!(error = %e, "app audit failed");
-            }
-        }
+        crate::service::periodic::every(interval, "app audit", |i| self.audit_once(i, 1000)).await
     }
 
     /// Re-installs a required app that disappeared (the answer handler found it missing).

@@ -383,13 +383,7 @@ impl ProfileService {
 
     /// Runs audit passes forever, a few per interval (the server spawns this).
     pub async fn run_audits(self, interval: std::time::Duration) {
-        let pause = (interval / 8).clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(3600));
-        loop {
-            tokio::time::sleep(pause).await;
-            if let Err(e) = self.audit_once(interval, 1000).await {
-                tracing::error!(error = %e, "profile audit failed");
-            }
-        }
+        crate::service::periodic::every(interval, "profile audit", |i| self.audit_once(i, 1000)).await
     }
 
     /// Follows up a device's answer to one of the library's commands, or to any ProfileList.

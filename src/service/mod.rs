@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod connect;
 pub mod error;
 pub mod hooks;
+pub mod periodic;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
 use crate::protocol::enrollment::EnrollmentRef;

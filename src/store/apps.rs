@@ -254,15 +254,7 @@ impl Store {
         self.run(move |conn| {
             let rows: Vec<(String, String)> =
                 app_assignments::table.filter(app_assignments::app_id.eq(&app_id)).select((app_assignments::target_kind, app_assignments::target)).load(conn)?;
-            let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
-            let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
-            if !groups.is_empty() {
-                let members: Vec<String> = group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
-                out.extend(members);
-            }
-            out.sort();
-            out.dedup();
-            Ok(out)
+            super::library::targets_to_devices(conn, &rows)
         })
         .await
     }

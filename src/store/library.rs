@@ -45,6 +45,20 @@ pub struct ProfileWork {
     pub states: Vec<DeviceProfile>,
 }
 
+/// The devices that (kind, target) assignment rows reach: devices named directly and the
+/// members of groups named, each once, sorted.
+pub fn targets_to_devices(conn: &mut super::DbConn, rows: &[(String, String)]) -> StoreResult<Vec<String>> {
+    let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
+    let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
+    if !groups.is_empty() {
+        let members: Vec<String> = group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
+        out.extend(members);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 fn not_found(what: &str, id: &str) -> StoreError {
     StoreError::NotFound(format!("no {what} {id}"))
 }
@@ -309,16 +323,7 @@ impl Store {
                 .filter(profile_assignments::profile_id.eq(&profile_id))
                 .select((profile_assignments::target_kind, profile_assignments::target))
                 .load(conn)?;
-            let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
-            let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
-            if !groups.is_empty() {
-                let members: Vec<String> =
-                    group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
-                out.extend(members);
-            }
-            out.sort();
-            out.dedup();
-            Ok(out)
+            targets_to_devices(conn, &rows)
         })
         .await
     }
