@@ -36,6 +36,16 @@ pub struct SyncOutcome {
     pub failed: Vec<(String, String)>,
 }
 
+impl SyncOutcome {
+    /// Adds another outcome's lists to this one.
+    pub fn merge(&mut self, o: SyncOutcome) {
+        self.installing.extend(o.installing);
+        self.configuring.extend(o.configuring);
+        self.removing.extend(o.removing);
+        self.failed.extend(o.failed);
+    }
+}
+
 fn command(prefix: &str, dict: plist::Dictionary) -> Result<Command, AppError> {
     let uuid = format!("{prefix}{}", uuid::Uuid::new_v4());
     let request_type = dict.get("RequestType").and_then(|v| v.as_string()).unwrap_or("").to_string();
@@ -205,11 +215,7 @@ impl AppService {
         devices.dedup();
         let mut out = SyncOutcome::default();
         for d in devices {
-            let o = self.sync_device(&d, false).await?;
-            out.installing.extend(o.installing);
-            out.configuring.extend(o.configuring);
-            out.removing.extend(o.removing);
-            out.failed.extend(o.failed);
+            out.merge(self.sync_device(&d, false).await?);
         }
         Ok(out)
     }
@@ -250,11 +256,7 @@ impl AppService {
         affected.dedup();
         let mut out = SyncOutcome::default();
         for d in affected {
-            let o = self.sync_device(&d, false).await?;
-            out.installing.extend(o.installing);
-            out.configuring.extend(o.configuring);
-            out.removing.extend(o.removing);
-            out.failed.extend(o.failed);
+            out.merge(self.sync_device(&d, false).await?);
         }
         Ok((unknown_devices, unknown_groups, out))
     }
