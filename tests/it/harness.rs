@@ -98,6 +98,10 @@ impl Pki {
         chain.extend(&ca_pem);
         std::fs::write(dir.path().join("server.pem"), chain).expect("write");
         std::fs::write(dir.path().join("server.key"), server.key.private_key_to_pem_pkcs8().expect("key")).expect("write");
+        // An RA for SCEP tests that configure one (scep.ra_cert / scep.ra_key).
+        let ra = ca.issue_server(&["scep-ra".into()]).expect("ra cert");
+        std::fs::write(dir.path().join("ra.pem"), ra.cert.to_pem().expect("pem")).expect("write");
+        std::fs::write(dir.path().join("ra.key"), ra.key.private_key_to_pem_pkcs8().expect("key")).expect("write");
         let device_ca = Ca::generate("Simulated iPhone Device CA").expect("device ca");
         std::fs::write(dir.path().join("device-ca.pem"), device_ca.cert.to_pem().expect("pem")).expect("write");
         Pki { ca, dir, ca_pem, device_ca }

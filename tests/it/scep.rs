@@ -185,3 +185,35 @@ async fn renewal(db: Db) {
     assert_eq!((rep.status, rep.fail_info), (PkiStatus::Failure, Some(FailInfo::BadMessageCheck)));
 }
 both!(renewal);
+
+/// With an RA configured: GetCACert answers RA + CA as a certs-only PKCS#7, requests are
+/// encrypted to the RA, CertReps are signed by it, and both our client and micromdm's
+/// scepclient get certificates that chain to the CA.
+async fn scep_with_ra(db: Db) {
+    let tweak: fn(&mut mdm::config::Config) = |c| {
+        let dir = c.ca.cert.as_ref().and_then(|p| p.parent()).map(Path::to_path_buf).expect("ca dir");
+        c.scep.ra_cert = Some(dir.join("ra.pem"));
+        c.scep.ra_key = Some(dir.join("ra.key"));
+    };
+    let opts = Opts { plain_http: true, header: Some("X-Client-Cert".into()), tweak: Some(tweak), ..Opts::default() };
+    let Some(h) = Harness::start_with(db, opts).await else { return };
+    let r = h.api.get(h.url("/scep?operation=GetCACert")).send().await.unwrap();
+    assert_eq!(r.headers()["content-type"], "application/x-x509-ca-ra-cert");
+    let ra = openssl::x509::X509::from_pem(&std::fs::read(h.pki.path("ra.pem")).unwrap()).unwrap();
+    let shared = h.endpoint(h.transport()).client(None).unwrap();
+    let enroller = mdm::sim::scep::ScepEnroller::new(&h.url("/scep"), shared).await.unwrap();
+    let announced: Vec<Vec<u8>> = enroller.ca_certs().iter().map(|c| c.to_der().unwrap()).collect();
+    assert!(announced.contains(&ra.to_der().unwrap()) && announced.contains(&h.pki.ca.cert.to_der().unwrap()));
+    let issued = enroller.identity("ra-device", SCEP_CHALLENGE).await.expect("our client through the RA");
+    let dir = tempfile::tempdir().unwrap();
+    let ours = dir.path().join("ours.pem");
+    std::fs::write(&ours, issued.cert.to_pem().unwrap()).unwrap();
+    assert!(openssl_verify(&h.pki.path("ca.pem"), &ours));
+    assert_eq!(issued.cert.issuer_name().to_der().unwrap(), h.pki.ca.cert.subject_name().to_der().unwrap(), "issued by the CA, not the RA");
+    if let Some(bin) = scepclient() {
+        let (ok, out, cert) = run_scepclient(bin, &h.url("/scep"), dir.path(), "ra-scepclient", SCEP_CHALLENGE).await;
+        assert!(ok, "scepclient through the RA: {out}");
+        assert!(openssl_verify(&h.pki.path("ca.pem"), &cert));
+    }
+}
+both!(scep_with_ra);
