@@ -160,7 +160,14 @@ impl AppService {
             return Ok(out);
         };
         let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
-        let states = if fresh { Vec::new() } else { self.store.device_apps(ctx.enrollment.id.clone()).await? };
+        let mut states = self.store.device_apps(ctx.enrollment.id.clone()).await?;
+        if fresh {
+            // A new enrollment has none of the old ones: forget them.
+            let old: Vec<DeviceApp> = states.drain(..).map(|s| DeviceApp { status: "gone".into(), ..s }).collect();
+            if !old.is_empty() {
+                self.store.put_device_apps(old, Vec::new()).await?;
+            }
+        }
         // A command that left the queue unanswered (cancelled by a re-enrollment or CheckOut)
         // leaves its row pending or removing: such rows are planned again.
         let active = if states.iter().any(|s| s.command_uuid.is_some()) { self.store.active_commands(ctx.enrollment.id.clone()).await? } else { Vec::new() };

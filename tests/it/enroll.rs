@@ -74,6 +74,10 @@ async fn ota_with_a_token(db: Db) {
     assert_eq!(s, 201, "{p}");
     let pid = p["profile"]["id"].as_str().unwrap().to_string();
     assert_eq!(h.post_json(&format!("/v1/profiles/{pid}/assign"), serde_json::json!({"groups": ["ward-3"]})).await.0, 200);
+    let rover = serde_json::json!({"name": "Rover", "bundle_id": "com.epic.rover", "preset": {"name": "epic"},
+        "config": {"user": {"type": "string", "value": "{EnrollmentUser}"}, "mail": {"type": "string", "value": "{EnrollmentUserEmail}"}}});
+    assert_eq!(h.post_json("/v1/apps", rover).await.0, 201);
+    assert_eq!(h.post_json("/v1/apps/com.epic.rover/assign", serde_json::json!({"groups": ["ward-3"]})).await.0, 200);
     let (s, b) = h.put_json("/v1/blueprints/ward", serde_json::json!({"device_name": "Ward3-{DeviceSerialNumber}"})).await;
     assert_eq!(s, 201, "{b}");
     let (s, u) = h.post_json("/v1/users", serde_json::json!({"username": "nurse.jane", "password": "correct horse", "email": "jane@example.org"})).await;
@@ -145,8 +149,12 @@ async fn ota_with_a_token(db: Db) {
     let handled = drain(&mut e.device).await;
     assert_eq!(
         handled,
-        ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList", "InstallProfile", "Settings", "DeviceConfigured", "ProfileList"]
+        ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList", "InstallProfile", "InstallApplication", "Settings", "DeviceConfigured", "ProfileList"]
     );
+    let rover = e.device.app("com.epic.rover").expect("the group's app").configuration.clone().unwrap();
+    assert_eq!(rover["EpicMobileDeviceID"].as_string(), Some(e.device.serial.as_str()));
+    assert_eq!(rover["user"].as_string(), Some("nurse.jane"));
+    assert_eq!(rover["mail"].as_string(), Some("jane@example.org"));
     assert_eq!(e.device.device_name, format!("Ward3-{}", e.device.serial));
     assert!(!e.device.awaiting_configuration);
     let clip = &e.device.profiles["org.example.ward3"];
