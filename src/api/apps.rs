@@ -2,20 +2,17 @@
 //! (`/v1/devices/{id}/apps`) and secrets for AppConfig values (`/v1/secrets`, values never
 //! returned).
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::json::{body, JsonBody};
+use super::profiles::Targets;
 use super::{ApiError, ApiState};
 use crate::apps::{AppChanges, AppService, NewApp};
 use crate::store::apps::AppRow;
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
-}
 
 /// An app as the API shows it: attributes and configuration as JSON.
 fn app_json(row: &AppRow) -> Result<Value, ApiError> {
@@ -44,7 +41,7 @@ pub async fn presets() -> Json<Value> {
 }
 
 /// `POST /v1/apps`.
-pub async fn create(State(st): State<ApiState>, b: Result<Json<NewApp>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create(State(st): State<ApiState>, b: JsonBody<NewApp>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let row = st.apps.create(body(b)?).await?;
     Ok((StatusCode::CREATED, Json(app_json(&row)?)))
 }
@@ -62,7 +59,7 @@ pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
 }
 
 /// `PUT /v1/apps/{id}`: changes; a new configuration goes to every device that has the app.
-pub async fn update(State(st): State<ApiState>, Path(id): Path<String>, b: Result<Json<AppChanges>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn update(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<AppChanges>) -> Result<Json<Value>, ApiError> {
     let row = find(&st, &id).await?;
     let (row, sync) = st.apps.update(&row.id, body(b)?).await?;
     Ok(Json(json!({ "app": app_json(&row)?, "sync": sync })))
@@ -76,19 +73,7 @@ pub async fn remove(State(st): State<ApiState>, Path(id): Path<String>) -> Resul
     Ok(Json(json!({ "deleted": row.id, "sync": sync })))
 }
 
-/// Targets of an assignment.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Targets {
-    /// Device ids.
-    #[serde(default)]
-    pub devices: Vec<String>,
-    /// Group names.
-    #[serde(default)]
-    pub groups: Vec<String>,
-}
-
-async fn assignment(st: ApiState, id: String, b: Result<Json<Targets>, JsonRejection>, assign: bool) -> Result<Json<Value>, ApiError> {
+async fn assignment(st: ApiState, id: String, b: JsonBody<Targets>, assign: bool) -> Result<Json<Value>, ApiError> {
     let t = body(b)?;
     let row = find(&st, &id).await?;
     let (unknown_devices, unknown_groups, sync) = st.apps.assign(&row.id, t.devices, t.groups, assign).await?;
@@ -96,12 +81,12 @@ async fn assignment(st: ApiState, id: String, b: Result<Json<Targets>, JsonRejec
 }
 
 /// `POST /v1/apps/{id}/assign`: `{"devices": [...], "groups": [...]}`.
-pub async fn assign(State(st): State<ApiState>, Path(id): Path<String>, b: Result<Json<Targets>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn assign(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<Targets>) -> Result<Json<Value>, ApiError> {
     assignment(st, id, b, true).await
 }
 
 /// `POST /v1/apps/{id}/unassign`.
-pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, b: Result<Json<Targets>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<Targets>) -> Result<Json<Value>, ApiError> {
     assignment(st, id, b, false).await
 }
 
@@ -141,7 +126,7 @@ pub struct SecretValue {
 }
 
 /// `PUT /v1/secrets/{name}`: 201 when new, 200 when replaced; the body is never echoed.
-pub async fn put_secret(State(st): State<ApiState>, Path(name): Path<String>, b: Result<Json<SecretValue>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn put_secret(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<SecretValue>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let v = body(b)?;
     let created = st.apps.put_secret(&name, &v.value).await?;
     let view = st.apps.secrets().await?.into_iter().find(|s| s.name == name);
@@ -178,12 +163,11 @@ async fn get_attributes(st: &ApiState, kind: &'static str, scope: String) -> Res
 
 /// Sets attributes from `{"NAME": "value" | null}` (null removes one); names are letters,
 /// digits, `_` and `-`, so they fit in `{Attribute.NAME}`.
-async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: JsonBody<serde_json::Map<String, Value>>) -> Result<Json<Value>, ApiError> {
     let map = body(b)?;
     let mut values = Vec::new();
     for (k, v) in map {
-        let ok_name = !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok_name {
+        if !crate::apps::appconfig::is_reference_name(&k) {
             return Err(ApiError::BadRequest(format!("attribute name {k:?}: 1 to 64 letters, digits, _ or -")));
         }
         match v {
@@ -205,7 +189,7 @@ pub async fn device_attributes(State(st): State<ApiState>, Path(id): Path<String
 }
 
 /// `PUT /v1/devices/{id}/attributes`.
-pub async fn put_device_attributes(State(st): State<ApiState>, Path(id): Path<String>, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn put_device_attributes(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<serde_json::Map<String, Value>>) -> Result<Json<Value>, ApiError> {
     set_attributes(&st, crate::store::library::TARGET_DEVICE, id, b).await
 }
 
@@ -215,6 +199,6 @@ pub async fn group_attributes(State(st): State<ApiState>, Path(name): Path<Strin
 }
 
 /// `PUT /v1/groups/{name}/attributes`.
-pub async fn put_group_attributes(State(st): State<ApiState>, Path(name): Path<String>, b: Result<Json<serde_json::Map<String, Value>>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn put_group_attributes(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<serde_json::Map<String, Value>>) -> Result<Json<Value>, ApiError> {
     set_attributes(&st, crate::store::library::TARGET_GROUP, name, b).await
 }

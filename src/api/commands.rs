@@ -27,14 +27,10 @@ pub struct NewCommand {
     pub nopush: bool,
 }
 
-fn stored(env: crate::protocol::command::CommandEnvelope) -> Command {
-    Command { uuid: env.uuid, request_type: env.request_type, body: env.body, created_at: crate::store::now() }
-}
-
 /// `POST /v1/commands`: builds the command from typed fields and queues it for every target.
 /// Commands that carry per-device secrets (ClearPasscode's UnlockToken) get one command per target.
-pub async fn create(State(st): State<ApiState>, body: Result<Json<NewCommand>, axum::extract::rejection::JsonRejection>) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
-    let Json(req) = body.map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))?;
+pub async fn create(State(st): State<ApiState>, body: super::json::JsonBody<NewCommand>) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
+    let req = super::json::body(body)?;
     let targets = super::split_ids(&req.targets.join(","))?;
     let payload = if req.payload.is_null() { serde_json::json!({}) } else { req.payload };
     let command = crate::commands::build(&req.request_type, &payload).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -51,7 +47,7 @@ pub async fn create(State(st): State<ApiState>, body: Result<Json<NewCommand>, a
                     crate::commands::with_unlock_token(&mut c, token);
                     let env = envelope(c).map_err(bad)?;
                     rows.push((t.clone(), env.uuid.clone()));
-                    cmds.push(stored(env));
+                    cmds.push(Command::from(env));
                 }
                 None => missing.push(t.clone()),
             }
@@ -67,7 +63,7 @@ pub async fn create(State(st): State<ApiState>, body: Result<Json<NewCommand>, a
     } else {
         let env = envelope(command).map_err(bad)?;
         let rows = targets.iter().map(|t| (t.clone(), env.uuid.clone())).collect();
-        (vec![stored(env)], rows)
+        (vec![Command::from(env)], rows)
     };
     enqueue_and_push(&st, cmds, rows, req.request_type, req.nopush).await
 }

@@ -2,21 +2,17 @@
 //! code (`/v1/enrollment-tokens`) and blueprints (`/v1/blueprints`). Password hashes and token
 //! values are never returned; a token's value is shown once, when it is created.
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use base64::Engine;
 use serde_json::{json, Value};
 
+use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
 use crate::enroll::admin::{NewToken, NewUser, UserChanges};
 use crate::enroll::blueprint::Blueprint;
 use crate::store::enroll::UserRow;
-
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(v)| v).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
-}
 
 /// `GET /v1/users`.
 pub async fn users(State(st): State<ApiState>) -> Result<Json<Vec<UserRow>>, ApiError> {
@@ -24,7 +20,7 @@ pub async fn users(State(st): State<ApiState>) -> Result<Json<Vec<UserRow>>, Api
 }
 
 /// `POST /v1/users`.
-pub async fn create_user(State(st): State<ApiState>, b: Result<Json<NewUser>, JsonRejection>) -> Result<(StatusCode, Json<UserRow>), ApiError> {
+pub async fn create_user(State(st): State<ApiState>, b: JsonBody<NewUser>) -> Result<(StatusCode, Json<UserRow>), ApiError> {
     Ok((StatusCode::CREATED, Json(st.enroll.create_user(body(b)?).await?)))
 }
 
@@ -34,7 +30,7 @@ pub async fn user(State(st): State<ApiState>, Path(name): Path<String>) -> Resul
 }
 
 /// `PUT /v1/users/{name}`: changes the given fields.
-pub async fn update_user(State(st): State<ApiState>, Path(name): Path<String>, b: Result<Json<UserChanges>, JsonRejection>) -> Result<Json<UserRow>, ApiError> {
+pub async fn update_user(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<UserChanges>) -> Result<Json<UserRow>, ApiError> {
     Ok(Json(st.enroll.update_user(&name, body(b)?).await?))
 }
 
@@ -54,7 +50,7 @@ pub async fn tokens(State(st): State<ApiState>) -> Result<Json<Value>, ApiError>
 
 /// `POST /v1/enrollment-tokens`: the token with its value, enrollment URL and QR code (PNG,
 /// base64) — shown this once.
-pub async fn create_token(State(st): State<ApiState>, b: Result<Json<NewToken>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn create_token(State(st): State<ApiState>, b: JsonBody<NewToken>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let t = st.enroll.create_token(body(b)?).await?;
     let mut v = json!(t.row);
     if let Value::Object(m) = &mut v {
@@ -96,7 +92,7 @@ pub async fn blueprint(State(st): State<ApiState>, Path(name): Path<String>) -> 
 }
 
 /// `PUT /v1/blueprints/{name}`: creates or replaces it (201 when new).
-pub async fn put_blueprint(State(st): State<ApiState>, Path(name): Path<String>, b: Result<Json<Blueprint>, JsonRejection>) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub async fn put_blueprint(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<Blueprint>) -> Result<(StatusCode, Json<Value>), ApiError> {
     let bp = body(b)?;
     let created = st.enroll.put_blueprint(&name, &bp).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(blueprint_json(&name, &bp, true))))

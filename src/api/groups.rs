@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
 use crate::profiles::SyncOutcome;
 use crate::store::models::DeviceGroup;
@@ -56,12 +57,6 @@ pub struct MembersAdded {
     pub unknown: Vec<String>,
     /// Profiles queued for the new members.
     pub sync: SyncOutcome,
-}
-
-type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
-
-fn body<T>(b: JsonBody<T>) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
 }
 
 fn valid_name(n: &str) -> bool {

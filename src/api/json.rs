@@ -28,3 +28,11 @@ pub fn plist_to_json(v: &plist::Value) -> serde_json::Value {
 pub fn plist_bytes_to_json(bytes: &[u8]) -> serde_json::Value {
     plist::Value::from_reader(std::io::Cursor::new(bytes)).map(|v| plist_to_json(&v)).unwrap_or(serde_json::Value::Null)
 }
+
+/// A JSON request body, kept as a `Result` so a malformed one becomes our 400, not axum's.
+pub type JsonBody<T> = Result<axum::Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// The body's value, or a 400 saying why it is not valid JSON of the expected shape.
+pub fn body<T>(b: JsonBody<T>) -> Result<T, super::ApiError> {
+    b.map(|axum::Json(t)| t).map_err(|e| super::ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
+}

@@ -156,8 +156,8 @@ pub struct Assigned {
     pub sync: SyncOutcome,
 }
 
-fn targets(body: Result<Json<Targets>, axum::extract::rejection::JsonRejection>) -> Result<Targets, ApiError> {
-    let Json(t) = body.map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))?;
+fn targets(body: super::json::JsonBody<Targets>) -> Result<Targets, ApiError> {
+    let t = super::json::body(body)?;
     if t.devices.is_empty() && t.groups.is_empty() {
         return Err(ApiError::BadRequest("name at least one device or group".into()));
     }
@@ -168,7 +168,7 @@ fn targets(body: Result<Json<Targets>, axum::extract::rejection::JsonRejection>)
 pub async fn assign(
     State(st): State<ApiState>,
     Path(id): Path<String>,
-    body: Result<Json<Targets>, axum::extract::rejection::JsonRejection>,
+    body: super::json::JsonBody<Targets>,
 ) -> Result<Json<Assigned>, ApiError> {
     let t = targets(body)?;
     let (unknown_devices, unknown_groups, sync) = st.profiles.assign(&id, t.devices, t.groups).await?;
@@ -179,7 +179,7 @@ pub async fn assign(
 pub async fn unassign(
     State(st): State<ApiState>,
     Path(id): Path<String>,
-    body: Result<Json<Targets>, axum::extract::rejection::JsonRejection>,
+    body: super::json::JsonBody<Targets>,
 ) -> Result<Json<SyncOutcome>, ApiError> {
     let t = targets(body)?;
     found(&st, &id).await?;

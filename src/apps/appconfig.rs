@@ -55,6 +55,12 @@ pub fn to_dict(cfg: &AppConfig) -> plist::Dictionary {
 /// The name a secret is referenced by in a value: `{Secret.NAME}`.
 pub const SECRET_PREFIX: &str = "Secret.";
 
+/// Whether `name` can follow `Secret.` or `Attribute.` in a reference: 1 to 64 letters,
+/// digits, `_` or `-`.
+pub fn is_reference_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Every problem: empty keys, non-finite reals, and variables `known` does not accept.
 pub fn check(cfg: &AppConfig, known: &dyn Fn(&str) -> bool) -> Vec<Issue> {
     let mut out = Vec::new();

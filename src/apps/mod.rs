@@ -189,8 +189,7 @@ impl AppService {
 
     /// Stores a secret (sealed; the aad is its name, so a sealed value cannot be moved to another).
     pub async fn put_secret(&self, name: &str, value: &str) -> Result<bool, AppError> {
-        let ok_name = !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !ok_name {
+        if !appconfig::is_reference_name(name) {
             return Err(AppError::BadRequest(format!("secret name {name:?}: 1 to 64 letters, digits, _ or -")));
         }
         if value.is_empty() {

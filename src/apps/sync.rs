@@ -48,9 +48,7 @@ impl SyncOutcome {
 
 fn command(prefix: &str, dict: plist::Dictionary) -> Result<Command, AppError> {
     let uuid = format!("{prefix}{}", uuid::Uuid::new_v4());
-    let request_type = dict.get("RequestType").and_then(|v| v.as_string()).unwrap_or("").to_string();
-    let env = envelope_with_uuid(uuid, dict).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Command { uuid: env.uuid, request_type, body: env.body, created_at: now() })
+    Ok(envelope_with_uuid(uuid, dict).map_err(|e| AppError::Internal(e.to_string()))?.into())
 }
 
 /// One planned change.

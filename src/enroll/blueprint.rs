@@ -125,9 +125,8 @@ pub struct Ran {
     pub skipped: Vec<String>,
 }
 
-fn stored(request_type: &str, dict: plist::Dictionary) -> Result<Command, EnrollError> {
-    let env = envelope(dict).map_err(|e| EnrollError::Internal(e.to_string()))?;
-    Ok(Command { uuid: env.uuid, request_type: request_type.to_string(), body: env.body, created_at: crate::store::now() })
+fn stored(dict: plist::Dictionary) -> Result<Command, EnrollError> {
+    Ok(envelope(dict).map_err(|e| EnrollError::Internal(e.to_string()))?.into())
 }
 
 impl EnrollService {
@@ -184,7 +183,7 @@ impl EnrollService {
         let mut inventory = Vec::new();
         for t in &bp.inventory {
             let dict = crate::commands::build(t, &serde_json::Value::Null).map_err(|e| EnrollError::Internal(e.to_string()))?;
-            inventory.push(stored(t, dict)?);
+            inventory.push(stored(dict)?);
         }
         self.queue(device_id, inventory, &mut ran).await?;
 
@@ -207,7 +206,7 @@ impl EnrollService {
                 Ok(name) => {
                     let payload = serde_json::json!({ "Settings": [{ "Item": "DeviceName", "DeviceName": name }] });
                     let dict = crate::commands::build("Settings", &payload).map_err(|e| EnrollError::Internal(e.to_string()))?;
-                    last.push(stored("Settings", dict)?);
+                    last.push(stored(dict)?);
                 }
                 Err(missing) => ran.skipped.push(format!("device name not set: {missing}")),
             }
@@ -218,7 +217,7 @@ impl EnrollService {
             match mdm_profiles::vars::substitute(&mut v, &lookup) {
                 Ok(()) => {
                     if let plist::Value::Dictionary(d) = v {
-                        last.push(stored(&c.request_type, d)?);
+                        last.push(stored(d)?);
                     }
                 }
                 Err(missing) => ran.skipped.push(format!("{} not sent: {missing}", c.request_type)),
@@ -226,7 +225,7 @@ impl EnrollService {
         }
         if enrollment.awaiting_configuration && bp.device_configured {
             let dict = crate::commands::build("DeviceConfigured", &serde_json::Value::Null).map_err(|e| EnrollError::Internal(e.to_string()))?;
-            last.push(stored("DeviceConfigured", dict)?);
+            last.push(stored(dict)?);
         }
         self.queue(device_id, last, &mut ran).await?;
         self.inner.push.wake();

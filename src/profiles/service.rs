@@ -112,8 +112,7 @@ fn command(uuid: String, request_type: &str, keys: plist::Dictionary) -> Result<
     for (k, v) in keys {
         c.insert(k, v);
     }
-    let env = envelope_with_uuid(uuid, c).map_err(|e| e.to_string())?;
-    Ok(Command { uuid: env.uuid, request_type: env.request_type, body: env.body, created_at: now() })
+    Ok(envelope_with_uuid(uuid, c).map_err(|e| e.to_string())?.into())
 }
 
 impl ProfileService {

@@ -258,17 +258,34 @@ fn device_value(dev: &SimDevice, query: &str) -> Option<plist::Value> {
     })
 }
 
-/// Reads a profile from InstallProfile's Payload as a device does: a plain plist or CMS-signed
-/// (the signature must verify), with `EncryptedPayloadContent` decrypted with the device's key.
-fn profile_from_payload(data: &[u8], identity: &crate::pki::Issued) -> Result<InstalledProfile, String> {
+/// A profile as a device reads it.
+pub(crate) struct Opened {
+    /// The profile, payloads decrypted.
+    pub dict: plist::Dictionary,
+    /// Subject of the signer, when signed.
+    pub signer: Option<String>,
+    /// Whether the payloads came encrypted.
+    pub was_encrypted: bool,
+}
+
+/// Reads a profile as iOS does: plain or CMS-signed (the signature must verify), with
+/// `EncryptedPayloadContent` decrypted with `identity`'s key when given.
+pub(crate) fn open_profile(data: &[u8], identity: Option<&crate::pki::Issued>) -> Result<Opened, String> {
     use mdm_profiles::cms;
     let unwrapped = cms::unwrap(data, None).map_err(|e| format!("The profile signature is invalid: {e}"))?;
     let mut dict = crate::protocol::parse_dict(&unwrapped.content).map_err(|e| format!("The profile is not a plist: {e}"))?;
     let was_encrypted = dict.contains_key("EncryptedPayloadContent");
-    if was_encrypted {
-        cms::decrypt_payload_content(&mut dict, &identity.cert, &identity.key)
-            .map_err(|e| format!("The profile could not be decrypted: {e}"))?;
+    if let (true, Some(id)) = (was_encrypted, identity) {
+        cms::decrypt_payload_content(&mut dict, &id.cert, &id.key).map_err(|e| format!("The profile could not be decrypted: {e}"))?;
     }
+    Ok(Opened { dict, signer: unwrapped.signer.as_ref().map(|c| cms::subject_line(c)), was_encrypted })
+}
+
+/// Reads a profile from InstallProfile's Payload as a device does: a plain plist or CMS-signed
+/// (the signature must verify), with `EncryptedPayloadContent` decrypted with the device's key.
+fn profile_from_payload(data: &[u8], identity: &crate::pki::Issued) -> Result<InstalledProfile, String> {
+    let opened = open_profile(data, Some(identity))?;
+    let (dict, was_encrypted) = (opened.dict, opened.was_encrypted);
     let get = |k: &str| dict.get(k).and_then(|v| v.as_string()).map(str::to_string);
     let identifier = get("PayloadIdentifier").ok_or("The profile has no PayloadIdentifier")?;
     if get("PayloadType").as_deref() != Some("Configuration") {
@@ -279,7 +296,7 @@ fn profile_from_payload(data: &[u8], identity: &crate::pki::Issued) -> Result<In
         uuid: get("PayloadUUID").unwrap_or_default(),
         display_name: get("PayloadDisplayName").unwrap_or_default(),
         version: dict.get("PayloadVersion").and_then(|v| v.as_signed_integer()).unwrap_or(1),
-        signed_by: unwrapped.signer.as_ref().map(|c| cms::subject_line(c)),
+        signed_by: opened.signer,
         was_encrypted,
         content: dict,
     })

@@ -10,7 +10,6 @@
 
 use std::sync::Arc;
 
-use mdm_profiles::cms;
 use mdm_profiles::profile_service::{DeviceAttributes, ProfileService};
 use openssl::x509::X509;
 use tokio::sync::OnceCell;
@@ -82,14 +81,7 @@ fn fail(step: &str, why: impl std::fmt::Display) -> SimError {
 /// Reads a served profile as iOS does: the signature must verify; encrypted payloads are
 /// decrypted with `identity`.
 fn open_profile(bytes: &[u8], identity: Option<&Issued>, step: &str) -> Result<plist::Dictionary, SimError> {
-    let unwrapped = cms::unwrap(bytes, None).map_err(|e| fail(step, e))?;
-    let mut dict = crate::protocol::parse_dict(&unwrapped.content).map_err(|e| fail(step, e))?;
-    if let Some(id) = identity {
-        if dict.contains_key("EncryptedPayloadContent") {
-            cms::decrypt_payload_content(&mut dict, &id.cert, &id.key).map_err(|e| fail(step, e))?;
-        }
-    }
-    Ok(dict)
+    super::answer::open_profile(bytes, identity).map(|o| o.dict).map_err(|e| fail(step, e))
 }
 
 /// The payloads of a profile with the given type.

@@ -124,6 +124,13 @@ pub struct Command {
     pub created_at: NaiveDateTime,
 }
 
+impl From<crate::protocol::command::CommandEnvelope> for Command {
+    /// A command to store, enqueued now.
+    fn from(env: crate::protocol::command::CommandEnvelope) -> Command {
+        Command { uuid: env.uuid, request_type: env.request_type, body: env.body, created_at: super::now() }
+    }
+}
+
 /// One command queued for one enrollment.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = enrollment_queue)]
