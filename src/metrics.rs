@@ -35,7 +35,7 @@ impl Metrics {
         let push_cert_days_left = Family::<Labels, Gauge>::default();
         registry.register("push_cert_days_left", "Days until the APNs push certificate expires", push_cert_days_left.clone());
         let push_due = Gauge::default();
-        registry.register("push_due", "Enrollments claimed for a push in the last scheduler pass", push_due.clone());
+        registry.register("push_due", "Enrollments claimed for a push in the last scheduler pass (0 when none were due)", push_due.clone());
         Metrics { registry, pushes, push_cert_days_left, push_due }
     }
 

@@ -154,11 +154,15 @@ impl AppService {
     /// the device is taken to have none of them.
     pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<SyncOutcome, AppError> {
         let mut out = SyncOutcome::default();
+        // The device channel's enrollment id is the device id.
+        let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
+        let mut states = self.store.device_apps(device_id.to_string()).await?;
+        if wanted.is_empty() && states.is_empty() {
+            return Ok(out);
+        }
         let Some(ctx) = self.store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
             return Ok(out);
         };
-        let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
-        let mut states = self.store.device_apps(ctx.enrollment.id.clone()).await?;
         if fresh {
             // A new enrollment has none of the old ones: forget them.
             let old: Vec<DeviceApp> = states.drain(..).map(|s| DeviceApp { status: "gone".into(), ..s }).collect();

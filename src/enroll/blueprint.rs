@@ -198,7 +198,12 @@ impl EnrollService {
             ran.skipped.extend(out.failed.into_iter().map(|(_, why)| format!("an app was not queued: {why}")));
         }
 
-        let ctx = store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next();
+        // The device's values fill the name template and extra commands; nothing else needs them.
+        let ctx = if bp.device_name.is_some() || !bp.commands.is_empty() {
+            store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next()
+        } else {
+            None
+        };
         let lookup = |name: &str| ctx.as_ref().and_then(|c| crate::profiles::render::device_value(c, name));
         let mut last = Vec::new();
         if let Some(template) = &bp.device_name {

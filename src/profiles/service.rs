@@ -240,11 +240,15 @@ impl ProfileService {
     /// enrollment). With `fresh`, the device is taken to have none of them (just enrolled).
     pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<SyncOutcome, LibraryError> {
         let wanted = self.store.device_assigned_profiles(device_id.to_string()).await?;
+        // The device channel's enrollment id is the device id.
+        let states = self.store.enrollment_profiles(device_id.to_string()).await?;
+        if wanted.is_empty() && states.is_empty() {
+            return Ok(SyncOutcome::default());
+        }
         let contexts = self.store.device_contexts(vec![device_id.to_string()]).await?;
         let Some(ctx) = contexts.into_iter().next() else {
             return Ok(SyncOutcome::default());
         };
-        let states = self.store.enrollment_profiles(ctx.enrollment.id.clone()).await?;
         let mut out = SyncOutcome::default();
         for id in &wanted {
             let Some(t) = self.template(id).await? else { continue };

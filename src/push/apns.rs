@@ -113,6 +113,16 @@ impl PushOutcome {
         }
     }
 
+    /// When APNs found the token invalid (a 410's timestamp), as UTC.
+    pub fn invalid_since(&self) -> Option<chrono::NaiveDateTime> {
+        match self {
+            PushOutcome::Unregistered {
+                timestamp: Some(ms),
+            } => chrono::DateTime::from_timestamp_millis(*ms).map(|t| t.naive_utc()),
+            _ => None,
+        }
+    }
+
     /// Whether the token can never work again (until the device sends a new one).
     pub fn token_is_stale(&self) -> bool {
         matches!(self, PushOutcome::Unregistered { .. } | PushOutcome::BadToken { .. })
@@ -143,10 +153,27 @@ impl PushOutcome {
     }
 }
 
+/// One connection of a pool. `generation` changes whenever the connection is replaced, so a push
+/// that gave up on a connection drops that connection and not its successor.
+#[derive(Default)]
+struct Slot {
+    sender: Option<SendRequest<Full<Bytes>>>,
+    generation: u64,
+}
+
+impl Slot {
+    fn live(&self) -> Option<SendRequest<Full<Bytes>>> {
+        self.sender.as_ref().filter(|s| !s.is_closed()).cloned()
+    }
+}
+
+/// The connection a push went out on: slot index, its generation, and the sender.
+type Picked = (usize, u64, SendRequest<Full<Bytes>>);
+
 /// Connections for one push certificate.
 struct TopicPool {
     tls: Arc<rustls::ClientConfig>,
-    slots: Vec<tokio::sync::Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    slots: Vec<tokio::sync::Mutex<Slot>>,
     next: AtomicUsize,
     /// Expiry of the certificate, checked before each push.
     not_after: chrono::NaiveDateTime,
@@ -244,7 +271,7 @@ impl ApnsClient {
         for c in certs {
             match self.tls_for(c) {
                 Ok(tls) => {
-                    let slots = (0..self.connections).map(|_| tokio::sync::Mutex::new(None)).collect();
+                    let slots = (0..self.connections).map(|_| tokio::sync::Mutex::new(Slot::default())).collect();
                     next.insert(c.topic.clone(), Arc::new(TopicPool { tls: Arc::new(tls), slots, next: AtomicUsize::new(0), not_after: c.not_after }));
                 }
                 Err(e) => tracing::error!(topic = %c.topic, error = %e, "push certificate unusable for TLS"),
@@ -269,16 +296,10 @@ impl ApnsClient {
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| retry("connect", &e))?;
         let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(self.host.clone()).map_err(|e| retry("server name", &e))?;
-        let stream = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| {
-            let text = e.to_string();
-            // A refused client certificate shows up as a TLS alert; that is a certificate
-            // problem, not something a retry fixes by itself.
-            if text.contains("certificate") {
-                PushOutcome::Certificate { reason: format!("TLS with {}: {text}", self.authority) }
-            } else {
-                retry("TLS with", &e)
-            }
-        })?;
+        let stream = tokio_rustls::TlsConnector::from(tls)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| self.tls_failure(e))?;
         if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
             return Err(PushOutcome::Rejected { status: 0, reason: format!("{} does not speak HTTP/2", self.authority) });
         }
@@ -294,16 +315,58 @@ impl ApnsClient {
         Ok(sender)
     }
 
-    /// A ready sender on the next connection of `pool`, connecting if needed.
-    async fn sender(&self, pool: &TopicPool) -> Result<SendRequest<Full<Bytes>>, PushOutcome> {
-        let i = pool.next.fetch_add(1, Ordering::Relaxed) % pool.slots.len();
-        let mut slot = pool.slots[i].lock().await;
-        if let Some(s) = slot.as_ref().filter(|s| !s.is_closed()) {
-            return Ok(s.clone());
+    /// What a failed TLS handshake means: APNs refusing the push certificate is a certificate
+    /// problem; APNs' own certificate not being trusted is a configuration problem on this side
+    /// (`push.ca_certs`, system roots), retried once that is fixed; anything else is retried.
+    fn tls_failure(&self, e: std::io::Error) -> PushOutcome {
+        use rustls::AlertDescription as A;
+        match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(rustls::Error::AlertReceived(
+                alert @ (A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::AccessDenied
+                | A::CertificateRequired),
+            )) => PushOutcome::Certificate { reason: format!("{} refused the push certificate (TLS alert {alert:?})", self.authority) },
+            Some(rustls::Error::InvalidCertificate(why)) => PushOutcome::Retry {
+                reason: format!("the TLS certificate of {} is not trusted ({why:?}): check push.ca_certs and push.system_roots", self.authority),
+            },
+            _ => PushOutcome::Retry { reason: format!("TLS with {}: {e}", self.authority) },
+        }
+    }
+
+    /// A live connection of `pool`: this push's turn in the round-robin, connecting it if needed.
+    /// While that slot is busy (being connected by another push, which may hang until its
+    /// timeout), any other live connection is taken instead, so one bad connection attempt does
+    /// not hold up pushes that could go out elsewhere.
+    async fn sender(&self, pool: &TopicPool) -> Result<Picked, PushOutcome> {
+        let n = pool.slots.len();
+        let turn = pool.next.fetch_add(1, Ordering::Relaxed) % n;
+        let mut slot = match pool.slots[turn].try_lock() {
+            Ok(slot) => slot,
+            Err(_) => {
+                for i in (1..n).map(|k| (turn + k) % n) {
+                    if let Some(s) = pool.slots[i]
+                        .try_lock()
+                        .ok()
+                        .and_then(|slot| slot.live().map(|s| (slot.generation, s)))
+                    {
+                        return Ok((i, s.0, s.1));
+                    }
+                }
+                pool.slots[turn].lock().await
+            }
+        };
+        if let Some(s) = slot.live() {
+            return Ok((turn, slot.generation, s));
         }
         let s = self.connect(pool.tls.clone()).await?;
-        *slot = Some(s.clone());
-        Ok(s)
+        slot.generation += 1;
+        slot.sender = Some(s.clone());
+        Ok((turn, slot.generation, s))
     }
 
     /// Sends one push.
@@ -314,17 +377,42 @@ impl ApnsClient {
         if pool.not_after <= crate::store::now() {
             return PushOutcome::Certificate { reason: format!("push certificate for topic {} expired at {} UTC", t.topic, pool.not_after) };
         }
-        match tokio::time::timeout(self.timeout, self.send(&pool, t)).await {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let (i, generation, sender) =
+            match tokio::time::timeout_at(deadline, self.sender(&pool)).await {
+                Ok(Ok(picked)) => picked,
+                Ok(Err(o)) => return o,
+                Err(_) => {
+                    return PushOutcome::Retry {
+                        reason: format!(
+                            "no connection to {} within {:?}",
+                            self.authority, self.timeout
+                        ),
+                    }
+                }
+            };
+        match tokio::time::timeout_at(deadline, self.send(sender, t)).await {
             Ok(o) => o,
-            Err(_) => PushOutcome::Retry { reason: format!("no answer from {} within {:?}", self.authority, self.timeout) },
+            Err(_) => {
+                // An open connection that does not answer within the timeout is as good as
+                // dead (black-holed): later pushes get a new one. Streams still waiting on it
+                // run out their own timeouts.
+                if let Ok(mut slot) = pool.slots[i].try_lock() {
+                    if slot.generation == generation {
+                        slot.sender = None;
+                    }
+                }
+                PushOutcome::Retry {
+                    reason: format!(
+                        "no answer from {} within {:?}",
+                        self.authority, self.timeout
+                    ),
+                }
+            }
         }
     }
 
-    async fn send(&self, pool: &TopicPool, t: &PushTarget) -> PushOutcome {
-        let mut sender = match self.sender(pool).await {
-            Ok(s) => s,
-            Err(o) => return o,
-        };
+    async fn send(&self, mut sender: SendRequest<Full<Bytes>>, t: &PushTarget) -> PushOutcome {
         let expiration = (chrono::Utc::now() + self.expiration).timestamp();
         let body = format!("{{\"mdm\":{}}}", serde_json::Value::String(t.push_magic.clone()));
         let req = http::Request::post(format!("https://{}/3/device/{}", self.authority, hex::encode(&t.token)))
@@ -396,9 +484,29 @@ mod tests {
     }
 
     /// A client for the mock with its push certificate loaded.
-    fn client_for(mock: &crate::push::mock::MockApns, mpki: &crate::push::mock::MockPki, dir: &std::path::Path) -> ApnsClient {
+    fn client_for(
+        mock: &crate::push::mock::MockApns,
+        mpki: &crate::push::mock::MockPki,
+        dir: &std::path::Path,
+    ) -> ApnsClient {
+        client_with(mock, mpki, dir, PushConfig::default().timeout)
+    }
+
+    fn client_with(
+        mock: &crate::push::mock::MockApns,
+        mpki: &crate::push::mock::MockPki,
+        dir: &std::path::Path,
+        timeout: Duration,
+    ) -> ApnsClient {
         std::fs::write(dir.join("ca.pem"), &mpki.server_ca_pem).unwrap();
-        let cfg = PushConfig { url: mock.url(), ca_certs: vec![dir.join("ca.pem")], system_roots: false, connections: 1, ..PushConfig::default() };
+        let cfg = PushConfig {
+            url: mock.url(),
+            ca_certs: vec![dir.join("ca.pem")],
+            system_roots: false,
+            connections: 1,
+            timeout,
+            ..PushConfig::default()
+        };
         let client = ApnsClient::new(&cfg).unwrap();
         let cert = PushCert::from_combined_pem(&crate::push::mock::identity_pem(&mpki.push_cert).unwrap()).unwrap();
         client.set_certs(&[cert]);
@@ -438,6 +546,63 @@ mod tests {
         let o = client.push_one(&target(22, "com.apple.mgmt.External.other")).await;
         assert_eq!(o.name(), "certificate");
         assert!(o.error().unwrap().contains("no push certificate for topic"));
+    }
+
+    /// A connection that leaves a push unanswered past the timeout is dropped: the next push
+    /// goes out on a new connection instead of queueing on one that may be black-holed.
+    #[tokio::test]
+    async fn unanswered_connection_is_replaced() {
+        use crate::push::mock::{Behaviour, MockApns};
+        let topic = "com.apple.mgmt.External.00000000-1111-2222-3333-444444444444";
+        let (mock, mpki) = MockApns::start_with_new_pki(topic).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_with(&mock, &mpki, dir.path(), Duration::from_millis(500));
+        assert!(matches!(
+            client.push_one(&target(1, topic)).await,
+            PushOutcome::Sent { .. }
+        ));
+        assert_eq!(mock.count_connections(), 1);
+        mock.set_for_token(
+            &hex::encode([2u8; 32]),
+            vec![Behaviour::Delay(Duration::from_secs(5))],
+        );
+        let o = client.push_one(&target(2, topic)).await;
+        assert_eq!(o.name(), "retry");
+        assert!(o.error().unwrap().contains("no answer"), "{o:?}");
+        assert!(matches!(
+            client.push_one(&target(3, topic)).await,
+            PushOutcome::Sent { .. }
+        ));
+        assert_eq!(
+            mock.count_connections(),
+            2,
+            "the unanswered connection was kept"
+        );
+        // A healthy connection is kept.
+        assert!(matches!(
+            client.push_one(&target(4, topic)).await,
+            PushOutcome::Sent { .. }
+        ));
+        assert_eq!(mock.count_connections(), 2);
+    }
+
+    /// An APNs server whose certificate is not trusted is a configuration problem on this side,
+    /// said so, and not blamed on the push certificate.
+    #[tokio::test]
+    async fn untrusted_apns_server_is_not_a_push_certificate_problem() {
+        use crate::push::mock::MockApns;
+        let topic = "com.apple.mgmt.External.00000000-1111-2222-3333-444444444444";
+        let (mock, mpki) = MockApns::start_with_new_pki(topic).unwrap();
+        let (_, other) = MockApns::start_with_new_pki(topic).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let wrong_roots = crate::push::mock::MockPki {
+            server_ca_pem: other.server_ca_pem.clone(),
+            ..mpki
+        };
+        let client = client_for(&mock, &wrong_roots, dir.path());
+        let o = client.push_one(&target(1, topic)).await;
+        assert_eq!(o.name(), "retry", "{o:?}");
+        assert!(o.error().unwrap().contains("push.ca_certs"), "{o:?}");
     }
 
     #[test]

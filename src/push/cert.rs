@@ -25,7 +25,7 @@ use crate::identity::cert::{asn1_to_naive, name_line};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Every MDM push topic (the certificate's subject UID) starts with this.
-pub const TOPIC_PREFIX: &str = "com.apple.mgmt.";
+pub const TOPIC_PREFIX: &str = "com.apple.mgmt.External.";
 
 /// How far in the future a certificate's notBefore may lie and still be accepted on upload, to
 /// tolerate a server clock that is slightly behind Apple's (a freshly issued certificate is
@@ -270,7 +270,7 @@ impl PushCert {
 }
 
 /// The APNs topic of a push certificate: its subject UID (OID 0.9.2342.19200300.100.1.1),
-/// which must start with [`TOPIC_PREFIX`] (`com.apple.mgmt.`).
+/// which must be [`TOPIC_PREFIX`] (`com.apple.mgmt.External.`) followed by a UUID.
 pub fn topic_of(cert: &X509Ref) -> Result<String, PushCertError> {
     let subject = cert.subject_name();
     let not_push = |reason: String| PushCertError::NotPushCert { subject: name_line(subject), reason };
@@ -279,9 +279,10 @@ pub fn topic_of(cert: &X509Ref) -> Result<String, PushCertError> {
     };
     let uid = entry.data().to_string().map_err(|_| not_push("the subject UID is not valid text".into()))?;
     match uid.strip_prefix(TOPIC_PREFIX) {
-        // The topic goes into APNs requests and logs: no whitespace or control characters.
-        Some(rest) if !rest.is_empty() && !uid.chars().any(|c| c.is_whitespace() || c.is_control()) => Ok(uid),
-        _ => Err(not_push(format!("the subject UID {uid:?} does not start with {TOPIC_PREFIX:?}"))),
+        Some(rest) if rest.len() == 36 && uuid::Uuid::try_parse(rest).is_ok() => Ok(uid),
+        _ => Err(not_push(format!(
+            "the subject UID {uid:?} is not {TOPIC_PREFIX}<uuid>"
+        ))),
     }
 }
 
@@ -813,7 +814,14 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("com.example.foo"), "{msg}");
         assert!(msg.contains("com.apple.mgmt.External.<uuid>"), "{msg}");
-        for bad in ["com.apple.mgmt.", "com.apple.mgmt.External.a b", "com.apple.mgmt.External.a\nb"] {
+        for bad in [
+            "com.apple.mgmt.",
+            "com.apple.mgmt.External.",
+            "com.apple.mgmt.External.a b",
+            "com.apple.mgmt.External.a\nb",
+            "com.apple.mgmt.XServer.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+            "com.apple.mgmt.External.0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 ",
+        ] {
             let cert = custom_cert(Some(bad), -1, 1).cert;
             assert!(matches!(topic_of(&cert), Err(PushCertError::NotPushCert { .. })), "{bad:?}");
         }

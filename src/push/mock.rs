@@ -84,8 +84,10 @@ pub enum MockError {
 pub enum Behaviour {
     /// 200 with an `apns-id` header and an empty body.
     Accept,
-    /// 410 `{"reason":"Unregistered","timestamp":<ms since epoch>}`.
+    /// 410 `{"reason":"Unregistered","timestamp":<now, ms since epoch>}`.
     Unregistered,
+    /// 410 with this `timestamp` (ms since the epoch): the token was found invalid back then.
+    UnregisteredSince(i64),
     /// 400 `{"reason":"BadDeviceToken"}`.
     BadDeviceToken,
     /// 400 `{"reason":"DeviceTokenNotForTopic"}`.
@@ -205,6 +207,7 @@ struct Shared {
     received: Mutex<Vec<ReceivedPush>>,
     total: AtomicUsize,
     accepted: AtomicUsize,
+    connections: AtomicUsize,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<ReceivedPush>>>,
 }
 
@@ -333,6 +336,7 @@ impl MockApns {
             received: Mutex::new(Vec::new()),
             total: AtomicUsize::new(0),
             accepted: AtomicUsize::new(0),
+            connections: AtomicUsize::new(0),
             subscribers: Mutex::new(Vec::new()),
         });
         let task = runtime.spawn(accept_loop(listener, acceptor, shared.clone()));
@@ -392,6 +396,11 @@ impl MockApns {
     /// Number of requests that reached the handler, whatever their outcome.
     pub fn count_received(&self) -> usize {
         self.shared.total.load(Ordering::Relaxed)
+    }
+
+    /// TLS connections with HTTP/2 negotiated since the mock started.
+    pub fn count_connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
     }
 
     /// Forgets recorded requests and resets both counters; behaviours and subscribers stay.
@@ -457,6 +466,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: tokio_rustls::TlsAcceptor, s
         // APNs speaks HTTP/2 only, negotiated with ALPN.
         return;
     }
+    shared.connections.fetch_add(1, Ordering::Relaxed);
     let verdict = shared.verdict(session.peer_certificates());
     let (kill, mut killed) = watch::channel(false);
     let conn = Arc::new(Conn { verdict, kill });
@@ -534,6 +544,15 @@ async fn handle(shared: Arc<Shared>, conn: Arc<Conn>, req: Request<Incoming>) ->
             None
         }
         Behaviour::Unregistered => Some((StatusCode::GONE, "Unregistered")),
+        Behaviour::UnregisteredSince(ms) => {
+            return Ok(answer(
+                &shared,
+                push,
+                StatusCode::GONE,
+                Some("Unregistered"),
+                Some(ms),
+            ));
+        }
         Behaviour::BadDeviceToken => Some((StatusCode::BAD_REQUEST, "BadDeviceToken")),
         Behaviour::DeviceTokenNotForTopic => Some((StatusCode::BAD_REQUEST, "DeviceTokenNotForTopic")),
         Behaviour::TooManyRequests => Some((StatusCode::TOO_MANY_REQUESTS, "TooManyRequests")),

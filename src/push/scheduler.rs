@@ -13,7 +13,7 @@ use super::{PushService, PushTarget};
 use crate::config::PushConfig;
 use crate::store::{now, StoreError};
 
-/// Enrollments claimed per round of a pass.
+/// Most enrollments claimed per round of a pass.
 pub const BATCH: i64 = 1000;
 /// How often certificate expiry is checked and logged.
 pub const EXPIRY_CHECK: Duration = Duration::from_secs(86_400);
@@ -24,14 +24,24 @@ pub struct Scheduler {
     svc: PushService,
     poll: Duration,
     lease: Duration,
+    batch: i64,
 }
 
 impl Scheduler {
     /// Builds the scheduler. The lease outlasts a batch's pushes.
     pub fn new(svc: PushService, cfg: &PushConfig) -> Scheduler {
-        // A batch's pushes run concurrently, each bounded by the timeout (connecting included).
+        // A batch is no larger than the pusher runs at once, so its pushes go out in one wave,
+        // each bounded by the timeout (connecting included).
+        let batch = i64::try_from(cfg.max_in_flight.max(1))
+            .unwrap_or(BATCH)
+            .min(BATCH);
         let lease = cfg.timeout * 2 + Duration::from_secs(10);
-        Scheduler { svc, poll: cfg.poll_interval.max(Duration::from_millis(50)), lease }
+        Scheduler {
+            svc,
+            poll: cfg.poll_interval.max(Duration::from_millis(50)),
+            lease,
+            batch,
+        }
     }
 
     /// Runs forever: a pass whenever woken by an enqueue or every poll interval; certificate
@@ -63,17 +73,35 @@ impl Scheduler {
     /// Claims and pushes due enrollments until none are left; returns how many were pushed.
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let mut total = 0;
+        let result = self.rounds(&mut total).await;
+        self.svc
+            .metrics()
+            .push_due
+            .set(i64::try_from(total).unwrap_or(i64::MAX));
+        result.map(|()| total)
+    }
+
+    /// The rounds of a pass, counting claimed enrollments into `total`.
+    async fn rounds(&self, total: &mut usize) -> Result<(), StoreError> {
         loop {
             let at = now();
             // Whole microseconds: the lease is compared for equality after a database round trip.
-            let lease_until = (at + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2))).trunc_subsecs(6);
-            let due = self.svc.store().claim_due_pushes(at, lease_until, BATCH).await?;
+            let lease_until = (at
+                + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2)))
+            .trunc_subsecs(6);
+            let due = self
+                .svc
+                .store()
+                .claim_due_pushes(at, lease_until, self.batch)
+                .await?;
             if due.is_empty() {
-                return Ok(total);
+                return Ok(());
             }
-            total += due.len();
-            self.svc.metrics().push_due.set(i64::try_from(due.len()).unwrap_or(i64::MAX));
-            let attempts: std::collections::HashMap<String, i32> = due.iter().map(|d| (d.enrollment_id.clone(), d.attempts)).collect();
+            *total += due.len();
+            let pushed: std::collections::HashMap<String, (Vec<u8>, i32)> = due
+                .iter()
+                .map(|d| (d.enrollment_id.clone(), (d.token.clone(), d.attempts)))
+                .collect();
             let targets: Vec<PushTarget> = due
                 .into_iter()
                 .map(|d| PushTarget { enrollment_id: d.enrollment_id, topic: d.topic, token: d.token, push_magic: d.push_magic })
@@ -85,7 +113,11 @@ impl Scheduler {
                 .into_iter()
                 .map(|(id, o)| {
                     self.svc.note(&id, &o);
-                    let rec = self.svc.record_for(&o, attempts.get(&id).copied().unwrap_or(0), done);
+                    let (token, attempts) = pushed
+                        .get(&id)
+                        .map(|(t, a)| (t.as_slice(), *a))
+                        .unwrap_or_default();
+                    let rec = self.svc.record_for(&o, token, attempts, done);
                     (id, rec)
                 })
                 .collect();

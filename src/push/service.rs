@@ -15,7 +15,7 @@ use crate::config::PushConfig;
 use crate::metrics::Metrics;
 use crate::secrets::{SecretKey, SecretsError};
 use crate::store::models::PushCertRow;
-use crate::store::push::{PushRecord, SaveCertOutcome};
+use crate::store::push::{PushRecord, SaveCertOutcome, StaleToken};
 use crate::store::{now, Store, StoreError};
 
 /// Errors importing a push certificate.
@@ -85,6 +85,15 @@ impl std::fmt::Debug for PushService {
     }
 }
 
+/// The wait before the next re-push after `attempts_before` earlier pushes: the schedule's
+/// entries in turn, then its last one for good (a minute if the schedule is empty).
+fn retry_delay(delays: &[Duration], attempts_before: i32) -> Duration {
+    let i = usize::try_from(attempts_before)
+        .unwrap_or(0)
+        .min(delays.len().saturating_sub(1));
+    delays.get(i).copied().unwrap_or(Duration::from_secs(60))
+}
+
 /// Whole days from `now` until `t` (floor; negative when past).
 fn days_until(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
     (t - now).num_seconds().div_euclid(86_400)
@@ -130,18 +139,29 @@ impl PushService {
         self.wake.notified().await;
     }
 
-    /// The stored outcome of a push made when `attempts_before` pushes had already gone out:
-    /// stale tokens stop the schedule; everything else (sent, or failed in a way a later push
-    /// may fix) schedules the next re-push per the configured delays.
-    pub fn record_for(&self, outcome: &PushOutcome, attempts_before: i32, at: NaiveDateTime) -> PushRecord {
-        let attempts = attempts_before.saturating_add(1);
-        if outcome.token_is_stale() {
-            return PushRecord { result: outcome.name(), error: outcome.error(), stale: true, attempts: Some(attempts), next_push_at: None };
-        }
-        let i = usize::try_from(attempts_before).unwrap_or(0).min(self.delays.len().saturating_sub(1));
-        let delay = self.delays.get(i).copied().unwrap_or(Duration::from_secs(60));
+    /// The stored outcome of a push of `token` made when `attempts_before` pushes had already
+    /// gone out: a refused token stops the schedule (unless the device registered a new one
+    /// meanwhile, see [`PushRecord::stale`]); everything else (sent, or failed in a way a later
+    /// push may fix) schedules the next re-push per the configured delays.
+    pub fn record_for(
+        &self,
+        outcome: &PushOutcome,
+        token: &[u8],
+        attempts_before: i32,
+        at: NaiveDateTime,
+    ) -> PushRecord {
+        let delay = retry_delay(&self.delays, attempts_before);
         let next = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::minutes(1));
-        PushRecord { result: outcome.name(), error: outcome.error(), stale: false, attempts: Some(attempts), next_push_at: Some(next) }
+        PushRecord {
+            result: outcome.name(),
+            error: outcome.error(),
+            stale: outcome.token_is_stale().then(|| StaleToken {
+                token: token.to_vec(),
+                since: outcome.invalid_since(),
+            }),
+            attempts: Some(attempts_before.saturating_add(1)),
+            next_push_at: Some(next),
+        }
     }
 
     /// Pushes each enrollment id now (an admin's explicit push). Unknown, not enrolled and
@@ -176,12 +196,21 @@ impl PushService {
             }
         }
         if !targets.is_empty() {
+            let tokens: std::collections::HashMap<String, Vec<u8>> = targets
+                .iter()
+                .map(|t| (t.enrollment_id.clone(), t.token.clone()))
+                .collect();
             let results = self.pusher.push(targets).await;
             let at = now();
             let mut records = Vec::with_capacity(results.len());
             for (id, o) in results {
                 self.note(&id, &o);
-                let rec = PushRecord { attempts: None, next_push_at: None, ..self.record_for(&o, 0, at) };
+                let token = tokens.get(&id).map(Vec::as_slice).unwrap_or_default();
+                let rec = PushRecord {
+                    attempts: None,
+                    next_push_at: None,
+                    ..self.record_for(&o, token, 0, at)
+                };
                 records.push((id.clone(), rec));
                 out.insert(id, o);
             }
@@ -328,7 +357,19 @@ impl PushService {
 
 #[cfg(test)]
 mod tests {
-    use super::days_until;
+    use super::{days_until, retry_delay};
+    use std::time::Duration;
+
+    #[test]
+    fn retry_delays_follow_the_schedule_then_repeat_the_last() {
+        let delays = crate::config::PushConfig::default().retry_delays();
+        let mins: Vec<u64> = (0..7)
+            .map(|a| retry_delay(&delays, a).as_secs() / 60)
+            .collect();
+        assert_eq!(mins, [1, 5, 30, 240, 240, 240, 240]);
+        assert_eq!(retry_delay(&delays, -3), Duration::from_secs(60));
+        assert_eq!(retry_delay(&[], 2), Duration::from_secs(60));
+    }
 
     #[test]
     fn days_until_floors() {

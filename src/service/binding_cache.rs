@@ -16,33 +16,53 @@ pub const TTL: Duration = Duration::from_secs(30);
 /// Most entries kept; past this the cache is emptied and refilled (cheap, rare).
 const MAX_ENTRIES: usize = 200_000;
 
-/// Certificate hash → (device id, cached at).
+/// Certificate hash → (device id, cached at), with the reverse index so a device's entries can
+/// be dropped without scanning every entry.
 #[derive(Debug, Default)]
 pub struct BindingCache {
-    map: Mutex<HashMap<String, (String, Instant)>>,
+    map: Mutex<Bindings>,
+}
+
+#[derive(Debug, Default)]
+struct Bindings {
+    by_hash: HashMap<String, (String, Instant)>,
+    by_device: HashMap<String, Vec<String>>,
 }
 
 impl BindingCache {
     /// The cached device for `hash`, if fresh.
     pub fn get(&self, hash: &str, now: Instant) -> Option<String> {
         let map = self.map.lock().ok()?;
-        map.get(hash).filter(|(_, at)| now.duration_since(*at) < TTL).map(|(d, _)| d.clone())
+        map.by_hash.get(hash).filter(|(_, at)| now.duration_since(*at) < TTL).map(|(d, _)| d.clone())
     }
 
     /// Remembers a binding read from (or just written to) the database.
     pub fn put(&self, hash: &str, device: &str, now: Instant) {
         if let Ok(mut map) = self.map.lock() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
+            if map.by_hash.len() >= MAX_ENTRIES {
+                map.by_hash.clear();
+                map.by_device.clear();
             }
-            map.insert(hash.to_string(), (device.to_string(), now));
+            if let Some((old, _)) = map.by_hash.insert(hash.to_string(), (device.to_string(), now)) {
+                if old != device {
+                    if let Some(hashes) = map.by_device.get_mut(&old) {
+                        hashes.retain(|h| h != hash);
+                    }
+                }
+            }
+            let hashes = map.by_device.entry(device.to_string()).or_default();
+            if !hashes.iter().any(|h| h == hash) {
+                hashes.push(hash.to_string());
+            }
         }
     }
 
     /// Forgets every certificate of `device` (its binding just changed).
     pub fn forget_device(&self, device: &str) {
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, (d, _)| d != device);
+            for hash in map.by_device.remove(device).unwrap_or_default() {
+                map.by_hash.remove(&hash);
+            }
         }
     }
 }
@@ -90,5 +110,14 @@ mod tests {
         assert_eq!(c.get("h1", t0 + TTL + Duration::from_millis(1)), None);
         c.forget_device("dev");
         assert_eq!(c.get("h1", t0), None);
+        // A certificate that moves to another device is forgotten with that device only.
+        c.put("h2", "a", t0);
+        c.put("h3", "a", t0);
+        c.put("h2", "b", t0);
+        c.forget_device("a");
+        assert_eq!(c.get("h3", t0), None);
+        assert_eq!(c.get("h2", t0).as_deref(), Some("b"));
+        c.forget_device("b");
+        assert_eq!(c.get("h2", t0), None);
     }
 }

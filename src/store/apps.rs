@@ -270,6 +270,7 @@ impl Store {
                         .and(app_assignments::target.eq(&device_id))
                         .or(app_assignments::target_kind.eq(TARGET_GROUP).and(app_assignments::target.eq_any(&groups))),
                 )
+                .filter(super::planned_per_call())
                 .select(app_assignments::app_id)
                 .load(conn)?;
             ids.sort();

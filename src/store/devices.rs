@@ -412,7 +412,13 @@ impl Store {
         self.run(move |conn| {
             let mut out = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(1000) {
-                out.extend(enrollments::table.filter(enrollments::id.eq_any(chunk)).select(Enrollment::as_select()).load(conn)?);
+                out.extend(
+                    enrollments::table
+                        .filter(enrollments::id.eq_any(chunk))
+                        .filter(super::planned_per_call())
+                        .select(Enrollment::as_select())
+                        .load(conn)?,
+                );
             }
             Ok(out)
         })

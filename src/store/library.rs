@@ -51,7 +51,11 @@ pub fn targets_to_devices(conn: &mut super::DbConn, rows: &[(String, String)]) -
     let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
     let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
     if !groups.is_empty() {
-        let members: Vec<String> = group_members::table.filter(group_members::group_name.eq_any(groups)).select(group_members::device_id).load(conn)?;
+        let members: Vec<String> = group_members::table
+            .filter(group_members::group_name.eq_any(groups))
+            .filter(super::planned_per_call())
+            .select(group_members::device_id)
+            .load(conn)?;
         out.extend(members);
     }
     out.sort();
@@ -222,10 +226,15 @@ impl Store {
                 if exists == 0 {
                     return Err(not_found("group", &name));
                 }
-                let known: Vec<String> = devices::table.filter(devices::id.eq_any(&device_ids)).select(devices::id).load(conn)?;
+                let known: Vec<String> = devices::table
+                    .filter(devices::id.eq_any(&device_ids))
+                    .filter(super::planned_per_call())
+                    .select(devices::id)
+                    .load(conn)?;
                 let present: Vec<String> = group_members::table
                     .filter(group_members::group_name.eq(&name))
                     .filter(group_members::device_id.eq_any(&known))
+                    .filter(super::planned_per_call())
                     .select(group_members::device_id)
                     .load(conn)?;
                 let at = now();
@@ -261,9 +270,17 @@ impl Store {
                     return Err(not_found("profile", &profile_id));
                 }
                 let known: Vec<String> = if kind == TARGET_GROUP {
-                    device_groups::table.filter(device_groups::name.eq_any(&targets)).select(device_groups::name).load(conn)?
+                    device_groups::table
+                        .filter(device_groups::name.eq_any(&targets))
+                        .filter(super::planned_per_call())
+                        .select(device_groups::name)
+                        .load(conn)?
                 } else {
-                    devices::table.filter(devices::id.eq_any(&targets)).select(devices::id).load(conn)?
+                    devices::table
+                        .filter(devices::id.eq_any(&targets))
+                        .filter(super::planned_per_call())
+                        .select(devices::id)
+                        .load(conn)?
                 };
                 let present: Vec<String> = profile_assignments::table
                     .filter(profile_assignments::profile_id.eq(&profile_id))
@@ -340,6 +357,7 @@ impl Store {
                         .and(profile_assignments::target.eq(&device_id))
                         .or(profile_assignments::target_kind.eq(TARGET_GROUP).and(profile_assignments::target.eq_any(&groups))),
                 )
+                .filter(super::planned_per_call())
                 .select(profile_assignments::profile_id)
                 .load(conn)?;
             out.sort();
@@ -353,25 +371,43 @@ impl Store {
     /// without an enabled device channel are left out.
     pub async fn device_contexts(&self, device_ids: Vec<String>) -> StoreResult<Vec<DeviceContext>> {
         self.run(move |conn| {
-            let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&device_ids)).select(Device::as_select()).load(conn)?;
+            let devs: Vec<Device> = devices::table
+                .filter(devices::id.eq_any(&device_ids))
+                .filter(super::planned_per_call())
+                .select(Device::as_select())
+                .load(conn)?;
             let ens: Vec<Enrollment> = enrollments::table
                 .filter(enrollments::id.eq_any(&device_ids))
                 .filter(enrollments::channel.eq("device"))
                 .filter(enrollments::enabled.eq(true))
+                .filter(super::planned_per_call())
                 .select(Enrollment::as_select())
                 .load(conn)?;
-            let certs: Vec<CertBinding> =
-                cert_bindings::table.filter(cert_bindings::device_id.eq_any(&device_ids)).select(CertBinding::as_select()).load(conn)?;
-            let owners: Vec<(String, Option<String>)> =
-                devices::table.filter(devices::id.eq_any(&device_ids)).select((devices::id, devices::enrolled_user)).load(conn)?;
+            let certs: Vec<CertBinding> = cert_bindings::table
+                .filter(cert_bindings::device_id.eq_any(&device_ids))
+                .filter(super::planned_per_call())
+                .select(CertBinding::as_select())
+                .load(conn)?;
+            let owners: Vec<(String, Option<String>)> = devices::table
+                .filter(devices::id.eq_any(&device_ids))
+                .filter(super::planned_per_call())
+                .select((devices::id, devices::enrolled_user))
+                .load(conn)?;
             let names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
             let emails: Vec<(String, Option<String>)> = if names.is_empty() {
                 Vec::new()
             } else {
-                users::table.filter(users::username.eq_any(names)).select((users::username, users::email)).load(conn)?
+                users::table
+                    .filter(users::username.eq_any(names))
+                    .filter(super::planned_per_call())
+                    .select((users::username, users::email))
+                    .load(conn)?
             };
-            let memberships: Vec<(String, String)> =
-                group_members::table.filter(group_members::device_id.eq_any(&device_ids)).select((group_members::device_id, group_members::group_name)).load(conn)?;
+            let memberships: Vec<(String, String)> = group_members::table
+                .filter(group_members::device_id.eq_any(&device_ids))
+                .filter(super::planned_per_call())
+                .select((group_members::device_id, group_members::group_name))
+                .load(conn)?;
             let attrs: Vec<(String, String, String, String)> = custom_attributes::table
                 .filter(
                     custom_attributes::scope_kind
@@ -379,7 +415,13 @@ impl Store {
                         .and(custom_attributes::scope.eq_any(&device_ids))
                         .or(custom_attributes::scope_kind.eq(TARGET_GROUP).and(custom_attributes::scope.eq_any(memberships.iter().map(|(_, g)| g)))),
                 )
-                .select((custom_attributes::scope_kind, custom_attributes::scope, custom_attributes::name, custom_attributes::value))
+                .filter(super::planned_per_call())
+                .select((
+                    custom_attributes::scope_kind,
+                    custom_attributes::scope,
+                    custom_attributes::name,
+                    custom_attributes::value,
+                ))
                 .order((custom_attributes::scope_kind, custom_attributes::scope))
                 .load(conn)?;
             let attributes_of = |device: &str| {

@@ -242,3 +242,13 @@ mod tests {
         assert_eq!(Backend::from_url("/var/lib/mdm/mdm.db"), Backend::Sqlite);
     }
 }
+
+/// An always-true filter that keeps a query out of diesel's prepared-statement cache, so
+/// PostgreSQL plans it on every call for the list it is given and the tables as they are then.
+/// Used on queries over id lists (`= ANY($1)`): a cached statement's generic plan is fixed once
+/// per pooled connection, often while the tables are still nearly empty, and keeps a
+/// sequential scan for as long as the statistics are not refreshed (never, with autovacuum
+/// off). Planning such a query costs far less than one scan of a table of thousands of rows.
+pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("TRUE")
+}

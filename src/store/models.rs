@@ -256,6 +256,8 @@ pub struct PushState {
     /// Last change.
     #[serde(skip)]
     pub updated_at: NaiveDateTime,
+    /// The device's last TokenUpdate.
+    pub token_updated_at: Option<NaiveDateTime>,
 }
 
 /// A certificate issued over SCEP.

@@ -41,6 +41,15 @@ pub struct DuePush {
     pub attempts: i32,
 }
 
+/// A token APNs reported unusable (410 Unregistered, 400 BadDeviceToken / DeviceTokenNotForTopic).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StaleToken {
+    /// The token that was pushed.
+    pub token: Vec<u8>,
+    /// Since when APNs holds it invalid (a 410's timestamp), if it said.
+    pub since: Option<NaiveDateTime>,
+}
+
 /// The outcome of one push as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PushRecord {
@@ -48,12 +57,14 @@ pub struct PushRecord {
     pub result: &'static str,
     /// Why it failed, for admins.
     pub error: Option<String>,
-    /// The token is unusable until the device sends a new TokenUpdate.
-    pub stale: bool,
+    /// APNs refused the token: it is marked stale (no pushes until a new TokenUpdate) unless the
+    /// device has meanwhile registered a different token, or re-registered after `since`. In
+    /// those cases the record counts as an ordinary failure and `next_push_at` applies.
+    pub stale: Option<StaleToken>,
     /// Attempts to store (`None` leaves the count alone).
     pub attempts: Option<i32>,
     /// Next re-push (`None` = nothing scheduled). Only written when the row still holds the
-    /// scheduler's lease (or always for stale tokens, which clear the schedule).
+    /// scheduler's lease.
     pub next_push_at: Option<NaiveDateTime>,
 }
 
@@ -74,37 +85,44 @@ pub fn mark_due(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreRe
         .execute(conn)?)
 }
 
-/// Called from TokenUpdate: makes sure the enrollment has a schedule row and clears a stale
-/// token mark. If the token had been stale, the enrollment becomes due now so commands that
-/// waited for a usable token are pushed.
-pub fn token_refreshed(conn: &mut DbConn, enrollment_id: &str, at: NaiveDateTime) -> StoreResult<()> {
-    let stale: Option<Option<NaiveDateTime>> = push_state::table
-        .find(enrollment_id)
-        .select(push_state::token_stale_at)
-        .first(conn)
-        .optional()?;
-    match stale {
-        None => {
-            diesel::insert_into(push_state::table)
-                .values((
-                    push_state::enrollment_id.eq(enrollment_id),
-                    push_state::next_push_at.eq(None::<NaiveDateTime>),
-                    push_state::attempts.eq(0),
-                    push_state::updated_at.eq(at),
-                ))
-                .execute(conn)?;
-        }
-        Some(Some(_)) => {
-            diesel::update(push_state::table.find(enrollment_id))
-                .set((
-                    push_state::token_stale_at.eq(None::<NaiveDateTime>),
-                    push_state::next_push_at.eq(Some(at)),
-                    push_state::attempts.eq(0),
-                    push_state::updated_at.eq(at),
-                ))
-                .execute(conn)?;
-        }
-        Some(None) => {}
+/// Called from TokenUpdate: makes sure the enrollment has a schedule row, notes when the token
+/// was last registered and clears a stale token mark. If the token had been stale, the
+/// enrollment becomes due now so commands that waited for a usable token are pushed.
+pub fn token_refreshed(
+    conn: &mut DbConn,
+    enrollment_id: &str,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    // The common case, one statement: the row exists and its token is not stale.
+    let fresh = diesel::update(
+        push_state::table
+            .find(enrollment_id)
+            .filter(push_state::token_stale_at.is_null()),
+    )
+    .set(push_state::token_updated_at.eq(Some(at)))
+    .execute(conn)?;
+    if fresh > 0 {
+        return Ok(());
+    }
+    let cleared = diesel::update(push_state::table.find(enrollment_id))
+        .set((
+            push_state::token_stale_at.eq(None::<NaiveDateTime>),
+            push_state::next_push_at.eq(Some(at)),
+            push_state::attempts.eq(0),
+            push_state::updated_at.eq(at),
+            push_state::token_updated_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    if cleared == 0 {
+        diesel::insert_into(push_state::table)
+            .values((
+                push_state::enrollment_id.eq(enrollment_id),
+                push_state::next_push_at.eq(None::<NaiveDateTime>),
+                push_state::attempts.eq(0),
+                push_state::updated_at.eq(at),
+                push_state::token_updated_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
@@ -162,7 +180,11 @@ impl Store {
     /// Push state rows of the given enrollments.
     pub async fn push_states(&self, ids: Vec<String>) -> StoreResult<Vec<PushState>> {
         self.run(move |conn| {
-            Ok(push_state::table.filter(push_state::enrollment_id.eq_any(&ids)).select(PushState::as_select()).load(conn)?)
+            Ok(push_state::table
+                .filter(push_state::enrollment_id.eq_any(&ids))
+                .filter(super::planned_per_call())
+                .select(PushState::as_select())
+                .load(conn)?)
         })
         .await
     }
@@ -207,7 +229,7 @@ impl Store {
                     .filter(enrollments::enabled.eq(true))
                     .filter(push_state::token_stale_at.is_null())
                     .filter(diesel::dsl::exists(waiting))
-                    .select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
+                    .filter(super::planned_per_call()).select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
                     .load(conn)?;
                 let due: Vec<DuePush> = rows
                     .into_iter()
@@ -228,11 +250,16 @@ impl Store {
         .await
     }
 
-    /// Stores push outcomes. `lease` is the value [`Store::claim_due_pushes`] set: the next
-    /// re-push is written only where the row still holds it (an enqueue meanwhile made the row
-    /// due again, and that must win). Without a lease (an admin's explicit push) the schedule is
-    /// left alone unless the token turned out stale.
-    pub async fn record_pushes(&self, outcomes: Vec<(String, PushRecord)>, lease: Option<NaiveDateTime>) -> StoreResult<()> {
+    /// Stores push outcomes. `lease` is the value [`Store::claim_due_pushes`] set: the attempt
+    /// count and next re-push are written only where the row still holds it (an enqueue
+    /// meanwhile made the row due again and restarted the count, and that must win). Without a
+    /// lease (an admin's explicit push) the schedule is left alone unless the token turned out
+    /// stale.
+    pub async fn record_pushes(
+        &self,
+        outcomes: Vec<(String, PushRecord)>,
+        lease: Option<NaiveDateTime>,
+    ) -> StoreResult<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
@@ -241,7 +268,25 @@ impl Store {
                 let at = now();
                 let mut groups: std::collections::HashMap<PushRecord, Vec<String>> = std::collections::HashMap::new();
                 for (id, rec) in outcomes {
-                    groups.entry(rec).or_default().push(id);
+                    if let Some(stale) = &rec.stale {
+                        if mark_stale(conn, &id, stale, at)? {
+                            // The schedule is over; only the outcome remains to be written.
+                            groups
+                                .entry(PushRecord {
+                                    stale: None,
+                                    attempts: None,
+                                    next_push_at: None,
+                                    ..rec
+                                })
+                                .or_default()
+                                .push(id);
+                            continue;
+                        }
+                    }
+                    groups
+                        .entry(PushRecord { stale: None, ..rec })
+                        .or_default()
+                        .push(id);
                 }
                 for (rec, ids) in groups {
                     for chunk in ids.chunks(1000) {
@@ -254,16 +299,12 @@ impl Store {
                                 push_state::updated_at.eq(at),
                             ))
                             .execute(conn)?;
-                        if let Some(n) = rec.attempts {
-                            diesel::update(rows()).set(push_state::attempts.eq(n)).execute(conn)?;
-                        }
-                        if rec.stale {
-                            diesel::update(rows())
-                                .set((push_state::token_stale_at.eq(Some(at)), push_state::next_push_at.eq(None::<NaiveDateTime>)))
-                                .execute(conn)?;
-                        } else if let Some(lease) = lease {
+                        if let (Some(lease), Some(n)) = (lease, rec.attempts) {
                             diesel::update(rows().filter(push_state::next_push_at.eq(lease)))
-                                .set(push_state::next_push_at.eq(rec.next_push_at))
+                                .set((
+                                    push_state::attempts.eq(n),
+                                    push_state::next_push_at.eq(rec.next_push_at),
+                                ))
                                 .execute(conn)?;
                         }
                     }
@@ -273,4 +314,37 @@ impl Store {
         })
         .await
     }
+}
+
+/// Marks an enrollment's token stale and ends its schedule, if the device still has the token
+/// that was refused and has not re-registered since APNs found it invalid. Returns whether it did.
+fn mark_stale(
+    conn: &mut DbConn,
+    enrollment_id: &str,
+    stale: &StaleToken,
+    at: NaiveDateTime,
+) -> StoreResult<bool> {
+    let same_token = enrollments::table
+        .filter(enrollments::id.eq(push_state::enrollment_id))
+        .filter(enrollments::token.eq(&stale.token));
+    let target = push_state::table
+        .find(enrollment_id)
+        .filter(diesel::dsl::exists(same_token));
+    let set = (
+        push_state::token_stale_at.eq(Some(at)),
+        push_state::next_push_at.eq(None::<NaiveDateTime>),
+    );
+    let n = match stale.since {
+        Some(since) => diesel::update(
+            target.filter(
+                push_state::token_updated_at
+                    .is_null()
+                    .or(push_state::token_updated_at.le(since)),
+            ),
+        )
+        .set(set)
+        .execute(conn)?,
+        None => diesel::update(target).set(set).execute(conn)?,
+    };
+    Ok(n > 0)
 }

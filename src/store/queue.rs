@@ -98,6 +98,7 @@ pub(super) fn enqueue_in(
     ids.dedup();
     let known: Vec<(String, bool)> = enrollments::table
         .filter(enrollments::id.eq_any(&ids))
+        .filter(super::planned_per_call())
         .select((enrollments::id, enrollments::enabled))
         .load(conn)?;
     let mut out = EnqueueOutcome::default();
@@ -135,6 +136,7 @@ pub(super) fn enqueue_in(
     let uuids: Vec<&str> = cmds.iter().map(|c| c.uuid.as_str()).collect();
     let dup: Option<String> = commands::table
         .filter(commands::uuid.eq_any(&uuids))
+        .filter(super::planned_per_call())
         .select(commands::uuid)
         .first(conn)
         .optional()?;

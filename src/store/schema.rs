@@ -125,6 +125,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         token_stale_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        token_updated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -35,7 +35,14 @@ fn pushes_for(h: &Harness, token: &[u8]) -> Vec<mdm::push::mock::ReceivedPush> {
 }
 
 async fn push_wakes_devices(db: Db) {
-    let Some(h) = Harness::start_with(db, Opts::apns()).await else { return };
+    // Re-pushes would follow a second after each push if the schedule did not end.
+    let opts = Opts {
+        retry: vec![Duration::from_secs(1)],
+        ..Opts::apns()
+    };
+    let Some(h) = Harness::start_with(db, opts).await else {
+        return;
+    };
     let imported = h.import_push_cert().await;
     assert_eq!(imported["outcome"], "added");
     assert_eq!(imported["certificate"]["topic"], TOPIC);
@@ -77,8 +84,9 @@ async fn push_wakes_devices(db: Db) {
     assert_eq!(state["last_result"], "sent", "{state}");
     assert_eq!(state["attempts"], 1);
     // The queue drained, so the re-push schedule ends: nothing more is sent.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(h.mock().count_received(), ids.len());
+    assert!(push_state(&h, &ids[0]).await["next_push_at"].is_null());
 }
 both!(push_wakes_devices);
 
@@ -170,8 +178,17 @@ both!(unregistered_token_waits_for_token_update);
 /// 429, 500 and a dropped connection are retried on the schedule until a push gets through;
 /// the re-pushes continue while the device does not fetch and stop once it has.
 async fn failures_are_retried_on_schedule(db: Db) {
-    let opts = Opts { retry: vec![Duration::from_millis(200)], ..Opts::apns() };
-    let Some(h) = Harness::start_with(db, opts).await else { return };
+    let opts = Opts {
+        retry: vec![
+            Duration::from_millis(300),
+            Duration::from_millis(900),
+            Duration::from_millis(300),
+        ],
+        ..Opts::apns()
+    };
+    let Some(h) = Harness::start_with(db, opts).await else {
+        return;
+    };
     h.import_push_cert().await;
     let mut d = h.enrolled(0).await;
     h.mock().set_for_token(&hex::encode(&d.token), vec![Behaviour::TooManyRequests, Behaviour::InternalServerError, Behaviour::Drop]);
@@ -180,8 +197,18 @@ async fn failures_are_retried_on_schedule(db: Db) {
         pushes_for(&h, &d.token).iter().filter(|p| p.status == 200).count() >= 2
     })
     .await;
-    let statuses: Vec<u16> = pushes_for(&h, &d.token).iter().map(|p| p.status).collect();
+    let pushes = pushes_for(&h, &d.token);
+    let statuses: Vec<u16> = pushes.iter().map(|p| p.status).collect();
     assert_eq!(&statuses[..4], &[429, 500, 0, 200], "{statuses:?}");
+    // The waits follow the schedule: 300 ms after the first push, 900 ms after the second,
+    // then 300 ms for good. (The scheduler looks every 100 ms, so a wait may run a little long.)
+    let gaps: Vec<u128> = pushes
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at).as_millis())
+        .collect();
+    for (gap, want) in gaps.iter().zip([300, 900, 300, 300]) {
+        assert!(*gap >= want - 20 && *gap < want + 700, "gaps {gaps:?}");
+    }
     // The server records an outcome just after APNs (the mock) has seen the push.
     eventually(Duration::from_secs(5), "five attempts recorded", || async {
         push_state(&h, &d.udid).await["attempts"].as_i64().unwrap_or(0) >= 5
@@ -282,6 +309,32 @@ async fn push_cert_api(db: Db) {
 
     // Renewal (same topic) replaces it.
     assert!(h.import_push_cert().await["outcome"] == "renewed");
+    let (_, before) = h.get("/v1/pushcert").await;
+
+    // A wrong password or a corrupt file now: 400 with a reason; the stored one stays active.
+    let (s, t) = put_raw(h.push_p12("right"), Some("wrong"), "").await;
+    assert_eq!(s, 400, "{t}");
+    assert!(t.to_lowercase().contains("password"), "{t}");
+    let mut corrupt = h.push_p12("right");
+    let mid = corrupt.len() / 2;
+    corrupt.truncate(mid);
+    let (s, t) = put_raw(corrupt, Some("right"), "").await;
+    assert_eq!(s, 400, "{t}");
+    assert!(
+        t.contains("PKCS#12") || t.contains("p12") || t.contains("PEM"),
+        "{t}"
+    );
+    assert_eq!(h.get("/v1/pushcert").await.1, before);
+    let d = h.enrolled(7).await;
+    let r = h
+        .api
+        .post(h.url(&format!("/v1/push/{}", d.udid)))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"][&d.udid]["result"], "sent", "{body}");
 
     // Expired certificate: refused, the stored one stays.
     let apple = &h.apns.as_ref().unwrap().pki.apple_ca;
@@ -344,3 +397,144 @@ async fn refused_certificate_is_reported(db: Db) {
     assert_eq!(push_state(&h, &d.udid).await["last_result"], "certificate");
 }
 both!(refused_certificate_is_reported);
+
+/// A 410 whose timestamp is older than the device's last TokenUpdate does not make the token
+/// stale (the device registered again since); the push is retried on the schedule instead.
+async fn old_unregistered_timestamp_is_ignored(db: Db) {
+    let opts = Opts {
+        retry: vec![Duration::from_millis(300)],
+        ..Opts::apns()
+    };
+    let Some(h) = Harness::start_with(db, opts).await else {
+        return;
+    };
+    h.import_push_cert().await;
+    let d = h.enrolled(0).await;
+    let an_hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    h.mock().set_for_token(
+        &hex::encode(&d.token),
+        vec![Behaviour::UnregisteredSince(an_hour_ago)],
+    );
+    assert_eq!(
+        h.command(
+            "DeviceInformation",
+            std::slice::from_ref(&d.udid),
+            serde_json::json!({ "Queries": ["UDID"] })
+        )
+        .await
+        .0,
+        200
+    );
+    eventually(
+        Duration::from_secs(10),
+        "the re-push after the 410",
+        || async { pushes_for(&h, &d.token).iter().any(|p| p.status == 200) },
+    )
+    .await;
+    let statuses: Vec<u16> = pushes_for(&h, &d.token).iter().map(|p| p.status).collect();
+    assert_eq!(&statuses[..2], &[410, 200], "{statuses:?}");
+    let state = push_state(&h, &d.udid).await;
+    assert!(state["token_stale_at"].is_null(), "{state}");
+    assert!(state["token_updated_at"].is_string(), "{state}");
+}
+both!(old_unregistered_timestamp_is_ignored);
+
+/// A refusal of a token the device has already replaced (a TokenUpdate landed while the push was
+/// in flight) leaves the new token alone; a refusal of the current token marks it stale.
+async fn stale_mark_needs_the_refused_token(db: Db) {
+    use mdm::store::push::{PushRecord, StaleToken};
+    let Some(h) = Harness::start_with(db, Opts::apns()).await else {
+        return;
+    };
+    let mut d = h.enrolled(0).await;
+    let old = d.token.clone();
+    d.token = vec![0xAB; 32];
+    d.token_update().await.unwrap();
+    let refused = |token: Vec<u8>| PushRecord {
+        result: "unregistered",
+        error: Some("Unregistered".into()),
+        stale: Some(StaleToken { token, since: None }),
+        attempts: None,
+        next_push_at: None,
+    };
+    h.store
+        .record_pushes(vec![(d.udid.clone(), refused(old))], None)
+        .await
+        .unwrap();
+    let state = push_state(&h, &d.udid).await;
+    assert_eq!(state["last_result"], "unregistered", "{state}");
+    assert!(
+        state["token_stale_at"].is_null(),
+        "the new token was marked stale: {state}"
+    );
+    h.store
+        .record_pushes(vec![(d.udid.clone(), refused(d.token.clone()))], None)
+        .await
+        .unwrap();
+    assert!(push_state(&h, &d.udid).await["token_stale_at"].is_string());
+}
+both!(stale_mark_needs_the_refused_token);
+
+/// `mdm push-cert import|list|remove` work on the configured database; a bad file is refused
+/// with the reason and leaves the stored certificate in place.
+async fn push_cert_cli(db: Db) {
+    let Some(h) = Harness::start_with(db, Opts::apns()).await else {
+        return;
+    };
+    let cfg_path = h.pki.path("cli.toml");
+    std::fs::write(&cfg_path, toml::to_string(&h.cfg).unwrap()).unwrap();
+    let mdm = |args: Vec<String>| {
+        let cfg_path = cfg_path.clone();
+        async move {
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mdm"))
+                .arg("--config")
+                .arg(&cfg_path)
+                .args(&args)
+                .output()
+                .await
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        }
+    };
+    let p12 = h.pki.path("push.p12");
+    std::fs::write(&p12, h.push_p12("pw")).unwrap();
+    let p12 = p12.display().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let (ok, out) = mdm(s(&["push-cert", "import", &p12, "--password", "pw"])).await;
+    assert!(ok, "{out}");
+    assert!(out.contains(TOPIC) && out.contains("added"), "{out}");
+    assert!(!out.contains("PRIVATE"), "{out}");
+    let (ok, out) = mdm(s(&["push-cert", "import", &p12, "--password", "nope"])).await;
+    assert!(!ok && out.to_lowercase().contains("password"), "{out}");
+    let (ok, out) = mdm(s(&["push-cert", "list"])).await;
+    assert!(
+        ok && out.contains(TOPIC) && out.contains("days_left"),
+        "{out}"
+    );
+    // The running server picks the certificate up and pushes with it.
+    let d = h.enrolled(0).await;
+    eventually(
+        Duration::from_secs(10),
+        "a push with the imported certificate",
+        || async {
+            let r = h
+                .api
+                .post(h.url(&format!("/v1/push/{}", d.udid)))
+                .bearer_auth(API_KEY)
+                .send()
+                .await
+                .unwrap();
+            let body: serde_json::Value = r.json().await.unwrap();
+            body["status"][&d.udid]["result"] == "sent"
+        },
+    )
+    .await;
+    let (ok, out) = mdm(s(&["push-cert", "remove", TOPIC])).await;
+    assert!(ok, "{out}");
+    assert_eq!(h.get("/v1/pushcert").await.1, serde_json::json!([]));
+}
+both!(push_cert_cli);

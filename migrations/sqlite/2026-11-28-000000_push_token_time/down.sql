@@ -1,0 +1,1 @@
+ALTER TABLE push_state DROP COLUMN token_updated_at;
