@@ -586,6 +586,27 @@ mod tests {
         assert_eq!(mock.count_connections(), 2);
     }
 
+    /// A stored certificate that has since expired: every push says so, and nothing is sent.
+    #[tokio::test]
+    async fn expired_stored_certificate_is_reported() {
+        use crate::push::mock::MockApns;
+        let topic = "com.apple.mgmt.External.00000000-1111-2222-3333-444444444444";
+        let (mock, mpki) = MockApns::start_with_new_pki(topic).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_for(&mock, &mpki, dir.path());
+        let old = mpki.apple_ca.issue_push_cert(topic, -1).unwrap();
+        let stored = PushCert::from_stored(
+            &String::from_utf8(old.cert.to_pem().unwrap()).unwrap(),
+            &old.key.private_key_to_pkcs8().unwrap(),
+        )
+        .unwrap();
+        client.set_certs(&[stored]);
+        let o = client.push_one(&target(1, topic)).await;
+        assert_eq!(o.name(), "certificate", "{o:?}");
+        assert!(o.error().unwrap().contains("expired"), "{o:?}");
+        assert_eq!(mock.count_received(), 0);
+    }
+
     /// An APNs server whose certificate is not trusted is a configuration problem on this side,
     /// said so, and not blamed on the push certificate.
     #[tokio::test]

@@ -187,6 +187,16 @@ where
     }
 }
 
+/// An always-true filter that keeps a query out of diesel's prepared-statement cache, so
+/// PostgreSQL plans it on every call for the list it is given and the tables as they are then.
+/// Used on queries over id lists (`= ANY($1)`): a cached statement's generic plan is fixed once
+/// per pooled connection, often while the tables are still nearly empty, and keeps a
+/// sequential scan for as long as the statistics are not refreshed (never, with autovacuum
+/// off). Planning such a query costs far less than one scan of a table of thousands of rows.
+pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("TRUE")
+}
+
 #[cfg(test)]
 mod tests {
     /// Both backends must carry the same migrations under the same names.
@@ -243,12 +253,3 @@ mod tests {
     }
 }
 
-/// An always-true filter that keeps a query out of diesel's prepared-statement cache, so
-/// PostgreSQL plans it on every call for the list it is given and the tables as they are then.
-/// Used on queries over id lists (`= ANY($1)`): a cached statement's generic plan is fixed once
-/// per pooled connection, often while the tables are still nearly empty, and keeps a
-/// sequential scan for as long as the statistics are not refreshed (never, with autovacuum
-/// off). Planning such a query costs far less than one scan of a table of thousands of rows.
-pub(crate) fn planned_per_call() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("TRUE")
-}

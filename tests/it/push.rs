@@ -29,6 +29,13 @@ async fn push_state(h: &Harness, udid: &str) -> serde_json::Value {
     body["enrollments"][0]["push"].clone()
 }
 
+/// An admin's explicit push of one device through `POST /v1/push/{id}`: that device's outcome.
+async fn push_now(h: &Harness, udid: &str) -> serde_json::Value {
+    let r = h.api.post(h.url(&format!("/v1/push/{udid}"))).bearer_auth(API_KEY).send().await.unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["status"][udid].clone()
+}
+
 fn pushes_for(h: &Harness, token: &[u8]) -> Vec<mdm::push::mock::ReceivedPush> {
     let hex = hex::encode(token);
     h.mock().received().into_iter().filter(|p| p.token_hex == hex).collect()
@@ -160,10 +167,9 @@ async fn unregistered_token_waits_for_token_update(db: Db) {
 
     // More commands, an explicit push: nothing reaches APNs.
     assert_eq!(h.command("ProfileList", &id, serde_json::json!({})).await.0, 200);
-    let r = h.api.post(h.url(&format!("/v1/push/{}", d.udid))).bearer_auth(API_KEY).send().await.unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"][&d.udid]["result"], "not_sent", "{body}");
-    assert!(body["status"][&d.udid]["reason"].as_str().unwrap().contains("TokenUpdate"));
+    let body = push_now(&h, &d.udid).await;
+    assert_eq!(body["result"], "not_sent", "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("TokenUpdate"));
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(pushes_for(&h, &d.token).len(), 1);
 
@@ -326,15 +332,8 @@ async fn push_cert_api(db: Db) {
     );
     assert_eq!(h.get("/v1/pushcert").await.1, before);
     let d = h.enrolled(7).await;
-    let r = h
-        .api
-        .post(h.url(&format!("/v1/push/{}", d.udid)))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"][&d.udid]["result"], "sent", "{body}");
+    let body = push_now(&h, &d.udid).await;
+    assert_eq!(body["result"], "sent", "{body}");
 
     // Expired certificate: refused, the stored one stays.
     let apple = &h.apns.as_ref().unwrap().pki.apple_ca;
@@ -368,17 +367,15 @@ async fn push_cert_api(db: Db) {
 
     // Devices of the first topic are still pushed with the first certificate.
     let d = h.enrolled(0).await;
-    let r = h.api.post(h.url(&format!("/v1/push/{}", d.udid))).bearer_auth(API_KEY).send().await.unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"][&d.udid]["result"], "sent", "{body}");
+    let body = push_now(&h, &d.udid).await;
+    assert_eq!(body["result"], "sent", "{body}");
 
     // Removing the first topic's certificate: a clear error per push.
     let r = h.api.delete(h.url(&format!("/v1/pushcert/{TOPIC}"))).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(r.status(), 204);
-    let r = h.api.post(h.url(&format!("/v1/push/{}", d.udid))).bearer_auth(API_KEY).send().await.unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"][&d.udid]["result"], "certificate", "{body}");
-    assert!(body["status"][&d.udid]["reason"].as_str().unwrap().contains("no push certificate for topic"), "{body}");
+    let body = push_now(&h, &d.udid).await;
+    assert_eq!(body["result"], "certificate", "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("no push certificate for topic"), "{body}");
 }
 both!(push_cert_api);
 
@@ -390,10 +387,9 @@ async fn refused_certificate_is_reported(db: Db) {
     let (s, body) = h.put_json("/v1/pushcert", serde_json::json!({ "cert_pem": String::from_utf8(rogue.cert.to_pem().unwrap()).unwrap(), "key_pem": String::from_utf8(rogue.key.private_key_to_pem_pkcs8().unwrap()).unwrap() })).await;
     assert_eq!(s, 200, "{body}");
     let d = h.enrolled(0).await;
-    let r = h.api.post(h.url(&format!("/v1/push/{}", d.udid))).bearer_auth(API_KEY).send().await.unwrap();
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["status"][&d.udid]["result"], "certificate", "{body}");
-    assert!(body["status"][&d.udid]["reason"].as_str().unwrap().contains("BadCertificate"), "{body}");
+    let body = push_now(&h, &d.udid).await;
+    assert_eq!(body["result"], "certificate", "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("BadCertificate"), "{body}");
     assert_eq!(push_state(&h, &d.udid).await["last_result"], "certificate");
 }
 both!(refused_certificate_is_reported);
@@ -520,17 +516,7 @@ async fn push_cert_cli(db: Db) {
     eventually(
         Duration::from_secs(10),
         "a push with the imported certificate",
-        || async {
-            let r = h
-                .api
-                .post(h.url(&format!("/v1/push/{}", d.udid)))
-                .bearer_auth(API_KEY)
-                .send()
-                .await
-                .unwrap();
-            let body: serde_json::Value = r.json().await.unwrap();
-            body["status"][&d.udid]["result"] == "sent"
-        },
+        || async { push_now(&h, &d.udid).await["result"] == "sent" },
     )
     .await;
     let (ok, out) = mdm(s(&["push-cert", "remove", TOPIC])).await;
