@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::pki::{Ca, Issued};
+use crate::pki::Issued;
 
 use super::answer;
 use super::transport::{escaped_pem, Endpoint, Transport};
@@ -124,15 +124,9 @@ pub(crate) fn new_udid(index: usize) -> String {
 }
 
 impl SimDevice {
-    /// Makes device number `index` with an identity issued by `ca`. `shared` is the HTTP client
-    /// used by the Signature and Header transports (mTLS devices build their own).
-    pub fn new(index: usize, ca: &Ca, endpoint: Arc<Endpoint>, shared: &reqwest::Client) -> Result<SimDevice, SimError> {
-        let udid = new_udid(index);
-        let identity = ca.issue_device(&udid)?;
-        SimDevice::with_identity(udid, identity, endpoint, shared)
-    }
-
-    /// Makes device number `index` with an identity obtained over SCEP with `challenge`.
+    /// Makes device number `index` with an identity obtained over SCEP with `challenge`, as
+    /// iOS does with the enrollment profile's SCEP payload. `shared` is the HTTP client used by
+    /// the Signature and Header transports (mTLS devices build their own).
     pub async fn enroll_scep(
         index: usize,
         scep: &super::scep::ScepEnroller,

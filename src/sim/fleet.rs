@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-use crate::pki::Ca;
 
 use super::device::SimDevice;
 use super::transport::Endpoint;
@@ -42,14 +41,6 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Builds `n` devices with identities from `ca`.
-    pub fn build(n: usize, ca: &Ca, endpoint: Endpoint) -> Result<Fleet, SimError> {
-        let endpoint = Arc::new(endpoint);
-        let shared = endpoint.client(None)?;
-        let devices = (0..n).map(|i| SimDevice::new(i, ca, endpoint.clone(), &shared)).collect::<Result<_, _>>()?;
-        Ok(Fleet { devices })
-    }
-
     /// Builds `n` devices whose identities come from the SCEP endpoint `scep_url`,
     /// `concurrency` enrollments at a time. `challenges` holds one challenge for all devices
     /// (a static one) or one per device (one-time challenges).

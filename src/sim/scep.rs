@@ -36,6 +36,14 @@ impl std::fmt::Debug for PreparedRequest {
     }
 }
 
+/// Makes [`KEY_POOL`] RSA-2048 keys for an enroller.
+pub fn key_pool() -> Result<Vec<PKey<Private>>, SimError> {
+    (0..KEY_POOL)
+        .map(|_| Rsa::generate(2048).and_then(PKey::from_rsa))
+        .collect::<Result<Vec<_>, openssl::error::ErrorStack>>()
+        .map_err(|e| SimError::Scep(e.to_string()))
+}
+
 /// Enrolls identities against one SCEP endpoint (caps and CA certificates fetched once).
 pub struct ScepEnroller {
     client: Client,
@@ -58,16 +66,22 @@ fn scep_err(e: scep::ScepError) -> SimError {
 impl ScepEnroller {
     /// Connects to the SCEP endpoint `url` (GetCACaps, GetCACert) and makes the key pool.
     pub async fn new(url: &str, http: reqwest::Client) -> Result<ScepEnroller, SimError> {
+        ScepEnroller::with_keys(url, http, key_pool()?).await
+    }
+
+    /// Connects to the SCEP endpoint `url` (GetCACaps, GetCACert) with a key pool made
+    /// beforehand ([`key_pool`]), so that many enrollers (one per test server, say) can share
+    /// one set of keys.
+    pub async fn with_keys(url: &str, http: reqwest::Client, keys: Vec<PKey<Private>>) -> Result<ScepEnroller, SimError> {
+        if keys.is_empty() {
+            return Err(SimError::Scep("an enroller needs at least one key".into()));
+        }
         let client = Client::new(url, http);
         let caps = client.get_ca_caps().await.map_err(scep_err)?;
         let ca_certs = client.get_ca_certs().await.map_err(scep_err)?;
         if ca_certs.is_empty() {
             return Err(SimError::Scep("GetCACert returned no certificate".into()));
         }
-        let keys = (0..KEY_POOL)
-            .map(|_| Rsa::generate(2048).and_then(PKey::from_rsa))
-            .collect::<Result<Vec<_>, openssl::error::ErrorStack>>()
-            .map_err(|e| SimError::Scep(e.to_string()))?;
         Ok(ScepEnroller { client, caps, ca_certs, keys, next: AtomicUsize::new(0) })
     }
 

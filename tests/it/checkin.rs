@@ -39,7 +39,7 @@ async fn user_channel_and_other_messages(db: Db) {
         other => panic!("{other:?}"),
     }
     // AwaitingConfiguration is recorded.
-    let mut e = h.device(1);
+    let mut e = h.device(1).await;
     e.awaiting_configuration = true;
     e.enroll().await.unwrap();
     let (_, dev) = h.get(&format!("/v1/devices/{}", e.udid)).await;
@@ -55,8 +55,7 @@ async fn single_url_told_apart_by_body(db: Db) {
         e.connect_path = "/mdm".into();
         std::sync::Arc::new(e)
     };
-    let shared = ep.client(None).unwrap();
-    let mut d = mdm::sim::SimDevice::new(0, &h.pki.ca, ep, &shared).unwrap();
+    let mut d = h.device_on(0, ep).await;
     d.enroll().await.unwrap();
     h.command("ProfileList", &[d.udid.clone()], serde_json::json!({})).await;
     assert_eq!(d.connect().await.unwrap().len(), 1);

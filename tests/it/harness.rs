@@ -2,13 +2,14 @@
 //! an ephemeral port with dev certificates, and helpers to build simulated devices and call the API.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use mdm::push::mock::{MockApns, MockPki};
 
 use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, PushConfig, SecretsConfig, ServerConfig, TrustMode};
 use mdm::pki::Ca;
+use mdm::sim::scep::ScepEnroller;
 use mdm::sim::{Endpoint, SimDevice, Transport};
 use mdm::store::Store;
 
@@ -191,7 +192,16 @@ pub struct Harness {
     pub base: String,
     pub api: reqwest::Client,
     pub opts: Opts,
+    /// Where this harness's devices get their identities (made on first use).
+    scep: tokio::sync::OnceCell<ScepEnroller>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// RSA keys for simulated devices' SCEP requests, made once per test process and shared by
+/// every harness (each device still gets its own certificate).
+fn scep_keys() -> Vec<openssl::pkey::PKey<openssl::pkey::Private>> {
+    static KEYS: OnceLock<Vec<openssl::pkey::PKey<openssl::pkey::Private>>> = OnceLock::new();
+    KEYS.get_or_init(|| mdm::sim::scep::key_pool().expect("scep keys")).clone()
 }
 
 impl Drop for Harness {
@@ -239,7 +249,7 @@ impl Harness {
             .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
             .build()
             .expect("client");
-        Some(Harness { _db: db, cfg, store, apns, pki, base, api, opts, task })
+        Some(Harness { _db: db, cfg, store, apns, pki, base, api, opts, scep: tokio::sync::OnceCell::new(), task })
     }
 
     /// Starts another server (replica) on the same database and configuration; returns its base
@@ -312,20 +322,41 @@ impl Harness {
         Arc::new(Endpoint::new(self.base.clone(), transport, Some(self.pki.ca_pem.clone()), TOPIC))
     }
 
-    /// A new simulated device (not yet enrolled).
-    pub fn device(&self, i: usize) -> SimDevice {
-        self.device_with(i, self.transport())
+    /// A new simulated device (not yet enrolled) with its identity from the server's SCEP
+    /// endpoint.
+    pub async fn device(&self, i: usize) -> SimDevice {
+        self.device_with(i, self.transport()).await
     }
 
-    pub fn device_with(&self, i: usize, t: Transport) -> SimDevice {
-        let ep = self.endpoint(t);
+    /// A new simulated device using transport `t`.
+    pub async fn device_with(&self, i: usize, t: Transport) -> SimDevice {
+        self.device_on(i, self.endpoint(t)).await
+    }
+
+    /// A new simulated device talking to `ep`, its identity obtained over SCEP with the
+    /// configured static challenge, or a one-time challenge when none is configured.
+    pub async fn device_on(&self, i: usize, ep: Arc<Endpoint>) -> SimDevice {
         let shared = ep.client(None).expect("client");
-        SimDevice::new(i, &self.pki.ca, ep, &shared).expect("device")
+        let enroller = self
+            .scep
+            .get_or_init(|| async {
+                let http = self.endpoint(self.transport()).client(None).expect("client");
+                ScepEnroller::with_keys(&self.url(&self.cfg.scep.path), http, scep_keys()).await.expect("scep enroller")
+            })
+            .await;
+        let challenge = if self.cfg.scep.challenge.is_empty() {
+            let r = self.api.post(self.url("/v1/scep/challenges")).bearer_auth(API_KEY).send().await.expect("challenge");
+            let v: serde_json::Value = r.json().await.expect("challenge json");
+            v["challenge"].as_str().expect("challenge").to_string()
+        } else {
+            self.cfg.scep.challenge.clone()
+        };
+        SimDevice::enroll_scep(i, enroller, &challenge, ep, &shared).await.expect("device identity over SCEP")
     }
 
     /// An enrolled device.
     pub async fn enrolled(&self, i: usize) -> SimDevice {
-        let d = self.device(i);
+        let d = self.device(i).await;
         d.enroll().await.expect("enroll");
         d
     }

@@ -18,17 +18,17 @@ async fn wrong_cert_and_reuse_are_refused(db: Db) {
     let a = h.enrolled(0).await;
     let mut b = h.enrolled(1).await;
     // B presents A's UDID with its own (bound to B) certificate: refused.
-    let mut impostor = h.device(2);
+    let mut impostor = h.device(2).await;
     impostor.udid = a.udid.clone();
     impostor.set_identity(b.identity.clone()).unwrap();
     assert_eq!(status_of(impostor.token_update().await), 403);
     assert_eq!(status_of(impostor.connect().await), 403);
     // A fresh, trusted but unbound certificate for A's UDID: refused outside Authenticate.
-    let mut stranger = h.device(3);
+    let mut stranger = h.device(3).await;
     stranger.udid = a.udid.clone();
     assert_eq!(status_of(stranger.connect().await), 403);
     // Reusing A's certificate to Authenticate another device: refused, nothing changed.
-    let mut thief = h.device(4);
+    let mut thief = h.device(4).await;
     thief.set_identity(a.identity.clone()).unwrap();
     assert_eq!(status_of(thief.authenticate().await), 403);
     let (s, _) = h.get(&format!("/v1/devices/{}", thief.udid)).await;
@@ -45,7 +45,7 @@ both!(wrong_cert_and_reuse_are_refused);
 async fn untrusted_issuer_is_refused(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let other = mdm::pki::Ca::generate("Rogue CA").unwrap();
-    let mut d = h.device(0);
+    let mut d = h.device(0).await;
     d.set_identity(other.issue_device(&d.udid).unwrap()).unwrap();
     assert_eq!(status_of(d.authenticate().await), 403);
     let (_, list) = h.get("/v1/devices").await;
@@ -55,7 +55,7 @@ both!(untrusted_issuer_is_refused);
 
 async fn mdm_signature_transport(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
-    let mut d = h.device_with(0, Transport::Signature);
+    let mut d = h.device_with(0, Transport::Signature).await;
     d.enroll().await.unwrap();
     let (s, _) = h.command("ProfileList", &[d.udid.clone()], serde_json::json!({})).await;
     assert_eq!(s, 200);
@@ -71,7 +71,7 @@ async fn proxy_header_transport(db: Db) {
     assert_eq!(s, 200);
     assert_eq!(d.connect().await.unwrap().len(), 1);
     // Without the header (and no signature) the device is refused with 403, never 401.
-    let bare = h.device_with(1, Transport::Mtls);
+    let bare = h.device_with(1, Transport::Mtls).await;
     assert_eq!(status_of(bare.authenticate().await), 403);
 }
 both!(proxy_header_transport);

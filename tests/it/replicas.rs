@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mdm::sim::{Endpoint, Fleet, Transport};
 
-use crate::harness::{config, Db, Opts, Pki, TestDb, API_KEY, TOPIC};
+use crate::harness::{config, Db, Opts, Pki, TestDb, API_KEY, SCEP_CHALLENGE, TOPIC};
 
 struct Proc(Child);
 
@@ -59,8 +59,12 @@ async fn two_servers_one_database_exactly_once() {
     let n = 1000;
     let t = Transport::Header("X-Client-Cert".into());
     let ep = |i: usize| Arc::new(Endpoint::new(bases[i % 2].clone(), t.clone(), None, TOPIC));
-    // Half the devices enroll through server 0 and connect through server 1, half the reverse.
-    let mut fleet = Fleet::build(n, &pki.ca, Endpoint::new(bases[0].clone(), t.clone(), None, TOPIC)).unwrap();
+    // Identities come over SCEP from server 1 (recorded in the shared database). Half the
+    // devices enroll through server 0 and connect through server 1, half the reverse.
+    let scep_url = format!("{}{}", bases[1], cfg.scep.path);
+    let mut fleet = Fleet::build_scep(n, &scep_url, &[SCEP_CHALLENGE.to_string()], Endpoint::new(bases[0].clone(), t.clone(), None, TOPIC), 32)
+        .await
+        .unwrap();
     let shared = ep(0).client(None).unwrap();
     for (i, d) in fleet.devices.iter_mut().enumerate() {
         *d = mdm::sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i), &shared).unwrap();
@@ -89,5 +93,13 @@ async fn two_servers_one_database_exactly_once() {
     let targets = cmd["targets"].as_array().unwrap();
     assert_eq!(targets.len(), n);
     assert!(targets.iter().all(|t| t["status"] == "acknowledged" && t["deliveries"] == 1 && t["results"].as_array().unwrap().len() == 1));
+    // Every issued certificate is recorded once, with its own serial, bound to its device.
+    let certs: serde_json::Value = api.get(format!("{}/v1/scep/certs?limit=1000", bases[0])).bearer_auth(API_KEY).send().await.unwrap().json().await.unwrap();
+    let certs = certs.as_array().unwrap();
+    assert_eq!(certs.len(), n);
+    let serials: std::collections::HashSet<_> = certs.iter().map(|c| c["serial"].as_str().unwrap()).collect();
+    assert_eq!(serials.len(), n);
+    let ids: std::collections::HashSet<_> = fleet.ids().into_iter().collect();
+    assert!(certs.iter().all(|c| c["device_id"].as_str().is_some_and(|d| ids.contains(d))), "unbound certificate in {certs:?}");
     drop(procs);
 }
