@@ -79,15 +79,41 @@ async fn push_throughput(n: usize) {
     println!("[apns] {n} pushes to the mock APNs over loopback, {} connections, {} in flight: {:.0} pushes/s ({sent} accepted, {} failed)", cfg.connections, cfg.max_in_flight, n as f64 / elapsed.as_secs_f64(), n - sent);
 }
 
-/// Issues `n` certificates over SCEP against `url`, `concurrency` at a time, with our client
-/// (static challenge). The requests are built and signed before the clock starts and the
-/// answers checked after it stops, so the figure is the server's (plus HTTP), not the client's.
-/// Returns certificates issued/s and the failures.
-async fn scep_load(url: &str, challenge: &str, n: usize, concurrency: usize) -> (f64, usize, Option<String>) {
+/// CPU time `pid` has used so far, user + system, in seconds (`/proc` counts in USER_HZ
+/// ticks, 100 a second on Linux).
+fn cpu_secs(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
+            Some((rest.get(11)?.parse::<u64>().ok()? + rest.get(12)?.parse::<u64>().ok()?) as f64 / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
+/// One SCEP load run against one server.
+struct ScepRun {
+    /// Certificates issued per second.
+    issued: f64,
+    /// Requests answered with a failure CertRep (or an HTTP error).
+    failed: usize,
+    /// The first failure, for the log.
+    first_error: Option<String>,
+    /// Server CPU per issued certificate, milliseconds.
+    cpu_ms: f64,
+}
+
+/// Issues `n` certificates over SCEP against `url` (served by process `pid`), `concurrency`
+/// at a time, with our client (static challenge). The requests are built and signed before the
+/// clock starts and the answers checked after it stops, so the figure is the server's (plus
+/// HTTP), not the client's.
+async fn scep_load(url: &str, pid: u32, challenge: &str, n: usize, concurrency: usize) -> ScepRun {
     use futures::StreamExt;
     let enroller = mdm::sim::scep::ScepEnroller::new(url, reqwest::Client::new()).await.unwrap();
     enroller.identity("warm-up", challenge).await.unwrap();
     let prepared: Vec<_> = (0..n).map(|i| enroller.prepare(&format!("bench-{i}"), challenge).unwrap()).collect();
+    let cpu = cpu_secs(pid);
     let t = Instant::now();
     let answers: Vec<_> = futures::stream::iter(prepared.into_iter().map(|p| {
         let e = &enroller;
@@ -100,9 +126,16 @@ async fn scep_load(url: &str, challenge: &str, n: usize, concurrency: usize) -> 
     .collect()
     .await;
     let elapsed = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs(pid) - cpu;
     let results: Vec<_> = answers.into_iter().map(|(p, a)| a.and_then(|a| enroller.finish(p, &a))).collect();
     let failed = results.iter().filter(|r| r.is_err()).count();
-    ((n - failed) as f64 / elapsed, failed, results.into_iter().find_map(Result::err).map(|e| e.to_string()))
+    let issued = n - failed;
+    ScepRun {
+        issued: issued as f64 / elapsed,
+        failed,
+        first_error: results.into_iter().find_map(Result::err).map(|e| e.to_string()),
+        cpu_ms: cpu * 1000.0 / issued.max(1) as f64,
+    }
 }
 
 /// Complete over-the-air enrollments against the running server: enrollment page and
@@ -134,15 +167,49 @@ async fn ota_enrollments(base: &str, device_ca: &Ca, n: usize, concurrency: usiz
     );
 }
 
-/// Our SCEP server (the running `mdm serve`) against micromdm's `scepserver` with an RSA CA of
-/// the same size, under the same load; plus `openssl speed` RSA signs/s for the limit.
-async fn scep_compare(our_url: &str, n: usize, concurrency: usize) {
-    let (ours, our_failures, our_error) = scep_load(our_url, SCEP_CHALLENGE, n, concurrency).await;
-    println!("  SCEP certificates issued/s, our server: {ours:.0} ({our_failures} failed{})", our_error.map(|e| format!(", first: {e}")).unwrap_or_default());
-    if !std::path::Path::new("/usr/bin/scepserver").exists() {
-        println!("  scepserver not installed (apt-get install scep): no comparison");
-        return;
+/// Our SCEP server (the running `mdm serve`, process `our_pid`) against micromdm's
+/// `scepserver` with an RSA CA of the same size, under the same load at each concurrency in
+/// `levels`; plus `openssl speed` RSA signs/s for the limit.
+async fn scep_compare(our_url: &str, our_pid: u32, n: usize, levels: &[usize]) {
+    let speed = Command::new("openssl").args(["speed", "-seconds", "2", "rsa2048"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    if let Some(signs) = speed.lines().find(|l| l.starts_with("rsa 2048 bits")).and_then(|l| l.split_whitespace().nth(5)) {
+        println!("  openssl speed rsa2048: {signs} signs/s on one core (each certificate costs a server 3 RSA private-key operations)");
     }
+    let theirs = std::path::Path::new("/usr/bin/scepserver").exists();
+    if !theirs {
+        println!("  scepserver not installed (apt-get install scep): no comparison");
+    }
+    println!("  SCEP certificates issued/s ({n} requests per run, RSA-2048 CAs, the same client; server CPU per certificate in brackets):");
+    for &conc in levels {
+        let ours = scep_load(our_url, our_pid, SCEP_CHALLENGE, n, conc).await;
+        let mut line = format!("    {conc:>3} at a time: ours {:.0}/s ({:.1} ms CPU", ours.issued, ours.cpu_ms);
+        if ours.failed > 0 {
+            line.push_str(&format!(", {} FAILED, first: {}", ours.failed, ours.first_error.unwrap_or_default()));
+        }
+        line.push(')');
+        if theirs {
+            // A fresh scepserver and depot for every run: its file depot slows as it fills.
+            let (pid, url, depot, _proc) = start_scepserver().await;
+            let them = scep_load(&url, pid, "theirs", n, conc).await;
+            line.push_str(&format!(
+                ", scepserver {:.0}/s ({:.1} ms CPU; {} of {n} refused by its own errors)  → ratio {:.2}×",
+                them.issued,
+                them.cpu_ms,
+                them.failed,
+                ours.issued / them.issued
+            ));
+            let log = std::fs::read_to_string(depot.path().join("scepserver.log")).unwrap_or_default();
+            if let Some(l) = log.lines().find(|l| l.contains("err=") && !l.contains("err=null")) {
+                line.push_str(&format!("\n        scepserver's first logged error: {l}"));
+            }
+        }
+        println!("{line}");
+    }
+}
+
+/// Starts micromdm's `scepserver` on a new RSA-2048 CA and depot; returns its pid, URL, depot
+/// directory and process guard.
+async fn start_scepserver() -> (u32, String, tempfile::TempDir, Proc) {
     let depot = tempfile::tempdir().unwrap();
     let depot_path = depot.path().join("depot");
     let ok = Command::new("scepserver").args(["ca", "-init", "-keySize", "2048", "-depot"]).arg(&depot_path).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
@@ -156,30 +223,13 @@ async fn scep_compare(our_url: &str, n: usize, concurrency: usize) {
         .stderr(std::fs::File::create(depot.path().join("scepserver.log")).unwrap())
         .spawn()
         .unwrap();
-    let _proc = Proc(child);
-    let their_url = format!("http://127.0.0.1:{port}/scep");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let (theirs, their_failures, their_error) = scep_load(&their_url, "theirs", n, concurrency).await;
-    println!(
-        "  SCEP certificates issued/s, micromdm scepserver: {theirs:.0} ({their_failures} failed{})  → ratio {:.2}× ({n} requests, {concurrency} at a time, RSA-2048 CAs, same client)",
-        their_error.map(|e| format!(", first: {e}")).unwrap_or_default(),
-        ours / theirs
-    );
-    if their_failures > 0 {
-        let log = std::fs::read_to_string(depot.path().join("scepserver.log")).unwrap_or_default();
-        if let Some(l) = log.lines().find(|l| l.contains("err=") && !l.contains("err=null")) {
-            println!("  scepserver's first logged error: {l}");
-        }
-    }
-    let speed = Command::new("openssl").args(["speed", "-seconds", "2", "rsa2048"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
-    if let Some(signs) = speed.lines().find(|l| l.starts_with("rsa 2048 bits")).and_then(|l| l.split_whitespace().nth(5)) {
-        println!("  openssl speed rsa2048: {signs} signs/s on one core (each certificate costs the server 3 RSA private-key operations)");
-    }
+    (child.id(), format!("http://127.0.0.1:{port}/scep"), depot, Proc(child))
 }
 
 fn start_mock(record: bool) -> (MockApns, MockPki) {
@@ -306,8 +356,13 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     }
     let n: usize = std::env::var("BENCH_SCEP").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     if label == "sqlite" && n > 0 {
-        let conc: usize = std::env::var("BENCH_SCEP_CONCURRENCY").ok().and_then(|v| v.parse().ok()).unwrap_or(concurrency);
-        scep_compare(&format!("{base}/scep"), n, conc).await;
+        // BENCH_SCEP_CONCURRENCY: a comma-separated list of levels.
+        let levels: Vec<usize> = std::env::var("BENCH_SCEP_CONCURRENCY")
+            .ok()
+            .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).filter(|&c| c > 0).collect())
+            .filter(|l: &Vec<usize>| !l.is_empty())
+            .unwrap_or_else(|| vec![2, 8, concurrency]);
+        scep_compare(&format!("{base}/scep"), pid, n, &levels).await;
     }
 }
 

@@ -167,48 +167,15 @@ impl ScepService {
         verify_chain(&self.trust, cert, &[]).is_ok()
     }
 
-    /// PKIOperation: the DER (or BER) PKIMessage in, the CertRep out.
+    /// PKIOperation: the DER (or BER) PKIMessage in, the CertRep out. All the signing happens in
+    /// one trip to the blocking pool: the certificate and its CertRep are made before the
+    /// certificate is recorded, and the CertRep leaves only once the record (and the one-time
+    /// challenge it consumes) is stored.
     pub async fn pki_operation(&self, body: Vec<u8>) -> Result<Vec<u8>, ScepServeError> {
-        let step = self
-            .blocking(move |me| -> Result<Step, ScepServeError> {
-                let req = PkiMessage::parse(&body).map_err(|e| ScepServeError::BadRequest(format!("not a valid SCEP PKIMessage: {e}")))?;
-                let (cert, key) = me.signer();
-                let inner = match req.decrypt(cert, key) {
-                    Ok(i) => i,
-                    Err(e) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadMessageCheck, &format!("cannot decrypt: {e}"))?)),
-                };
-                match req.message_type {
-                    MessageType::PkcsReq | MessageType::RenewalReq => {
-                        let Ok(csr) = X509Req::from_der(&inner) else {
-                            return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, "content is not a PKCS#10 request")?));
-                        };
-                        let signed_ok = csr.public_key().and_then(|k| csr.verify(&k)).unwrap_or(false);
-                        if !signed_ok {
-                            return Ok(Step::Reply(me.failure(&req, FailInfo::BadMessageCheck, "PKCS#10 signature does not verify")?));
-                        }
-                        if req.message_type == MessageType::RenewalReq {
-                            return me.renewal(req, csr);
-                        }
-                        let challenge = match scep::challenge_password(&csr) {
-                            Ok(Some(c)) => c,
-                            Ok(None) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, "no challengePassword in the request")?)),
-                            Err(e) => return Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, &format!("unreadable challengePassword: {e}"))?)),
-                        };
-                        let fixed = &me.cfg.challenge;
-                        if !fixed.is_empty() && bool::from(fixed.as_bytes().ct_eq(challenge.as_bytes())) {
-                            return Ok(Step::Issue { req: Box::new(req), csr, requester: "static-challenge".into(), challenge_hash: None });
-                        }
-                        let hash = sha256_hex(challenge.as_bytes());
-                        Ok(Step::Issue { req: Box::new(req), csr, requester: "one-time-challenge".into(), challenge_hash: Some(hash) })
-                    }
-                    MessageType::CertPoll => Ok(Step::Poll(Box::new(req))),
-                    other => Ok(Step::Reply(me.failure(&req, FailInfo::BadRequest, &format!("unsupported messageType {other:?}"))?)),
-                }
-            })
-            .await??;
+        let step = self.blocking(move |me| me.examine(&body).and_then(|step| me.sign(step))).await??;
         match step {
-            Step::Reply(r) => Ok(r),
-            Step::Poll(req) => {
+            Ready::Reply(r) => Ok(r),
+            Ready::Poll(req) => {
                 let found = self.store.scep_cert_by_transaction(req.transaction_id.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
                 self.blocking(move |me| match found.and_then(|c| X509::from_der(&c.cert_der).ok()) {
                     Some(cert) => me.success(&req, &cert),
@@ -216,15 +183,7 @@ impl ScepService {
                 })
                 .await?
             }
-            Step::Issue { req, csr, requester, challenge_hash } => {
-                let validity = self.cfg.validity;
-                let (req, issued) = self
-                    .blocking(move |me| {
-                        let issued = me.issuer.issue(&csr, validity).map_err(|e| ScepServeError::Internal(e.to_string()));
-                        (req, issued)
-                    })
-                    .await?;
-                let issued = issued?;
+            Ready::Signed { req, issued, reply, requester, challenge_hash } => {
                 let row = scep_row(&issued, &requester, &req.transaction_id)?;
                 let serial = row.serial.clone();
                 match self.store.record_scep_cert(row, challenge_hash, now()).await {
@@ -233,8 +192,59 @@ impl ScepService {
                     Err(e) => return Err(ScepServeError::Internal(e.to_string())),
                 }
                 tracing::info!(transaction_id = %req.transaction_id, %serial, %requester, "SCEP certificate issued");
-                self.blocking(move |me| me.success(&req, &issued)).await?
+                Ok(reply)
             }
+        }
+    }
+
+    /// Issues the certificate of a [`Step::Issue`] and signs its CertRep.
+    fn sign(&self, step: Step) -> Result<Ready, ScepServeError> {
+        match step {
+            Step::Reply(r) => Ok(Ready::Reply(r)),
+            Step::Poll(req) => Ok(Ready::Poll(req)),
+            Step::Issue { req, csr, requester, challenge_hash } => {
+                let issued = self.issuer.issue(&csr, self.cfg.validity).map_err(|e| ScepServeError::Internal(e.to_string()))?;
+                let reply = self.success(&req, &issued)?;
+                Ok(Ready::Signed { req, issued, reply, requester, challenge_hash })
+            }
+        }
+    }
+
+    /// The CPU-bound first look at a PKIMessage: parse, decrypt, check the request and its
+    /// authorisation (challenge or renewal signer).
+    fn examine(&self, body: &[u8]) -> Result<Step, ScepServeError> {
+        let req = PkiMessage::parse(body).map_err(|e| ScepServeError::BadRequest(format!("not a valid SCEP PKIMessage: {e}")))?;
+        let (cert, key) = self.signer();
+        let inner = match req.decrypt(cert, key) {
+            Ok(i) => i,
+            Err(e) => return Ok(Step::Reply(self.failure(&req, FailInfo::BadMessageCheck, &format!("cannot decrypt: {e}"))?)),
+        };
+        match req.message_type {
+            MessageType::PkcsReq | MessageType::RenewalReq => {
+                let Ok(csr) = X509Req::from_der(&inner) else {
+                    return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, "content is not a PKCS#10 request")?));
+                };
+                let signed_ok = csr.public_key().and_then(|k| csr.verify(&k)).unwrap_or(false);
+                if !signed_ok {
+                    return Ok(Step::Reply(self.failure(&req, FailInfo::BadMessageCheck, "PKCS#10 signature does not verify")?));
+                }
+                if req.message_type == MessageType::RenewalReq {
+                    return self.renewal(req, csr);
+                }
+                let challenge = match scep::challenge_password(&csr) {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, "no challengePassword in the request")?)),
+                    Err(e) => return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, &format!("unreadable challengePassword: {e}"))?)),
+                };
+                let fixed = &self.cfg.challenge;
+                if !fixed.is_empty() && bool::from(fixed.as_bytes().ct_eq(challenge.as_bytes())) {
+                    return Ok(Step::Issue { req: Box::new(req), csr, requester: "static-challenge".into(), challenge_hash: None });
+                }
+                let hash = sha256_hex(challenge.as_bytes());
+                Ok(Step::Issue { req: Box::new(req), csr, requester: "one-time-challenge".into(), challenge_hash: Some(hash) })
+            }
+            MessageType::CertPoll => Ok(Step::Poll(Box::new(req))),
+            other => Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, &format!("unsupported messageType {other:?}"))?)),
         }
     }
 
@@ -272,6 +282,17 @@ enum Step {
     Issue { req: Box<PkiMessage>, csr: X509Req, requester: String, challenge_hash: Option<String> },
     /// GetCertInitial: look up the transaction.
     Poll(Box<PkiMessage>),
+}
+
+/// What a PKIOperation has when its signing is done.
+enum Ready {
+    /// Answer with this CertRep (a failure).
+    Reply(Vec<u8>),
+    /// GetCertInitial: look up the transaction.
+    Poll(Box<PkiMessage>),
+    /// A certificate issued for the request and its success CertRep, to be sent once the
+    /// certificate is recorded.
+    Signed { req: Box<PkiMessage>, issued: X509, reply: Vec<u8>, requester: String, challenge_hash: Option<String> },
 }
 
 /// A certificate's serial number in hex.
