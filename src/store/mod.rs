@@ -153,17 +153,8 @@ pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-/// Serialises this process's SQLite write transactions before they ask SQLite for its write
-/// lock. SQLite lets one writer in at a time and makes the others wait in its busy handler,
-/// which sleeps 1, 2, 5, 10 ... 100 ms between tries: under load most of a write's latency was
-/// that sleep, with the lock long free. Waiting here instead wakes the next writer as soon as
-/// the last one commits. One lock serves every SQLite database of the process (only tests open
-/// several); it is re-entrant so a write transaction nested on the same thread goes through.
-static SQLITE_WRITER: parking_lot::ReentrantMutex<()> = parking_lot::ReentrantMutex::new(());
-
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so that two
-/// writers queue instead of failing when a read lock cannot be upgraded (they queue on
-/// [`SQLITE_WRITER`] first, then, against other processes, on the busy timeout); on
+/// writers queue on the busy timeout instead of failing when a read lock cannot be upgraded; on
 /// PostgreSQL it is an ordinary diesel transaction. The SQLite transaction is opened through
 /// diesel's transaction manager so nested transactions (diesel uses one for some batch inserts)
 /// become savepoints.
@@ -176,7 +167,6 @@ where
     let DbConn::Sqlite(inner) = conn else {
         return conn.transaction(f);
     };
-    let _writer = SQLITE_WRITER.lock();
     AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
     let result = f(conn);
     let DbConn::Sqlite(inner) = conn else {

@@ -65,14 +65,19 @@ pub fn row_status_for(status: &str) -> Option<&'static str> {
 /// This is the SQLite path, run inside `BEGIN IMMEDIATE` (which serialises writers);
 /// PostgreSQL claims through `pg_queue` with `FOR UPDATE SKIP LOCKED`.
 fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> StoreResult<Option<Claimed>> {
-    let statuses: &[&str] = if include_not_now { &ACTIVE_STATUSES } else { &ACTIVE_STATUSES[..1] };
     let at = now();
     let pick = enrollment_queue::table
         .filter(enrollment_queue::enrollment_id.eq(enrollment_id))
-        .filter(enrollment_queue::status.eq_any(statuses))
         .order((enrollment_queue::priority.desc(), enrollment_queue::id.asc()))
         .select((enrollment_queue::id, enrollment_queue::command_uuid));
-    let row: Option<(i64, String)> = pick.first(conn).optional()?;
+    let [queued, not_now] = ACTIVE_STATUSES;
+    // Two fixed filters rather than `eq_any`: diesel caches neither an `IN` list's statement nor
+    // its plan, and this runs on every command fetch.
+    let row: Option<(i64, String)> = if include_not_now {
+        pick.filter(enrollment_queue::status.eq(queued).or(enrollment_queue::status.eq(not_now))).first(conn).optional()?
+    } else {
+        pick.filter(enrollment_queue::status.eq(queued)).first(conn).optional()?
+    };
     let Some((id, uuid)) = row else { return Ok(None) };
     diesel::update(enrollment_queue::table.find(id))
         .set((
