@@ -229,7 +229,8 @@ impl Store {
                     .filter(enrollments::enabled.eq(true))
                     .filter(push_state::token_stale_at.is_null())
                     .filter(diesel::dsl::exists(waiting))
-                    .filter(super::planned_per_call()).select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
+                    .filter(super::planned_per_call())
+                    .select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
                     .load(conn)?;
                 let due: Vec<DuePush> = rows
                     .into_iter()
