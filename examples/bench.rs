@@ -23,6 +23,11 @@ use mdm::sim::wake::{by_token, wake_on_push};
 use mdm::sim::fleet::percentile;
 use mdm::sim::{Endpoint, Fleet, Transport};
 
+/// The load generator shares the machine's cores with the server; mimalloc keeps its own
+/// allocation cost down, as it does for the server binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "bench-admin-key-0123456789abcdef";
 const SCEP_CHALLENGE: &str = "bench-scep-challenge";
 const TOPIC: &str = "com.apple.mgmt.External.2f4d6b8a-1c3e-4a5b-9d7f-0e1a2b3c4d5e";
@@ -33,6 +38,12 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Marks the start of a phase on stderr with the wall-clock time and the server's pid, so a
+/// profiler (`perf record -p PID`) can be aimed at one phase.
+fn phase(label: &str, pid: u32, name: &str) {
+    eprintln!("[{label}] {} phase: {name} (server pid {pid})", chrono::Local::now().format("%H:%M:%S%.3f"));
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -302,16 +313,19 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     let cert = mdm::push::mock::identity_pem(&mpki.push_cert).unwrap();
     let r = http.put(format!("{base}/v1/pushcert")).bearer_auth(KEY).body(cert).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    phase(label, pid, "identities over SCEP");
     let t = Instant::now();
     let endpoint = Endpoint::new(base.clone(), Transport::Header("X-Client-Cert".into()), None, TOPIC);
     let mut fleet = Fleet::build_scep(devices, &format!("{base}/scep"), &[SCEP_CHALLENGE.to_string()], endpoint, concurrency).await.unwrap();
     let build = t.elapsed();
+    phase(label, pid, "enroll");
     let e = fleet.enroll(concurrency).await;
     let body = serde_json::json!({"request_type": "ProfileList", "targets": fleet.ids(), "nopush": true});
     let t = Instant::now();
     let r = http.post(format!("{base}/v1/commands")).bearer_auth(KEY).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let enqueue = t.elapsed();
+    phase(label, pid, "round trips");
     let c = fleet.connect(concurrency).await;
     let lat = fleet.latencies_us();
     println!("[{label}] {devices} devices, concurrency {concurrency}, server pool {}", cfg.database.pool_size);
@@ -333,6 +347,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
     let map = by_token(std::mem::take(&mut fleet.devices));
     let (_dispatch, mut woken) = wake_on_push(mock.subscribe(), map, concurrency);
     let body = serde_json::json!({"request_type": "DeviceInformation", "targets": ids, "payload": {"Queries": ["UDID"]}});
+    phase(label, pid, "fan-out");
     let t = Instant::now();
     let r = http.post(format!("{base}/v1/commands")).bearer_auth(KEY).json(&body).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());

@@ -57,9 +57,11 @@ impl TrustPolicy {
         Ok(TrustPolicy::Ca(std::sync::Arc::new(builder.build())))
     }
 
-    /// Checks a presented certificate; `Ok` means it may be used as a device identity.
-    pub fn check(&self, cert: &DeviceCert) -> Result<(), IdentityError> {
-        let TrustPolicy::Ca(store) = self else { return Ok(()) };
-        super::cert::verify_chain(store, &cert.cert, &cert.chain).map_err(IdentityError::Untrusted)
+    /// Checks a presented certificate; `Ok` means it may be used as a device identity, and says
+    /// until when that holds for this certificate and chain (`None`: unknown, ask again). Under
+    /// [`TrustPolicy::Any`] that is the leaf's notAfter.
+    pub fn check(&self, cert: &DeviceCert) -> Result<Option<chrono::NaiveDateTime>, IdentityError> {
+        let TrustPolicy::Ca(store) = self else { return Ok(cert.not_after()) };
+        super::cert::verify_chain_until(store, &cert.cert, &cert.chain).map_err(IdentityError::Untrusted)
     }
 }

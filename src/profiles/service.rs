@@ -440,8 +440,12 @@ impl ProfileService {
                 Some((id, uuid))
             })
             .collect();
-        self.store.profiles_checked(enrollment_id.to_string()).await?;
         let states = self.store.enrollment_profiles(enrollment_id.to_string()).await?;
+        if states.is_empty() {
+            // Nothing of the library's is on this enrollment: nothing to verify or to re-send.
+            return Ok(());
+        }
+        self.store.profiles_checked(enrollment_id.to_string()).await?;
         let mut updates = Vec::new();
         let mut drifted = Vec::new();
         for s in states {

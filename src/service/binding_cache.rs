@@ -1,11 +1,11 @@
-//! Short-lived in-process caches for the command endpoint's hot path:
-//! [`BindingCache`] (certificate → device, so the database is not asked on every request) and
-//! [`VerifiedCache`] (presented certificate bytes → parsed and trust-checked certificate, so
-//! OpenSSL does not parse and verify the same certificate on every request).
+//! In-process caches for the device endpoints' hot path: [`BindingCache`] (certificate →
+//! device, so the database is not asked on every request) and [`VerifiedCache`] (presented
+//! certificate bytes → trust decision, so OpenSSL does not parse and verify the same
+//! certificate on every request).
 //!
 //! Bindings change only on Authenticate. This process drops a device's entries when it handles
-//! that device's Authenticate; another replica's rebinding is seen here within [`TTL`]. A verified
-//! certificate is re-checked against the trust store after [`TTL`] and never used past notAfter.
+//! that device's Authenticate; another replica's rebinding is seen here within [`TTL`]. A trust
+//! decision is kept until the earliest notAfter of the chain it was made for.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -67,32 +67,38 @@ impl BindingCache {
     }
 }
 
-/// Presented certificate (hash of the TLS leaf DER or of the proxy header value) → the parsed,
-/// trusted certificate.
+/// A presented certificate that passed the trust check, as the hot path needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Hex SHA-256 of the leaf's DER (the binding key).
+    pub hash: String,
+    /// Until when the trust decision holds: the earliest notAfter of the verified chain.
+    pub until: chrono::NaiveDateTime,
+}
+
+/// Presented certificate (hash of the TLS chain or of the proxy header value) → the trust
+/// decision for it. The trust store is fixed for the life of the process, so a decision holds
+/// until the earliest notAfter of the verified chain; entries are small (no parsed
+/// certificate), so a fleet's worth fits.
 #[derive(Debug, Default)]
 pub struct VerifiedCache {
-    map: Mutex<HashMap<[u8; 32], (crate::identity::DeviceCert, Instant)>>,
+    map: Mutex<HashMap<[u8; 32], Verified>>,
 }
 
 impl VerifiedCache {
-    /// The cached certificate for `key`, if fresh and not expired.
-    pub fn get(&self, key: &[u8; 32], now: Instant) -> Option<crate::identity::DeviceCert> {
+    /// The cached decision for `key`, if it still holds at `now` (UTC).
+    pub fn get(&self, key: &[u8; 32], now: chrono::NaiveDateTime) -> Option<Verified> {
         let map = self.map.lock().ok()?;
-        let (cert, at) = map.get(key)?;
-        if now.duration_since(*at) >= TTL {
-            return None;
-        }
-        let expired = cert.not_after().is_none_or(|na| na <= chrono::Utc::now().naive_utc());
-        (!expired).then(|| cert.clone())
+        map.get(key).filter(|v| now < v.until).cloned()
     }
 
     /// Remembers a certificate that passed the trust check.
-    pub fn put(&self, key: [u8; 32], cert: crate::identity::DeviceCert, now: Instant) {
+    pub fn put(&self, key: [u8; 32], verified: Verified) {
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(key, (cert, now));
+            map.insert(key, verified);
         }
     }
 }
@@ -119,5 +125,17 @@ mod tests {
         assert_eq!(c.get("h2", t0).as_deref(), Some("b"));
         c.forget_device("b");
         assert_eq!(c.get("h2", t0), None);
+    }
+
+    #[test]
+    fn trust_decisions_hold_until_the_chain_expires() {
+        let c = VerifiedCache::default();
+        let now = chrono::Utc::now().naive_utc();
+        let v = Verified { hash: "h".into(), until: now + chrono::Duration::hours(1) };
+        c.put([1; 32], v.clone());
+        assert_eq!(c.get(&[1; 32], now), Some(v.clone()));
+        assert_eq!(c.get(&[1; 32], now + chrono::Duration::minutes(59)), Some(v));
+        assert_eq!(c.get(&[1; 32], now + chrono::Duration::hours(1)), None);
+        assert_eq!(c.get(&[2; 32], now), None);
     }
 }

@@ -20,7 +20,7 @@ impl MdmService {
         let msg = checkin::parse(&dict)?;
         let span = tracing::info_span!("checkin", enrollment = %msg.enrollment.id, message = msg.kind.name());
         async move {
-            let cert = self.identify(&inputs)?;
+            let (hash, parsed) = self.identify(&inputs)?;
             let who = &msg.enrollment;
             let resp = match msg.kind {
                 CheckinKind::Authenticate(a) => {
@@ -30,6 +30,10 @@ impl MdmService {
                             reason: "Authenticate is sent on the device channel only".into(),
                         }));
                     }
+                    let cert = match parsed {
+                        Some(c) => c,
+                        None => self.identify_cert(&inputs)?,
+                    };
                     let input = AuthenticateInput {
                         device: DeviceAttributes {
                             id: who.device_id.clone(),
@@ -59,7 +63,7 @@ impl MdmService {
                     DeviceResponse::empty()
                 }
                 CheckinKind::TokenUpdate(t) => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     let outcome = self
                         .store
                         .token_update(TokenUpdateInput {
@@ -86,13 +90,13 @@ impl MdmService {
                     DeviceResponse::empty()
                 }
                 CheckinKind::CheckOut => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     self.store.checkout(who.id.clone()).await?;
                     tracing::info!("enrollment checked out");
                     DeviceResponse::empty()
                 }
                 CheckinKind::UserAuthenticate { digest_response } => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     if !self.opts.user_authenticate {
                         return Err(ServiceError::UserAuthNotConfigured);
                     }
@@ -104,12 +108,12 @@ impl MdmService {
                     DeviceResponse::plist(to_xml(&d))
                 }
                 CheckinKind::SetBootstrapToken { token } => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     self.store.set_bootstrap_token(who.device_id.clone(), token).await?;
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetBootstrapToken => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     let token = self.store.bootstrap_token(who.device_id.clone()).await?;
                     let mut d = plist::Dictionary::new();
                     if let Some(t) = token {
@@ -118,7 +122,7 @@ impl MdmService {
                     DeviceResponse::plist(to_xml(&d))
                 }
                 CheckinKind::DeclarativeManagement(dm) => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     if self.store.enrollment(who.id.clone()).await?.is_none() {
                         return Err(ServiceError::UnknownEnrollment(who.id.clone()));
                     }
@@ -126,7 +130,7 @@ impl MdmService {
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetToken { .. } => {
-                    self.require_bound(&cert, who).await?;
+                    self.require_bound(&hash, who).await?;
                     return Err(ServiceError::Unsupported("GetToken"));
                 }
             };

@@ -24,15 +24,21 @@ impl MdmService {
             command_uuid = r.command_uuid.as_deref().unwrap_or("")
         );
         async move {
-            let cert = self.identify(&inputs)?;
-            self.require_bound(&cert, &r.enrollment).await?;
+            let (hash, _) = self.identify(&inputs)?;
+            // The binding is checked by the queue statement itself unless this process saw it
+            // recently: one trip to the database per request either way.
+            let check = self.binding_check(&hash, &r.enrollment);
+            let who = &r.enrollment;
             let next = match (r.status, r.command_uuid) {
-                (Status::Idle, _) => self.store.next_command(r.enrollment.id.clone()).await?,
+                (Status::Idle, _) => self.binding_learned(check.as_ref(), who, self.store.next_command(who.id.clone(), check.clone()).await)?,
                 (status, Some(uuid)) => {
-                    let (effect, next) = self
-                        .store
-                        .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec())
-                        .await?;
+                    let (effect, next) = self.binding_learned(
+                        check.as_ref(),
+                        who,
+                        self.store
+                            .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec(), check.clone())
+                            .await,
+                    )?;
                     if effect == ResultEffect::Done {
                         if let Some(h) = self.hooks.as_ref().filter(|h| h.wants_result(&uuid, &dict)) {
                             let answer = Answered { enrollment_id: r.enrollment.id.clone(), command_uuid: uuid.clone(), status, report: dict.clone() };

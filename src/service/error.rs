@@ -56,6 +56,8 @@ impl From<StoreError> for ServiceError {
                 "certificate is already bound to another device".into(),
             )),
             StoreError::CertMismatch(device) => ServiceError::CertNotForDevice { device },
+            StoreError::NotBound { device, bound_to: Some(_) } => ServiceError::CertNotForDevice { device },
+            StoreError::NotBound { device, bound_to: None } => ServiceError::CertNotBound { device },
             other => ServiceError::Store(other),
         }
     }

@@ -10,7 +10,8 @@ pub mod periodic;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
 use crate::protocol::enrollment::EnrollmentRef;
-use crate::store::Store;
+use crate::store::queue::BindingCheck;
+use crate::store::{Store, StoreError};
 
 pub use error::ServiceError;
 
@@ -89,51 +90,79 @@ impl MdmService {
         self.bindings.put(hash, device, std::time::Instant::now());
     }
 
-    /// Extracts and checks the request's certificate against the trust policy.
-    /// Certificates that arrive by transport (mTLS or proxy header) are cached by the hash of
-    /// what was presented; an `Mdm-Signature` is verified against every body.
-    fn identify(&self, inputs: &IdentityInputs<'_>) -> Result<DeviceCert, ServiceError> {
-        let key = if inputs.mdm_signature.is_some() {
-            None
-        } else {
-            match (inputs.tls_peer, inputs.proxy_header) {
-                (Some(peer), _) if !peer.0.is_empty() => Some(openssl::sha::sha256(&peer.0.concat())),
-                (_, Some(h)) => Some(openssl::sha::sha256(h.as_bytes())),
-                _ => None,
-            }
-        };
-        let now = std::time::Instant::now();
-        if let Some(cert) = key.as_ref().and_then(|k| self.verified.get(k, now)) {
-            return Ok(cert);
+    /// Identifies the request's device certificate: its hash, once it has passed the trust
+    /// policy, and the parsed certificate when it had to be parsed (not cached). Certificates
+    /// that arrive by transport (mTLS or proxy header) are cached by the hash of what was
+    /// presented; an `Mdm-Signature` is verified against every body.
+    fn identify(&self, inputs: &IdentityInputs<'_>) -> Result<(String, Option<DeviceCert>), ServiceError> {
+        let key = presented_key(inputs);
+        if let Some(v) = key.as_ref().and_then(|k| self.verified.get(k, chrono::Utc::now().naive_utc())) {
+            return Ok((v.hash, None));
         }
+        let cert = self.verify_presented(inputs, key)?;
+        Ok((cert.hash.clone(), Some(cert)))
+    }
+
+    /// Parses the request's certificate and checks it against the trust policy, without asking
+    /// the cache (Authenticate needs the certificate itself).
+    fn identify_cert(&self, inputs: &IdentityInputs<'_>) -> Result<DeviceCert, ServiceError> {
+        self.verify_presented(inputs, presented_key(inputs))
+    }
+
+    /// Parses and checks; remembers the decision under `key`.
+    fn verify_presented(&self, inputs: &IdentityInputs<'_>, key: Option<[u8; 32]>) -> Result<DeviceCert, ServiceError> {
         let cert = identity::extract(inputs)?;
-        self.trust.check(&cert)?;
-        if let Some(k) = key {
-            self.verified.put(k, cert.clone(), now);
+        let until = self.trust.check(&cert)?;
+        if let (Some(k), Some(until)) = (key, until) {
+            self.verified.put(k, binding_cache::Verified { hash: cert.hash.clone(), until });
         }
         Ok(cert)
     }
 
-    /// Requires that `cert` is the one bound to the enrollment's device.
-    async fn require_bound(&self, cert: &DeviceCert, who: &EnrollmentRef) -> Result<(), ServiceError> {
+    /// Requires that the certificate with this hash is the one bound to the enrollment's device.
+    async fn require_bound(&self, hash: &str, who: &EnrollmentRef) -> Result<(), ServiceError> {
+        let Some(check) = self.binding_check(hash, who) else { return Ok(()) };
+        let bound = self.store.cert_device(hash.to_string()).await;
+        self.binding_learned(Some(&check), who, bound.and_then(|b| check.outcome(b)))
+    }
+
+    /// The binding check a store call must make for this request: `None` when this process
+    /// saw the certificate bound to the device within [`binding_cache::TTL`].
+    fn binding_check(&self, hash: &str, who: &EnrollmentRef) -> Option<BindingCheck> {
+        let cached = self.bindings.get(hash, std::time::Instant::now());
+        (cached.as_deref() != Some(who.device_id.as_str())).then(|| BindingCheck { cert_hash: hash.to_string(), device_id: who.device_id.clone() })
+    }
+
+    /// Remembers what a store call found out about a binding it checked (if it checked one),
+    /// logs a refusal, and passes the call's result on.
+    fn binding_learned<T>(&self, check: Option<&BindingCheck>, who: &EnrollmentRef, result: Result<T, StoreError>) -> Result<T, ServiceError> {
+        let Some(check) = check else { return Ok(result?) };
         let now = std::time::Instant::now();
-        if self.bindings.get(&cert.hash, now).as_deref() == Some(who.device_id.as_str()) {
-            return Ok(());
-        }
-        let bound = self.store.cert_device(cert.hash.clone()).await?;
-        if let Some(dev) = &bound {
-            self.bindings.put(&cert.hash, dev, now);
-        }
-        match bound {
-            Some(dev) if dev == who.device_id => Ok(()),
-            Some(other) => {
-                tracing::warn!(enrollment = %who.id, cert = %cert.hash, bound_to = %other, "certificate bound to another device");
-                Err(ServiceError::CertNotForDevice { device: who.device_id.clone() })
+        match &result {
+            Ok(_) => self.bindings.put(&check.cert_hash, &check.device_id, now),
+            Err(StoreError::NotBound { bound_to: Some(other), .. }) => {
+                self.bindings.put(&check.cert_hash, other, now);
+                tracing::warn!(enrollment = %who.id, cert = %check.cert_hash, bound_to = %other, "certificate bound to another device");
             }
-            None => {
-                tracing::warn!(enrollment = %who.id, cert = %cert.hash, "certificate not bound to any device");
-                Err(ServiceError::CertNotBound { device: who.device_id.clone() })
+            Err(StoreError::NotBound { bound_to: None, .. }) => {
+                tracing::warn!(enrollment = %who.id, cert = %check.cert_hash, "certificate not bound to any device");
             }
+            Err(_) => {}
         }
+        Ok(result?)
+    }
+}
+
+/// The cache key of a transport-presented certificate: the hash of the TLS chain or of the proxy
+/// header value. `None` when the request is signed (`Mdm-Signature` is verified every time) or
+/// presents nothing.
+fn presented_key(inputs: &IdentityInputs<'_>) -> Option<[u8; 32]> {
+    if inputs.mdm_signature.is_some() {
+        return None;
+    }
+    match (inputs.tls_peer, inputs.proxy_header) {
+        (Some(peer), _) if !peer.0.is_empty() => Some(identity::cert::sha256(&peer.0.concat())),
+        (_, Some(h)) => Some(identity::cert::sha256(h.as_bytes())),
+        _ => None,
     }
 }

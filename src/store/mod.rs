@@ -50,6 +50,14 @@ pub enum StoreError {
     /// The device is bound to a different certificate that is not a renewal of it.
     #[error("device {0} is bound to a different certificate")]
     CertMismatch(String),
+    /// The request's certificate is not bound to the device it claims to be.
+    #[error("certificate is not bound to device {device}")]
+    NotBound {
+        /// The device the request claims to be.
+        device: String,
+        /// The device the certificate is bound to instead, if any.
+        bound_to: Option<String>,
+    },
     /// A command result names a command that was never queued for this enrollment.
     #[error("command {command} is not queued for enrollment {enrollment}")]
     UnknownCommand {
@@ -88,6 +96,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: DbPool,
     backend: Backend,
+    /// One permit per pooled connection: callers wait here (asynchronously, in order) rather
+    /// than on the pool inside a blocking thread, so the blocking pool holds no more threads
+    /// than there are connections to use.
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Store {
@@ -106,7 +118,7 @@ impl Store {
             Backend::Postgres => pool_size.max(1),
         };
         let pool = conn::build_pool(url, size)?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, slots: std::sync::Arc::new(tokio::sync::Semaphore::new(size as usize)) })
     }
 
     /// Which backend this store uses.
@@ -132,14 +144,16 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a pooled connection on the blocking pool, once a connection is free.
     pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
     {
+        let slot = self.slots.clone().acquire_owned().await.map_err(|e| StoreError::Task(e.to_string()))?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let mut conn = pool.get()?;
             f(&mut conn)
         })

@@ -10,11 +10,15 @@ use diesel::sql_types::{Array, BigInt, Binary, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
 use super::devices::ACTIVE_STATUSES;
-use super::queue::{Claimed, ResultEffect};
+use super::queue::{BindingCheck, Claimed, ResultEffect};
 use super::{StoreError, StoreResult};
 
 #[derive(QueryableByName)]
 struct ClaimRow {
+    #[diesel(sql_type = BigInt)]
+    ok: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    bound: Option<String>,
     #[diesel(sql_type = BigInt)]
     seen: i64,
     #[diesel(sql_type = Nullable<Text>)]
@@ -23,12 +27,21 @@ struct ClaimRow {
     body: Option<Vec<u8>>,
 }
 
+/// The claim writes only bookkeeping (last seen, delivery count and time): the command stays
+/// queued until its result is stored. So its transaction commits without waiting for the WAL
+/// flush (`synchronous_commit` off for this transaction only, set inside the statement): a
+/// database crash can lose the last few hundred milliseconds of those counters and nothing
+/// else. A later synchronous commit (a result) flushes the WAL up to and including them.
 const CLAIM_SQL: &str = "
-WITH seen AS (
-    UPDATE enrollments SET last_seen_at = ? WHERE id = ? RETURNING id
+WITH bound AS (
+    SELECT device_id FROM cert_bindings WHERE cert_hash = ?
+), ok AS (
+    SELECT 1 WHERE ?::boolean OR EXISTS (SELECT 1 FROM bound WHERE device_id = ?)
+), seen AS (
+    UPDATE enrollments SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM ok) RETURNING id
 ), next AS (
     SELECT id FROM enrollment_queue
-    WHERE enrollment_id = ? AND status = ANY(?)
+    WHERE enrollment_id = ? AND status = ANY(?) AND EXISTS (SELECT 1 FROM ok)
     ORDER BY priority DESC, id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -37,8 +50,9 @@ WITH seen AS (
     FROM next WHERE q.id = next.id
     RETURNING q.command_uuid
 )
-SELECT (SELECT count(*) FROM seen) AS seen, c.uuid AS uuid, c.body AS body
-FROM (SELECT 1) AS one
+SELECT (SELECT count(*) FROM ok) AS ok, (SELECT device_id FROM bound) AS bound,
+       (SELECT count(*) FROM seen) AS seen, c.uuid AS uuid, c.body AS body
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS one
 LEFT JOIN claimed ON true
 LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
 
@@ -102,15 +116,31 @@ struct ClaimId;
 /// Marker (query id) of the record statement.
 struct RecordId;
 
-/// Claims the next command (see `queue::claim_next` for the NotNow rule) in one statement.
-pub fn claim(conn: &mut PgConnection, enrollment_id: &str, include_not_now: bool, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
-    let statuses: Vec<&str> = if include_not_now { ACTIVE_STATUSES.to_vec() } else { ACTIVE_STATUSES[..1].to_vec() };
-    let q: Prepared<'_, ClaimId> = Prepared {
-        sql: CLAIM_SQL,
-        binds: vec![Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Texts(statuses), Bind::Time(at)],
-        _m: std::marker::PhantomData,
-    };
+/// The binds of the `bound` and `ok` CTEs: the certificate hash, whether to skip the check, and
+/// the device it must be bound to.
+fn binding_binds(check: Option<&BindingCheck>) -> [Bind<'_>; 3] {
+    match check {
+        Some(c) => [Bind::Text(&c.cert_hash), Bind::Text("false"), Bind::Text(&c.device_id)],
+        None => [Bind::Text(""), Bind::Text("true"), Bind::Text("")],
+    }
+}
+
+/// Whether the statement's binding check passed.
+fn binding_outcome(check: Option<&BindingCheck>, ok: i64, bound: Option<String>) -> StoreResult<()> {
+    match check {
+        Some(c) if ok == 0 => c.outcome(bound),
+        _ => Ok(()),
+    }
+}
+
+/// Claims the next command of a device that reported Idle (NotNow commands included) in one
+/// statement, after `check`, if given, finds the certificate bound to the device.
+pub fn claim(conn: &mut PgConnection, enrollment_id: &str, check: Option<&BindingCheck>, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
+    let mut binds = Vec::from(binding_binds(check));
+    binds.extend([Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Texts(ACTIVE_STATUSES.to_vec()), Bind::Time(at)]);
+    let q: Prepared<'_, ClaimId> = Prepared { sql: CLAIM_SQL, binds, _m: std::marker::PhantomData };
     let row: ClaimRow = q.get_result(conn)?;
+    binding_outcome(check, row.ok, row.bound)?;
     if row.seen == 0 {
         return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
     }
@@ -119,6 +149,10 @@ pub fn claim(conn: &mut PgConnection, enrollment_id: &str, include_not_now: bool
 
 #[derive(QueryableByName)]
 struct ResultOutcome {
+    #[diesel(sql_type = BigInt)]
+    ok: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    bound: Option<String>,
     #[diesel(sql_type = BigInt)]
     seen: i64,
     #[diesel(sql_type = Nullable<Text>)]
@@ -132,19 +166,25 @@ struct ResultOutcome {
 }
 
 const RECORD_SQL: &str = "
-WITH seen AS (
+WITH bound AS (
+    SELECT device_id FROM cert_bindings WHERE cert_hash = ?
+), ok AS (
+    SELECT 1 WHERE ?::boolean OR EXISTS (SELECT 1 FROM bound WHERE device_id = ?)
+), seen AS (
     SELECT id FROM enrollments WHERE id = ?
 ), cur AS (
     SELECT id, status FROM enrollment_queue
-    WHERE enrollment_id = ? AND command_uuid = ?
-    FOR UPDATE
+    WHERE enrollment_id = ? AND command_uuid = ? AND EXISTS (SELECT 1 FROM ok)
 ), upd AS (
+    -- The status test is on `q`, not `cur`: when another transaction changed the row first,
+    -- PostgreSQL re-checks it against the row as that transaction left it, so a result recorded
+    -- twice at once (two replicas) changes the row and is stored only once.
     UPDATE enrollment_queue q SET
         status = ?,
         not_now_count = q.not_now_count + CASE WHEN ?::boolean THEN 1 ELSE 0 END,
         done_at = CASE WHEN ?::boolean THEN NULL ELSE ? END
     FROM cur
-    WHERE q.id = cur.id AND cur.status IN ('queued', 'not_now')
+    WHERE q.id = cur.id AND q.status IN ('queued', 'not_now')
     RETURNING q.id
 ), ins AS (
     INSERT INTO command_results (enrollment_id, command_uuid, status, body, received_at)
@@ -164,7 +204,8 @@ WITH seen AS (
     FROM next WHERE q.id = next.id
     RETURNING q.command_uuid
 )
-SELECT (SELECT count(*) FROM seen) AS seen,
+SELECT (SELECT count(*) FROM ok) AS ok, (SELECT device_id FROM bound) AS bound,
+       (SELECT count(*) FROM seen) AS seen,
        (SELECT status FROM cur) AS current,
        (SELECT count(*) FROM upd) AS updated,
        c.uuid AS uuid, c.body AS body
@@ -172,41 +213,48 @@ FROM (SELECT 1) AS one
 LEFT JOIN claimed ON true
 LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
 
+/// A device's report of one command, as the record statement takes it.
+pub struct Report<'a> {
+    /// The reporting enrollment.
+    pub enrollment_id: &'a str,
+    /// CommandUUID.
+    pub uuid: &'a str,
+    /// The queue row status the report leads to (`queue::row_status_for`).
+    pub row_status: &'a str,
+    /// Status as the device reported it.
+    pub reported: &'a str,
+    /// The raw report.
+    pub body: &'a [u8],
+}
+
 /// Records a result and claims the next command in one statement: the queue row changes only if
 /// it is still active, and the raw result is stored only then; nothing is claimed when the
-/// command was never queued for this enrollment. Returns what happened and the next command.
-pub fn record_and_claim(
-    conn: &mut PgConnection,
-    enrollment_id: &str,
-    uuid: &str,
-    row_status: &str,
-    reported: &str,
-    body: &[u8],
-    at: NaiveDateTime,
-) -> StoreResult<(ResultEffect, Option<Claimed>)> {
+/// command was never queued for this enrollment, nor when `check`, if given, does not find the
+/// certificate bound to the device. Returns what happened and the next command.
+pub fn record_and_claim(conn: &mut PgConnection, r: &Report<'_>, check: Option<&BindingCheck>, at: NaiveDateTime) -> StoreResult<(ResultEffect, Option<Claimed>)> {
+    let (enrollment_id, uuid, row_status) = (r.enrollment_id, r.uuid, r.row_status);
     let not_now = if row_status == "not_now" { "true" } else { "false" };
-    let q: Prepared<'_, RecordId> = Prepared {
-        sql: RECORD_SQL,
-        binds: vec![
-            Bind::Text(enrollment_id),
-            Bind::Text(enrollment_id),
-            Bind::Text(uuid),
-            Bind::Text(row_status),
-            Bind::Text(not_now),
-            Bind::Text(not_now),
-            Bind::Time(at),
-            Bind::Text(enrollment_id),
-            Bind::Text(uuid),
-            Bind::Text(reported),
-            Bind::Bytes(body),
-            Bind::Time(at),
-            Bind::Text(enrollment_id),
-            Bind::Text(uuid),
-            Bind::Time(at),
-        ],
-        _m: std::marker::PhantomData,
-    };
+    let mut binds = Vec::from(binding_binds(check));
+    binds.extend([
+        Bind::Text(enrollment_id),
+        Bind::Text(enrollment_id),
+        Bind::Text(uuid),
+        Bind::Text(row_status),
+        Bind::Text(not_now),
+        Bind::Text(not_now),
+        Bind::Time(at),
+        Bind::Text(enrollment_id),
+        Bind::Text(uuid),
+        Bind::Text(r.reported),
+        Bind::Bytes(r.body),
+        Bind::Time(at),
+        Bind::Text(enrollment_id),
+        Bind::Text(uuid),
+        Bind::Time(at),
+    ]);
+    let q: Prepared<'_, RecordId> = Prepared { sql: RECORD_SQL, binds, _m: std::marker::PhantomData };
     let out: ResultOutcome = q.get_result(conn)?;
+    binding_outcome(check, out.ok, out.bound)?;
     if out.seen == 0 {
         return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
     }
@@ -226,7 +274,7 @@ mod tests {
     #[test]
     fn statements_have_one_placeholder_per_bind() {
         // Keep in step with the binds built in `claim` and `record_and_claim`.
-        assert_eq!(CLAIM_SQL.matches('?').count(), 5);
-        assert_eq!(RECORD_SQL.matches('?').count(), 15);
+        assert_eq!(CLAIM_SQL.matches('?').count(), 8);
+        assert_eq!(RECORD_SQL.matches('?').count(), 18);
     }
 }

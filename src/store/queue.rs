@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::devices::ACTIVE_STATUSES;
 use super::models::{Command, NewQueueRow, NewResultRow, QueueRow, ResultRow};
-use super::schema::{command_results, commands, enrollment_queue, enrollments};
+use super::schema::{cert_bindings, command_results, commands, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// A command handed to a device.
@@ -25,6 +25,35 @@ pub struct EnqueueOutcome {
     pub unknown: Vec<String>,
     /// Known enrollments that are not enrolled (checked out or never completed TokenUpdate).
     pub not_enrolled: Vec<String>,
+}
+
+/// A certificate that must be bound to a device before that device's queue is touched. On
+/// PostgreSQL the check is part of the queue statement, on SQLite part of its transaction, so
+/// the command endpoint asks the database once per request.
+#[derive(Debug, Clone)]
+pub struct BindingCheck {
+    /// Hex SHA-256 of the request's certificate.
+    pub cert_hash: String,
+    /// The device the request claims to be.
+    pub device_id: String,
+}
+
+impl BindingCheck {
+    /// `Ok` when the certificate is bound to the device, else [`StoreError::NotBound`].
+    pub fn outcome(&self, bound_to: Option<String>) -> StoreResult<()> {
+        if bound_to.as_deref() == Some(self.device_id.as_str()) {
+            Ok(())
+        } else {
+            Err(StoreError::NotBound { device: self.device_id.clone(), bound_to })
+        }
+    }
+}
+
+/// The SQLite side of a [`BindingCheck`] (inside the caller's transaction).
+fn check_binding(conn: &mut DbConn, check: Option<&BindingCheck>) -> StoreResult<()> {
+    let Some(c) = check else { return Ok(()) };
+    let bound: Option<String> = cert_bindings::table.find(&c.cert_hash).select(cert_bindings::device_id).first(conn).optional()?;
+    c.outcome(bound)
 }
 
 /// What a device's result did to the queue.
@@ -171,13 +200,15 @@ impl Store {
         self.run(move |conn| write_tx(conn, |conn| enqueue_in(conn, cmds, rows, priority, push))).await
     }
 
-    /// Hands the next command to a device that reported `Idle` (NotNow commands included).
-    pub async fn next_command(&self, enrollment_id: String) -> StoreResult<Option<Claimed>> {
+    /// Hands the next command to a device that reported `Idle` (NotNow commands included),
+    /// after `check`, if given, finds the request's certificate bound to the device.
+    pub async fn next_command(&self, enrollment_id: String, check: Option<BindingCheck>) -> StoreResult<Option<Claimed>> {
         self.run(move |conn| {
             if let DbConn::Pg(pg) = conn {
-                return super::pg_queue::claim(pg, &enrollment_id, true, now());
+                return super::pg_queue::claim(pg, &enrollment_id, check.as_ref(), now());
             }
             write_tx(conn, |conn| {
+                check_binding(conn, check.as_ref())?;
                 let seen = diesel::update(enrollments::table.find(&enrollment_id))
                     .set(enrollments::last_seen_at.eq(Some(now())))
                     .execute(conn)?;
@@ -191,22 +222,26 @@ impl Store {
     }
 
     /// Records a device's result for `uuid` and hands the next command (NotNow ones excluded),
-    /// in one transaction. A result for a command never queued for this enrollment is refused.
+    /// in one transaction, after `check`, if given, finds the request's certificate bound to the
+    /// device. A result for a command never queued for this enrollment is refused.
     pub async fn record_result(
         &self,
         enrollment_id: String,
         uuid: String,
         status: String,
         body: Vec<u8>,
+        check: Option<BindingCheck>,
     ) -> StoreResult<(ResultEffect, Option<Claimed>)> {
         self.run(move |conn| {
             if let DbConn::Pg(pg) = conn {
                 let Some(row_status) = row_status_for(&status) else {
                     return Err(StoreError::UnknownCommand { enrollment: enrollment_id.clone(), command: uuid.clone() });
                 };
-                return super::pg_queue::record_and_claim(pg, &enrollment_id, &uuid, row_status, &status, &body, now());
+                let report = super::pg_queue::Report { enrollment_id: &enrollment_id, uuid: &uuid, row_status, reported: &status, body: &body };
+                return super::pg_queue::record_and_claim(pg, &report, check.as_ref(), now());
             }
             write_tx(conn, |conn| {
+                check_binding(conn, check.as_ref())?;
                 let at = now();
                 // last_seen_at moves on Idle (the start of every connection loop), not per result.
                 let known: i64 = enrollments::table.filter(enrollments::id.eq(&enrollment_id)).count().get_result(conn)?;

@@ -15,18 +15,32 @@ fn status_of(r: Result<impl std::fmt::Debug, SimError>) -> u16 {
 
 async fn wrong_cert_and_reuse_are_refused(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
-    let a = h.enrolled(0).await;
+    let mut a = h.enrolled(0).await;
     let mut b = h.enrolled(1).await;
+    let (_, queued) = h.command("DeviceInformation", std::slice::from_ref(&a.udid), serde_json::json!({"Queries": ["UDID"]})).await;
+    let uuid = queued["command_uuid"].as_str().unwrap().to_string();
     // B presents A's UDID with its own (bound to B) certificate: refused.
     let mut impostor = h.device(2).await;
     impostor.udid = a.udid.clone();
     impostor.set_identity(b.identity.clone()).unwrap();
     assert_eq!(status_of(impostor.token_update().await), 403);
     assert_eq!(status_of(impostor.connect().await), 403);
+    // ... and a forged answer to A's command with it is refused too.
+    let mut forged = plist::Dictionary::new();
+    forged.insert("Status".into(), "Acknowledged".into());
+    forged.insert("CommandUUID".into(), uuid.clone().into());
+    assert_eq!(status_of(impostor.report(forged.clone()).await), 403);
     // A fresh, trusted but unbound certificate for A's UDID: refused outside Authenticate.
     let mut stranger = h.device(3).await;
     stranger.udid = a.udid.clone();
     assert_eq!(status_of(stranger.connect().await), 403);
+    assert_eq!(status_of(stranger.report(forged).await), 403);
+    // None of that touched A's queue: the command was never handed out nor answered.
+    let (_, cmd) = h.get(&format!("/v1/commands/{uuid}")).await;
+    assert_eq!((cmd["targets"][0]["status"].as_str(), cmd["targets"][0]["deliveries"].as_i64()), (Some("queued"), Some(0)), "{cmd}");
+    assert_eq!(cmd["targets"][0]["results"].as_array().map(Vec::len), Some(0), "{cmd}");
+    let got = a.connect().await.unwrap();
+    assert_eq!((got.len(), got[0].status.as_str()), (1, "Acknowledged"));
     // Reusing A's certificate to Authenticate another device: refused, nothing changed.
     let mut thief = h.device(4).await;
     thief.set_identity(a.identity.clone()).unwrap();
