@@ -181,6 +181,11 @@ fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> 
     Ok(())
 }
 
+/// Which device a certificate (hex SHA-256) is bound to, if any, on `conn`.
+pub(crate) fn bound_device(conn: &mut DbConn, hash: &str) -> StoreResult<Option<String>> {
+    Ok(cert_bindings::table.find(hash).select(cert_bindings::device_id).first(conn).optional()?)
+}
+
 impl Store {
     /// Records an Authenticate: upserts the device, binds its certificate, and resets every
     /// channel of the device (tokens cleared, disabled until TokenUpdate, active queue cancelled).
@@ -365,14 +370,7 @@ impl Store {
 
     /// Which device a certificate (hex SHA-256) is bound to, if any.
     pub async fn cert_device(&self, hash: String) -> StoreResult<Option<String>> {
-        self.run(move |conn| {
-            Ok(cert_bindings::table
-                .find(&hash)
-                .select(cert_bindings::device_id)
-                .first(conn)
-                .optional()?)
-        })
-        .await
+        self.run(move |conn| bound_device(conn, &hash)).await
     }
 
     /// One enrollment by id.

@@ -6,10 +6,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Binary, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
-use super::devices::ACTIVE_STATUSES;
 use super::queue::{BindingCheck, Claimed, ResultEffect};
 use super::{StoreError, StoreResult};
 
@@ -41,7 +40,7 @@ WITH bound AS (
     UPDATE enrollments SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM ok) RETURNING id
 ), next AS (
     SELECT id FROM enrollment_queue
-    WHERE enrollment_id = ? AND status = ANY(?) AND EXISTS (SELECT 1 FROM ok)
+    WHERE enrollment_id = ? AND status IN ('queued', 'not_now') AND EXISTS (SELECT 1 FROM ok)
     ORDER BY priority DESC, id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -60,7 +59,6 @@ LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
 enum Bind<'a> {
     Text(&'a str),
     Time(NaiveDateTime),
-    Texts(Vec<&'a str>),
     Bytes(&'a [u8]),
 }
 
@@ -91,7 +89,6 @@ impl<M> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Prepared<'_, M>
             match bind {
                 Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::Time(v) => out.push_bind_param::<Timestamp, _>(v)?,
-                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
                 Bind::Bytes(v) => out.push_bind_param::<Binary, _>(v)?,
             }
             out.push_sql(part);
@@ -137,7 +134,7 @@ fn binding_outcome(check: Option<&BindingCheck>, ok: i64, bound: Option<String>)
 /// statement, after `check`, if given, finds the certificate bound to the device.
 pub fn claim(conn: &mut PgConnection, enrollment_id: &str, check: Option<&BindingCheck>, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
     let mut binds = Vec::from(binding_binds(check));
-    binds.extend([Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Texts(ACTIVE_STATUSES.to_vec()), Bind::Time(at)]);
+    binds.extend([Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Time(at)]);
     let q: Prepared<'_, ClaimId> = Prepared { sql: CLAIM_SQL, binds, _m: std::marker::PhantomData };
     let row: ClaimRow = q.get_result(conn)?;
     binding_outcome(check, row.ok, row.bound)?;
@@ -274,7 +271,7 @@ mod tests {
     #[test]
     fn statements_have_one_placeholder_per_bind() {
         // Keep in step with the binds built in `claim` and `record_and_claim`.
-        assert_eq!(CLAIM_SQL.matches('?').count(), 8);
+        assert_eq!(CLAIM_SQL.matches('?').count(), 7);
         assert_eq!(RECORD_SQL.matches('?').count(), 18);
     }
 }

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::devices::ACTIVE_STATUSES;
 use super::models::{Command, NewQueueRow, NewResultRow, QueueRow, ResultRow};
-use super::schema::{cert_bindings, command_results, commands, enrollment_queue, enrollments};
+use super::schema::{command_results, commands, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// A command handed to a device.
@@ -52,8 +52,7 @@ impl BindingCheck {
 /// The SQLite side of a [`BindingCheck`] (inside the caller's transaction).
 fn check_binding(conn: &mut DbConn, check: Option<&BindingCheck>) -> StoreResult<()> {
     let Some(c) = check else { return Ok(()) };
-    let bound: Option<String> = cert_bindings::table.find(&c.cert_hash).select(cert_bindings::device_id).first(conn).optional()?;
-    c.outcome(bound)
+    c.outcome(super::devices::bound_device(conn, &c.cert_hash)?)
 }
 
 /// What a device's result did to the queue.
