@@ -40,6 +40,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Pool(p) => ApiError::Unavailable(p.to_string()),
+            StoreError::Unavailable(why) => ApiError::Unavailable(why),
             StoreError::DuplicateCommand(u) => ApiError::Conflict(format!("command {u} already exists")),
             StoreError::UnknownEnrollment(id) => ApiError::NotFound(format!("unknown enrollment {id}")),
             e @ StoreError::TopicChange { .. } => ApiError::Conflict(e.to_string()),

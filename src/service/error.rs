@@ -74,7 +74,7 @@ impl ServiceError {
             | ServiceError::CertNotForDevice { .. }
             | ServiceError::UnknownEnrollment(_) => 403,
             ServiceError::UserAuthNotConfigured => 410,
-            ServiceError::Store(StoreError::Pool(_)) => 503,
+            ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,
             ServiceError::Store(_) => 500,
         }
     }

@@ -6,6 +6,7 @@
 //! tokio's blocking pool through [`Store::run`]. This module knows nothing of HTTP.
 
 pub mod apps;
+pub mod batch;
 pub mod conn;
 pub mod devices;
 pub mod enroll;
@@ -35,6 +36,9 @@ pub enum StoreError {
     /// No connection could be had from the pool.
     #[error("database unavailable: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// No connection could be had for a batch this request was part of.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migration(String),
@@ -100,6 +104,8 @@ pub struct Store {
     /// than on the pool inside a blocking thread, so the blocking pool holds no more threads
     /// than there are connections to use.
     slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Group commit of the command endpoint's statements (PostgreSQL only).
+    batches: std::sync::Arc<queue::Batches>,
 }
 
 impl std::fmt::Debug for Store {
@@ -118,7 +124,8 @@ impl Store {
             Backend::Postgres => pool_size.max(1),
         };
         let pool = conn::build_pool(url, size)?;
-        Ok(Store { pool, backend, slots: std::sync::Arc::new(tokio::sync::Semaphore::new(size as usize)) })
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(size as usize));
+        Ok(Store { pool, backend, slots, batches: std::sync::Arc::new(queue::Batches::new(size as usize)) })
     }
 
     /// Which backend this store uses.

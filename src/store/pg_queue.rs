@@ -1,29 +1,72 @@
-//! PostgreSQL fast paths for the command endpoint: each step is one SQL statement (data-modifying
-//! CTEs), so a device's fetch costs one round trip to the database and a result two, instead of a
-//! transaction of five to eight statements. Row claiming uses `FOR UPDATE SKIP LOCKED` so several
-//! server processes can share one database. SQLite uses the portable diesel queries in `queue.rs`;
-//! both paths are exercised by the same end-to-end suite.
+//! PostgreSQL fast paths for the command endpoint. Each step is one SQL statement (data-modifying
+//! CTEs) that serves a whole batch of devices: the statement takes its inputs as arrays
+//! (`unnest ... WITH ORDINALITY`) and answers one row per device, in input order. Concurrent
+//! requests are grouped by [`super::batch::Batcher`], so under load one statement and one commit
+//! serve many devices; alone, a device's batch is just itself. Row claiming uses `FOR UPDATE SKIP
+//! LOCKED` so several server processes can share one database. SQLite uses the portable diesel
+//! queries in `queue.rs`; both paths are exercised by the same end-to-end suite.
+//!
+//! A batch never holds two requests of one enrollment (the batcher keeps the later one for the
+//! next batch), so each input row touches only its own enrollment's rows, as if the requests
+//! had run one after the other.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Binary, Nullable, Text, Timestamp};
+use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
+use super::batch::Keyed;
 use super::queue::{BindingCheck, Claimed, ResultEffect};
 use super::{StoreError, StoreResult};
 
-#[derive(QueryableByName)]
-struct ClaimRow {
-    #[diesel(sql_type = BigInt)]
-    ok: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    bound: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    seen: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    uuid: Option<String>,
-    #[diesel(sql_type = Nullable<Binary>)]
-    body: Option<Vec<u8>>,
+/// One device's Idle: claim its next command (NotNow commands included).
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    /// The enrollment that reported Idle.
+    pub enrollment_id: String,
+    /// The binding to check first, when this process has not seen it recently.
+    pub check: Option<BindingCheck>,
+}
+
+impl Keyed for ClaimRequest {
+    fn key(&self) -> &str {
+        &self.enrollment_id
+    }
+}
+
+/// One device's report of one command: record it and claim the next command.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The reporting enrollment.
+    pub enrollment_id: String,
+    /// CommandUUID.
+    pub uuid: String,
+    /// The queue row status the report leads to (`queue::row_status_for`).
+    pub row_status: &'static str,
+    /// Status as the device reported it.
+    pub reported: String,
+    /// The raw report.
+    pub body: Vec<u8>,
+    /// The binding to check first, when this process has not seen it recently.
+    pub check: Option<BindingCheck>,
+}
+
+impl Keyed for Report {
+    fn key(&self) -> &str {
+        &self.enrollment_id
+    }
+}
+
+/// The CTE every statement starts with after `req`: which certificate must be bound to which
+/// device, unless the check is skipped. `chk` adds the outcome (`ok`) and the device the
+/// certificate is bound to (`bound`). A macro so `concat!` can splice it into both statements.
+macro_rules! check_cte {
+    () => {
+        "chk AS (
+    SELECT r.*, b.device_id AS bound, r.skip_check OR COALESCE(b.device_id = r.device_id, false) AS ok
+    FROM req r LEFT JOIN cert_bindings b ON b.cert_hash = r.cert_hash
+)"
+    };
 }
 
 /// The claim writes only bookkeeping (last seen, delivery count and time): the command stays
@@ -31,35 +74,101 @@ struct ClaimRow {
 /// flush (`synchronous_commit` off for this transaction only, set inside the statement): a
 /// database crash can lose the last few hundred milliseconds of those counters and nothing
 /// else. A later synchronous commit (a result) flushes the WAL up to and including them.
-const CLAIM_SQL: &str = "
-WITH bound AS (
-    SELECT device_id FROM cert_bindings WHERE cert_hash = ?
-), ok AS (
-    SELECT 1 WHERE ?::boolean OR EXISTS (SELECT 1 FROM bound WHERE device_id = ?)
-), seen AS (
-    UPDATE enrollments SET last_seen_at = ? WHERE id = ? AND EXISTS (SELECT 1 FROM ok) RETURNING id
+const CLAIM_SQL: &str = concat!(
+    "
+WITH req AS (
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::boolean[])
+        WITH ORDINALITY AS r(enrollment_id, cert_hash, device_id, skip_check, ord)
+), ",
+    check_cte!(),
+    ", seen AS (
+    UPDATE enrollments e SET last_seen_at = ?
+    FROM chk WHERE e.id = chk.enrollment_id AND chk.ok
+    RETURNING e.id
 ), next AS (
-    SELECT id FROM enrollment_queue
-    WHERE enrollment_id = ? AND status IN ('queued', 'not_now') AND EXISTS (SELECT 1 FROM ok)
-    ORDER BY priority DESC, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
+    SELECT chk.ord, n.id FROM chk CROSS JOIN LATERAL (
+        SELECT id FROM enrollment_queue
+        WHERE enrollment_id = chk.enrollment_id AND status IN ('queued', 'not_now')
+        ORDER BY priority DESC, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) n
+    WHERE chk.ok
 ), claimed AS (
     UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
     FROM next WHERE q.id = next.id
-    RETURNING q.command_uuid
+    RETURNING next.ord, q.command_uuid
 )
-SELECT (SELECT count(*) FROM ok) AS ok, (SELECT device_id FROM bound) AS bound,
-       (SELECT count(*) FROM seen) AS seen, c.uuid AS uuid, c.body AS body
+SELECT chk.ord, chk.ok, chk.bound, seen.id IS NOT NULL AS seen, c.uuid, c.body
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS one
-LEFT JOIN claimed ON true
-LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
+CROSS JOIN chk
+LEFT JOIN seen ON seen.id = chk.enrollment_id
+LEFT JOIN claimed ON claimed.ord = chk.ord
+LEFT JOIN commands c ON c.uuid = claimed.command_uuid
+ORDER BY chk.ord"
+);
+
+/// Records results and claims each device's next command. The queue row changes only if it is
+/// still active, and the raw result is stored only then.
+const RECORD_SQL: &str = concat!(
+    "
+WITH req AS (
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::text[], ?::boolean[])
+        WITH ORDINALITY AS r(enrollment_id, uuid, row_status, reported, body, cert_hash, device_id, skip_check, ord)
+), ",
+    check_cte!(),
+    ", cur AS (
+    SELECT chk.ord, q.id, q.status FROM chk
+    JOIN enrollment_queue q ON q.enrollment_id = chk.enrollment_id AND q.command_uuid = chk.uuid
+    WHERE chk.ok
+), upd AS (
+    -- The status test is on `q`, not `cur`: when another transaction changed the row first,
+    -- PostgreSQL re-checks it against the row as that transaction left it, so a result recorded
+    -- twice at once (two replicas) changes the row and is stored only once.
+    UPDATE enrollment_queue q SET
+        status = chk.row_status,
+        not_now_count = q.not_now_count + CASE WHEN chk.row_status = 'not_now' THEN 1 ELSE 0 END,
+        done_at = CASE WHEN chk.row_status = 'not_now' THEN NULL ELSE ? END
+    FROM cur JOIN chk ON chk.ord = cur.ord
+    WHERE q.id = cur.id AND q.status IN ('queued', 'not_now')
+    RETURNING cur.ord
+), ins AS (
+    INSERT INTO command_results (enrollment_id, command_uuid, status, body, received_at)
+    SELECT chk.enrollment_id, chk.uuid, chk.reported, chk.body, ? FROM chk JOIN upd ON upd.ord = chk.ord
+    ORDER BY chk.ord
+    RETURNING id
+), next AS (
+    -- The statement sees the queue as it was before `upd`, so the answered command is excluded
+    -- by UUID; NotNow rows from earlier in this loop are excluded by status.
+    SELECT cur.ord, n.id FROM cur JOIN chk ON chk.ord = cur.ord CROSS JOIN LATERAL (
+        SELECT id FROM enrollment_queue
+        WHERE enrollment_id = chk.enrollment_id AND status = 'queued' AND command_uuid <> chk.uuid
+        ORDER BY priority DESC, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) n
+), claimed AS (
+    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
+    FROM next WHERE q.id = next.id
+    RETURNING next.ord, q.command_uuid
+)
+SELECT chk.ord, chk.ok, chk.bound, e.id IS NOT NULL AS seen, cur.status AS current,
+       upd.ord IS NOT NULL AS updated, c.uuid, c.body
+FROM chk
+LEFT JOIN enrollments e ON e.id = chk.enrollment_id
+LEFT JOIN cur ON cur.ord = chk.ord
+LEFT JOIN upd ON upd.ord = chk.ord
+LEFT JOIN claimed ON claimed.ord = chk.ord
+LEFT JOIN commands c ON c.uuid = claimed.command_uuid
+ORDER BY chk.ord"
+);
 
 /// A bind value of a hot statement.
 enum Bind<'a> {
-    Text(&'a str),
     Time(NaiveDateTime),
-    Bytes(&'a [u8]),
+    Texts(Vec<&'a str>),
+    Blobs(Vec<&'a [u8]>),
+    Bools(Vec<bool>),
 }
 
 /// A hand-written statement that diesel caches as a prepared statement: `M` gives each statement
@@ -87,9 +196,10 @@ impl<M> diesel::query_builder::QueryFragment<diesel::pg::Pg> for Prepared<'_, M>
         }
         for (part, bind) in parts.zip(self.binds.iter()) {
             match bind {
-                Bind::Text(v) => out.push_bind_param::<Text, _>(v)?,
                 Bind::Time(v) => out.push_bind_param::<Timestamp, _>(v)?,
-                Bind::Bytes(v) => out.push_bind_param::<Binary, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Blobs(v) => out.push_bind_param::<Array<Binary>, _>(v)?,
+                Bind::Bools(v) => out.push_bind_param::<Array<Bool>, _>(v)?,
             }
             out.push_sql(part);
         }
@@ -113,155 +223,125 @@ struct ClaimId;
 /// Marker (query id) of the record statement.
 struct RecordId;
 
-/// The binds of the `bound` and `ok` CTEs: the certificate hash, whether to skip the check, and
-/// the device it must be bound to.
-fn binding_binds(check: Option<&BindingCheck>) -> [Bind<'_>; 3] {
-    match check {
-        Some(c) => [Bind::Text(&c.cert_hash), Bind::Text("false"), Bind::Text(&c.device_id)],
-        None => [Bind::Text(""), Bind::Text("true"), Bind::Text("")],
-    }
+/// The binds of `req`'s binding columns: each certificate hash, the device it must be bound to,
+/// and whether the check is skipped.
+fn binding_binds<'a>(checks: impl Iterator<Item = Option<&'a BindingCheck>> + Clone) -> [Bind<'a>; 3] {
+    [
+        Bind::Texts(checks.clone().map(|c| c.map_or("", |c| c.cert_hash.as_str())).collect()),
+        Bind::Texts(checks.clone().map(|c| c.map_or("", |c| c.device_id.as_str())).collect()),
+        Bind::Bools(checks.map(|c| c.is_none()).collect()),
+    ]
 }
 
 /// Whether the statement's binding check passed.
-fn binding_outcome(check: Option<&BindingCheck>, ok: i64, bound: Option<String>) -> StoreResult<()> {
+fn binding_outcome(check: Option<&BindingCheck>, ok: bool, bound: Option<String>) -> StoreResult<()> {
     match check {
-        Some(c) if ok == 0 => c.outcome(bound),
+        Some(c) if !ok => c.outcome(bound),
         _ => Ok(()),
     }
 }
 
-/// Claims the next command of a device that reported Idle (NotNow commands included) in one
-/// statement, after `check`, if given, finds the certificate bound to the device.
-pub fn claim(conn: &mut PgConnection, enrollment_id: &str, check: Option<&BindingCheck>, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
-    let mut binds = Vec::from(binding_binds(check));
-    binds.extend([Bind::Time(at), Bind::Text(enrollment_id), Bind::Text(enrollment_id), Bind::Time(at)]);
-    let q: Prepared<'_, ClaimId> = Prepared { sql: CLAIM_SQL, binds, _m: std::marker::PhantomData };
-    let row: ClaimRow = q.get_result(conn)?;
-    binding_outcome(check, row.ok, row.bound)?;
-    if row.seen == 0 {
-        return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
+/// Checks that a statement answered one row per input, in input order (`ord` counts from 1).
+fn in_order<R>(rows: Vec<R>, inputs: usize, ord: impl Fn(&R) -> i64) -> StoreResult<Vec<R>> {
+    let ordered = rows.len() == inputs && rows.iter().enumerate().all(|(i, r)| usize::try_from(ord(r)).ok() == Some(i + 1));
+    if ordered {
+        Ok(rows)
+    } else {
+        Err(StoreError::Task(format!("batch statement answered {} rows for {inputs} inputs", rows.len())))
     }
-    Ok(claimed(row.uuid, row.body))
 }
 
 #[derive(QueryableByName)]
-struct ResultOutcome {
+struct ClaimRow {
     #[diesel(sql_type = BigInt)]
-    ok: i64,
+    ord: i64,
+    #[diesel(sql_type = Bool)]
+    ok: bool,
     #[diesel(sql_type = Nullable<Text>)]
     bound: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    seen: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    current: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    updated: i64,
+    #[diesel(sql_type = Bool)]
+    seen: bool,
     #[diesel(sql_type = Nullable<Text>)]
     uuid: Option<String>,
     #[diesel(sql_type = Nullable<Binary>)]
     body: Option<Vec<u8>>,
 }
 
-const RECORD_SQL: &str = "
-WITH bound AS (
-    SELECT device_id FROM cert_bindings WHERE cert_hash = ?
-), ok AS (
-    SELECT 1 WHERE ?::boolean OR EXISTS (SELECT 1 FROM bound WHERE device_id = ?)
-), seen AS (
-    SELECT id FROM enrollments WHERE id = ?
-), cur AS (
-    SELECT id, status FROM enrollment_queue
-    WHERE enrollment_id = ? AND command_uuid = ? AND EXISTS (SELECT 1 FROM ok)
-), upd AS (
-    -- The status test is on `q`, not `cur`: when another transaction changed the row first,
-    -- PostgreSQL re-checks it against the row as that transaction left it, so a result recorded
-    -- twice at once (two replicas) changes the row and is stored only once.
-    UPDATE enrollment_queue q SET
-        status = ?,
-        not_now_count = q.not_now_count + CASE WHEN ?::boolean THEN 1 ELSE 0 END,
-        done_at = CASE WHEN ?::boolean THEN NULL ELSE ? END
-    FROM cur
-    WHERE q.id = cur.id AND q.status IN ('queued', 'not_now')
-    RETURNING q.id
-), ins AS (
-    INSERT INTO command_results (enrollment_id, command_uuid, status, body, received_at)
-    SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM upd)
-    RETURNING id
-), next AS (
-    -- The statement sees the queue as it was before `upd`, so the answered command is excluded
-    -- by UUID; NotNow rows from earlier in this loop are excluded by status.
-    SELECT id FROM enrollment_queue
-    WHERE enrollment_id = ? AND status = 'queued' AND command_uuid <> ?
-      AND EXISTS (SELECT 1 FROM cur)
-    ORDER BY priority DESC, id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
-    FROM next WHERE q.id = next.id
-    RETURNING q.command_uuid
-)
-SELECT (SELECT count(*) FROM ok) AS ok, (SELECT device_id FROM bound) AS bound,
-       (SELECT count(*) FROM seen) AS seen,
-       (SELECT status FROM cur) AS current,
-       (SELECT count(*) FROM upd) AS updated,
-       c.uuid AS uuid, c.body AS body
-FROM (SELECT 1) AS one
-LEFT JOIN claimed ON true
-LEFT JOIN commands c ON c.uuid = claimed.command_uuid";
-
-/// A device's report of one command, as the record statement takes it.
-pub struct Report<'a> {
-    /// The reporting enrollment.
-    pub enrollment_id: &'a str,
-    /// CommandUUID.
-    pub uuid: &'a str,
-    /// The queue row status the report leads to (`queue::row_status_for`).
-    pub row_status: &'a str,
-    /// Status as the device reported it.
-    pub reported: &'a str,
-    /// The raw report.
-    pub body: &'a [u8],
+/// Claims the next command of each device that reported Idle (NotNow commands included), in one
+/// statement, after its binding check, if any, finds the certificate bound to the device. The
+/// outer error is the statement's; the inner ones are each device's, in input order.
+pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDateTime) -> StoreResult<Vec<StoreResult<Option<Claimed>>>> {
+    let mut binds = vec![Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect())];
+    binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
+    binds.extend([Bind::Time(at), Bind::Time(at)]);
+    let q: Prepared<'_, ClaimId> = Prepared { sql: CLAIM_SQL, binds, _m: std::marker::PhantomData };
+    let rows = in_order(q.load::<ClaimRow>(conn)?, items.len(), |r| r.ord)?;
+    Ok(items
+        .iter()
+        .zip(rows)
+        .map(|(item, row)| {
+            binding_outcome(item.check.as_ref(), row.ok, row.bound)?;
+            if !row.seen {
+                return Err(StoreError::UnknownEnrollment(item.enrollment_id.clone()));
+            }
+            Ok(claimed(row.uuid, row.body))
+        })
+        .collect())
 }
 
-/// Records a result and claims the next command in one statement: the queue row changes only if
-/// it is still active, and the raw result is stored only then; nothing is claimed when the
-/// command was never queued for this enrollment, nor when `check`, if given, does not find the
-/// certificate bound to the device. Returns what happened and the next command.
-pub fn record_and_claim(conn: &mut PgConnection, r: &Report<'_>, check: Option<&BindingCheck>, at: NaiveDateTime) -> StoreResult<(ResultEffect, Option<Claimed>)> {
-    let (enrollment_id, uuid, row_status) = (r.enrollment_id, r.uuid, r.row_status);
-    let not_now = if row_status == "not_now" { "true" } else { "false" };
-    let mut binds = Vec::from(binding_binds(check));
-    binds.extend([
-        Bind::Text(enrollment_id),
-        Bind::Text(enrollment_id),
-        Bind::Text(uuid),
-        Bind::Text(row_status),
-        Bind::Text(not_now),
-        Bind::Text(not_now),
-        Bind::Time(at),
-        Bind::Text(enrollment_id),
-        Bind::Text(uuid),
-        Bind::Text(r.reported),
-        Bind::Bytes(r.body),
-        Bind::Time(at),
-        Bind::Text(enrollment_id),
-        Bind::Text(uuid),
-        Bind::Time(at),
-    ]);
+#[derive(QueryableByName)]
+struct RecordRow {
+    #[diesel(sql_type = BigInt)]
+    ord: i64,
+    #[diesel(sql_type = Bool)]
+    ok: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    bound: Option<String>,
+    #[diesel(sql_type = Bool)]
+    seen: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    current: Option<String>,
+    #[diesel(sql_type = Bool)]
+    updated: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    uuid: Option<String>,
+    #[diesel(sql_type = Nullable<Binary>)]
+    body: Option<Vec<u8>>,
+}
+
+/// Records each report and claims that device's next command (NotNow ones excluded), in one
+/// statement. Nothing is recorded or claimed for a device whose command was never queued for
+/// it, nor when its binding check, if any, does not find the certificate bound to the device.
+/// The outer error is the statement's; the inner ones are each device's, in input order.
+pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> StoreResult<Vec<StoreResult<(ResultEffect, Option<Claimed>)>>> {
+    let mut binds = vec![
+        Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect()),
+        Bind::Texts(items.iter().map(|i| i.uuid.as_str()).collect()),
+        Bind::Texts(items.iter().map(|i| i.row_status).collect()),
+        Bind::Texts(items.iter().map(|i| i.reported.as_str()).collect()),
+        Bind::Blobs(items.iter().map(|i| i.body.as_slice()).collect()),
+    ];
+    binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
+    binds.extend([Bind::Time(at), Bind::Time(at), Bind::Time(at)]);
     let q: Prepared<'_, RecordId> = Prepared { sql: RECORD_SQL, binds, _m: std::marker::PhantomData };
-    let out: ResultOutcome = q.get_result(conn)?;
-    binding_outcome(check, out.ok, out.bound)?;
-    if out.seen == 0 {
-        return Err(StoreError::UnknownEnrollment(enrollment_id.to_string()));
-    }
-    let effect = match (out.current, out.updated) {
-        (None, _) => return Err(StoreError::UnknownCommand { enrollment: enrollment_id.to_string(), command: uuid.to_string() }),
-        (Some(_), 0) => ResultEffect::AlreadyDone,
-        (Some(_), _) if row_status == "not_now" => ResultEffect::Deferred,
-        (Some(_), _) => ResultEffect::Done,
-    };
-    Ok((effect, claimed(out.uuid, out.body)))
+    let rows = in_order(q.load::<RecordRow>(conn)?, items.len(), |r| r.ord)?;
+    Ok(items
+        .iter()
+        .zip(rows)
+        .map(|(item, row)| {
+            binding_outcome(item.check.as_ref(), row.ok, row.bound)?;
+            if !row.seen {
+                return Err(StoreError::UnknownEnrollment(item.enrollment_id.clone()));
+            }
+            let effect = match (row.current, row.updated) {
+                (None, _) => return Err(StoreError::UnknownCommand { enrollment: item.enrollment_id.clone(), command: item.uuid.clone() }),
+                (Some(_), false) => ResultEffect::AlreadyDone,
+                (Some(_), true) if item.row_status == "not_now" => ResultEffect::Deferred,
+                (Some(_), true) => ResultEffect::Done,
+            };
+            Ok((effect, claimed(row.uuid, row.body)))
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -270,8 +350,17 @@ mod tests {
 
     #[test]
     fn statements_have_one_placeholder_per_bind() {
-        // Keep in step with the binds built in `claim` and `record_and_claim`.
-        assert_eq!(CLAIM_SQL.matches('?').count(), 7);
-        assert_eq!(RECORD_SQL.matches('?').count(), 18);
+        // Keep in step with the binds built in `claim_many` and `record_many`.
+        assert_eq!(CLAIM_SQL.matches('?').count(), 6);
+        assert_eq!(RECORD_SQL.matches('?').count(), 11);
+        assert!(CLAIM_SQL.contains("), chk AS (") && RECORD_SQL.contains("), chk AS ("));
+    }
+
+    #[test]
+    fn rows_must_answer_every_input_in_order() {
+        assert!(in_order(vec![1i64, 2, 3], 3, |r| *r).is_ok());
+        assert!(in_order(vec![1i64, 3], 2, |r| *r).is_err());
+        assert!(in_order(vec![1i64, 2], 3, |r| *r).is_err());
+        assert!(in_order(Vec::<i64>::new(), 0, |r| *r).is_ok());
     }
 }

@@ -130,3 +130,65 @@ async fn profiles_round_trip(db: Db) {
     assert_eq!(r["targets"][0]["status"], "acknowledged");
 }
 both!(profiles_round_trip);
+
+/// Reports sent at once (which PostgreSQL runs as shared batch statements) each get their own
+/// answer: fetches get the command, results for it are stored, results for unknown commands are
+/// refused, and an Idle with nothing queued gets an empty 200.
+async fn reports_at_once_each_get_their_own_answer(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let mut devices = Vec::new();
+    for i in 0..16 {
+        devices.push(h.enrolled(i).await);
+    }
+    let ids: Vec<String> = devices[..12].iter().map(|d| d.udid.clone()).collect();
+    let (status, body) = h.command("ProfileList", &ids, serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let uuid = body["command_uuid"].as_str().unwrap().to_string();
+    let report = |status: &str, command: Option<&str>| {
+        let mut d = plist::Dictionary::new();
+        d.insert("Status".into(), plist::Value::String(status.into()));
+        if let Some(c) = command {
+            d.insert("CommandUUID".into(), plist::Value::String(c.into()));
+        }
+        d
+    };
+    let sends = devices.iter().enumerate().map(|(i, d)| {
+        let r = match i {
+            0..=7 | 14 | 15 => report("Idle", None),
+            8..=11 => report("Acknowledged", Some(&uuid)),
+            _ => report("Acknowledged", Some("no-such-command")),
+        };
+        d.report(r)
+    });
+    let answers = futures::future::join_all(sends).await;
+    for (i, a) in answers.into_iter().enumerate() {
+        match i {
+            0..=7 => assert_eq!(a.unwrap().unwrap()["CommandUUID"].as_string(), Some(uuid.as_str()), "device {i}"),
+            8..=11 | 14 | 15 => assert!(a.unwrap().is_none(), "device {i}: nothing left"),
+            _ => match a {
+                Err(mdm::sim::SimError::Status { status, body }) => {
+                    assert_eq!(status, 400, "device {i}");
+                    assert!(body.contains("no-such-command"), "{body}");
+                }
+                other => panic!("device {i}: unknown command accepted: {other:?}"),
+            },
+        }
+    }
+    let (_, cmd) = h.get(&format!("/v1/commands/{uuid}")).await;
+    let targets = cmd["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 12);
+    for t in targets {
+        let i = devices.iter().position(|d| d.udid == t["enrollment_id"]).unwrap();
+        let results = t["results"].as_array().unwrap().len();
+        if i < 8 {
+            assert_eq!((t["status"].as_str(), t["deliveries"].as_i64(), results), (Some("queued"), Some(1), 0), "device {i}");
+        } else {
+            assert_eq!((t["status"].as_str(), t["deliveries"].as_i64(), results), (Some("acknowledged"), Some(0), 1), "device {i}");
+        }
+    }
+    for d in &devices[12..14] {
+        let (_, hist) = h.get(&format!("/v1/devices/{}/commands", d.udid)).await;
+        assert!(hist.as_array().unwrap().is_empty(), "{hist}");
+    }
+}
+both!(reports_at_once_each_get_their_own_answer);
