@@ -36,16 +36,19 @@ pub trait Keyed {
 /// Where one request's answer goes.
 type Answer<O> = oneshot::Sender<StoreResult<O>>;
 
-/// A batch statement: the outer error is the statement's, the inner ones are each input's, in
-/// input order.
-pub type RunBatch<I, O> = fn(&mut PgConnection, &[I], NaiveDateTime) -> StoreResult<Vec<StoreResult<O>>>;
+/// What a batch statement answers: the outer error is the statement's, the inner ones are each
+/// input's, in input order.
+pub type Answers<O> = StoreResult<Vec<StoreResult<O>>>;
+
+/// A batch statement on a connection of type `C`.
+pub type RunBatch<C, I, O> = fn(&mut C, &[I], NaiveDateTime) -> Answers<O>;
 
 /// Groups concurrent requests of one kind into batch statements.
 pub struct Batcher<I, O> {
     pending: Mutex<VecDeque<(I, Answer<O>)>>,
     leaders: Arc<Semaphore>,
     max: usize,
-    run: RunBatch<I, O>,
+    run: RunBatch<PgConnection, I, O>,
 }
 
 impl<I, O> std::fmt::Debug for Batcher<I, O> {
@@ -61,7 +64,7 @@ fn dropped() -> StoreError {
 
 impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
     /// A batcher that runs at most `leaders` batches at once, each of at most `max` requests.
-    pub fn new(leaders: usize, max: usize, run: RunBatch<I, O>) -> Batcher<I, O> {
+    pub fn new(leaders: usize, max: usize, run: RunBatch<PgConnection, I, O>) -> Batcher<I, O> {
         Batcher { pending: Mutex::new(VecDeque::new()), leaders: Arc::new(Semaphore::new(leaders.max(1))), max: max.max(1), run }
     }
 
@@ -117,7 +120,7 @@ impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
 }
 
 /// Runs a batch on a pooled connection and sends every answer.
-fn answer_batch<I, O>(pool: &DbPool, run: RunBatch<I, O>, batch: Vec<(I, Answer<O>)>) {
+fn answer_batch<I, O>(pool: &DbPool, run: RunBatch<PgConnection, I, O>, batch: Vec<(I, Answer<O>)>) {
     let (items, answers): (Vec<I>, Vec<Answer<O>>) = batch.into_iter().unzip();
     let fail_all = |answers: Vec<Answer<O>>, why: &dyn Fn() -> StoreError| {
         for a in answers {
@@ -139,7 +142,7 @@ fn answer_batch<I, O>(pool: &DbPool, run: RunBatch<I, O>, batch: Vec<(I, Answer<
 
 /// Runs a batch on `conn` and sends every answer; when the statement fails as a whole, runs
 /// each request on its own.
-fn answer_on<C, I, O>(conn: &mut C, run: fn(&mut C, &[I], NaiveDateTime) -> StoreResult<Vec<StoreResult<O>>>, items: &[I], answers: Vec<Answer<O>>) {
+fn answer_on<C, I, O>(conn: &mut C, run: RunBatch<C, I, O>, items: &[I], answers: Vec<Answer<O>>) {
     match run(conn, items, super::now()) {
         Ok(results) => {
             for (a, r) in answers.into_iter().zip(results) {
@@ -175,13 +178,13 @@ mod tests {
         }
     }
 
-    fn nothing(_: &mut PgConnection, items: &[Req], _: NaiveDateTime) -> StoreResult<Vec<StoreResult<()>>> {
+    fn nothing(_: &mut PgConnection, items: &[Req], _: NaiveDateTime) -> Answers<()> {
         Ok(items.iter().map(|_| Ok(())).collect())
     }
 
     /// A statement that fails as a whole when it holds a request keyed "poison" with others,
     /// and answers each request with its key (or refuses "bad" ones). Records each run's size.
-    fn picky(runs: &mut Vec<usize>, items: &[Req], _: NaiveDateTime) -> StoreResult<Vec<StoreResult<String>>> {
+    fn picky(runs: &mut Vec<usize>, items: &[Req], _: NaiveDateTime) -> Answers<String> {
         runs.push(items.len());
         if items.len() > 1 && items.iter().any(|r| r.0 == "poison") {
             return Err(StoreError::Task("deadlock detected".into()));

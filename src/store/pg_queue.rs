@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
-use super::batch::Keyed;
+use super::batch::{Answers, Keyed};
 use super::queue::{BindingCheck, Claimed, ResultEffect};
 use super::{StoreError, StoreResult};
 
@@ -270,7 +270,7 @@ struct ClaimRow {
 /// Claims the next command of each device that reported Idle (NotNow commands included), in one
 /// statement, after its binding check, if any, finds the certificate bound to the device. The
 /// outer error is the statement's; the inner ones are each device's, in input order.
-pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDateTime) -> StoreResult<Vec<StoreResult<Option<Claimed>>>> {
+pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDateTime) -> Answers<Option<Claimed>> {
     let mut binds = vec![Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect())];
     binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
     binds.extend([Bind::Time(at), Bind::Time(at)]);
@@ -313,7 +313,7 @@ struct RecordRow {
 /// statement. Nothing is recorded or claimed for a device whose command was never queued for
 /// it, nor when its binding check, if any, does not find the certificate bound to the device.
 /// The outer error is the statement's; the inner ones are each device's, in input order.
-pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> StoreResult<Vec<StoreResult<(ResultEffect, Option<Claimed>)>>> {
+pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> Answers<(ResultEffect, Option<Claimed>)> {
     let mut binds = vec![
         Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect()),
         Bind::Texts(items.iter().map(|i| i.uuid.as_str()).collect()),
