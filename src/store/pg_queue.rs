@@ -233,11 +233,28 @@ fn binding_binds<'a>(checks: impl Iterator<Item = Option<&'a BindingCheck>> + Cl
     ]
 }
 
-/// Whether the statement's binding check passed.
-fn binding_outcome(check: Option<&BindingCheck>, ok: bool, bound: Option<String>) -> StoreResult<()> {
-    match check {
-        Some(c) if !ok => c.outcome(bound),
-        _ => Ok(()),
+/// The columns every statement answers first for each device: its input position, the binding
+/// check and whether the enrollment exists.
+#[derive(QueryableByName)]
+struct Admission {
+    #[diesel(sql_type = BigInt)]
+    ord: i64,
+    #[diesel(sql_type = Bool)]
+    ok: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    bound: Option<String>,
+    #[diesel(sql_type = Bool)]
+    seen: bool,
+}
+
+impl Admission {
+    /// `Ok` when the device's binding check, if any, passed and its enrollment exists.
+    fn outcome(self, check: Option<&BindingCheck>, enrollment_id: &str) -> StoreResult<()> {
+        match check {
+            Some(c) if !self.ok => c.outcome(self.bound),
+            _ if !self.seen => Err(StoreError::UnknownEnrollment(enrollment_id.to_string())),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -253,14 +270,8 @@ fn in_order<R>(rows: Vec<R>, inputs: usize, ord: impl Fn(&R) -> i64) -> StoreRes
 
 #[derive(QueryableByName)]
 struct ClaimRow {
-    #[diesel(sql_type = BigInt)]
-    ord: i64,
-    #[diesel(sql_type = Bool)]
-    ok: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    bound: Option<String>,
-    #[diesel(sql_type = Bool)]
-    seen: bool,
+    #[diesel(embed)]
+    admission: Admission,
     #[diesel(sql_type = Nullable<Text>)]
     uuid: Option<String>,
     #[diesel(sql_type = Nullable<Binary>)]
@@ -275,15 +286,12 @@ pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDate
     binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
     binds.extend([Bind::Time(at), Bind::Time(at)]);
     let q: Prepared<'_, ClaimId> = Prepared { sql: CLAIM_SQL, binds, _m: std::marker::PhantomData };
-    let rows = in_order(q.load::<ClaimRow>(conn)?, items.len(), |r| r.ord)?;
+    let rows = in_order(q.load::<ClaimRow>(conn)?, items.len(), |r| r.admission.ord)?;
     Ok(items
         .iter()
         .zip(rows)
         .map(|(item, row)| {
-            binding_outcome(item.check.as_ref(), row.ok, row.bound)?;
-            if !row.seen {
-                return Err(StoreError::UnknownEnrollment(item.enrollment_id.clone()));
-            }
+            row.admission.outcome(item.check.as_ref(), &item.enrollment_id)?;
             Ok(claimed(row.uuid, row.body))
         })
         .collect())
@@ -291,14 +299,8 @@ pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDate
 
 #[derive(QueryableByName)]
 struct RecordRow {
-    #[diesel(sql_type = BigInt)]
-    ord: i64,
-    #[diesel(sql_type = Bool)]
-    ok: bool,
-    #[diesel(sql_type = Nullable<Text>)]
-    bound: Option<String>,
-    #[diesel(sql_type = Bool)]
-    seen: bool,
+    #[diesel(embed)]
+    admission: Admission,
     #[diesel(sql_type = Nullable<Text>)]
     current: Option<String>,
     #[diesel(sql_type = Bool)]
@@ -324,15 +326,12 @@ pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime)
     binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
     binds.extend([Bind::Time(at), Bind::Time(at), Bind::Time(at)]);
     let q: Prepared<'_, RecordId> = Prepared { sql: RECORD_SQL, binds, _m: std::marker::PhantomData };
-    let rows = in_order(q.load::<RecordRow>(conn)?, items.len(), |r| r.ord)?;
+    let rows = in_order(q.load::<RecordRow>(conn)?, items.len(), |r| r.admission.ord)?;
     Ok(items
         .iter()
         .zip(rows)
         .map(|(item, row)| {
-            binding_outcome(item.check.as_ref(), row.ok, row.bound)?;
-            if !row.seen {
-                return Err(StoreError::UnknownEnrollment(item.enrollment_id.clone()));
-            }
+            row.admission.outcome(item.check.as_ref(), &item.enrollment_id)?;
             let effect = match (row.current, row.updated) {
                 (None, _) => return Err(StoreError::UnknownCommand { enrollment: item.enrollment_id.clone(), command: item.uuid.clone() }),
                 (Some(_), false) => ResultEffect::AlreadyDone,
