@@ -31,7 +31,17 @@ use super::{DbConn, DbPool, Store, StoreError, StoreResult};
 pub trait Keyed {
     /// The enrollment the request touches.
     fn key(&self) -> &str;
+    /// Bytes the request adds to the statement (a result's body); batches stop growing at
+    /// [`BATCH_BYTES`].
+    fn bytes(&self) -> usize {
+        0
+    }
 }
+
+/// The most payload bytes a batch takes, so a burst of large results (application lists,
+/// certificate lists) is not sent and held as one huge statement. A request larger than this
+/// still runs, in a batch of its own.
+pub const BATCH_BYTES: usize = 4 << 20;
 
 /// Where one request's answer goes.
 type Answer<O> = oneshot::Sender<StoreResult<O>>;
@@ -101,14 +111,20 @@ impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
         }
     }
 
-    /// Takes the oldest pending requests, at most one per enrollment and `max` in all; the
-    /// others stay pending, in order.
+    /// Takes the oldest pending requests, at most one per enrollment, `max` in all and
+    /// [`BATCH_BYTES`] of payload (or one request); the others stay pending, in order.
     fn take(&self) -> Vec<(I, Answer<O>)> {
         let mut pending = self.lock();
         let mut batch: Vec<(I, Answer<O>)> = Vec::new();
         let mut rest = VecDeque::new();
+        let mut bytes = 0;
         while let Some(entry) = pending.pop_front() {
-            if batch.len() < self.max && !batch.iter().any(|(b, _)| b.key() == entry.0.key()) {
+            let size = entry.0.bytes();
+            let fits = batch.is_empty() || (batch.len() < self.max && bytes + size <= BATCH_BYTES);
+            // An enrollment's requests keep their order: none is taken past one left pending.
+            let key = entry.0.key();
+            if fits && !batch.iter().chain(rest.iter()).any(|(b, _)| b.key() == key) {
+                bytes += size;
                 batch.push(entry);
             } else {
                 rest.push_back(entry);
@@ -173,8 +189,12 @@ mod tests {
     struct Req(&'static str);
 
     impl Keyed for Req {
+        /// "e:3" is a request of enrollment "e" weighing 3 MiB; "e" weighs 10 bytes.
         fn key(&self) -> &str {
-            self.0
+            self.0.split(':').next().unwrap_or("")
+        }
+        fn bytes(&self) -> usize {
+            self.0.split(':').nth(1).and_then(|m| m.parse::<usize>().ok()).map_or(10, |m| m << 20)
         }
     }
 
@@ -243,6 +263,21 @@ mod tests {
         let rest: Vec<_> = b.lock().iter().map(|(r, _)| r.0).collect();
         assert_eq!(rest, ["a", "d", "b"]);
         assert_eq!(keys(&b.take()), ["a", "d", "b"]);
+        assert!(b.take().is_empty());
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_byte_budget_but_always_takes_one() {
+        let b: Batcher<Req, ()> = Batcher::new(1, 64, nothing);
+        for k in ["x:3", "a", "y:3", "z:3", "c", "y"] {
+            let (tx, _rx) = oneshot::channel();
+            b.lock().push_back((Req(k), tx));
+        }
+        let keys = |v: &[(Req, Answer<()>)]| v.iter().map(|(r, _)| r.0).collect::<Vec<_>>();
+        // The small "y" would fit the first batch but waits behind its enrollment's big one.
+        assert_eq!(keys(&b.take()), ["x:3", "a", "c"]);
+        assert_eq!(keys(&b.take()), ["y:3"]);
+        assert_eq!(keys(&b.take()), ["z:3", "y"]);
         assert!(b.take().is_empty());
     }
 }

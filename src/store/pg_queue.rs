@@ -55,6 +55,9 @@ impl Keyed for Report {
     fn key(&self) -> &str {
         &self.enrollment_id
     }
+    fn bytes(&self) -> usize {
+        self.body.len()
+    }
 }
 
 /// The CTE every statement starts with after `req`: which certificate must be bound to which
