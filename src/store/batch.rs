@@ -8,7 +8,8 @@
 //! - A request joins the pending list, then waits for its answer or for a leader permit,
 //!   whichever comes first. Only a few batches run at once.
 //! - A request that gets a permit takes the pending requests (its own or others', at most one
-//!   per enrollment and `max` in all) and runs them as one statement on the blocking pool.
+//!   per enrollment, `max` in all and [`BATCH_BYTES`] of result bodies) and runs them as one
+//!   statement on the blocking pool.
 //! - Answers are sent from the blocking thread, so a leader whose device hangs up never strands
 //!   the requests it took.
 //! - Alone, a request leads at once: a batch of one, no timer and no added wait.
