@@ -89,14 +89,15 @@ WITH req AS (
     FROM chk WHERE e.id = chk.enrollment_id AND chk.ok
     RETURNING e.id
 ), next AS (
+    -- `chk.ok` inside the subquery: a request that failed its binding check must not even
+    -- lock (and so make a concurrent claim skip) the queue row of the device it claims to be.
     SELECT chk.ord, n.id FROM chk CROSS JOIN LATERAL (
         SELECT id FROM enrollment_queue
-        WHERE enrollment_id = chk.enrollment_id AND status IN ('queued', 'not_now')
+        WHERE chk.ok AND enrollment_id = chk.enrollment_id AND status IN ('queued', 'not_now')
         ORDER BY priority DESC, id
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     ) n
-    WHERE chk.ok
 ), claimed AS (
     UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
     FROM next WHERE q.id = next.id
