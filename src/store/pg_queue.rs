@@ -72,6 +72,22 @@ macro_rules! check_cte {
     };
 }
 
+/// The end of both statements' `next` CTE (the device's highest-priority, oldest deliverable
+/// row, skipping rows another transaction holds) and the `claimed` CTE that counts the delivery.
+macro_rules! claim_next_cte {
+    () => {
+        "        ORDER BY priority DESC, id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED
+    ) n
+), claimed AS (
+    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
+    FROM next WHERE q.id = next.id
+    RETURNING next.ord, q.command_uuid
+)"
+    };
+}
+
 /// The claim writes only bookkeeping (last seen, delivery count and time): the command stays
 /// queued until its result is stored. So its transaction commits without waiting for the WAL
 /// flush (`synchronous_commit` off for this transaction only, set inside the statement): a
@@ -94,15 +110,9 @@ WITH req AS (
     SELECT chk.ord, n.id FROM chk CROSS JOIN LATERAL (
         SELECT id FROM enrollment_queue
         WHERE chk.ok AND enrollment_id = chk.enrollment_id AND status IN ('queued', 'not_now')
-        ORDER BY priority DESC, id
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-    ) n
-), claimed AS (
-    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
-    FROM next WHERE q.id = next.id
-    RETURNING next.ord, q.command_uuid
-)
+",
+    claim_next_cte!(),
+    "
 SELECT chk.ord, chk.ok, chk.bound, seen.id IS NOT NULL AS seen, c.uuid, c.body
 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS one
 CROSS JOIN chk
@@ -147,15 +157,9 @@ WITH req AS (
     SELECT cur.ord, n.id FROM cur JOIN chk ON chk.ord = cur.ord CROSS JOIN LATERAL (
         SELECT id FROM enrollment_queue
         WHERE enrollment_id = chk.enrollment_id AND status = 'queued' AND command_uuid <> chk.uuid
-        ORDER BY priority DESC, id
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-    ) n
-), claimed AS (
-    UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = ?
-    FROM next WHERE q.id = next.id
-    RETURNING next.ord, q.command_uuid
-)
+",
+    claim_next_cte!(),
+    "
 SELECT chk.ord, chk.ok, chk.bound, e.id IS NOT NULL AS seen, cur.status AS current,
        upd.ord IS NOT NULL AS updated, c.uuid, c.body
 FROM chk
