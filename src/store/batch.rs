@@ -95,7 +95,7 @@ impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
                 answer = &mut rx => return answer.unwrap_or_else(|_| Err(dropped())),
                 permit = self.leaders.clone().acquire_owned() => permit.map_err(|e| StoreError::Task(e.to_string()))?,
             };
-            let slot = store.slots.clone().acquire_owned().await.map_err(|e| StoreError::Task(e.to_string()))?;
+            let slot = store.slot().await?;
             // No await from here until the batch is handed to its thread: a request cancelled
             // now cannot drop the requests it took.
             let batch = self.take();

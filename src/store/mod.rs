@@ -151,13 +151,19 @@ impl Store {
             .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
+    /// Waits (asynchronously, in order) until one of the pool's connections is free for the
+    /// holder of the returned permit.
+    async fn slot(&self) -> StoreResult<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().acquire_owned().await.map_err(|e| StoreError::Task(e.to_string()))
+    }
+
     /// Runs `f` with a pooled connection on the blocking pool, once a connection is free.
     pub async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> StoreResult<T> + Send + 'static,
     {
-        let slot = self.slots.clone().acquire_owned().await.map_err(|e| StoreError::Task(e.to_string()))?;
+        let slot = self.slot().await?;
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
