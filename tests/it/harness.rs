@@ -299,6 +299,9 @@ impl Harness {
             diesel::sql_query(stmt).execute(&mut c).expect("sql");
         } else {
             let mut c = diesel::SqliteConnection::establish(&self._db.url).expect("connect");
+            // The server may be writing (a replica's push scheduler, say): wait for its lock as
+            // the server's own connections do.
+            diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut c).expect("busy_timeout");
             diesel::sql_query(stmt).execute(&mut c).expect("sql");
         }
     }
