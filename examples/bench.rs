@@ -410,7 +410,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
             .map(|v| v.split(',').filter_map(|c| c.trim().parse().ok()).filter(|&c| c > 0).collect())
             .filter(|l: &Vec<usize>| !l.is_empty())
             .unwrap_or_else(|| vec![2, 8, concurrency]);
-        let rounds = std::env::var("BENCH_SCEP_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|&r: &usize| r > 0).unwrap_or(3);
+        let rounds = std::env::var("BENCH_SCEP_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|&r: &usize| r > 0).unwrap_or(5);
         scep_compare(&format!("{base}/scep"), pid, n, &levels, rounds).await;
     }
 }
