@@ -243,7 +243,27 @@ impl Harness {
         };
         let store = Store::connect(&cfg.database.url, 8).expect("store");
         store.migrate().await.expect("migrate");
-        let (base, task) = serve(&cfg, &store, opts.apns).await;
+        // The port was free when picked but is bound only now: another test's connection may
+        // have taken it in between. Then pick again (the public URL follows, unless a tweak set
+        // its own).
+        let picked_url = format!("{scheme}://localhost:{port}");
+        let mut tries = 0;
+        let (base, task) = loop {
+            match serve(&cfg, &store, opts.apns).await {
+                Ok(served) => break served,
+                Err(mdm::server::StartError::Listener(mdm::http::listener::ListenerError::Bind { source, .. }))
+                    if tries < 5 && source.kind() == std::io::ErrorKind::AddrInUse =>
+                {
+                    tries += 1;
+                    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+                    cfg.server.listen = format!("127.0.0.1:{port}");
+                    if cfg.server.public_url == picked_url {
+                        cfg.server.public_url = format!("{scheme}://localhost:{port}");
+                    }
+                }
+                Err(e) => panic!("bind: {e:?}"),
+            }
+        };
         let api = reqwest::Client::builder()
             .use_rustls_tls()
             .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
@@ -257,7 +277,7 @@ impl Harness {
     pub async fn replica(&self) -> (String, tokio::task::JoinHandle<()>) {
         let mut cfg = self.cfg.clone();
         cfg.server.listen = "127.0.0.1:0".into();
-        serve(&cfg, &self.store, self.opts.apns).await
+        serve(&cfg, &self.store, self.opts.apns).await.expect("bind")
     }
 
     /// Stops this server (its push scheduler with it); the database stays.
@@ -400,16 +420,16 @@ impl Harness {
 
 /// Binds and runs a server for `cfg` on an ephemeral port; with `apns` it pushes through the
 /// real APNs client (to the mock).
-async fn serve(cfg: &Config, store: &Store, apns: bool) -> (String, tokio::task::JoinHandle<()>) {
+async fn serve(cfg: &Config, store: &Store, apns: bool) -> Result<(String, tokio::task::JoinHandle<()>), mdm::server::StartError> {
     let pusher: Arc<dyn mdm::push::Pusher> = if apns {
         Arc::new(mdm::push::apns::ApnsClient::new(&cfg.push).expect("apns client"))
     } else {
         Arc::new(mdm::push::Offline)
     };
-    let server = mdm::server::Server::bind_with(cfg, store.clone(), pusher).await.expect("bind");
+    let server = mdm::server::Server::bind_with(cfg, store.clone(), pusher).await?;
     let scheme = if cfg.server.plain_http { "http" } else { "https" };
     let base = format!("{scheme}://localhost:{}", server.local_addr.port());
-    (base, tokio::spawn(server.run()))
+    Ok((base, tokio::spawn(server.run())))
 }
 
 /// Runs a scenario on SQLite and on PostgreSQL: `both!(name);` makes `name::sqlite` and
