@@ -167,12 +167,12 @@ impl ScepService {
         verify_chain(&self.trust, cert, &[]).is_ok()
     }
 
-    /// PKIOperation: the DER (or BER) PKIMessage in, the CertRep out. One trip to the blocking
-    /// pool decrypts, checks and issues; then the CertRep is signed while the certificate is
-    /// recorded (the two are independent), and it leaves only once the record (and the one-time
+    /// PKIOperation: the DER (or BER) PKIMessage in, the CertRep out. All the signing happens in
+    /// one trip to the blocking pool: the certificate and its CertRep are made before the
+    /// certificate is recorded, and the CertRep leaves only once the record (and the one-time
     /// challenge it consumes) is stored.
     pub async fn pki_operation(&self, body: Vec<u8>) -> Result<Vec<u8>, ScepServeError> {
-        let step = self.blocking(move |me| me.examine(&body).and_then(|step| me.issue(step))).await??;
+        let step = self.blocking(move |me| me.examine(&body).and_then(|step| me.sign(step))).await??;
         match step {
             Ready::Reply(r) => Ok(r),
             Ready::Poll(req) => {
@@ -183,37 +183,29 @@ impl ScepService {
                 })
                 .await?
             }
-            Ready::Issued { req, issued, requester, challenge_hash } => {
+            Ready::Signed { req, issued, reply, requester, challenge_hash } => {
                 let row = scep_row(&issued, &requester, &req.transaction_id)?;
                 let serial = row.serial.clone();
-                let signing = self.blocking(move |me| {
-                    let reply = me.success(&req, &issued);
-                    (req, reply)
-                });
-                let (signed, recorded) = tokio::join!(signing, self.store.record_scep_cert(row, challenge_hash, now()));
-                let (req, reply) = signed?;
-                match recorded {
+                match self.store.record_scep_cert(row, challenge_hash, now()).await {
                     Ok(()) => {}
                     Err(StoreError::Challenge(why)) => return self.blocking(move |me| me.failure(&req, FailInfo::BadRequest, &why)).await?,
                     Err(e) => return Err(ScepServeError::Internal(e.to_string())),
                 }
-                let reply = reply.inspect_err(|e| {
-                    tracing::error!(transaction_id = %req.transaction_id, %serial, error = %e, "SCEP certificate recorded but its CertRep could not be signed");
-                })?;
                 tracing::info!(transaction_id = %req.transaction_id, %serial, %requester, "SCEP certificate issued");
                 Ok(reply)
             }
         }
     }
 
-    /// Issues the certificate of a [`Step::Issue`].
-    fn issue(&self, step: Step) -> Result<Ready, ScepServeError> {
+    /// Issues the certificate of a [`Step::Issue`] and signs its CertRep.
+    fn sign(&self, step: Step) -> Result<Ready, ScepServeError> {
         match step {
             Step::Reply(r) => Ok(Ready::Reply(r)),
             Step::Poll(req) => Ok(Ready::Poll(req)),
             Step::Issue { req, csr, requester, challenge_hash } => {
                 let issued = self.issuer.issue(&csr, self.cfg.validity).map_err(|e| ScepServeError::Internal(e.to_string()))?;
-                Ok(Ready::Issued { req, issued, requester, challenge_hash })
+                let reply = self.success(&req, &issued)?;
+                Ok(Ready::Signed { req, issued, reply, requester, challenge_hash })
             }
         }
     }
@@ -292,15 +284,15 @@ enum Step {
     Poll(Box<PkiMessage>),
 }
 
-/// What a PKIOperation has when its certificate is issued.
+/// What a PKIOperation has when its signing is done.
 enum Ready {
     /// Answer with this CertRep (a failure).
     Reply(Vec<u8>),
     /// GetCertInitial: look up the transaction.
     Poll(Box<PkiMessage>),
-    /// A certificate issued for the request, to be recorded while its success CertRep is
-    /// signed.
-    Issued { req: Box<PkiMessage>, issued: X509, requester: String, challenge_hash: Option<String> },
+    /// A certificate issued for the request and its success CertRep, to be sent once the
+    /// certificate is recorded.
+    Signed { req: Box<PkiMessage>, issued: X509, reply: Vec<u8>, requester: String, challenge_hash: Option<String> },
 }
 
 /// A certificate's serial number in hex.
