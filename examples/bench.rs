@@ -196,7 +196,7 @@ async fn scep_compare(our_url: &str, our_pid: u32, n: usize, levels: &[usize], r
     println!("  SCEP certificates issued/s ({n} requests per run, RSA-2048 CAs, the same client; median of {rounds} runs each, taking turns; server CPU per certificate in brackets):");
     for &conc in levels {
         let (mut ours, mut them) = (Vec::new(), Vec::new());
-        let mut notes = Vec::new();
+        let (mut notes, mut their_error) = (Vec::new(), None);
         for _ in 0..rounds {
             let run = scep_load(our_url, our_pid, SCEP_CHALLENGE, n, conc).await;
             if run.failed > 0 {
@@ -207,11 +207,9 @@ async fn scep_compare(our_url: &str, our_pid: u32, n: usize, levels: &[usize], r
                 // A fresh scepserver and depot for every run: its file depot slows as it fills.
                 let (pid, url, depot, _proc) = start_scepserver().await;
                 let run = scep_load(&url, pid, "theirs", n, conc).await;
-                let log = std::fs::read_to_string(depot.path().join("scepserver.log")).unwrap_or_default();
-                if let Some(l) = log.lines().find(|l| l.contains("err=") && !l.contains("err=null")) {
-                    if notes.iter().all(|x| !x.starts_with("scepserver")) {
-                        notes.push(format!("scepserver's first logged error: {l}"));
-                    }
+                if their_error.is_none() {
+                    let log = std::fs::read_to_string(depot.path().join("scepserver.log")).unwrap_or_default();
+                    their_error = log.lines().find(|l| l.contains("err=") && !l.contains("err=null")).map(|l| format!("scepserver's first logged error: {l}"));
                 }
                 them.push(run);
             }
@@ -228,7 +226,7 @@ async fn scep_compare(our_url: &str, our_pid: u32, n: usize, levels: &[usize], r
                 o / t
             ));
         }
-        for note in notes {
+        for note in notes.into_iter().chain(their_error) {
             line.push_str(&format!("\n        {note}"));
         }
         println!("{line}");

@@ -147,6 +147,11 @@ pub struct Apns {
 }
 
 /// Builds a configuration for a server on `db` with `pki`.
+/// A port nobody listens on now (the OS's pick for an ephemeral bind, released again).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
+}
+
 pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
     Config {
         server: ServerConfig {
@@ -220,7 +225,7 @@ impl Harness {
         let pki = Pki::new();
         let mut cfg = config(&db, &pki, &opts);
         // The server's public URL must be where it listens (enrollment profiles carry it).
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let port = free_port();
         cfg.server.listen = format!("127.0.0.1:{port}");
         let scheme = if opts.plain_http { "http" } else { "https" };
         cfg.server.public_url = format!("{scheme}://localhost:{port}");
@@ -255,7 +260,7 @@ impl Harness {
                     if tries < 5 && source.kind() == std::io::ErrorKind::AddrInUse =>
                 {
                     tries += 1;
-                    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+                    let port = free_port();
                     cfg.server.listen = format!("127.0.0.1:{port}");
                     if cfg.server.public_url == picked_url {
                         cfg.server.public_url = format!("{scheme}://localhost:{port}");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mdm::sim::{Endpoint, Fleet, Transport};
 
-use crate::harness::{config, Db, Opts, Pki, TestDb, API_KEY, SCEP_CHALLENGE, TOPIC};
+use crate::harness::{config, free_port, Db, Opts, Pki, TestDb, API_KEY, SCEP_CHALLENGE, TOPIC};
 
 struct Proc(Child);
 
@@ -15,10 +15,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn wait_ready(base: &str) {
