@@ -159,7 +159,7 @@ pub fn decrypt_payload_content(profile: &mut plist::Dictionary, cert: &X509Ref, 
     let env = CmsContentInfo::from_der(&der).map_err(|e| CmsError::NotCms(brief(&e)))?;
     let cert = cert.to_owned();
     let xml = env.decrypt(key, &cert).map_err(ossl("decrypting"))?;
-    let content = plist::Value::from_reader(std::io::Cursor::new(xml))
+    let content = crate::limits::parse_plist(&xml)
         .map_err(|e| CmsError::Shape(format!("the decrypted content is not a plist: {e}")))?;
     if !matches!(content, plist::Value::Array(_)) {
         return Err(CmsError::Shape("the decrypted content is not a payload array".into()));

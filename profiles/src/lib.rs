@@ -5,10 +5,12 @@
 //!   [`payloads::Raw`].
 //! - [`schema`]: validation against Apple's published profile schema, with a path for each finding.
 //! - [`cms`]: signing (CMS SignedData) and per-device encryption (`EncryptedPayloadContent`).
+//! - [`limits`]: depth, size and count limits for every plist and JSON document read from outside.
 //! - [`vars`]: `{DeviceSerialNumber}`-style variables substituted per device.
 
 pub mod cms;
 pub mod issue;
+pub mod limits;
 pub mod payloads;
 pub mod profile;
 pub mod profile_service;

@@ -314,7 +314,7 @@ impl Profile {
 
     /// Reads a plist document (XML or binary).
     pub fn from_plist_bytes(bytes: &[u8]) -> Result<Profile, ProfileError> {
-        let v = plist::Value::from_reader(std::io::Cursor::new(bytes)).map_err(|e| ProfileError::Plist(e.to_string()))?;
+        let v = crate::limits::parse_plist(bytes).map_err(|e| ProfileError::Plist(e.to_string()))?;
         match v {
             plist::Value::Dictionary(d) => Profile::from_dict(&d),
             _ => Err(ProfileError::Shape("a profile is a dictionary at the top level".into())),

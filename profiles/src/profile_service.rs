@@ -163,7 +163,9 @@ pub struct DeviceAttributes {
 impl DeviceAttributes {
     /// Reads the attributes plist (XML or binary). UDID is required and must be non-empty.
     pub fn from_plist(bytes: &[u8]) -> Result<DeviceAttributes, ProfileError> {
-        let a: DeviceAttributes = plist::from_bytes(bytes).map_err(|e| ProfileError::Plist(e.to_string()))?;
+        // Within the document limits first: the typed read skips unknown keys by recursing.
+        let v = crate::limits::parse_plist(bytes).map_err(|e| ProfileError::Plist(e.to_string()))?;
+        let a: DeviceAttributes = plist::from_value(&v).map_err(|e| ProfileError::Plist(e.to_string()))?;
         if a.udid.trim().is_empty() {
             return Err(ProfileError::Shape("UDID is empty".into()));
         }

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// Conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
+    /// The body is larger than `server.max_body_bytes`.
+    #[error("{0}")]
+    TooLarge(String),
     /// A server-side problem.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,6 +62,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -26,13 +26,36 @@ pub fn plist_to_json(v: &plist::Value) -> serde_json::Value {
 
 /// Parses stored plist bytes and converts them; unparsable bytes become `null`.
 pub fn plist_bytes_to_json(bytes: &[u8]) -> serde_json::Value {
-    plist::Value::from_reader(std::io::Cursor::new(bytes)).map(|v| plist_to_json(&v)).unwrap_or(serde_json::Value::Null)
+    mdm_profiles::limits::parse_plist(bytes).map(|v| plist_to_json(&v)).unwrap_or(serde_json::Value::Null)
 }
 
 /// A JSON request body, kept as a `Result` so a malformed one becomes our 400, not axum's.
-pub type JsonBody<T> = Result<axum::Json<T>, axum::extract::rejection::JsonRejection>;
+pub type JsonBody<T> = Result<LimitedJson<T>, super::ApiError>;
 
 /// The body's value, or a 400 saying why it is not valid JSON of the expected shape.
 pub fn body<T>(b: JsonBody<T>) -> Result<T, super::ApiError> {
-    b.map(|axum::Json(t)| t).map_err(|e| super::ApiError::BadRequest(format!("invalid JSON body: {}", e.body_text())))
+    b.map(|LimitedJson(t)| t)
+}
+
+/// A JSON body checked against the document limits ([`mdm_profiles::limits`]) before it is
+/// parsed; any content type is accepted (admin tools often send none).
+#[derive(Debug)]
+pub struct LimitedJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for LimitedJson<T> {
+    type Rejection = super::ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => super::ApiError::TooLarge(e.body_text()),
+            _ => super::ApiError::BadRequest(format!("unreadable body: {}", e.body_text())),
+        })?;
+        parse_json(&bytes).map(LimitedJson)
+    }
+}
+
+/// Parses a JSON document within the document limits; a 400 names the limit or the syntax error.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, super::ApiError> {
+    mdm_profiles::limits::check_json(bytes).map_err(|e| super::ApiError::BadRequest(format!("JSON body refused: {e}")))?;
+    serde_json::from_slice(bytes).map_err(|e| super::ApiError::BadRequest(format!("invalid JSON body: {e}")))
 }

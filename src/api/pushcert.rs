@@ -76,7 +76,7 @@ pub async fn import(State(st): State<ApiState>, Query(q): Query<UploadQuery>, he
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().starts_with("application/json"));
     let imported = if is_json {
-        let u: UploadJson = serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
+        let u: UploadJson = super::json::parse_json(&body)?;
         let data = match (u.p12, u.cert_pem, u.key_pem) {
             (Some(p12), None, None) => base64::engine::general_purpose::STANDARD
                 .decode(p12.trim())

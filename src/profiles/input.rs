@@ -46,6 +46,7 @@ fn summary(issues: &[Issue]) -> String {
 pub fn from_bytes(bytes: &[u8], declared_json: bool) -> Result<Submitted, InputError> {
     let json_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     if declared_json || json_object {
+        mdm_profiles::limits::check_json(bytes).map_err(|e| InputError::Unreadable(format!("JSON body refused: {e}")))?;
         let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| InputError::Unreadable(format!("invalid JSON body: {e}")))?;
         from_json(&v)
     } else {
@@ -68,8 +69,10 @@ pub fn from_json(v: &serde_json::Value) -> Result<Submitted, InputError> {
 /// must verify (a profile changed after signing is refused).
 pub fn from_upload(bytes: &[u8]) -> Result<Submitted, InputError> {
     let unwrapped = cms::unwrap(bytes, None).map_err(|e| InputError::Unreadable(e.to_string()))?;
-    let value = plist::Value::from_reader(std::io::Cursor::new(&unwrapped.content))
-        .map_err(|e| InputError::Unreadable(format!("not a property list: {e}")))?;
+    let value = mdm_profiles::limits::parse_plist(&unwrapped.content).map_err(|e| match e {
+        mdm_profiles::limits::LimitError::Malformed(why) => InputError::Unreadable(format!("not a property list: {why}")),
+        limit => InputError::Unreadable(format!("profile refused: {limit}")),
+    })?;
     let plist::Value::Dictionary(dict) = value else {
         return Err(InputError::Unreadable("a profile is a dictionary at the top level".into()));
     };

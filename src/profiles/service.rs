@@ -277,7 +277,7 @@ impl ProfileService {
         let Some(v) = self.store.profile_version(id.to_string(), row.version).await? else {
             return Err(LibraryError::Corrupt(id.to_string(), format!("version {} is missing", row.version)));
         };
-        let dict = match plist::Value::from_reader(std::io::Cursor::new(&v.body)) {
+        let dict = match mdm_profiles::limits::parse_plist(&v.body) {
             Ok(plist::Value::Dictionary(d)) => d,
             Ok(_) => return Err(LibraryError::Corrupt(id.to_string(), "not a dictionary".into())),
             Err(e) => return Err(LibraryError::Corrupt(id.to_string(), e.to_string())),

@@ -13,6 +13,9 @@ pub enum ParseError {
     /// Not a plist at all.
     #[error("body is not a valid plist: {0}")]
     NotPlist(String),
+    /// A plist past one of the document limits (depth, values, sizes).
+    #[error("plist refused: {0}")]
+    Limit(mdm_profiles::limits::LimitError),
     /// The top level is not a dictionary.
     #[error("plist top level must be a dictionary")]
     NotDictionary,
@@ -46,9 +49,13 @@ pub enum ParseError {
     },
 }
 
-/// Parses a plist body (XML or binary) into its top-level dictionary.
+/// Parses a plist body (XML or binary) into its top-level dictionary, within the document
+/// limits of [`mdm_profiles::limits`] (checked while the tree is built).
 pub fn parse_dict(body: &[u8]) -> Result<plist::Dictionary, ParseError> {
-    let value = plist::Value::from_reader(std::io::Cursor::new(body)).map_err(|e| ParseError::NotPlist(e.to_string()))?;
+    let value = mdm_profiles::limits::parse_plist(body).map_err(|e| match e {
+        mdm_profiles::limits::LimitError::Malformed(why) => ParseError::NotPlist(why),
+        limit => ParseError::Limit(limit),
+    })?;
     value.into_dictionary().ok_or(ParseError::NotDictionary)
 }
 

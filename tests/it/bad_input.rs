@@ -55,3 +55,88 @@ async fn bad_device_input_is_4xx_and_changes_nothing(db: Db) {
     assert_eq!(snapshot(&h, &d.udid).await, before, "bad input changed stored state");
 }
 both!(bad_device_input_is_4xx_and_changes_nothing);
+
+/// `depth` nested `<array>`s. The finding used 32,000 levels (490 KB) against the release build;
+/// 65,000 (under the test server's 1 MiB body limit) overflow the test build's stack the same way.
+fn nested_xml(depth: usize) -> Vec<u8> {
+    format!("<?xml version=\"1.0\"?><plist version=\"1.0\">{}{}</plist>", "<array>".repeat(depth), "</array>".repeat(depth)).into_bytes()
+}
+
+/// A binary plist of `depth` nested one-element arrays, written by hand (the `plist` crate's
+/// own writer recurses).
+fn nested_binary(depth: usize) -> Vec<u8> {
+    let mut out = b"bplist00".to_vec();
+    let mut offsets = Vec::with_capacity(depth);
+    for i in 0..depth {
+        offsets.push(out.len() as u32);
+        if i + 1 == depth {
+            out.push(0xA0);
+        } else {
+            out.push(0xA1);
+            out.extend_from_slice(&((i + 1) as u32).to_be_bytes());
+        }
+    }
+    let table = out.len() as u64;
+    offsets.iter().for_each(|o| out.extend_from_slice(&o.to_be_bytes()));
+    out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 4, 4]);
+    out.extend_from_slice(&(depth as u64).to_be_bytes());
+    out.extend_from_slice(&0u64.to_be_bytes());
+    out.extend_from_slice(&table.to_be_bytes());
+    out
+}
+
+/// Finding 1: a deeply nested plist aborted the whole process, without credentials. Every
+/// endpoint that reads a plist or JSON now answers 400 naming the limit, and the server lives.
+async fn deep_documents_are_refused_and_the_server_lives(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let d = h.enrolled(0).await;
+    let anonymous = h.endpoint(mdm::sim::Transport::Signature).client(None).unwrap();
+    let alive = |h: &Harness| {
+        let url = h.url("/healthz");
+        let c = anonymous.clone();
+        async move { c.get(url).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+    };
+    for (kind, body) in [("xml", nested_xml(65_000)), ("binary", nested_binary(65_000))] {
+        for path in ["/mdm/connect", "/mdm/checkin", "/mdm"] {
+            let r = anonymous.put(h.url(path)).body(body.clone()).send().await.expect("the server must answer");
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            assert_eq!(status, 400, "{kind} {path}: {text}");
+            assert!(text.contains("max_depth"), "{kind} {path}: {text}");
+            assert_eq!(alive(&h).await, 200, "server died after {kind} {path}");
+        }
+        // Signed by an enrolled device: still parsed before anything else.
+        match d.put("/mdm/connect", body.clone()).await {
+            Err(mdm::sim::SimError::Status { status, body }) => assert_eq!((status, body.contains("max_depth")), (400, true), "{body}"),
+            other => panic!("{kind}: {other:?}"),
+        }
+        // Inside signed attributes, parsed before the signer is trusted.
+        let ca = mdm::pki::Ca::generate("Anyone").unwrap();
+        let signer = ca.issue_device("attacker").unwrap();
+        let cms = mdm_profiles::cms::Signer::new(signer.cert.clone(), signer.key.clone(), vec![]).unwrap().sign(&body).unwrap();
+        let r = anonymous.post(h.url("/enroll/device")).header("content-type", "application/pkcs7-signature").body(cms).send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 400, "{kind} /enroll/device: {text}");
+        assert!(text.contains("max_depth"), "{kind} /enroll/device: {text}");
+        // Admin uploads.
+        let r = h.api.put(h.url(&format!("/v1/enqueue/{}", d.udid))).bearer_auth(crate::harness::API_KEY).body(body.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{kind} enqueue");
+        assert!(r.text().await.unwrap().contains("max_depth"));
+        let (status, v) = h.post_bytes("/v1/profiles", "application/x-apple-aspen-config", body.clone()).await;
+        assert_eq!(status, 400, "{kind} profile upload: {v}");
+        assert!(v["error"].as_str().unwrap().contains("max_depth"), "{v}");
+        assert_eq!(alive(&h).await, 200, "server died after {kind} uploads");
+    }
+    let deep_json = format!("{{\"PayloadContent\": {}{}}}", "[".repeat(32_000), "]".repeat(32_000)).into_bytes();
+    for path in ["/v1/profiles", "/v1/commands", "/v1/groups"] {
+        let (status, v) = h.post_bytes(path, "application/json", deep_json.clone()).await;
+        assert_eq!(status, 400, "{path}: {v}");
+        assert!(v["error"].as_str().unwrap().contains("max_depth"), "{path}: {v}");
+    }
+    // The enrolled device is unaffected.
+    let mut idle = plist::Dictionary::new();
+    idle.insert("Status".into(), plist::Value::String("Idle".into()));
+    d.report(idle).await.expect("device still served");
+}
+both!(deep_documents_are_refused_and_the_server_lives);
