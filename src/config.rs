@@ -531,6 +531,9 @@ pub struct SecretsConfig {
     pub key: Option<String>,
 }
 
+/// The shortest admin API key accepted, wherever it comes from.
+pub const MIN_API_KEY: usize = 16;
+
 impl Config {
     /// Reads `path` and applies `MDM_*` overrides from the process environment.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -560,7 +563,32 @@ impl Config {
         }
         let mut cfg: Config = toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         cfg.resolve_paths(path.parent().unwrap_or(Path::new(".")));
+        cfg.check_lifetimes().map_err(|e| invalid(e.to_string()))?;
         Ok(cfg)
+    }
+
+    /// Checks the configured lifetimes against [`crate::lifetime`]'s maxima (a value past them
+    /// would overflow date arithmetic later, or mean nothing sensible).
+    pub fn check_lifetimes(&self) -> Result<(), crate::lifetime::LifetimeError> {
+        use crate::lifetime::{check, MAX_CHALLENGE, MAX_VALIDITY};
+        check("scep.challenge_ttl", self.scep.challenge_ttl, MAX_CHALLENGE)?;
+        check("scep.validity", self.scep.validity, MAX_VALIDITY)?;
+        check("enroll.session_ttl", self.enroll.session_ttl, MAX_CHALLENGE)?;
+        for (what, d) in [
+            ("scep.renewal_window", self.scep.renewal_window),
+            ("profiles.audit_interval", self.profiles.audit_interval),
+            ("apps.audit_interval", self.apps.audit_interval),
+            ("push.expiry_warning", self.push.expiry_warning),
+        ] {
+            // Zero is allowed here (it switches the feature off or means "any time").
+            if !d.is_zero() {
+                check(what, d, MAX_VALIDITY)?;
+            }
+        }
+        for d in &self.push.retry_schedule {
+            check("push.retry_schedule", **d, MAX_CHALLENGE)?;
+        }
+        Ok(())
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -589,15 +617,18 @@ impl Config {
     /// The admin API key, from `api.key` or `api.key_file`.
     pub fn api_key(&self) -> Result<String, ConfigError> {
         if let Some(k) = self.api.key.as_ref().filter(|k| !k.is_empty()) {
-            return Ok(k.clone());
+            if k.trim().len() < MIN_API_KEY {
+                return Err(ConfigError::Invalid { path: PathBuf::new(), message: format!("api.key (or MDM_API_KEY) must be at least {MIN_API_KEY} characters") });
+            }
+            return Ok(k.trim().to_string());
         }
         let Some(file) = &self.api.key_file else {
             return Err(ConfigError::Invalid { path: PathBuf::new(), message: "no admin API key: set api.key_file or MDM_API_KEY".into() });
         };
         let key = std::fs::read_to_string(file).map_err(|source| ConfigError::Read { path: file.clone(), source })?;
         let key = key.trim().to_string();
-        if key.len() < 16 {
-            return Err(ConfigError::Invalid { path: file.clone(), message: "admin API key must be at least 16 characters".into() });
+        if key.len() < MIN_API_KEY {
+            return Err(ConfigError::Invalid { path: file.clone(), message: format!("admin API key must be at least {MIN_API_KEY} characters") });
         }
         Ok(key)
     }

@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod http;
 pub mod identity;
 pub mod init;
+pub mod lifetime;
 pub mod metrics;
 pub mod pki;
 pub mod profiles;

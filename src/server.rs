@@ -224,6 +224,7 @@ impl Server {
     /// Like [`Server::bind`] with a given store and pusher. Loads the stored push certificates
     /// into the pusher.
     pub async fn bind_with(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Server, StartError> {
+        cfg.check_lifetimes().map_err(|e| StartError::Invalid(e.to_string()))?;
         let push = push_service(cfg, store.clone(), pusher)?;
         match push.reload().await {
             Ok(0) => tracing::warn!("no APNs push certificate stored: devices cannot be woken (mdm push-cert import FILE)"),

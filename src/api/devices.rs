@@ -128,3 +128,31 @@ pub async fn commands(State(st): State<ApiState>, Path(id): Path<String>, Query(
     out.sort_by(|a, b| b.entry.row.created_at.cmp(&a.entry.row.created_at).then(b.entry.row.id.cmp(&a.entry.row.id)));
     Ok(Json(out))
 }
+
+/// Body of `POST /v1/devices/{id}/reenroll` (all optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reenroll {
+    /// How long the allowance lasts (default 1h, at most 30 days).
+    #[serde(default, with = "humantime_serde")]
+    pub expires_in: Option<std::time::Duration>,
+}
+
+/// `POST /v1/devices/{id}/reenroll`: lets the device enroll again with a new certificate (the
+/// first one within the allowance replaces its bound certificate; docs/SECURITY.md).
+pub async fn allow_reenroll(State(st): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<serde_json::Value>, ApiError> {
+    let req: Reenroll = if body.is_empty() { Reenroll::default() } else { super::json::parse_json(&body)? };
+    let device = resolve_device(&st, &id).await?;
+    let lifetime = req.expires_in.unwrap_or(std::time::Duration::from_secs(3600));
+    let until = crate::lifetime::expiry("expires_in", crate::store::now(), lifetime, crate::lifetime::MAX_REENROLL).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    st.store.allow_reenroll(device.id.clone(), Some(until)).await?;
+    tracing::info!(device = %device.id, %until, "re-enrollment with a new certificate allowed");
+    Ok(Json(serde_json::json!({ "device": device.id, "reenroll_until": until })))
+}
+
+/// `DELETE /v1/devices/{id}/reenroll`: withdraws the allowance.
+pub async fn forbid_reenroll(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let device = resolve_device(&st, &id).await?;
+    st.store.allow_reenroll(device.id.clone(), None).await?;
+    Ok(Json(serde_json::json!({ "device": device.id, "reenroll_until": null })))
+}

@@ -50,6 +50,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/devices", get(devices::list))
         .route("/v1/devices/{id}", get(devices::show))
         .route("/v1/devices/{id}/commands", get(devices::commands))
+        .route("/v1/devices/{id}/reenroll", post(devices::allow_reenroll).delete(devices::forbid_reenroll))
         .route("/v1/commands", post(commands::create))
         .route("/v1/commands/{uuid}", get(commands::show))
         .route("/v1/pushcert", get(pushcert::list).put(pushcert::import))

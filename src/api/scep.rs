@@ -38,16 +38,19 @@ fn scep(st: &ApiState) -> Result<&crate::scep_server::ScepService, ApiError> {
 
 /// `POST /v1/scep/challenges`.
 pub async fn create_challenge(State(st): State<ApiState>, body: axum::body::Bytes) -> Result<(StatusCode, Json<ChallengeView>), ApiError> {
-    let req: NewChallenge = if body.is_empty() {
-        NewChallenge::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?
+    let req: NewChallenge = if body.is_empty() { NewChallenge::default() } else { super::json::parse_json(&body)? };
+    let ttl = match req.ttl_minutes {
+        Some(m) => {
+            let limit = crate::lifetime::MAX_CHALLENGE;
+            crate::lifetime::expiry_minutes("ttl_minutes", crate::store::now(), m, limit).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            Some(std::time::Duration::from_secs(m * 60))
+        }
+        None => None,
     };
-    if req.ttl_minutes == Some(0) {
-        return Err(ApiError::BadRequest("ttl_minutes must be at least 1".into()));
-    }
-    let ttl = req.ttl_minutes.map(|m| std::time::Duration::from_secs(m.saturating_mul(60)));
-    let (challenge, row) = scep(&st)?.new_challenge(ttl, req.note).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (challenge, row) = scep(&st)?.new_challenge(ttl, req.note).await.map_err(|e| match e {
+        crate::scep_server::ScepServeError::BadRequest(why) => ApiError::BadRequest(why),
+        other => ApiError::Internal(other.to_string()),
+    })?;
     tracing::info!(challenge_id = %row.id, expires_at = %row.expires_at, "SCEP challenge created");
     Ok((StatusCode::CREATED, Json(ChallengeView { id: row.id, challenge, expires_at: row.expires_at })))
 }

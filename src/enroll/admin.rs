@@ -202,12 +202,9 @@ impl EnrollService {
             return Err(EnrollError::BadRequest("max_uses must be at least 1 (or set unlimited)".into()));
         }
         let ttl = t.expires_in.unwrap_or(std::time::Duration::from_secs(7 * 86_400));
-        let ttl = chrono::Duration::from_std(ttl).map_err(|_| EnrollError::BadRequest("expires_in is too long".into()))?;
-        if ttl <= chrono::Duration::zero() {
-            return Err(EnrollError::BadRequest("expires_in must be positive".into()));
-        }
-        let value = random_secret(24)?;
         let at = now();
+        let expires_at = crate::lifetime::expiry("expires_in", at, ttl, crate::lifetime::MAX_TOKEN).map_err(|e| EnrollError::BadRequest(e.to_string()))?;
+        let value = random_secret(24)?;
         let row = TokenRow {
             id: uuid::Uuid::new_v4().to_string(),
             token_hash: sha256_hex(value.as_bytes()),
@@ -217,7 +214,7 @@ impl EnrollService {
             username: user,
             group_name: group,
             blueprint,
-            expires_at: Some(at + ttl),
+            expires_at: Some(expires_at),
             revoked_at: None,
             created_at: at,
         };

@@ -119,15 +119,16 @@ impl ScepService {
     /// A one-time challenge (value and row) not yet stored, for callers that store it in their
     /// own transaction.
     pub fn prepare_challenge(&self, ttl: Option<std::time::Duration>, note: Option<String>) -> Result<(String, ScepChallenge), ScepServeError> {
-        let value = new_challenge_value().map_err(|e| ScepServeError::Internal(e.to_string()))?;
         let at = now();
-        let ttl = chrono::Duration::from_std(ttl.unwrap_or(self.cfg.challenge_ttl)).unwrap_or(chrono::Duration::hours(1));
+        let expires_at = crate::lifetime::expiry("the challenge lifetime", at, ttl.unwrap_or(self.cfg.challenge_ttl), crate::lifetime::MAX_CHALLENGE)
+            .map_err(|e| ScepServeError::BadRequest(e.to_string()))?;
+        let value = new_challenge_value().map_err(|e| ScepServeError::Internal(e.to_string()))?;
         let row = ScepChallenge {
             id: uuid::Uuid::new_v4().to_string(),
             challenge_hash: sha256_hex(value.as_bytes()),
             note,
             created_at: at,
-            expires_at: at + ttl,
+            expires_at,
             used_at: None,
             used_by: None,
         };
@@ -183,15 +184,15 @@ impl ScepService {
                 })
                 .await?
             }
-            Ready::Signed { req, issued, reply, requester, challenge_hash } => {
+            Ready::Signed { req, issued, reply, requester } => {
                 let row = scep_row(&issued, &requester, &req.transaction_id)?;
                 let serial = row.serial.clone();
-                match self.store.record_scep_cert(row, challenge_hash, now()).await {
+                match self.store.record_scep_cert(row, requester.challenge_hash, now()).await {
                     Ok(()) => {}
                     Err(StoreError::Challenge(why)) => return self.blocking(move |me| me.failure(&req, FailInfo::BadRequest, &why)).await?,
                     Err(e) => return Err(ScepServeError::Internal(e.to_string())),
                 }
-                tracing::info!(transaction_id = %req.transaction_id, %serial, %requester, "SCEP certificate issued");
+                tracing::info!(transaction_id = %req.transaction_id, %serial, requester = %requester.name, "SCEP certificate issued");
                 Ok(reply)
             }
         }
@@ -202,10 +203,10 @@ impl ScepService {
         match step {
             Step::Reply(r) => Ok(Ready::Reply(r)),
             Step::Poll(req) => Ok(Ready::Poll(req)),
-            Step::Issue { req, csr, requester, challenge_hash } => {
+            Step::Issue { req, csr, requester } => {
                 let issued = self.issuer.issue(&csr, self.cfg.validity).map_err(|e| ScepServeError::Internal(e.to_string()))?;
                 let reply = self.success(&req, &issued)?;
-                Ok(Ready::Signed { req, issued, reply, requester, challenge_hash })
+                Ok(Ready::Signed { req, issued, reply, requester })
             }
         }
     }
@@ -238,10 +239,10 @@ impl ScepService {
                 };
                 let fixed = &self.cfg.challenge;
                 if !fixed.is_empty() && bool::from(fixed.as_bytes().ct_eq(challenge.as_bytes())) {
-                    return Ok(Step::Issue { req: Box::new(req), csr, requester: "static-challenge".into(), challenge_hash: None });
+                    return Ok(Step::Issue { req: Box::new(req), csr, requester: Requester::named("static-challenge") });
                 }
                 let hash = sha256_hex(challenge.as_bytes());
-                Ok(Step::Issue { req: Box::new(req), csr, requester: "one-time-challenge".into(), challenge_hash: Some(hash) })
+                Ok(Step::Issue { req: Box::new(req), csr, requester: Requester { challenge_hash: Some(hash), ..Requester::named("one-time-challenge") } })
             }
             MessageType::CertPoll => Ok(Step::Poll(Box::new(req))),
             other => Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, &format!("unsupported messageType {other:?}"))?)),
@@ -270,7 +271,24 @@ impl ScepService {
             }
         }
         let serial = serial_hex(&req.signer_cert).unwrap_or_default();
-        Ok(Step::Issue { req: Box::new(req), csr, requester: format!("renewal:{serial}"), challenge_hash: None })
+        let renewed_from = req.signer_cert.to_der().ok().map(|d| sha256_hex(&d));
+        Ok(Step::Issue { req: Box::new(req), csr, requester: Requester { name: format!("renewal:{serial}"), challenge_hash: None, renewed_from } })
+    }
+}
+
+/// Who a certificate is issued to, as its record keeps it.
+struct Requester {
+    /// `one-time-challenge`, `static-challenge`, `renewal:<serial>`.
+    name: String,
+    /// The one-time challenge to consume (hash).
+    challenge_hash: Option<String>,
+    /// For a renewal: the signer's certificate (hash).
+    renewed_from: Option<String>,
+}
+
+impl Requester {
+    fn named(name: &str) -> Requester {
+        Requester { name: name.to_string(), challenge_hash: None, renewed_from: None }
     }
 }
 
@@ -279,7 +297,7 @@ enum Step {
     /// Answer with this CertRep (a failure).
     Reply(Vec<u8>),
     /// Issue a certificate for the request, consuming the challenge if any.
-    Issue { req: Box<PkiMessage>, csr: X509Req, requester: String, challenge_hash: Option<String> },
+    Issue { req: Box<PkiMessage>, csr: X509Req, requester: Requester },
     /// GetCertInitial: look up the transaction.
     Poll(Box<PkiMessage>),
 }
@@ -292,7 +310,7 @@ enum Ready {
     Poll(Box<PkiMessage>),
     /// A certificate issued for the request and its success CertRep, to be sent once the
     /// certificate is recorded.
-    Signed { req: Box<PkiMessage>, issued: X509, reply: Vec<u8>, requester: String, challenge_hash: Option<String> },
+    Signed { req: Box<PkiMessage>, issued: X509, reply: Vec<u8>, requester: Requester },
 }
 
 /// A certificate's serial number in hex.
@@ -301,7 +319,7 @@ fn serial_hex(cert: &X509) -> Result<String, openssl::error::ErrorStack> {
 }
 
 /// The database row for an issued certificate.
-fn scep_row(cert: &X509, requester: &str, transaction_id: &str) -> Result<ScepCert, ScepServeError> {
+fn scep_row(cert: &X509, requester: &Requester, transaction_id: &str) -> Result<ScepCert, ScepServeError> {
     let internal = |e: &dyn std::fmt::Display| ScepServeError::Internal(e.to_string());
     let der = cert.to_der().map_err(|e| internal(&e))?;
     let serial = serial_hex(cert).map_err(|e| internal(&e))?;
@@ -313,10 +331,11 @@ fn scep_row(cert: &X509, requester: &str, transaction_id: &str) -> Result<ScepCe
         not_after: asn1_to_naive(cert.not_after()).unwrap_or_default(),
         cert_hash: sha256_hex(&der),
         cert_der: der,
-        requester: requester.to_string(),
+        requester: requester.name.clone(),
         transaction_id: transaction_id.to_string(),
         device_id: None,
         created_at: now(),
         challenge_id: None,
+        renewed_from: requester.renewed_from.clone(),
     })
 }

@@ -57,9 +57,16 @@ impl MdmService {
                             der: cert.cert.to_der().ok(),
                         }),
                     };
-                    self.store.authenticate(input).await?;
+                    let replaced = self.store.authenticate(input).await.inspect_err(|e| {
+                        if let crate::store::StoreError::CertRefused { reason, .. } = e {
+                            tracing::warn!(cert = %cert.hash, subject = %cert.subject(), %reason, "Authenticate refused: the certificate may not take over this device; the enrolled device is unchanged");
+                        }
+                    })?;
                     self.rebound(&who.device_id, &cert.hash);
-                    tracing::info!(cert = %cert.hash, "device authenticated; enrollment reset");
+                    match replaced {
+                        Some(reason) => tracing::info!(cert = %cert.hash, reason = reason.as_str(), "device authenticated with a new certificate; enrollment reset"),
+                        None => tracing::info!(cert = %cert.hash, "device authenticated; enrollment reset"),
+                    }
                     DeviceResponse::empty()
                 }
                 CheckinKind::TokenUpdate(t) => {

@@ -25,6 +25,14 @@ pub enum ServiceError {
         /// Device the message claims to be.
         device: String,
     },
+    /// An Authenticate's certificate may not take over the device it names.
+    #[error("certificate refused for device {device}: {reason}")]
+    CertRefused {
+        /// Device the message claims to be.
+        device: String,
+        /// Why.
+        reason: crate::identity::binding::Refusal,
+    },
     /// The device never enrolled.
     #[error("unknown device or enrollment {0}")]
     UnknownEnrollment(String),
@@ -55,7 +63,7 @@ impl From<StoreError> for ServiceError {
             StoreError::CertBoundElsewhere(_) => ServiceError::Identity(IdentityError::Untrusted(
                 "certificate is already bound to another device".into(),
             )),
-            StoreError::CertMismatch(device) => ServiceError::CertNotForDevice { device },
+            StoreError::CertRefused { device, reason } => ServiceError::CertRefused { device, reason },
             StoreError::NotBound { device, bound_to: Some(_) } => ServiceError::CertNotForDevice { device },
             StoreError::NotBound { device, bound_to: None } => ServiceError::CertNotBound { device },
             other => ServiceError::Store(other),
@@ -72,6 +80,7 @@ impl ServiceError {
             ServiceError::Identity(_)
             | ServiceError::CertNotBound { .. }
             | ServiceError::CertNotForDevice { .. }
+            | ServiceError::CertRefused { .. }
             | ServiceError::UnknownEnrollment(_) => 403,
             ServiceError::UserAuthNotConfigured => 410,
             ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,

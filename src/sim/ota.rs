@@ -203,11 +203,16 @@ impl OtaEnroller {
 
     /// Runs the whole flow for simulated device number `index`.
     pub async fn enroll(&self, index: usize, login: &Login) -> Result<OtaEnrollment, SimError> {
+        self.enroll_as(super::device::new_udid(index), login).await
+    }
+
+    /// Runs the whole flow for a device with this UDID (a wiped device enrolling again keeps it;
+    /// its device identity, from the device CA, attests it in phase 2).
+    pub async fn enroll_as(&self, udid: String, login: &Login) -> Result<OtaEnrollment, SimError> {
         let phase1 = self.phase1(login).await?;
         let service = ProfileService::from_dict(&open_profile(&phase1, None, "phase 1")?).map_err(|e| fail("phase 1", e))?;
 
         // The device as it will present itself; attributes it was not asked for stay out.
-        let udid = super::device::new_udid(index);
         let device_identity = self.device_ca.issue_device(&udid)?;
         let placeholder = SimDevice::with_identity(udid.clone(), device_identity.clone(), Arc::new(Endpoint::new(&self.base_url, Transport::Signature, None, "")), &self.http)?;
         let wanted = |k: &str| service.device_attributes.iter().any(|a| a == k);

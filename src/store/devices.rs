@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::models::{CertBinding, Device, Enrollment};
+use super::models::{Device, Enrollment};
 use super::schema::{cert_bindings, declarative_messages, devices, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
@@ -109,45 +109,6 @@ fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> 
     .execute(conn)?)
 }
 
-fn bind_cert(conn: &mut DbConn, device_id: &str, cert: &CertInfo, at: NaiveDateTime) -> StoreResult<()> {
-    let existing: Option<CertBinding> = cert_bindings::table
-        .find(&cert.hash)
-        .select(CertBinding::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(b) = existing {
-        if b.device_id != device_id {
-            return Err(StoreError::CertBoundElsewhere(b.device_id));
-        }
-        if b.cert_der.is_none() && cert.der.is_some() {
-            // Bound before certificates were kept: keep it now.
-            diesel::update(cert_bindings::table.find(&cert.hash)).set(cert_bindings::cert_der.eq(&cert.der)).execute(conn)?;
-        }
-        return Ok(());
-    }
-    let previous: Vec<CertBinding> = cert_bindings::table
-        .filter(cert_bindings::device_id.eq(device_id))
-        .select(CertBinding::as_select())
-        .load(conn)?;
-    // A new certificate replaces the old one only when it is a renewal from the same issuer.
-    if !previous.is_empty() && !previous.iter().any(|b| b.issuer == cert.issuer) {
-        return Err(StoreError::CertMismatch(device_id.to_string()));
-    }
-    diesel::delete(cert_bindings::table.filter(cert_bindings::device_id.eq(device_id))).execute(conn)?;
-    diesel::insert_into(cert_bindings::table)
-        .values(&CertBinding {
-            cert_hash: cert.hash.clone(),
-            device_id: device_id.to_string(),
-            subject: cert.subject.clone(),
-            issuer: cert.issuer.clone(),
-            not_after: cert.not_after,
-            created_at: at,
-            cert_der: cert.der.clone(),
-        })
-        .execute(conn)?;
-    Ok(())
-}
-
 fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> StoreResult<()> {
     let mut row = Device {
         id: a.id.clone(),
@@ -187,16 +148,19 @@ pub(crate) fn bound_device(conn: &mut DbConn, hash: &str) -> StoreResult<Option<
 }
 
 impl Store {
-    /// Records an Authenticate: upserts the device, binds its certificate, and resets every
-    /// channel of the device (tokens cleared, disabled until TokenUpdate, active queue cancelled).
-    pub async fn authenticate(&self, input: AuthenticateInput) -> StoreResult<()> {
+    /// Records an Authenticate: upserts the device, binds its certificate (when the binding rule
+    /// allows it: [`crate::identity::binding`]), and resets every channel of the device (tokens
+    /// cleared, disabled until TokenUpdate, active queue cancelled). A refused certificate
+    /// changes nothing. Returns why a previous certificate was replaced, if one was.
+    pub async fn authenticate(&self, input: AuthenticateInput) -> StoreResult<Option<crate::identity::binding::Reason>> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
                 let dev = &input.device.id;
                 upsert_device(conn, &input.device, at)?;
+                let mut replaced = None;
                 if let Some(cert) = &input.cert {
-                    bind_cert(conn, dev, cert, at)?;
+                    replaced = super::binding::bind_cert(conn, dev, cert, at)?;
                     super::scep::bind_issued(conn, &cert.hash, dev)?;
                 }
                 let channels: Vec<String> = enrollments::table
@@ -249,7 +213,7 @@ impl Store {
                         })
                         .execute(conn)?;
                 }
-                Ok(())
+                Ok(replaced)
             })
         })
         .await

@@ -479,7 +479,8 @@ impl Store {
     }
 }
 
-fn session_for_cert(conn: &mut DbConn, cert_hash: &str) -> StoreResult<Option<(SessionRow, bool)>> {
+/// [`Store::session_for_cert`] on `conn`.
+pub(crate) fn session_for_cert(conn: &mut DbConn, cert_hash: &str) -> StoreResult<Option<(SessionRow, bool)>> {
     let challenge: Option<Option<String>> =
         scep_certs::table.filter(scep_certs::cert_hash.eq(cert_hash)).select(scep_certs::challenge_id).first(conn).optional()?;
     let Some(Some(challenge)) = challenge else { return Ok(None) };

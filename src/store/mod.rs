@@ -7,6 +7,7 @@
 
 pub mod apps;
 pub mod batch;
+pub mod binding;
 pub mod conn;
 pub mod devices;
 pub mod enroll;
@@ -51,9 +52,14 @@ pub enum StoreError {
     /// The certificate is already bound to another device.
     #[error("certificate already bound to another device ({0})")]
     CertBoundElsewhere(String),
-    /// The device is bound to a different certificate that is not a renewal of it.
-    #[error("device {0} is bound to a different certificate")]
-    CertMismatch(String),
+    /// The certificate may not speak for the device ([`crate::identity::binding`]).
+    #[error("certificate refused for device {device}: {reason}")]
+    CertRefused {
+        /// The device the Authenticate named.
+        device: String,
+        /// Why.
+        reason: crate::identity::binding::Refusal,
+    },
     /// The request's certificate is not bound to the device it claims to be.
     #[error("certificate is not bound to device {device}")]
     NotBound {

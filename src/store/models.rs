@@ -287,6 +287,8 @@ pub struct ScepCert {
     pub created_at: NaiveDateTime,
     /// The one-time challenge it was requested with, when it was.
     pub challenge_id: Option<String>,
+    /// For a renewal: the certificate (SHA-256, hex) that signed the request.
+    pub renewed_from: Option<String>,
 }
 
 /// A one-time SCEP challenge (only its hash is stored).

@@ -18,6 +18,7 @@ diesel::table! {
         updated_at -> Timestamp,
         enrolled_user -> Nullable<Text>,
         enroll_session_id -> Nullable<Text>,
+        reenroll_until -> Nullable<Timestamp>,
     }
 }
 
@@ -142,6 +143,7 @@ diesel::table! {
         device_id -> Nullable<Text>,
         created_at -> Timestamp,
         challenge_id -> Nullable<Text>,
+        renewed_from -> Nullable<Text>,
     }
 }
 

@@ -70,3 +70,46 @@ async fn nanomdm_enqueue_and_push(db: Db) {
     assert!(a_cmds.iter().any(|c| c.request_type == "ClearPasscode"));
 }
 both!(nanomdm_enqueue_and_push);
+
+/// Finding 3: absurd lifetimes overflowed date arithmetic (the connection dropped without an
+/// answer) or silently became one hour. Each is a 400 naming the field, and nothing is stored.
+async fn absurd_lifetimes_are_400(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let cases = [
+        ("/v1/enrollment-tokens", serde_json::json!({"expires_in": "1000000years"}), "expires_in"),
+        ("/v1/enrollment-tokens", serde_json::json!({"expires_in": "0s"}), "expires_in"),
+        ("/v1/scep/challenges", serde_json::json!({"ttl_minutes": 1_000_000_000_000u64}), "ttl_minutes"),
+        ("/v1/scep/challenges", serde_json::json!({"ttl_minutes": u64::MAX}), "ttl_minutes"),
+        ("/v1/scep/challenges", serde_json::json!({"ttl_minutes": 0}), "ttl_minutes"),
+    ];
+    for (path, body, field) in cases {
+        let (status, v) = h.post_json(path, body.clone()).await;
+        assert_eq!(status, 400, "{path} {body}: {v}");
+        assert!(v["error"].as_str().unwrap_or("").contains(field), "{path} {body}: {v}");
+    }
+    let (_, tokens) = h.get("/v1/enrollment-tokens").await;
+    assert_eq!(tokens.as_array().map(Vec::len), Some(0), "{tokens}");
+    // Sensible values still work.
+    let (status, v) = h.post_json("/v1/scep/challenges", serde_json::json!({"ttl_minutes": 90})).await;
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = h.post_json("/v1/enrollment-tokens", serde_json::json!({"expires_in": "30d"})).await;
+    assert_eq!(status, 201, "{v}");
+}
+both!(absurd_lifetimes_are_400);
+
+/// The configured admin key must be at least 16 characters wherever it comes from (the key file
+/// already had to be; `api.key` and `MDM_API_KEY` took one character).
+#[test]
+fn short_configured_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mdm.toml");
+    std::fs::write(&path, "[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x\"\n[api]\nkey = \"k\"\n").unwrap();
+    let cfg = mdm::config::Config::from_toml(&std::fs::read_to_string(&path).unwrap(), &path, std::iter::empty()).unwrap();
+    assert!(cfg.api_key().unwrap_err().to_string().contains("at least 16"));
+    let env = [("MDM_API_KEY".to_string(), "short".to_string())];
+    let cfg = mdm::config::Config::from_toml("[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x\"\n", &path, env.into_iter()).unwrap();
+    assert!(cfg.api_key().is_err());
+    // Absurd configured lifetimes are refused when the file is read.
+    let err = mdm::config::Config::from_toml("[server]\nlisten = \"a\"\npublic_url = \"b\"\n[scep]\nvalidity = \"1000000years\"\n", &path, std::iter::empty()).unwrap_err();
+    assert!(err.to_string().contains("scep.validity"), "{err}");
+}
