@@ -171,13 +171,18 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
+        .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings carry enrollment tokens.
-                .make_span_with(|req: &axum::http::Request<axum::body::Body>| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path()))
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    let id = req.extensions().get::<crate::http::request_id::RequestId>().map(|r| r.0.as_str()).unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                })
                 .on_request(())
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
-        ))
+        )
+        .layer(axum::middleware::from_fn(crate::http::request_id::layer)))
 }
 
 /// A configured header name, or `None` when the setting is empty.

@@ -55,6 +55,9 @@ pub enum LimitError {
     /// More than `max_total_bytes` of strings and data.
     #[error("more than {0} bytes of strings and data (limit max_total_bytes)")]
     TotalBytes(usize),
+    /// A string with a NUL character (no Apple document has one; PostgreSQL cannot store it).
+    #[error("a string contains a NUL character")]
+    Nul,
     /// Not a well-formed document.
     #[error("{0}")]
     Malformed(String),
@@ -125,6 +128,15 @@ impl Budget {
         self.elements.set(n);
         if n > self.limits.max_elements {
             return Err(self.fail(LimitError::Elements(self.limits.max_elements)));
+        }
+        Ok(())
+    }
+
+    fn string<E: de::Error>(&self, s: &str) -> Result<(), E> {
+        self.element()?;
+        self.bytes(s.len())?;
+        if s.contains('\0') {
+            return Err(self.fail(LimitError::Nul));
         }
         Ok(())
     }
@@ -206,14 +218,12 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<plist::Value, E> {
-        self.budget.element()?;
-        self.budget.bytes(v.len())?;
+        self.budget.string(v)?;
         Ok(plist::Value::String(v.to_owned()))
     }
 
     fn visit_string<E: de::Error>(self, v: String) -> Result<plist::Value, E> {
-        self.budget.element()?;
-        self.budget.bytes(v.len())?;
+        self.budget.string(&v)?;
         Ok(plist::Value::String(v))
     }
 
@@ -270,8 +280,7 @@ impl<'de> DeserializeSeed<'de> for Key<'_> {
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
         let s = String::deserialize(deserializer)?;
-        self.0.element()?;
-        self.0.bytes(s.len())?;
+        self.0.string(&s)?;
         Ok(s)
     }
 }
@@ -292,9 +301,10 @@ pub fn check_json_with(bytes: &[u8], limits: &Limits) -> Result<(), LimitError> 
     // A value starts at each of these outside strings: an opening bracket, a quote, or the first
     // byte of a number/literal after a separator. Counting openings, strings and separators
     // bounds the count from above closely enough.
-    for &b in bytes {
+    for (i, &b) in bytes.iter().enumerate() {
         if in_string {
             match (escaped, b) {
+                (true, b'u') if bytes.get(i + 1..i + 5) == Some(b"0000") => return Err(LimitError::Nul),
                 (true, _) => escaped = false,
                 (false, b'\\') => escaped = true,
                 (false, b'"') => in_string = false,
@@ -421,6 +431,13 @@ mod tests {
     }
 
     #[test]
+    fn nul_in_a_string_is_refused() {
+        let mut bin = Vec::new();
+        plist::Value::Array(vec![plist::Value::String("a\0b".into())]).to_writer_binary(&mut bin).unwrap();
+        assert_eq!(parse_plist(&bin), Err(LimitError::Nul));
+    }
+
+    #[test]
     fn malformed_is_not_a_limit() {
         let e = parse_plist(b"<plist><dict><key>a").unwrap_err();
         assert!(!e.is_limit(), "{e}");
@@ -440,5 +457,8 @@ mod tests {
         assert_eq!(check_json_with(many.as_bytes(), &Limits { max_elements: 5, ..Limits::DEFAULT }), Err(LimitError::Elements(5)));
         // Escaped quotes do not end a string.
         assert!(check_json(br#"["\"[[[[[[", 1]"#).is_ok());
+        // NUL is refused; an escaped backslash before "u0000" is just text.
+        assert_eq!(check_json(br#"{"a": "x\u0000"}"#), Err(LimitError::Nul));
+        assert!(check_json(br#"{"a": "x\\u0000"}"#).is_ok());
     }
 }

@@ -70,12 +70,19 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "admin API request failed");
         }
+        let request_id = crate::http::request_id::current();
         let body = match &self {
             ApiError::Invalid { issues, .. } => serde_json::json!({ "error": self.to_string(), "issues": issues }),
+            // What failed inside stays in the log (database text can name tables, hosts, values).
+            ApiError::Internal(_) => serde_json::json!({ "error": crate::http::request_id::server_error_message(), "request_id": request_id }),
+            ApiError::Unavailable(_) => serde_json::json!({ "error": crate::http::request_id::unavailable_message(), "request_id": request_id }),
             _ => serde_json::json!({ "error": self.to_string() }),
         }
         .to_string();
         let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(crate::http::request_id::RETRY_AFTER_SECS));
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"mdm\""));
         }

@@ -343,6 +343,10 @@ impl EnrollService {
             tracing::warn!(%client, "enrollment login refused: too many failures");
             return Err(LoginError::Blocked(wait));
         }
+        if username.chars().any(char::is_control) || username.len() > 256 {
+            // No user has such a name (and PostgreSQL could not even look one up with NUL).
+            return Err(LoginError::Wrong);
+        }
         let user = self.inner.store.user(username.trim().to_string()).await.map_err(EnrollError::from)?;
         let phc = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone()).unwrap_or_else(|| password::decoy().to_string());
         let pw = password.to_string();

@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
+use super::request_id;
 use crate::identity::{IdentityInputs, TlsPeer};
 use crate::service::{DeviceResponse, MdmService, ServiceError};
 
@@ -36,12 +37,21 @@ fn respond(r: Result<DeviceResponse, ServiceError>) -> Response {
         Ok(ok) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], ok.body).into_response(),
         Err(e) => {
             let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            if status.is_server_error() {
+            let text = if status == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::error!(error = %e, "device request failed: database unavailable");
+                request_id::unavailable_message()
+            } else if status.is_server_error() {
                 tracing::error!(error = %e, "device request failed");
+                request_id::server_error_message()
             } else {
                 tracing::warn!(status = status.as_u16(), error = %e, "device request refused");
+                e.to_string()
+            };
+            let mut r = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{text}\n")).into_response();
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(request_id::RETRY_AFTER_SECS));
             }
-            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{e}\n")).into_response()
+            r
         }
     }
 }

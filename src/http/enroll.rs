@@ -95,7 +95,7 @@ fn told(e: &EnrollError) -> String {
         tracing::warn!(status = e.status(), error = %e, "enrollment request refused");
     }
     match e {
-        EnrollError::Internal(_) => "internal error; the server log has the details".into(),
+        EnrollError::Internal(_) => super::request_id::server_error_message(),
         other => other.to_string(),
     }
 }

@@ -5,3 +5,5 @@
 pub mod device;
 pub mod enroll;
 pub mod listener;
+pub mod request_id;
+pub mod uri_guard;

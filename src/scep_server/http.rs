@@ -31,7 +31,11 @@ impl IntoResponse for ScepServeError {
         } else {
             tracing::info!(error = %self, "SCEP request refused");
         }
-        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{self}\n")).into_response()
+        let text = match &self {
+            ScepServeError::Internal(_) => crate::http::request_id::server_error_message(),
+            other => other.to_string(),
+        };
+        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{text}\n")).into_response()
     }
 }
 

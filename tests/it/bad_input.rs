@@ -140,3 +140,63 @@ async fn deep_documents_are_refused_and_the_server_lives(db: Db) {
     d.report(idle).await.expect("device still served");
 }
 both!(deep_documents_are_refused_and_the_server_lives);
+
+fn binary(d: plist::Dictionary) -> Vec<u8> {
+    let mut out = Vec::new();
+    plist::Value::Dictionary(d).to_writer_binary(&mut out).unwrap();
+    out
+}
+
+/// Finding 4: a NUL from a device or in an admin path gave 500 on PostgreSQL (200 on SQLite) with
+/// the database's error text. Now: 400 on both, state intact; and a real server error tells
+/// the caller only a request id, which the response header carries too.
+async fn control_characters_are_400_and_errors_hide_the_database(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let d = h.enrolled(0).await;
+    let (_, q) = h.command("ProfileList", std::slice::from_ref(&d.udid), serde_json::json!({})).await;
+    let uuid = q["command_uuid"].as_str().unwrap().to_string();
+    let before = snapshot(&h, &d.udid).await;
+    let base = |pairs: &[(&str, plist::Value)]| -> plist::Dictionary {
+        let mut m = plist::Dictionary::new();
+        m.insert("UDID".into(), d.udid.clone().into());
+        for (k, v) in pairs {
+            m.insert((*k).into(), v.clone());
+        }
+        m
+    };
+    let cases = [
+        ("DeviceName", "/mdm/checkin", base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "iPhone\0x".into())])),
+        ("Topic", "/mdm/checkin", base(&[("MessageType", "TokenUpdate".into()), ("Topic", "com.apple\0".into()), ("PushMagic", "p".into()), ("Token", plist::Value::Data(vec![1; 32]))])),
+        ("PushMagic", "/mdm/checkin", base(&[("MessageType", "TokenUpdate".into()), ("Topic", crate::harness::TOPIC.into()), ("PushMagic", "\0".into()), ("Token", plist::Value::Data(vec![1; 32]))])),
+        ("CommandUUID", "/mdm/connect", base(&[("Status", "Acknowledged".into()), ("CommandUUID", format!("{uuid}\0").into())])),
+        ("DeviceName length", "/mdm/checkin", base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "x".repeat(1_000_000).into())])),
+    ];
+    for (name, path, dict) in cases {
+        match d.put(path, binary(dict)).await {
+            Err(mdm::sim::SimError::Status { status, body }) => assert_eq!(status, 400, "{name}: {body}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    for path in ["/v1/devices/%00", "/v1/profiles/%00", "/v1/groups/a%00b", "/v1/devices/x/commands?limit=%00", "/mdm/enroll?token=%00"] {
+        let r = h.api.get(h.url(path)).bearer_auth(crate::harness::API_KEY).send().await.unwrap();
+        assert_eq!(r.status(), 400, "{path}");
+    }
+    let (status, v) = h.post_json("/v1/users", serde_json::json!({"username": "a\u{0}b", "password": "correct horse battery"})).await;
+    assert_eq!(status, 400, "{v}");
+    let r = h.api.post(h.url("/enroll")).form(&[("username", "a\0b"), ("password", "x")]).send().await.unwrap();
+    assert_eq!(r.status(), 403, "a name no user has");
+    assert_eq!(snapshot(&h, &d.udid).await, before, "refused input changed stored state");
+
+    // A server-side failure: the table is gone. The caller learns a request id, nothing else.
+    h.sql("DROP TABLE blueprints");
+    let r = h.api.get(h.url("/v1/blueprints")).bearer_auth(crate::harness::API_KEY).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["request_id"], id.as_str());
+    let text = v.to_string().to_lowercase();
+    for leak in ["blueprints", "database", "relation", "no such table", "sql"] {
+        assert!(!text.contains(leak), "{leak} in {v}");
+    }
+}
+both!(control_characters_are_400_and_errors_hide_the_database);
