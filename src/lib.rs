@@ -15,6 +15,7 @@ pub mod profiles;
 pub mod protocol;
 pub mod push;
 pub mod scep_server;
+pub mod sealed;
 pub mod secrets;
 pub mod server;
 pub mod service;

@@ -136,12 +136,19 @@ pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<
     Ok(ProfileService::new(store, sealer, push))
 }
 
+/// The vault sealing secrets at rest. A server always has one: devices send UnlockTokens and
+/// BootstrapTokens, which are never stored in clear.
+pub fn vault(cfg: &Config) -> Result<crate::sealed::Vault, StartError> {
+    let key = cfg.secret_key().map_err(|e| StartError::Invalid(e.to_string()))?;
+    Ok(crate::sealed::Vault::new(key))
+}
+
 /// Builds the full application router.
-pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService, apps: AppService) -> Result<Router, StartError> {
+pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService, apps: AppService, vault: crate::sealed::Vault) -> Result<Router, StartError> {
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
-    let service = MdmService::new(store.clone(), trust_policy(cfg)?, ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
+    let service = MdmService::new(store.clone(), trust_policy(cfg)?, vault.clone(), ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
     let devices = Router::new()
         .route("/mdm/checkin", put(device::checkin))
         .route("/mdm/connect", put(device::connect))
@@ -163,7 +170,7 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
     } else {
         Router::new()
     };
-    let api_state = ApiState { store, push, scep, profiles, enroll, apps, key: Arc::new(cfg.api_key()?) };
+    let api_state = ApiState { store, push, scep, profiles, enroll, apps, vault, key: Arc::new(cfg.api_key()?) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
@@ -237,8 +244,14 @@ impl Server {
             Err(e) => tracing::error!(error = %e, "loading push certificates failed"),
         }
         let profiles = profile_service(cfg, store.clone(), push.clone())?;
-        let apps = AppService::new(store.clone(), push.clone(), cfg.secret_key().ok());
-        let app = app(cfg, store, push.clone(), profiles.clone(), apps.clone())?;
+        let vault = vault(cfg)?;
+        match crate::sealed::seal_existing(&store, &vault).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(values = n, "secrets stored in clear by an earlier version are sealed now"),
+            Err(e) => return Err(StartError::Store(e)),
+        }
+        let apps = AppService::new(store.clone(), push.clone(), Some(vault.clone()));
+        let app = app(cfg, store, push.clone(), profiles.clone(), apps.clone(), vault)?;
         let tls = if cfg.server.plain_http {
             None
         } else {

@@ -42,9 +42,10 @@ pub async fn create(State(st): State<ApiState>, body: super::json::JsonBody<NewC
         let mut missing = Vec::new();
         for t in &targets {
             match found.iter().find(|e| &e.id == t).and_then(|e| e.unlock_token.as_ref()) {
-                Some(token) => {
+                Some(sealed) => {
+                    let token = st.vault.open(crate::sealed::Kind::UnlockToken, t, sealed).map_err(|e| ApiError::Internal(e.to_string()))?;
                     let mut c = command.clone();
-                    crate::commands::with_unlock_token(&mut c, token);
+                    crate::commands::with_unlock_token(&mut c, &token);
                     let env = envelope(c).map_err(bad)?;
                     rows.push((t.clone(), env.uuid.clone()));
                     cmds.push(Command::from(env));
@@ -95,8 +96,14 @@ pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Resul
             })
         })
         .collect();
-    let mut command = plist_bytes_to_json(&cmd.body);
-    crate::apps::commands::redact(&cmd.uuid, &mut command);
+    let command = if crate::sealed::is_sealed(&cmd.body) {
+        // Shown to the device only.
+        serde_json::Value::String("(sealed: this command carries secrets — an UnlockToken or AppConfig)".into())
+    } else {
+        let mut command = plist_bytes_to_json(&cmd.body);
+        crate::apps::commands::redact(&cmd.uuid, &mut command);
+        command
+    };
     Ok(Json(serde_json::json!({
         "command_uuid": cmd.uuid,
         "request_type": cmd.request_type,

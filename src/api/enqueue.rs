@@ -48,6 +48,10 @@ pub async fn enqueue_and_push(
     nopush: bool,
 ) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
     let command_uuid = cmds.first().map(|c| c.uuid.clone()).unwrap_or_default();
+    let mut cmds = cmds;
+    for c in &mut cmds {
+        st.vault.seal_command(c).map_err(|e| ApiError::Internal(e.to_string()))?;
+    }
     let outcome = st.store.enqueue(cmds, rows, 0, !nopush).await?;
     let push = if nopush || outcome.queued.is_empty() {
         None

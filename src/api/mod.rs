@@ -38,6 +38,8 @@ pub struct ApiState {
     pub enroll: crate::enroll::EnrollService,
     /// Managed apps.
     pub apps: crate::apps::AppService,
+    /// Seals and opens secrets at rest (UnlockTokens, command bodies that carry secrets).
+    pub vault: crate::sealed::Vault,
     /// The admin key (compared in constant time).
     pub key: std::sync::Arc<String>,
 }

@@ -14,7 +14,6 @@ pub mod presets;
 pub mod sync;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use mdm_profiles::Issue;
 use serde::Deserialize;
@@ -136,12 +135,12 @@ pub struct AppChanges {
 pub struct AppService {
     store: Store,
     push: PushService,
-    key: Arc<Option<SecretKey>>,
+    vault: Option<crate::sealed::Vault>,
 }
 
 impl std::fmt::Debug for AppService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppService").field("secrets_key", &self.key.is_some()).finish()
+        f.debug_struct("AppService").field("secrets_key", &self.vault.is_some()).finish()
     }
 }
 
@@ -178,13 +177,18 @@ fn check_attributes(a: &Attributes) -> Result<(), AppError> {
 }
 
 impl AppService {
-    /// Builds the service; `key` seals secrets (without it secrets cannot be stored or used).
-    pub fn new(store: Store, push: PushService, key: Option<SecretKey>) -> AppService {
-        AppService { store, push, key: Arc::new(key) }
+    /// Builds the service; `vault` seals secrets and the commands that carry AppConfig (without
+    /// it secrets cannot be stored or used).
+    pub fn new(store: Store, push: PushService, vault: Option<crate::sealed::Vault>) -> AppService {
+        AppService { store, push, vault }
     }
 
     fn key(&self) -> Result<&SecretKey, AppError> {
-        self.key.as_ref().as_ref().ok_or_else(|| AppError::Unavailable("no [secrets] key is configured: secrets cannot be stored or used".into()))
+        self.vault().map(|v| v.key())
+    }
+
+    fn vault(&self) -> Result<&crate::sealed::Vault, AppError> {
+        self.vault.as_ref().ok_or_else(|| AppError::Unavailable("no [secrets] key is configured: secrets cannot be stored or used".into()))
     }
 
     /// Stores a secret (sealed; the aad is its name, so a sealed value cannot be moved to another).

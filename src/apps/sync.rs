@@ -137,8 +137,13 @@ impl AppService {
     }
 
     /// Queues the plan and records its failures.
-    async fn apply(&self, plan: Plan) -> Result<(), AppError> {
+    async fn apply(&self, mut plan: Plan) -> Result<(), AppError> {
         if !plan.work.commands.is_empty() {
+            // AppConfig may hold secrets: the bodies are stored sealed, opened on delivery.
+            let vault = self.vault()?;
+            for c in &mut plan.work.commands {
+                vault.seal_command(c).map_err(|e| AppError::Internal(e.to_string()))?;
+            }
             let out = self.store.queue_app_work(plan.work).await?;
             if !out.queued.is_empty() {
                 self.push.wake();

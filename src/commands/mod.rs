@@ -134,8 +134,11 @@ pub fn build(request_type: &str, payload: &serde_json::Value) -> Result<plist::D
 /// needs the enrollment's escrowed `UnlockToken` as `<data>`, so the caller builds it once and
 /// calls [`with_unlock_token`] on a copy for each target.
 pub fn needs_unlock_token(request_type: &str) -> bool {
-    request_type == "ClearPasscode"
+    UNLOCK_TOKEN_TYPES.contains(&request_type)
 }
+
+/// The request types that carry the device's UnlockToken (their bodies are sealed at rest).
+pub const UNLOCK_TOKEN_TYPES: &[&str] = &["ClearPasscode"];
 
 /// Puts an enrollment's `UnlockToken` into a command built by [`build`] (as `<data>`).
 pub fn with_unlock_token(command: &mut plist::Dictionary, token: &[u8]) {

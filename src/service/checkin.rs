@@ -7,6 +7,7 @@ use super::{DeviceResponse, MdmService, ServiceError};
 use crate::identity::IdentityInputs;
 use crate::protocol::checkin::{self, CheckinKind};
 use crate::protocol::to_xml;
+use crate::sealed::Kind;
 use crate::store::devices::{AuthenticateInput, CertInfo, DeviceAttributes, TokenUpdateInput};
 
 impl MdmService {
@@ -84,7 +85,7 @@ impl MdmService {
                             topic: t.topic,
                             token: t.token,
                             push_magic: t.push_magic,
-                            unlock_token: t.unlock_token,
+                            unlock_token: t.unlock_token.map(|u| self.vault.seal(Kind::UnlockToken, &who.id, &u)).transpose()?,
                             awaiting_configuration: t.awaiting_configuration,
                         })
                         .await?;
@@ -116,12 +117,14 @@ impl MdmService {
                 }
                 CheckinKind::SetBootstrapToken { token } => {
                     self.require_bound(&hash, who).await?;
-                    self.store.set_bootstrap_token(who.device_id.clone(), token).await?;
+                    let sealed = token.map(|t| self.vault.seal(Kind::BootstrapToken, &who.device_id, &t)).transpose()?;
+                    self.store.set_bootstrap_token(who.device_id.clone(), sealed).await?;
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetBootstrapToken => {
                     self.require_bound(&hash, who).await?;
-                    let token = self.store.bootstrap_token(who.device_id.clone()).await?;
+                    let stored = self.store.bootstrap_token(who.device_id.clone()).await?;
+                    let token = stored.map(|t| self.vault.open(Kind::BootstrapToken, &who.device_id, &t)).transpose()?;
                     let mut d = plist::Dictionary::new();
                     if let Some(t) = token {
                         d.insert("BootstrapToken".into(), plist::Value::Data(t));

@@ -57,7 +57,8 @@ impl MdmService {
             Ok(match next {
                 Some(c) => {
                     tracing::debug!(command_uuid = %c.uuid, "command handed out");
-                    DeviceResponse::plist(c.body)
+                    let body = if crate::sealed::is_sealed(&c.body) { self.vault.open(crate::sealed::Kind::CommandBody, &c.uuid, &c.body)? } else { c.body };
+                    DeviceResponse::plist(body)
                 }
                 None => DeviceResponse::empty(),
             })

@@ -50,6 +50,9 @@ pub enum ServiceError {
     /// UserAuthenticate when user authentication is not configured (Apple: answer 410).
     #[error("user authentication is not configured")]
     UserAuthNotConfigured,
+    /// A value sealed at rest could not be sealed or opened (a server problem).
+    #[error("sealed value: {0}")]
+    Sealed(#[from] crate::secrets::SecretsError),
     /// Storage failed (a server problem: 500/503, never 401).
     #[error("storage: {0}")]
     Store(StoreError),
@@ -84,7 +87,7 @@ impl ServiceError {
             | ServiceError::UnknownEnrollment(_) => 403,
             ServiceError::UserAuthNotConfigured => 410,
             ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,
-            ServiceError::Store(_) => 500,
+            ServiceError::Store(_) | ServiceError::Sealed(_) => 500,
         }
     }
 }

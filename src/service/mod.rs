@@ -48,6 +48,7 @@ impl DeviceResponse {
 pub struct MdmService {
     store: Store,
     trust: TrustPolicy,
+    vault: crate::sealed::Vault,
     opts: ServiceOptions,
     bindings: std::sync::Arc<binding_cache::BindingCache>,
     verified: std::sync::Arc<binding_cache::VerifiedCache>,
@@ -56,8 +57,8 @@ pub struct MdmService {
 
 impl MdmService {
     /// Builds the service.
-    pub fn new(store: Store, trust: TrustPolicy, opts: ServiceOptions) -> MdmService {
-        MdmService { store, trust, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
+    pub fn new(store: Store, trust: TrustPolicy, vault: crate::sealed::Vault, opts: ServiceOptions) -> MdmService {
+        MdmService { store, trust, vault, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
     }
 
     /// Adds listeners for answered commands and enabled enrollments.

@@ -226,6 +226,11 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             out.insert("Settings".into(), plist::Value::Array(results));
             "Acknowledged"
         }
+        // iOS clears the passcode only with its own UnlockToken.
+        "ClearPasscode" if body.get("UnlockToken").and_then(|v| v.as_data()) != Some(dev.unlock_token.as_slice()) => {
+            out.insert("ErrorChain".into(), error_chain(12052, "MCMDMErrorDomain", "The unlock token is invalid."));
+            "Error"
+        }
         "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "Restrictions"
         | "ProvisioningProfileList" | "AvailableOSUpdates" => "Acknowledged",
         _ => {

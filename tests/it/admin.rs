@@ -67,7 +67,7 @@ async fn nanomdm_enqueue_and_push(db: Db) {
     let (status, body) = h.command("ClearPasscode", &[a.udid.clone(), b.udid.clone()], serde_json::json!({})).await;
     assert_eq!(status, 200, "{body}");
     let a_cmds = a.connect().await.unwrap();
-    assert!(a_cmds.iter().any(|c| c.request_type == "ClearPasscode"));
+    assert!(a_cmds.iter().any(|c| c.request_type == "ClearPasscode" && c.status == "Acknowledged"), "{a_cmds:?}");
 }
 both!(nanomdm_enqueue_and_push);
 

@@ -174,7 +174,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
         checkin: CheckinConfig::default(),
         ca: CaConfig { cert: Some(pki.path("ca.pem")), key: Some(pki.path("ca.key")) },
         push: PushConfig::default(),
-        secrets: SecretsConfig::default(),
+        secrets: SecretsConfig { key_file: None, key: Some(mdm::secrets::SecretKey::generate_base64().expect("key")) },
         scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
         profiles: Default::default(),
         enroll: mdm::config::EnrollConfig {
@@ -241,7 +241,6 @@ impl Harness {
             cfg.push.poll_interval = Duration::from_millis(100);
             cfg.push.timeout = Duration::from_secs(5);
             cfg.push.retry_schedule = opts.retry.iter().map(|d| (*d).into()).collect();
-            cfg.secrets.key = Some(mdm::secrets::SecretKey::generate_base64().expect("key"));
             Some(Apns { mock, pki: mpki })
         } else {
             None

@@ -14,3 +14,4 @@ mod push;
 mod scep;
 mod profiles;
 mod apps;
+mod secrets;

@@ -1,0 +1,131 @@
+//! The rows [`crate::sealed::seal_existing`] seals at start-up: values an earlier version kept in
+//! clear (those that do not start with [`crate::sealed::TAG`]), and the writes that replace them.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Binary, Bool};
+
+use super::schema::{commands, devices, enrollments};
+use super::{write_tx, Store, StoreResult};
+use crate::sealed::TAG;
+
+/// `substr(column, 1, len(TAG)) <> TAG`, in SQL both backends speak (a macro: the expression's
+/// type is diesel's to name).
+macro_rules! not_sealed {
+    ($column:literal) => {
+        diesel::dsl::sql::<Bool>(concat!("substr(", $column, ", 1, ")).bind::<diesel::sql_types::Integer, _>(TAG.len() as i32).sql(") <> ").bind::<Binary, _>(TAG.to_vec())
+    };
+}
+
+impl Store {
+    /// After values were sealed in place: on SQLite, the old pages (which still hold them in
+    /// clear) are overwritten — freed space zeroed and the WAL checkpointed into the file. On
+    /// PostgreSQL old row versions stay on disk until the table is vacuumed (docs/SECURITY.md).
+    pub async fn scrub_after_sealing(&self) -> StoreResult<()> {
+        if self.backend() != super::Backend::Sqlite {
+            return Ok(());
+        }
+        self.run(|conn| {
+            diesel::sql_query("VACUUM").execute(conn)?;
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// UnlockTokens stored in clear, by enrollment.
+    pub async fn clear_unlock_tokens(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.run(|conn| {
+            let rows: Vec<(String, Option<Vec<u8>>)> = enrollments::table
+                .filter(enrollments::unlock_token.is_not_null())
+                .filter(not_sealed!("unlock_token"))
+                .select((enrollments::id, enrollments::unlock_token))
+                .load(conn)?;
+            Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
+        })
+        .await
+    }
+
+    /// Replaces UnlockTokens (sealed now).
+    pub async fn replace_unlock_tokens(&self, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                for (id, v) in &rows {
+                    diesel::update(enrollments::table.find(id)).set(enrollments::unlock_token.eq(Some(v))).execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// BootstrapTokens stored in clear, by device.
+    pub async fn clear_bootstrap_tokens(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.run(|conn| {
+            let rows: Vec<(String, Option<Vec<u8>>)> = devices::table
+                .filter(devices::bootstrap_token.is_not_null())
+                .filter(not_sealed!("bootstrap_token"))
+                .select((devices::id, devices::bootstrap_token))
+                .load(conn)?;
+            Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
+        })
+        .await
+    }
+
+    /// Replaces BootstrapTokens (sealed now).
+    pub async fn replace_bootstrap_tokens(&self, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                for (id, v) in &rows {
+                    diesel::update(devices::table.find(id)).set(devices::bootstrap_token.eq(Some(v))).execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Bodies in clear of commands whose CommandUUID starts with one of `prefixes` or whose
+    /// RequestType is one of `types`.
+    pub async fn clear_secret_commands(&self, prefixes: Vec<String>, types: Vec<String>) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.run(move |conn| {
+            let mut out: Vec<(String, Vec<u8>)> = commands::table
+                .filter(commands::request_type.eq_any(&types))
+                .filter(not_sealed!("body"))
+                .select((commands::uuid, commands::body))
+                .load(conn)?;
+            for p in &prefixes {
+                out.extend(
+                    commands::table
+                        .filter(commands::uuid.like(format!("{p}%")))
+                        .filter(not_sealed!("body"))
+                        .select((commands::uuid, commands::body))
+                        .load::<(String, Vec<u8>)>(conn)?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Replaces command bodies (sealed now).
+    pub async fn replace_command_bodies(&self, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                for (uuid, body) in &rows {
+                    diesel::update(commands::table.find(uuid)).set(commands::body.eq(body)).execute(conn)?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+}
