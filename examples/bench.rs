@@ -319,6 +319,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
             ..Default::default()
         },
         apps: Default::default(),
+        retention: Default::default(),
     };
     let device_ca = Ca::generate("Bench iPhone Device CA").unwrap();
     std::fs::write(dir.join("device-ca.pem"), device_ca.cert.to_pem().unwrap()).unwrap();

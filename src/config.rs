@@ -67,6 +67,57 @@ pub struct Config {
     /// Managed apps.
     #[serde(default)]
     pub apps: AppsConfig,
+    /// How long history is kept.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: how much history the database keeps. Every replica sweeps every `interval`;
+/// DeclarativeManagement messages are also trimmed as each arrives, so no device can grow the
+/// database between sweeps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Command results, finished queue rows (and commands no row needs), app events and
+    /// declarative messages older than this are deleted; `0s` = no age limit.
+    #[serde(default = "default_max_age", with = "humantime_serde")]
+    pub max_age: Duration,
+    /// Most command results, finished queue rows and app events kept per enrollment.
+    #[serde(default = "default_per_enrollment")]
+    pub per_enrollment: u32,
+    /// Most DeclarativeManagement messages kept per enrollment.
+    #[serde(default = "default_declarative_per_enrollment")]
+    pub declarative_per_enrollment: u32,
+    /// How often each replica sweeps.
+    #[serde(default = "default_sweep_interval", with = "humantime_serde")]
+    pub interval: Duration,
+}
+
+fn default_max_age() -> Duration {
+    Duration::from_secs(90 * 86_400)
+}
+
+fn default_per_enrollment() -> u32 {
+    500
+}
+
+fn default_declarative_per_enrollment() -> u32 {
+    20
+}
+
+fn default_sweep_interval() -> Duration {
+    Duration::from_secs(3600)
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            max_age: default_max_age(),
+            per_enrollment: default_per_enrollment(),
+            declarative_per_enrollment: default_declarative_per_enrollment(),
+            interval: default_sweep_interval(),
+        }
+    }
 }
 
 /// `[apps]`: managed apps.
@@ -550,7 +601,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention"].contains(&section) {
                 continue;
             }
             let table = doc
@@ -574,11 +625,13 @@ impl Config {
         check("scep.challenge_ttl", self.scep.challenge_ttl, MAX_CHALLENGE)?;
         check("scep.validity", self.scep.validity, MAX_VALIDITY)?;
         check("enroll.session_ttl", self.enroll.session_ttl, MAX_CHALLENGE)?;
+        check("retention.interval", self.retention.interval, MAX_CHALLENGE)?;
         for (what, d) in [
             ("scep.renewal_window", self.scep.renewal_window),
             ("profiles.audit_interval", self.profiles.audit_interval),
             ("apps.audit_interval", self.apps.audit_interval),
             ("push.expiry_warning", self.push.expiry_warning),
+            ("retention.max_age", self.retention.max_age),
         ] {
             // Zero is allowed here (it switches the feature off or means "any time").
             if !d.is_zero() {

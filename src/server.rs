@@ -148,7 +148,7 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
-    let service = MdmService::new(store.clone(), trust_policy(cfg)?, vault.clone(), ServiceOptions { user_authenticate: cfg.checkin.user_authenticate }).with_hooks(Arc::new(hooks));
+    let service = MdmService::new(store.clone(), trust_policy(cfg)?, vault.clone(), ServiceOptions { user_authenticate: cfg.checkin.user_authenticate, declarative_per_enrollment: cfg.retention.declarative_per_enrollment }).with_hooks(Arc::new(hooks));
     let devices = Router::new()
         .route("/mdm/checkin", put(device::checkin))
         .route("/mdm/connect", put(device::connect))
@@ -212,6 +212,8 @@ pub struct Server {
     audit_interval: std::time::Duration,
     apps: AppService,
     app_audit_interval: std::time::Duration,
+    store: Store,
+    retention: crate::config::RetentionConfig,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -251,7 +253,7 @@ impl Server {
             Err(e) => return Err(StartError::Store(e)),
         }
         let apps = AppService::new(store.clone(), push.clone(), Some(vault.clone()));
-        let app = app(cfg, store, push.clone(), profiles.clone(), apps.clone(), vault)?;
+        let app = app(cfg, store.clone(), push.clone(), profiles.clone(), apps.clone(), vault)?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -262,7 +264,7 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, local_addr })
+        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, store, retention: cfg.retention.clone(), local_addr })
     }
 
     /// Serves until the process ends; runs this replica's push scheduler and profile and app audits
@@ -272,6 +274,7 @@ impl Server {
         let _abort_on_drop = AbortOnDrop(scheduler);
         let _audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.profiles.clone().run_audits(self.audit_interval))));
         let _app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.apps.clone().run_audits(self.app_audit_interval))));
+        let _retention = AbortOnDrop(tokio::spawn(crate::service::retention::run(self.store.clone(), self.retention.clone())));
         match self.tls {
             Some(tls) => listener::serve_tls(self.listener, tls, self.app).await,
             None => {

@@ -136,7 +136,7 @@ impl MdmService {
                     if self.store.enrollment(who.id.clone()).await?.is_none() {
                         return Err(ServiceError::UnknownEnrollment(who.id.clone()));
                     }
-                    self.store.store_declarative(who.id.clone(), dm.endpoint, dm.data).await?;
+                    self.store.store_declarative(who.id.clone(), dm.endpoint, dm.data, self.opts.declarative_per_enrollment).await?;
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetToken { .. } => {

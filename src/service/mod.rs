@@ -7,6 +7,7 @@ pub mod connect;
 pub mod error;
 pub mod hooks;
 pub mod periodic;
+pub mod retention;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
 use crate::protocol::enrollment::EnrollmentRef;
@@ -16,10 +17,12 @@ use crate::store::{Store, StoreError};
 pub use error::ServiceError;
 
 /// Behaviour switches from the configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServiceOptions {
     /// Accept UserAuthenticate (otherwise answered 410).
     pub user_authenticate: bool,
+    /// DeclarativeManagement messages kept per enrollment (`retention.declarative_per_enrollment`).
+    pub declarative_per_enrollment: u32,
 }
 
 /// What the HTTP layer sends back to the device.

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::models::{Device, Enrollment};
-use super::schema::{cert_bindings, declarative_messages, devices, enrollment_queue, enrollments};
+use super::schema::{cert_bindings, devices, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// Queue statuses that mean "still to be delivered".
@@ -416,22 +416,6 @@ impl Store {
                 .first(conn)
                 .optional()?;
             t.ok_or(StoreError::UnknownEnrollment(device_id))
-        })
-        .await
-    }
-
-    /// Stores a DeclarativeManagement check-in message.
-    pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::insert_into(declarative_messages::table)
-                .values((
-                    declarative_messages::enrollment_id.eq(&enrollment_id),
-                    declarative_messages::endpoint.eq(&endpoint),
-                    declarative_messages::data.eq(&data),
-                    declarative_messages::received_at.eq(now()),
-                ))
-                .execute(conn)?;
-            Ok(())
         })
         .await
     }

@@ -17,6 +17,7 @@ pub mod models;
 pub mod pg_queue;
 pub mod push;
 pub mod queue;
+pub mod retention;
 pub mod scep;
 pub mod schema;
 

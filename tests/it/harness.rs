@@ -183,6 +183,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
             ..Default::default()
         },
         apps: Default::default(),
+        retention: Default::default(),
     }
 }
 
@@ -328,6 +329,26 @@ impl Harness {
             diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut c).expect("busy_timeout");
             diesel::sql_query(stmt).execute(&mut c).expect("sql");
         }
+    }
+
+    /// `SELECT COUNT(*) FROM <from>` on the test database (`from` may carry a WHERE clause).
+    pub fn count(&self, from: &str) -> i64 {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let q = format!("SELECT COUNT(*) AS n FROM {from}");
+        let rows: Vec<N> = if self._db.url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query(q).load(&mut c).expect("count")
+        } else {
+            let mut c = diesel::SqliteConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut c).expect("busy_timeout");
+            diesel::sql_query(q).load(&mut c).expect("count")
+        };
+        rows.first().map(|r| r.n).unwrap_or(0)
     }
 
     /// PUT a JSON body; returns (status, json).

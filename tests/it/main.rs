@@ -15,3 +15,4 @@ mod scep;
 mod profiles;
 mod apps;
 mod secrets;
+mod retention;
