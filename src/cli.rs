@@ -35,13 +35,9 @@ pub async fn serve(config: &Path) -> CliResult {
     println!("  enrollment   : {}/enroll", cfg.server.public_url);
     println!("  admin API    : {}/v1/devices  (key in {})", cfg.server.public_url, cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into()));
     println!("  database     : {:?}", mdm::store::Backend::from_url(&cfg.database.url));
-    tokio::select! {
-        _ = server.run() => Ok(()),
-        _ = tokio::signal::ctrl_c() => {
-            println!("shutting down");
-            Ok(())
-        }
-    }
+    server.run().await;
+    println!("mdm stopped");
+    Ok(())
 }
 
 pub async fn migrate(config: &Path) -> CliResult {

@@ -156,6 +156,13 @@ pub struct ServerConfig {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
+    #[serde(default = "default_drain", with = "humantime_serde")]
+    pub drain_timeout: Duration,
+}
+
+fn default_drain() -> Duration {
+    Duration::from_secs(20)
 }
 
 fn default_max_body() -> usize {
@@ -626,6 +633,7 @@ impl Config {
         check("scep.validity", self.scep.validity, MAX_VALIDITY)?;
         check("enroll.session_ttl", self.enroll.session_ttl, MAX_CHALLENGE)?;
         check("retention.interval", self.retention.interval, MAX_CHALLENGE)?;
+        check("server.drain_timeout", self.server.drain_timeout, MAX_CHALLENGE)?;
         for (what, d) in [
             ("scep.renewal_window", self.scep.renewal_window),
             ("profiles.audit_interval", self.profiles.audit_interval),

@@ -214,6 +214,7 @@ pub struct Server {
     app_audit_interval: std::time::Duration,
     store: Store,
     retention: crate::config::RetentionConfig,
+    drain_timeout: std::time::Duration,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -264,33 +265,77 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, store, retention: cfg.retention.clone(), local_addr })
+        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, store, retention: cfg.retention.clone(), drain_timeout: cfg.server.drain_timeout, local_addr })
     }
 
-    /// Serves until the process ends; runs this replica's push scheduler and profile and app audits
-    /// alongside.
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully ([`Server::run_until`]).
     pub async fn run(self) {
-        let scheduler = tokio::spawn(Scheduler::new(self.push.clone(), &self.push_cfg).run());
-        let _abort_on_drop = AbortOnDrop(scheduler);
-        let _audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.profiles.clone().run_audits(self.audit_interval))));
-        let _app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop(tokio::spawn(self.apps.clone().run_audits(self.app_audit_interval))));
-        let _retention = AbortOnDrop(tokio::spawn(crate::service::retention::run(self.store.clone(), self.retention.clone())));
-        match self.tls {
-            Some(tls) => listener::serve_tls(self.listener, tls, self.app).await,
-            None => {
-                if let Err(e) = listener::serve_plain(self.listener, self.app).await {
-                    tracing::error!(error = %e, "HTTP server stopped");
-                }
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, running this replica's push scheduler, profile and app
+    /// audits and retention sweep alongside. Then: no new connections, requests in flight
+    /// finished within `server.drain_timeout`, background work stopped, and the push lease of a
+    /// batch that was out given back so the next process pushes those devices at once.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
+        let scheduler = Scheduler::new(self.push.clone(), &self.push_cfg);
+        let lease = scheduler.lease();
+        let scheduler = AbortOnDrop::spawn(scheduler.run());
+        let audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop::spawn(self.profiles.clone().run_audits(self.audit_interval)));
+        let app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop::spawn(self.apps.clone().run_audits(self.app_audit_interval)));
+        let retention = AbortOnDrop::spawn(crate::service::retention::run(self.store.clone(), self.retention.clone()));
+        listener::serve(self.listener, self.tls, self.app, shutdown, self.drain_timeout).await;
+        scheduler.stop().await;
+        drop((audit, app_audit, retention));
+        match lease.release(&self.store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(enrollments = n, "push lease released: the next process pushes them at once"),
+            Err(e) => tracing::warn!(error = %e, "releasing the push lease failed; it runs out by itself"),
+        }
+        tracing::info!("server stopped");
+    }
+}
+
+/// Completes on SIGTERM (systemd, Kubernetes) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
             }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => tracing::info!("SIGTERM: shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+/// Aborts the task when dropped, so background work stops with the server.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl AbortOnDrop {
+    fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) -> AbortOnDrop {
+        AbortOnDrop(Some(tokio::spawn(f)))
+    }
+
+    /// Aborts the task and waits until it has stopped.
+    async fn stop(mut self) {
+        if let Some(h) = self.0.take() {
+            h.abort();
+            let _ = h.await;
         }
     }
 }
 
-/// Aborts the task when dropped, so the scheduler stops with the server.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
     }
 }

@@ -123,56 +123,103 @@ pub async fn bind(addr: &str) -> Result<TcpListener, ListenerError> {
     TcpListener::bind(addr).await.map_err(|source| ListenerError::Bind { addr: addr.to_string(), source })
 }
 
-/// Serves `app` over TLS until the listener fails. Each request carries the peer's certificate
-/// chain as a [`TlsPeer`] extension when the client sent one.
-pub async fn serve_tls(listener: TcpListener, tls: rustls::ServerConfig, app: Router) {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+/// Serves `app` on `listener` — over TLS with `tls`, else plain HTTP (TLS terminated by a proxy
+/// in front) — until `shutdown` completes. Then no connection is accepted any more; requests in
+/// flight are finished (HTTP/1 connections close after their response, HTTP/2 ones get GOAWAY)
+/// for at most `drain`, and whatever is still open after that is dropped. Each request carries
+/// the peer's certificate chain as a [`TlsPeer`] extension when the client sent one, and the
+/// peer's address as `ConnectInfo`.
+pub async fn serve(listener: TcpListener, tls: Option<rustls::ServerConfig>, app: Router, shutdown: impl std::future::Future<Output = ()>, drain: std::time::Duration) {
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(Arc::new(t)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
     loop {
-        let (tcp, remote) = match listener.accept().await {
-            Ok(v) => v,
-            Err(e) => {
-                // Out of file descriptors and similar: back off instead of spinning.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                continue;
-            }
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(v) => v,
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
         };
-        let acceptor = acceptor.clone();
+        let _ = tcp.set_nodelay(true);
         let app = app.clone();
-        tokio::spawn(async move {
-            let _ = tcp.set_nodelay(true);
-            let stream = match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%remote, error = %e, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%remote, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let peer = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .map(|certs| TlsPeer(certs.iter().map(|c| c.to_vec()).collect()));
-            let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                if let Some(p) = &peer {
-                    req.extensions_mut().insert(p.clone());
-                }
-                req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
-                tracing::debug!(%remote, error = %e, "connection ended with error");
+        let watcher = graceful.watcher();
+        match &acceptor {
+            None => {
+                let conn = connection(TokioIo::new(tcp), None, remote, app);
+                tokio::spawn(async move {
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%remote, error = %e, "connection ended with error");
+                    }
+                });
             }
-        });
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let stream = match tokio::time::timeout(std::time::Duration::from_secs(15), acceptor.accept(tcp)).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%remote, "TLS handshake timed out");
+                            return;
+                        }
+                    };
+                    let peer = stream.get_ref().1.peer_certificates().map(|certs| TlsPeer(certs.iter().map(|c| c.to_vec()).collect()));
+                    let conn = connection(TokioIo::new(stream), peer, remote, app);
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(%remote, error = %e, "connection ended with error");
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    tracing::info!(drain_secs = drain.as_secs_f32(), "no longer accepting connections; finishing requests in flight");
+    if tokio::time::timeout(drain, graceful.shutdown()).await.is_err() {
+        tracing::warn!("drain timeout: connections still open are closed");
     }
 }
 
-/// Serves `app` over plain HTTP (TLS terminated by a proxy in front).
-pub async fn serve_plain(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+/// The service of one connection: `app`, with the connection's facts put into each request.
+#[derive(Clone)]
+struct Handler {
+    app: Router,
+    peer: Option<TlsPeer>,
+    remote: SocketAddr,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Handler {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = tower::util::Oneshot<Router, axum::extract::Request>;
+
+    fn call(&self, mut req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        if let Some(p) = &self.peer {
+            req.extensions_mut().insert(p.clone());
+        }
+        req.extensions_mut().insert(axum::extract::ConnectInfo(self.remote));
+        self.app.clone().oneshot(req.map(axum::body::Body::new))
+    }
+}
+
+/// The connection builder (HTTP/1 or HTTP/2, whichever the client speaks), made once.
+fn builder() -> &'static hyper_util::server::conn::auto::Builder<TokioExecutor> {
+    static BUILDER: std::sync::OnceLock<hyper_util::server::conn::auto::Builder<TokioExecutor>> = std::sync::OnceLock::new();
+    BUILDER.get_or_init(|| hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()))
+}
+
+/// One connection served by `app`.
+fn connection<I>(io: I, peer: Option<TlsPeer>, remote: SocketAddr, app: Router) -> hyper_util::server::conn::auto::Connection<'static, I, Handler, TokioExecutor>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    builder().serve_connection(io, Handler { app, peer, remote })
 }

@@ -25,6 +25,30 @@ pub struct Scheduler {
     poll: Duration,
     lease: Duration,
     batch: i64,
+    held: Lease,
+}
+
+/// The lease a scheduler holds while a batch is out (claimed, outcomes not yet recorded), so a
+/// stopping server can give it back ([`Lease::release`]).
+#[derive(Debug, Clone, Default)]
+pub struct Lease(std::sync::Arc<std::sync::Mutex<Option<chrono::NaiveDateTime>>>);
+
+impl Lease {
+    fn set(&self, v: Option<chrono::NaiveDateTime>) {
+        if let Ok(mut g) = self.0.lock() {
+            *g = v;
+        }
+    }
+
+    /// Releases the lease held, if any (call once the scheduler has stopped): its enrollments
+    /// are due again now. Returns how many.
+    pub async fn release(&self, store: &crate::store::Store) -> Result<usize, StoreError> {
+        let held = self.0.lock().ok().and_then(|mut g| g.take());
+        match held {
+            Some(lease) => store.release_push_lease(lease).await,
+            None => Ok(0),
+        }
+    }
 }
 
 impl Scheduler {
@@ -41,7 +65,13 @@ impl Scheduler {
             poll: cfg.poll_interval.max(Duration::from_millis(50)),
             lease,
             batch,
+            held: Lease::default(),
         }
+    }
+
+    /// The lease this scheduler holds while a batch is out.
+    pub fn lease(&self) -> Lease {
+        self.held.clone()
     }
 
     /// Runs forever: a pass whenever woken by an enqueue or every poll interval; certificate
@@ -89,12 +119,14 @@ impl Scheduler {
             let lease_until = (at
                 + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2)))
             .trunc_subsecs(6);
+            self.held.set(Some(lease_until));
             let due = self
                 .svc
                 .store()
                 .claim_due_pushes(at, lease_until, self.batch)
                 .await?;
             if due.is_empty() {
+                self.held.set(None);
                 return Ok(());
             }
             *total += due.len();
@@ -122,6 +154,7 @@ impl Scheduler {
                 })
                 .collect();
             self.svc.store().record_pushes(records, Some(lease_until)).await?;
+            self.held.set(None);
         }
     }
 }

@@ -251,6 +251,16 @@ impl Store {
         .await
     }
 
+    /// Gives back a lease [`Store::claim_due_pushes`] set and no outcome was recorded for (the
+    /// process is stopping): those enrollments are due now, so the next scheduler — another
+    /// replica, or this one restarted — pushes them at once. Returns how many were released.
+    pub async fn release_push_lease(&self, lease_until: NaiveDateTime) -> StoreResult<usize> {
+        self.run(move |conn| {
+            Ok(diesel::update(push_state::table.filter(push_state::next_push_at.eq(lease_until))).set(push_state::next_push_at.eq(Some(now()))).execute(conn)?)
+        })
+        .await
+    }
+
     /// Stores push outcomes. `lease` is the value [`Store::claim_due_pushes`] set: the attempt
     /// count and next re-push are written only where the row still holds it (an enqueue
     /// meanwhile made the row due again and restarted the count, and that must win). Without a

@@ -161,6 +161,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
             tls_key: Some(pki.path("server.key")),
             plain_http: opts.plain_http,
             max_body_bytes: opts.max_body,
+            drain_timeout: Duration::from_secs(5),
         },
         database: DatabaseConfig { url: db.url.clone(), pool_size: 8 },
         identity: IdentityConfig {

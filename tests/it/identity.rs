@@ -155,7 +155,7 @@ async fn enrollment_link_cannot_take_over_a_udid(db: Db) {
 
     // A certificate issued for one device's over-the-air session never enrolls another UDID.
     let other = ota.enroll(1, &mdm::sim::ota::Login::Token(token.clone())).await.unwrap().device;
-    let mut borrowed = impostor(&h, "00008110-NEVERSEEN0001", other.identity.clone());
+    let borrowed = impostor(&h, "00008110-NEVERSEEN0001", other.identity.clone());
     assert_eq!(status_of(borrowed.authenticate().await), 403);
     let (s, _) = h.get("/v1/devices/00008110-NEVERSEEN0001").await;
     assert_eq!(s, 404);
@@ -186,7 +186,7 @@ async fn real_re_enrollments_get_through(db: Db) {
     // A SCEP renewal signed by the bound certificate.
     let client = scep::client::Client::new(&h.url("/scep"), h.api.clone());
     let key = openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
-    let cn = again.identity.cert.subject_name().entries_by_nid(openssl::nid::Nid::COMMONNAME).next().unwrap().data().as_utf8().unwrap().to_string();
+    let cn = again.identity.cert.subject_name().entries_by_nid(openssl::nid::Nid::COMMONNAME).next().unwrap().data().to_string().unwrap();
     let rep = client
         .enroll(scep::client::EnrollRequest { key: &key, subject_cn: &cn, challenge: None, renew_with: Some((&again.identity.cert, &again.identity.key)) })
         .await
@@ -198,14 +198,14 @@ async fn real_re_enrollments_get_through(db: Db) {
 
     // A link certificate is refused until the admin allows it, once.
     let link = link_identity(&h, &token, "helpdesk").await;
-    let mut replacement = impostor(&h, &udid, link.clone());
+    let replacement = impostor(&h, &udid, link.clone());
     assert_eq!(status_of(replacement.authenticate().await), 403);
     let (s, v) = h.post_json(&format!("/v1/devices/{udid}/reenroll"), serde_json::json!({"expires_in": "10m"})).await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = h.post_json(&format!("/v1/devices/{udid}/reenroll"), serde_json::json!({"expires_in": "1000000years"})).await;
     assert_eq!(s, 400, "{v}");
     replacement.enroll().await.unwrap();
-    let mut second = impostor(&h, &udid, link_identity(&h, &token, "second").await);
+    let second = impostor(&h, &udid, link_identity(&h, &token, "second").await);
     assert_eq!(status_of(second.authenticate().await), 403, "the allowance was used up");
 
     // Checked out: the UDID is free for a new certificate.

@@ -16,3 +16,4 @@ mod profiles;
 mod apps;
 mod secrets;
 mod retention;
+mod shutdown;
