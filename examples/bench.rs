@@ -306,7 +306,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         server: ServerConfig { listen: format!("127.0.0.1:{port}"), public_url: format!("http://127.0.0.1:{port}"), tls_cert: None, tls_key: None, plain_http: true, max_body_bytes: 8 << 20, drain_timeout: std::time::Duration::from_secs(20) },
         database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) },
         identity: IdentityConfig { trust: TrustMode::Ca, ca_certs: vec![dir.join("ca.pem")], client_cert_header: "X-Client-Cert".into(), mdm_signature: true, mtls: false },
-        api: ApiConfig { key_file: None, key: Some(KEY.into()) },
+        api: ApiConfig { key_file: None, key: Some(KEY.into()), ..Default::default() },
         checkin: CheckinConfig::default(),
         ca: CaConfig { cert: Some(dir.join("ca.pem")), key: Some(dir.join("ca.key")) },
         push,

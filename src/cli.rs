@@ -130,7 +130,7 @@ async fn offline_push_service(config: &Path) -> Result<mdm::push::PushService, S
     mdm::server::push_service(&cfg, store, std::sync::Arc::new(mdm::push::Offline)).map_err(|e| e.to_string())
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
     println!("{}", serde_json::to_string_pretty(v).map_err(|e| e.to_string())?);
     Ok(())
 }

@@ -243,15 +243,39 @@ impl Default for IdentityConfig {
 }
 
 /// `[api]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
-    /// File holding the admin API key.
+    /// File holding the bootstrap admin key.
     #[serde(default)]
     pub key_file: Option<PathBuf>,
     /// The key itself (prefer `key_file`; `MDM_API_KEY` sets this).
     #[serde(default)]
     pub key: Option<String>,
+    /// Failed authentications per client address within `auth_window` before the client is
+    /// held off (429 with Retry-After); 0 = no limit.
+    #[serde(default = "default_auth_failures")]
+    pub auth_failures: u32,
+    /// The window of `auth_failures`.
+    #[serde(default = "default_auth_window", with = "humantime_serde")]
+    pub auth_window: Duration,
+    /// Header with the client's address behind a proxy (its last entry), e.g. `X-Forwarded-For`.
+    #[serde(default)]
+    pub client_ip_header: String,
+}
+
+fn default_auth_failures() -> u32 {
+    10
+}
+
+fn default_auth_window() -> Duration {
+    Duration::from_secs(60)
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig { key_file: None, key: None, auth_failures: default_auth_failures(), auth_window: default_auth_window(), client_ip_header: String::new() }
+    }
 }
 
 /// `[checkin]`.
@@ -633,6 +657,7 @@ impl Config {
         check("scep.validity", self.scep.validity, MAX_VALIDITY)?;
         check("enroll.session_ttl", self.enroll.session_ttl, MAX_CHALLENGE)?;
         check("retention.interval", self.retention.interval, MAX_CHALLENGE)?;
+        check("api.auth_window", self.api.auth_window, MAX_CHALLENGE)?;
         check("server.drain_timeout", self.server.drain_timeout, MAX_CHALLENGE)?;
         for (what, d) in [
             ("scep.renewal_window", self.scep.renewal_window),

@@ -9,6 +9,7 @@ pub mod http;
 pub mod identity;
 pub mod init;
 pub mod lifetime;
+pub mod limiter;
 pub mod metrics;
 pub mod pki;
 pub mod profiles;

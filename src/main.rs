@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod app_cli;
 mod cli;
+mod token_cli;
 
 /// mimalloc instead of glibc's allocator: the server allocates and frees many small buffers
 /// per request on a few threads, where glibc's arenas spend measurably more (see `make bench`).
@@ -78,6 +79,12 @@ enum Cmd {
     PushCert {
         #[command(subcommand)]
         action: PushCertCmd,
+    },
+    /// Admin API tokens with a role: create (the value is shown once), list, revoke (works on
+    /// the database directly).
+    Token {
+        #[command(subcommand)]
+        action: token_cli::TokenCmd,
     },
     /// Build, validate and sign configuration profiles (offline; no server needed).
     Profile {
@@ -221,6 +228,7 @@ fn main() -> ExitCode {
                 PushCertCmd::Remove { topic } => cli::push_cert_remove(&args.config, &topic).await,
             },
             Cmd::App { action } => app_cli::run(&args.config, action).await,
+            Cmd::Token { action } => token_cli::run(&args.config, action).await,
             Cmd::Profile { action } => match action {
                 ProfileCmd::Validate { file } => cli::profile_validate(&file),
                 ProfileCmd::Build { file, out } => cli::profile_build(&file, out.as_deref()),

@@ -170,7 +170,8 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
     } else {
         Router::new()
     };
-    let api_state = ApiState { store, push, scep, profiles, enroll, apps, vault, key: Arc::new(cfg.api_key()?) };
+    let gate = api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
+    let api_state = ApiState { store, push, scep, profiles, enroll, apps, vault, gate: Arc::new(gate) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)

@@ -1,13 +1,95 @@
-//! Admin authentication: `Authorization: Bearer <key>`, or HTTP Basic with the key as the
-//! password (any user name, as NanoMDM's tools send).
+//! Admin authentication and authorization, one middleware on every `/v1` route and `/metrics`:
+//! `Authorization: Bearer <token>`, or HTTP Basic with the token as the password (any user name,
+//! as NanoMDM's tools send). The token is the configured bootstrap key (role admin) or an API
+//! token made through `/v1/tokens` or `mdm token create` (stored hashed, with a role and an
+//! optional expiry). Failed authentications are counted per client address and, past
+//! `api.auth_failures` within `api.auth_window`, the client is held off with 429. The route's
+//! need is checked against the role ([`super::authz`]); every change (any method but GET/HEAD) is
+//! written to the audit log with who, what, when, from where and the status answered. This is
+//! the only place the server answers 401.
 
-use axum::extract::{Request, State};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderName, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use subtle::ConstantTimeEq;
 
+use super::authz::{self, Role};
 use super::{ApiError, ApiState};
+use crate::identity::cert::sha256_hex;
+use crate::limiter::LoginLimiter;
+use crate::store::tokens::NewAudit;
+use crate::store::{now, Store, StoreError};
+
+/// The actor of the bootstrap key in the audit log.
+pub const BOOTSTRAP: &str = "bootstrap key";
+/// How often a token's `last_used_at` is written at most.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Who is calling, put into each authenticated request's extensions.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's name, or [`BOOTSTRAP`].
+    pub actor: String,
+    /// The token's id (none for the bootstrap key).
+    pub token_id: Option<String>,
+    /// Its role.
+    pub role: Role,
+    /// A kiosk token's device.
+    pub device: Option<String>,
+    /// The client's address.
+    pub client: IpAddr,
+}
+
+/// The authentication state of the API: the bootstrap key, the failure limiter, when each
+/// token's use was last written.
+#[derive(Debug)]
+pub struct Gate {
+    bootstrap: String,
+    limiter: LoginLimiter,
+    client_ip_header: Option<HeaderName>,
+    touched: Mutex<HashMap<String, Instant>>,
+}
+
+impl Gate {
+    /// A gate with the bootstrap key, allowing `failures` failed authentications per client
+    /// within `window`.
+    pub fn new(bootstrap: String, failures: u32, window: Duration, client_ip_header: Option<HeaderName>) -> Gate {
+        Gate { bootstrap, limiter: LoginLimiter::new(failures, window), client_ip_header, touched: Mutex::new(HashMap::new()) }
+    }
+
+    /// Who `presented` is: the bootstrap key, a valid stored token, or nobody (`None`).
+    async fn identify(&self, store: &Store, presented: &str, client: IpAddr) -> Result<Option<Caller>, StoreError> {
+        if bool::from(presented.as_bytes().ct_eq(self.bootstrap.as_bytes())) {
+            return Ok(Some(Caller { actor: BOOTSTRAP.into(), token_id: None, role: Role::Admin, device: None, client }));
+        }
+        let Some(t) = store.api_token_by_hash(sha256_hex(presented.as_bytes())).await? else { return Ok(None) };
+        let at = now();
+        let (Some(role), None, true) = (Role::parse(&t.role), t.revoked_at, t.expires_at.is_none_or(|e| e > at)) else { return Ok(None) };
+        if self.should_touch(&t.id) {
+            store.touch_api_token(t.id.clone(), at).await?;
+        }
+        Ok(Some(Caller { actor: t.name, token_id: Some(t.id), role, device: t.device_id, client }))
+    }
+
+    fn should_touch(&self, id: &str) -> bool {
+        let Ok(mut m) = self.touched.lock() else { return false };
+        let fresh = m.get(id).is_some_and(|t| t.elapsed() < TOUCH_EVERY);
+        if !fresh {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(id.to_string(), Instant::now());
+        }
+        !fresh
+    }
+}
 
 /// The key a request presents, if any.
 pub fn presented_key(header: &str) -> Option<String> {
@@ -24,16 +106,71 @@ pub fn presented_key(header: &str) -> Option<String> {
     None
 }
 
-/// Middleware: refuses requests without the admin key with 401.
-pub async fn require_admin(State(st): State<ApiState>, req: Request, next: Next) -> Result<Response, ApiError> {
-    let presented = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(presented_key);
-    match presented {
-        Some(k) if bool::from(k.as_bytes().ct_eq(st.key.as_bytes())) => Ok(next.run(req).await),
-        _ => Err(ApiError::Unauthorized),
+/// The device a device route names (`/v1/devices/{id}…`).
+fn route_device<'a>(route: &str, path: &'a str) -> Option<&'a str> {
+    route.starts_with("/v1/devices/{id}").then(|| path.split('/').nth(3)).flatten()
+}
+
+/// Middleware: authenticates, limits failures, authorizes, audits changes.
+pub async fn require(State(st): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let gate = &st.gate;
+    let peer = req.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+    let client = crate::http::client_address(gate.client_ip_header.as_ref(), peer, req.headers());
+    if let Some(wait) = gate.limiter.blocked(client, Instant::now()) {
+        tracing::warn!(%client, "admin API: client held off after failed authentications");
+        return ApiError::TooManyAttempts(wait).into_response();
+    }
+    let presented = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(presented_key);
+    let caller = match presented {
+        Some(k) => gate.identify(&st.store, &k, client).await,
+        None => Ok(None),
+    };
+    let caller = match caller {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            gate.limiter.failed(client, Instant::now());
+            tracing::warn!(%client, path = %req.uri().path(), "admin API: authentication failed");
+            return ApiError::Unauthorized.into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    gate.limiter.succeeded(client);
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let need = authz::need(&method, &route);
+    let change = method != Method::GET && method != Method::HEAD;
+    if !authz::allows(caller.role, caller.device.as_deref(), need, &route, route_device(&route, &path)) {
+        tracing::warn!(actor = %caller.actor, role = caller.role.as_str(), %method, %path, "admin API: not allowed for this role");
+        let resp = ApiError::Forbidden(format!("the {} role may not {method} {route}", caller.role.as_str())).into_response();
+        if change {
+            audit(&st.store, &caller, &method, &path, resp.status().as_u16()).await;
+        }
+        return resp;
+    }
+    req.extensions_mut().insert(caller.clone());
+    let resp = next.run(req).await;
+    if change {
+        audit(&st.store, &caller, &method, &path, resp.status().as_u16()).await;
+    }
+    resp
+}
+
+/// Writes one audit entry; a failure is logged (the change itself has happened).
+async fn audit(store: &Store, c: &Caller, method: &Method, path: &str, status: u16) {
+    let entry = NewAudit {
+        at: now(),
+        actor: c.actor.clone(),
+        token_id: c.token_id.clone(),
+        role: c.role.as_str().to_string(),
+        client: c.client.to_string(),
+        method: method.to_string(),
+        path: path.to_string(),
+        status: i32::from(status),
+        detail: None,
+    };
+    if let Err(e) = store.audit(entry).await {
+        tracing::error!(error = %e, actor = %c.actor, %method, %path, status, "writing the audit log failed");
     }
 }
 
@@ -48,5 +185,12 @@ mod tests {
         assert_eq!(presented_key(&format!("Basic {basic}")).as_deref(), Some("s3cret"));
         assert_eq!(presented_key("Digest x"), None);
         assert_eq!(presented_key("Basic !!!"), None);
+    }
+
+    #[test]
+    fn device_routes_name_their_device() {
+        assert_eq!(route_device("/v1/devices/{id}", "/v1/devices/ABC"), Some("ABC"));
+        assert_eq!(route_device("/v1/devices/{id}/commands", "/v1/devices/ABC/commands"), Some("ABC"));
+        assert_eq!(route_device("/v1/devices", "/v1/devices"), None);
     }
 }

@@ -11,6 +11,12 @@ pub enum ApiError {
     /// Missing or wrong admin key.
     #[error("admin authentication required")]
     Unauthorized,
+    /// The token's role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many failed authentications from this client: wait this long.
+    #[error("too many failed authentications from this address; try again in {} s", .0.as_secs().max(1))]
+    TooManyAttempts(std::time::Duration),
     /// The request is malformed.
     #[error("{0}")]
     BadRequest(String),
@@ -59,6 +65,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -80,6 +88,9 @@ impl IntoResponse for ApiError {
         }
         .to_string();
         let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let ApiError::TooManyAttempts(wait) = &self {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait.as_secs().max(1)));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(crate::http::request_id::RETRY_AFTER_SECS));
         }

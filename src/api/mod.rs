@@ -1,9 +1,10 @@
 //! Admin HTTP API: NanoMDM-compatible raw endpoints (`PUT /v1/enqueue/{ids}`, `/v1/push/{ids}`)
-//! and JSON endpoints for devices and commands. Every route requires the admin key; this is the
-//! only place the server answers 401.
+//! and JSON endpoints for devices and commands. Every route requires a token whose role allows it
+//! ([`auth`], [`authz`]); this is the only place the server answers 401.
 
 pub mod apps;
 pub mod auth;
+pub mod authz;
 pub mod commands;
 pub mod devices;
 pub mod enqueue;
@@ -14,6 +15,7 @@ pub mod json;
 pub mod profiles;
 pub mod pushcert;
 pub mod scep;
+pub mod tokens;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;
@@ -40,8 +42,8 @@ pub struct ApiState {
     pub apps: crate::apps::AppService,
     /// Seals and opens secrets at rest (UnlockTokens, command bodies that carry secrets).
     pub vault: crate::sealed::Vault,
-    /// The admin key (compared in constant time).
-    pub key: std::sync::Arc<String>,
+    /// Authentication: the bootstrap key, API tokens, the failure limiter.
+    pub gate: std::sync::Arc<auth::Gate>,
 }
 
 /// The `/v1` router, with authentication applied to every route.
@@ -89,7 +91,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/groups/{name}/attributes", get(apps::group_attributes).put(apps::put_group_attributes))
         .route("/v1/secrets", get(apps::secrets))
         .route("/v1/secrets/{name}", put(apps::put_secret).delete(apps::delete_secret))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
+        .route("/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/v1/audit", get(tokens::audit))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }
 

@@ -17,7 +17,6 @@
 pub mod admin;
 pub mod attributes;
 pub mod blueprint;
-pub mod limiter;
 pub mod page;
 pub mod password;
 pub mod profiles;
@@ -146,7 +145,7 @@ struct Inner {
     apps: AppService,
     trust: SignerTrust,
     roots: Vec<X509>,
-    limiter: limiter::LoginLimiter,
+    limiter: crate::limiter::LoginLimiter,
     verify_slots: tokio::sync::Semaphore,
 }
 
@@ -244,7 +243,7 @@ impl EnrollService {
                 apps,
                 trust,
                 roots,
-                limiter: limiter::LoginLimiter::new(e.login_attempts, e.login_window),
+                limiter: crate::limiter::LoginLimiter::new(e.login_attempts, e.login_window),
                 verify_slots: tokio::sync::Semaphore::new(4),
             }),
         })

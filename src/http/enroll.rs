@@ -51,12 +51,7 @@ fn client(st: &EnrollState, peer: Option<&Extension<ConnectInfo<SocketAddr>>>, h
 }
 
 fn forwarded(header: Option<&axum::http::HeaderName>, peer: Option<&Extension<ConnectInfo<SocketAddr>>>, headers: &HeaderMap) -> IpAddr {
-    let forwarded = header
-        .and_then(|h| headers.get_all(h).iter().next_back())
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|v| v.trim().parse().ok());
-    forwarded.or_else(|| peer.map(|p| p.0 .0.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    super::client_address(header, peer.map(|p| p.0 .0), headers)
 }
 
 /// Nothing here may be cached, and token links must not leak through the Referer header.

@@ -7,3 +7,15 @@ pub mod enroll;
 pub mod listener;
 pub mod request_id;
 pub mod uri_guard;
+
+/// The client's address: the last entry of the configured header (what the proxy in front
+/// appended; earlier entries come from the client and can be anything), else the connection's
+/// peer.
+pub fn client_address(header: Option<&axum::http::HeaderName>, peer: Option<std::net::SocketAddr>, headers: &axum::http::HeaderMap) -> std::net::IpAddr {
+    let forwarded = header
+        .and_then(|h| headers.get_all(h).iter().next_back())
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|v| v.trim().parse().ok());
+    forwarded.or_else(|| peer.map(|p| p.ip())).unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+}

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod retention;
 pub mod scep;
 pub mod schema;
+pub mod tokens;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 

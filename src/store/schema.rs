@@ -368,6 +368,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        device_id -> Nullable<Text>,
+        token_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        token_id -> Nullable<Text>,
+        role -> Text,
+        client -> Text,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        detail -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(enrollments -> devices (device_id));
 diesel::joinable!(profile_versions -> profiles (profile_id));
 diesel::joinable!(group_members -> device_groups (group_name));
@@ -382,6 +412,8 @@ diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));
 diesel::joinable!(enrollment_queue -> commands (command_uuid));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    audit_log,
     devices,
     cert_bindings,
     enrollments,

@@ -171,7 +171,7 @@ pub fn config(db: &TestDb, pki: &Pki, opts: &Opts) -> Config {
             mdm_signature: true,
             mtls: true,
         },
-        api: ApiConfig { key_file: None, key: Some(API_KEY.into()) },
+        api: ApiConfig { key_file: None, key: Some(API_KEY.into()), ..Default::default() },
         checkin: CheckinConfig::default(),
         ca: CaConfig { cert: Some(pki.path("ca.pem")), key: Some(pki.path("ca.key")) },
         push: PushConfig::default(),

@@ -17,3 +17,4 @@ mod apps;
 mod secrets;
 mod retention;
 mod shutdown;
+mod tokens;

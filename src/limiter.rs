@@ -1,7 +1,9 @@
-//! Failed-login limiting for the enrollment page: after `max` failed attempts from one client
-//! within `window`, that client's logins are refused until the oldest leaves the window. Each
-//! attempt is counted when it starts (so parallel guesses cannot all pass the check) and a
-//! successful login wipes the client's count.
+//! Failed-authentication limiting per client address: after `max` failed attempts from one
+//! client within `window`, that client is refused until the oldest leaves the window. The
+//! enrollment page counts each login when it starts ([`LoginLimiter::attempt`], so parallel
+//! guesses cannot all pass the check: a password check takes tens of milliseconds); the admin
+//! API counts failures only ([`LoginLimiter::blocked`], [`LoginLimiter::failed`]: its check is
+//! a hash lookup, and its clients send many requests at once). A success wipes the count.
 //!
 //! Written here rather than taken from a rate-limiting crate because a success must undo the
 //! count and a blocked client must be told when to retry, which the token-bucket crates do not
@@ -56,6 +58,23 @@ impl LoginLimiter {
         Ok(())
     }
 
+    /// How long `client` must still wait, if it is held off now (nothing is counted).
+    pub fn blocked(&self, client: IpAddr, now: Instant) -> Option<Duration> {
+        if self.max == 0 {
+            return None;
+        }
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let q = map.get(&client)?;
+        let live: Vec<&Instant> = q.iter().filter(|t| now.duration_since(**t) < self.window).collect();
+        (live.len() >= self.max as usize).then(|| live.first().map(|t| self.window.saturating_sub(now.duration_since(**t))).unwrap_or(self.window))
+    }
+
+    /// Counts a failure of `client` at `now`.
+    pub fn failed(&self, client: IpAddr, now: Instant) {
+        // The same bookkeeping as an attempt; being held off already changes nothing.
+        let _ = self.attempt(client, now);
+    }
+
     /// A successful login clears the client's failures.
     pub fn succeeded(&self, client: IpAddr) {
         self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&client);
@@ -85,5 +104,18 @@ mod tests {
         assert_eq!(l.attempt(a, t0 + Duration::from_secs(61)), Ok(()));
         let off = LoginLimiter::new(0, Duration::from_secs(1));
         assert!((0..100).all(|_| off.attempt(a, t0).is_ok()));
+    }
+
+    #[test]
+    fn failures_only_hold_a_client_off() {
+        let l = LoginLimiter::new(2, Duration::from_secs(60));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let t0 = Instant::now();
+        assert_eq!(l.blocked(a, t0), None);
+        l.failed(a, t0);
+        assert_eq!(l.blocked(a, t0), None, "checking counts nothing");
+        l.failed(a, t0 + Duration::from_secs(5));
+        assert_eq!(l.blocked(a, t0 + Duration::from_secs(10)), Some(Duration::from_secs(50)));
+        assert_eq!(l.blocked(a, t0 + Duration::from_secs(61)), None, "the first failure left the window");
     }
 }
