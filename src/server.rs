@@ -179,6 +179,7 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(crate::http::body_limit::MaxBody(cfg.server.max_body_bytes), crate::http::body_limit::layer))
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
         .layer(
             TraceLayer::new_for_http()

@@ -86,8 +86,8 @@ impl From<StoreError> for EnrollError {
             StoreError::Challenge(why) => EnrollError::Refused(why),
             StoreError::NotFound(why) => EnrollError::NotFound(why),
             StoreError::Conflict(why) => EnrollError::Conflict(why),
-            StoreError::Pool(p) => {
-                tracing::error!(error = %p, "enrollment: database unavailable");
+            StoreError::Pool(_) | StoreError::Unavailable(_) => {
+                tracing::error!(error = %e, "enrollment: database unavailable");
                 EnrollError::Unavailable("the database is unavailable; try again shortly".into())
             }
             other => EnrollError::Internal(other.to_string()),
@@ -97,10 +97,9 @@ impl From<StoreError> for EnrollError {
 
 impl From<attributes::AttributesError> for EnrollError {
     fn from(e: attributes::AttributesError) -> Self {
-        match e {
-            attributes::AttributesError::BadSignature(_) => EnrollError::Refused(e.to_string()),
-            _ => EnrollError::BadRequest(e.to_string()),
-        }
+        // Unsigned, truncated, tampered (the signature no longer verifies) or the wrong content:
+        // the body is bad (400). Whether a verifying signer is trusted is decided by the phase.
+        EnrollError::BadRequest(e.to_string())
     }
 }
 

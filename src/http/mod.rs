@@ -2,6 +2,7 @@
 //! certificate into each request), the thin handlers for the check-in and command endpoints, and
 //! the enrollment page and profile service.
 
+pub mod body_limit;
 pub mod device;
 pub mod enroll;
 pub mod listener;

@@ -39,10 +39,16 @@ impl MdmService {
                             .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec(), check.clone())
                             .await,
                     )?;
+                    let mut next = next;
                     if effect == ResultEffect::Done {
                         if let Some(h) = self.hooks.as_ref().filter(|h| h.wants_result(&uuid, &dict)) {
                             let answer = Answered { enrollment_id: r.enrollment.id.clone(), command_uuid: uuid.clone(), status, report: dict.clone() };
                             h.answered(answer).await;
+                            // What the answer led to (a ProfileList after the last install, a
+                            // re-send, a re-install) goes out in this same connection.
+                            if next.is_none() {
+                                next = self.store.next_after_result(r.enrollment.id.clone()).await?;
+                            }
                         }
                     }
                     match effect {

@@ -36,7 +36,7 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 pub enum StoreError {
     /// The database answered with an error.
     #[error("database error: {0}")]
-    Db(#[from] diesel::result::Error),
+    Db(diesel::result::Error),
     /// No connection could be had from the pool.
     #[error("database unavailable: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
@@ -99,6 +99,21 @@ pub enum StoreError {
     /// The change collides with what is stored (a name or identifier in use).
     #[error("{0}")]
     Conflict(String),
+}
+
+impl From<diesel::result::Error> for StoreError {
+    /// A lost or refused connection, or a SQLite database locked past the busy timeout, is the
+    /// database being unavailable (503, try again), not a failed statement (500).
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match &e {
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => StoreError::Unavailable(e.to_string()),
+            E::DatabaseError(K::Unknown, info) if info.message().contains("database is locked") || info.message().contains("database is busy") => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Db(e),
+        }
+    }
 }
 
 /// Result alias for the storage layer.

@@ -323,6 +323,39 @@ impl Store {
         .await
     }
 
+    /// Hands the next command after a result whose follow-ups were queued only after the
+    /// result's own claim found nothing (NotNow ones excluded, as after every result). The
+    /// binding was checked by that result. On PostgreSQL the row is locked with `SKIP LOCKED`.
+    pub async fn next_after_result(&self, enrollment_id: String) -> StoreResult<Option<Claimed>> {
+        let pg = self.backend == super::Backend::Postgres;
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                if !pg {
+                    return claim_next(conn, &enrollment_id, false);
+                }
+                #[derive(diesel::QueryableByName)]
+                struct Picked {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    command_uuid: String,
+                }
+                let picked: Option<Picked> = diesel::sql_query(
+                    "UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = $2 \
+                     FROM (SELECT id FROM enrollment_queue WHERE enrollment_id = $1 AND status = 'queued' \
+                           ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) pick \
+                     WHERE q.id = pick.id RETURNING q.command_uuid",
+                )
+                .bind::<diesel::sql_types::Text, _>(&enrollment_id)
+                .bind::<diesel::sql_types::Timestamp, _>(now())
+                .get_result(conn)
+                .optional()?;
+                let Some(p) = picked else { return Ok(None) };
+                let body: Vec<u8> = commands::table.find(&p.command_uuid).select(commands::body).first(conn)?;
+                Ok(Some(Claimed { uuid: p.command_uuid, body }))
+            })
+        })
+        .await
+    }
+
     /// Queue rows of an enrollment, newest first, with their request types.
     pub async fn enrollment_queue(&self, enrollment_id: String, limit: i64) -> StoreResult<Vec<QueueEntry>> {
         self.run(move |conn| {

@@ -18,3 +18,4 @@ mod secrets;
 mod retention;
 mod shutdown;
 mod tokens;
+mod edges;

@@ -348,3 +348,42 @@ async fn audit_finds_drift(db: Db) {
     assert!(st[0]["checked_at"].is_string(), "{st}");
 }
 both!(audit_finds_drift);
+
+/// Finding 10: follow-ups arrived one connection late (the ProfileList after the last install,
+/// a re-send after a ProfileList, an app re-install after an app list), each costing the device
+/// another push and connection. Now each comes in the same connection as the answer it follows.
+async fn follow_ups_come_in_the_same_connection(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let mut d = h.enrolled(0).await;
+    let ident = "org.example.hospital.followups";
+    let (_, created) = h.post_json("/v1/profiles", profile_json(ident)).await;
+    let id = created["profile"]["id"].as_str().unwrap().to_string();
+    assert_eq!(h.post_json(&format!("/v1/profiles/{id}/assign"), serde_json::json!({"devices": [d.udid]})).await.0, 200);
+    // Connections from assign to verified.
+    let mut connections = 0;
+    while states(&h, &d.udid).await[0]["status"] != "verified" {
+        assert!(connections < 5, "never verified");
+        connections += 1;
+        d.connect().await.unwrap();
+    }
+    assert_eq!(connections, 1, "install and its ProfileList in one connection");
+    // Lost on the device: the check's ProfileList, the re-send and its ProfileList, one connection.
+    d.profiles.remove(ident);
+    h.post_json(&format!("/v1/devices/{}/profiles/check", d.udid), serde_json::json!({})).await;
+    let handled = kinds(&d.connect().await.unwrap());
+    assert_eq!(handled, vec![pair("ProfileList", "Acknowledged"), pair("InstallProfile", "Acknowledged"), pair("ProfileList", "Acknowledged")]);
+    assert_eq!(states(&h, &d.udid).await[0]["status"], "verified");
+    assert!(d.connect().await.unwrap().is_empty(), "nothing left for another connection");
+
+    // An app the person deleted: the app list and the re-install, one connection.
+    let (s, app) = h.post_json("/v1/apps", serde_json::json!({"name": "Rover", "bundle_id": "com.epic.rover", "manifest_url": "https://apps.example.org/com.epic.rover.plist"})).await;
+    assert_eq!(s, 201, "{app}");
+    let app_id = app["id"].as_str().unwrap();
+    assert_eq!(h.post_json(&format!("/v1/apps/{app_id}/assign"), serde_json::json!({"devices": [d.udid]})).await.0, 200);
+    assert_eq!(kinds(&d.connect().await.unwrap()), vec![pair("InstallApplication", "Acknowledged")]);
+    assert!(d.user_removes_app("com.epic.rover"));
+    assert_eq!(h.post_json(&format!("/v1/devices/{}/apps/check", d.udid), serde_json::json!({})).await.0, 200);
+    assert_eq!(kinds(&d.connect().await.unwrap()), vec![pair("ManagedApplicationList", "Acknowledged"), pair("InstallApplication", "Acknowledged")]);
+    assert!(d.app("com.epic.rover").is_some());
+}
+both!(follow_ups_come_in_the_same_connection);
