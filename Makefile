@@ -4,7 +4,7 @@ CARGO ?= cargo
 DEB_PACKAGES := pkg-config perl libssl-dev libpq-dev libsqlite3-dev openssl ca-certificates scep
 CONFIG ?= mdm.toml
 
-.PHONY: run test bench deps build lint
+.PHONY: run test bench deps build lint fuzz
 
 ## Installs the Debian packages the build and tests need (skipped when already present).
 deps:
@@ -39,3 +39,20 @@ bench: deps
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Fuzzing (libFuzzer through cargo-fuzz): each target for FUZZ_SECONDS (default 600). Installs
+## cargo-fuzz if absent; uses a nightly toolchain when one is installed, else the stable one with
+## RUSTC_BOOTSTRAP=1. New inputs go to fuzz/corpus/<target>-new (not checked in); a crash stops
+## the run with its input in fuzz/artifacts/<target>/. `make test` never needs any of this.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= checkin report mdm_signature proxy_header scep_request scep_cert_rep enroll_attributes profile_upload templates
+fuzz: deps
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@set -o pipefail; \
+	if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then tc=+nightly; else tc=; export RUSTC_BOOTSTRAP=1; fi; \
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t-new; \
+	  cargo $$tc fuzz run $$t corpus/$$t-new corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -print_final_stats=1 2>&1 \
+	    | tee /tmp/mdm-fuzz-$$t.log | grep -E '^(Done|==|SUMMARY|stat::number_of_executed_units)' || exit 1; \
+	  echo "fuzz $$t: $$(grep -h 'stat::number_of_executed_units' /tmp/mdm-fuzz-$$t.log | awk '{print $$2}') executions in $(FUZZ_SECONDS) s, no crash"; \
+	done
