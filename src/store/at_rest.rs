@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{Binary, Bool};
 
-use super::schema::{commands, devices, enrollments};
+use super::schema::commands;
 use super::{write_tx, Store, StoreResult};
 use crate::sealed::TAG;
 
@@ -14,6 +14,28 @@ macro_rules! not_sealed {
     ($column:literal) => {
         diesel::dsl::sql::<Bool>(concat!("substr(", $column, ", 1, ")).bind::<diesel::sql_types::Integer, _>(TAG.len() as i32).sql(") <> ").bind::<Binary, _>(TAG.to_vec())
     };
+}
+
+/// A column holding sealed values: its table, key column and value column (fixed names, never
+/// from input).
+#[derive(Debug, Clone, Copy)]
+struct SealedColumn {
+    table: &'static str,
+    key: &'static str,
+    value: &'static str,
+}
+
+impl SealedColumn {
+    const UNLOCK_TOKEN: SealedColumn = SealedColumn { table: "enrollments", key: "id", value: "unlock_token" };
+    const BOOTSTRAP_TOKEN: SealedColumn = SealedColumn { table: "devices", key: "id", value: "bootstrap_token" };
+}
+
+#[derive(diesel::QueryableByName)]
+struct KeyValue {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    k: String,
+    #[diesel(sql_type = Binary)]
+    v: Vec<u8>,
 }
 
 impl Store {
@@ -34,55 +56,50 @@ impl Store {
 
     /// UnlockTokens stored in clear, by enrollment.
     pub async fn clear_unlock_tokens(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
-        self.run(|conn| {
-            let rows: Vec<(String, Option<Vec<u8>>)> = enrollments::table
-                .filter(enrollments::unlock_token.is_not_null())
-                .filter(not_sealed!("unlock_token"))
-                .select((enrollments::id, enrollments::unlock_token))
-                .load(conn)?;
-            Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
-        })
-        .await
+        self.clear_values(SealedColumn::UNLOCK_TOKEN).await
     }
 
     /// Replaces UnlockTokens (sealed now).
     pub async fn replace_unlock_tokens(&self, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                for (id, v) in &rows {
-                    diesel::update(enrollments::table.find(id)).set(enrollments::unlock_token.eq(Some(v))).execute(conn)?;
-                }
-                Ok(())
-            })
-        })
-        .await
+        self.replace_values(SealedColumn::UNLOCK_TOKEN, rows).await
     }
 
     /// BootstrapTokens stored in clear, by device.
     pub async fn clear_bootstrap_tokens(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
-        self.run(|conn| {
-            let rows: Vec<(String, Option<Vec<u8>>)> = devices::table
-                .filter(devices::bootstrap_token.is_not_null())
-                .filter(not_sealed!("bootstrap_token"))
-                .select((devices::id, devices::bootstrap_token))
-                .load(conn)?;
-            Ok(rows.into_iter().filter_map(|(id, t)| t.map(|t| (id, t))).collect())
-        })
-        .await
+        self.clear_values(SealedColumn::BOOTSTRAP_TOKEN).await
     }
 
     /// Replaces BootstrapTokens (sealed now).
     pub async fn replace_bootstrap_tokens(&self, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
+        self.replace_values(SealedColumn::BOOTSTRAP_TOKEN, rows).await
+    }
+
+    /// `(key, value)` of the rows whose `col` holds a value not yet sealed.
+    async fn clear_values(&self, col: SealedColumn) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        self.run(move |conn| {
+            let sql = format!(
+                "SELECT {key} AS k, {value} AS v FROM {table} WHERE {value} IS NOT NULL AND substr({value}, 1, {n}) <> $1",
+                key = col.key,
+                value = col.value,
+                table = col.table,
+                n = TAG.len()
+            );
+            let rows: Vec<KeyValue> = diesel::sql_query(sql).bind::<Binary, _>(TAG.to_vec()).load(conn)?;
+            Ok(rows.into_iter().map(|r| (r.k, r.v)).collect())
+        })
+        .await
+    }
+
+    /// Writes `rows` (key, sealed value) into `col`.
+    async fn replace_values(&self, col: SealedColumn, rows: Vec<(String, Vec<u8>)>) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
         self.run(move |conn| {
             write_tx(conn, |conn| {
-                for (id, v) in &rows {
-                    diesel::update(devices::table.find(id)).set(devices::bootstrap_token.eq(Some(v))).execute(conn)?;
+                let sql = format!("UPDATE {table} SET {value} = $1 WHERE {key} = $2", table = col.table, value = col.value, key = col.key);
+                for (k, v) in &rows {
+                    diesel::sql_query(&sql).bind::<Binary, _>(v).bind::<diesel::sql_types::Text, _>(k).execute(conn)?;
                 }
                 Ok(())
             })

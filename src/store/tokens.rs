@@ -34,12 +34,22 @@ pub struct ApiTokenRow {
     pub last_used_at: Option<NaiveDateTime>,
 }
 
-/// One audit log entry.
+/// One audit log entry as stored.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {
     /// Id (grows).
     pub id: i64,
+    /// The entry.
+    #[diesel(embed)]
+    #[serde(flatten)]
+    pub entry: NewAudit,
+}
+
+/// An audit entry: who, what, when, from where, and the outcome.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit {
     /// When.
     pub at: NaiveDateTime,
     /// Who: the token's name, or `bootstrap key`.
@@ -57,30 +67,6 @@ pub struct AuditRow {
     /// The outcome: the HTTP status answered.
     pub status: i32,
     /// More about it, when there is more.
-    pub detail: Option<String>,
-}
-
-/// A new audit entry.
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = audit_log)]
-pub struct NewAudit {
-    /// When.
-    pub at: NaiveDateTime,
-    /// Who.
-    pub actor: String,
-    /// Token id.
-    pub token_id: Option<String>,
-    /// Role.
-    pub role: String,
-    /// Client address.
-    pub client: String,
-    /// Method.
-    pub method: String,
-    /// Path.
-    pub path: String,
-    /// Status.
-    pub status: i32,
-    /// Detail.
     pub detail: Option<String>,
 }
 
