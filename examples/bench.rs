@@ -19,8 +19,8 @@ use mdm::push::apns::ApnsClient;
 use mdm::push::cert::PushCert;
 use mdm::push::mock::{MockApns, MockApnsConfig, MockPki};
 use mdm::push::{PushOutcome, PushTarget, Pusher};
-use mdm::sim::wake::{by_token, wake_on_push};
 use mdm::sim::fleet::percentile;
+use mdm::sim::wake::{by_token, wake_on_push};
 use mdm::sim::{Endpoint, Fleet, Transport};
 
 /// The load generator shares the machine's cores with the server; mimalloc keeps its own
@@ -79,7 +79,16 @@ async fn push_throughput(n: usize) {
     let client = ApnsClient::new(&cfg).unwrap();
     let cert = PushCert::from_combined_pem(&mdm::push::mock::identity_pem(&mpki.push_cert).unwrap()).unwrap();
     client.set_certs(&[cert]);
-    let target = |i: usize| PushTarget { enrollment_id: i.to_string(), topic: TOPIC.into(), token: { let mut t = [0u8; 32]; t[..8].copy_from_slice(&(i as u64).to_be_bytes()); t.to_vec() }, push_magic: uuid::Uuid::new_v4().to_string() };
+    let target = |i: usize| PushTarget {
+        enrollment_id: i.to_string(),
+        topic: TOPIC.into(),
+        token: {
+            let mut t = [0u8; 32];
+            t[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            t.to_vec()
+        },
+        push_magic: uuid::Uuid::new_v4().to_string(),
+    };
     // Warm up: connections and TLS handshakes.
     client.push((0..1000).map(target).collect()).await;
     let targets: Vec<PushTarget> = (0..n).map(target).collect();
@@ -87,7 +96,13 @@ async fn push_throughput(n: usize) {
     let results = client.push(targets).await;
     let elapsed = t.elapsed();
     let sent = results.iter().filter(|(_, o)| matches!(o, PushOutcome::Sent { .. })).count();
-    println!("[apns] {n} pushes to the mock APNs over loopback, {} connections, {} in flight: {:.0} pushes/s ({sent} accepted, {} failed)", cfg.connections, cfg.max_in_flight, n as f64 / elapsed.as_secs_f64(), n - sent);
+    println!(
+        "[apns] {n} pushes to the mock APNs over loopback, {} connections, {} in flight: {:.0} pushes/s ({sent} accepted, {} failed)",
+        cfg.connections,
+        cfg.max_in_flight,
+        n as f64 / elapsed.as_secs_f64(),
+        n - sent
+    );
 }
 
 /// CPU time `pid` has used so far, user + system, in seconds (`/proc` counts in USER_HZ
@@ -156,13 +171,8 @@ async fn scep_load(url: &str, pid: u32, challenge: &str, n: usize, concurrency: 
 /// runs the default blueprint); `concurrency` devices at a time.
 async fn ota_enrollments(base: &str, device_ca: &Ca, n: usize, concurrency: usize) {
     let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{base}/v1/enrollment-tokens"))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"unlimited": true, "note": "bench"}))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        http.post(format!("{base}/v1/enrollment-tokens")).bearer_auth(KEY).json(&serde_json::json!({"unlimited": true, "note": "bench"})).send().await.unwrap();
     assert!(r.status().is_success());
     let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     let enroller = mdm::sim::ota::OtaEnroller::new(base, None, device_ca.clone()).unwrap();
@@ -185,10 +195,7 @@ async fn ota_enrollments(base: &str, device_ca: &Ca, n: usize, concurrency: usiz
 /// ours and theirs taking turns, and prints the medians: on a shared machine a single run of
 /// either server can be off by a third.
 async fn scep_compare(our_url: &str, our_pid: u32, n: usize, levels: &[usize], rounds: usize) {
-    println!(
-        "  RSA-2048 signatures: {:.0}/s on one core (each certificate costs a server 3 RSA private-key operations)",
-        rsa_sign_per_sec(1)
-    );
+    println!("  RSA-2048 signatures: {:.0}/s on one core (each certificate costs a server 3 RSA private-key operations)", rsa_sign_per_sec(1));
     let theirs = std::path::Path::new("/usr/bin/scepserver").exists();
     if !theirs {
         println!("  scepserver not installed (apt-get install scep): no comparison");
@@ -254,7 +261,13 @@ fn runs(runs: &[ScepRun]) -> String {
 async fn start_scepserver() -> (u32, String, tempfile::TempDir, Proc) {
     let depot = tempfile::tempdir().unwrap();
     let depot_path = depot.path().join("depot");
-    let ok = Command::new("scepserver").args(["ca", "-init", "-keySize", "2048", "-depot"]).arg(&depot_path).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+    let ok = Command::new("scepserver")
+        .args(["ca", "-init", "-keySize", "2048", "-depot"])
+        .arg(&depot_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
     assert!(ok.success(), "scepserver ca -init failed");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("scepserver")
@@ -303,9 +316,23 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         ..PushConfig::default()
     };
     let cfg = Config {
-        server: ServerConfig { listen: format!("127.0.0.1:{port}"), public_url: format!("http://127.0.0.1:{port}"), tls_cert: None, tls_key: None, plain_http: true, max_body_bytes: 8 << 20, drain_timeout: std::time::Duration::from_secs(20) },
+        server: ServerConfig {
+            listen: format!("127.0.0.1:{port}"),
+            public_url: format!("http://127.0.0.1:{port}"),
+            tls_cert: None,
+            tls_key: None,
+            plain_http: true,
+            max_body_bytes: 8 << 20,
+            drain_timeout: std::time::Duration::from_secs(20),
+        },
         database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) },
-        identity: IdentityConfig { trust: TrustMode::Ca, ca_certs: vec![dir.join("ca.pem")], client_cert_header: "X-Client-Cert".into(), mdm_signature: true, mtls: false },
+        identity: IdentityConfig {
+            trust: TrustMode::Ca,
+            ca_certs: vec![dir.join("ca.pem")],
+            client_cert_header: "X-Client-Cert".into(),
+            mdm_signature: true,
+            mtls: false,
+        },
         api: ApiConfig { key_file: None, key: Some(KEY.into()), ..Default::default() },
         checkin: CheckinConfig::default(),
         ca: CaConfig { cert: Some(dir.join("ca.pem")), key: Some(dir.join("ca.key")) },

@@ -33,7 +33,11 @@ pub async fn serve(config: &Path) -> CliResult {
     println!("  check-in URL : {}/mdm/checkin", cfg.server.public_url);
     println!("  server URL   : {}/mdm/connect", cfg.server.public_url);
     println!("  enrollment   : {}/enroll", cfg.server.public_url);
-    println!("  admin API    : {}/v1/devices  (key in {})", cfg.server.public_url, cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into()));
+    println!(
+        "  admin API    : {}/v1/devices  (key in {})",
+        cfg.server.public_url,
+        cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into())
+    );
     println!("  database     : {:?}", mdm::store::Backend::from_url(&cfg.database.url));
     server.run().await;
     println!("mdm stopped");
@@ -63,10 +67,7 @@ pub(crate) fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
 pub(crate) async fn show(resp: reqwest::Response) -> CliResult {
     let status = resp.status();
     let text = resp.text().await.map_err(|e| e.to_string())?;
-    let pretty = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or(text);
+    let pretty = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(text);
     println!("{pretty}");
     if status.is_success() {
         Ok(())
@@ -168,7 +169,13 @@ async fn one_time_challenges(cfg: &Config, base: &str, n: usize) -> Result<Vec<S
     let client = api_client(cfg)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let r = client.post(format!("{base}/v1/scep/challenges")).bearer_auth(&key).json(&serde_json::json!({ "note": "mdm sim" })).send().await.map_err(|e| e.to_string())?;
+        let r = client
+            .post(format!("{base}/v1/scep/challenges"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "note": "mdm sim" }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         if !r.status().is_success() {
             return Err(format!("creating a SCEP challenge: {} {}", r.status(), r.text().await.unwrap_or_default()));
         }
@@ -343,7 +350,12 @@ fn write_out(out: Option<&Path>, bytes: &[u8]) -> CliResult {
 pub fn profile_validate(file: &Path) -> CliResult {
     let sub = read_profile(file)?;
     print_warnings(&sub);
-    println!("{}: valid ({} payloads, {} warnings)", file.display(), sub.dict.get("PayloadContent").and_then(|v| v.as_array()).map_or(0, Vec::len), sub.warnings.len());
+    println!(
+        "{}: valid ({} payloads, {} warnings)",
+        file.display(),
+        sub.dict.get("PayloadContent").and_then(|v| v.as_array()).map_or(0, Vec::len),
+        sub.warnings.len()
+    );
     Ok(())
 }
 

@@ -232,13 +232,7 @@ fn yes() -> bool {
 
 impl Default for IdentityConfig {
     fn default() -> Self {
-        IdentityConfig {
-            trust: TrustMode::Ca,
-            ca_certs: Vec::new(),
-            client_cert_header: String::new(),
-            mdm_signature: true,
-            mtls: true,
-        }
+        IdentityConfig { trust: TrustMode::Ca, ca_certs: Vec::new(), client_cert_header: String::new(), mdm_signature: true, mtls: true }
     }
 }
 
@@ -481,14 +475,7 @@ fn default_audit_interval() -> Duration {
 
 impl Default for ProfilesConfig {
     fn default() -> Self {
-        ProfilesConfig {
-            sign: true,
-            signing_cert: None,
-            signing_key: None,
-            signing_chain: None,
-            encrypt: true,
-            audit_interval: default_audit_interval(),
-        }
+        ProfilesConfig { sign: true, signing_cert: None, signing_key: None, signing_chain: None, encrypt: true, audit_interval: default_audit_interval() }
     }
 }
 
@@ -632,12 +619,12 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention"].contains(&section) {
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention"]
+                .contains(&section)
+            {
                 continue;
             }
-            let table = doc
-                .entry(section.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let table = doc.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let Some(table) = table.as_table_mut() else {
                 return Err(invalid(format!("[{section}] must be a table")));
             };
@@ -683,10 +670,21 @@ impl Config {
                 *p = base.join(&*p);
             }
         };
-        for p in [&mut self.server.tls_cert, &mut self.server.tls_key, &mut self.api.key_file, &mut self.ca.cert, &mut self.ca.key, &mut self.secrets.key_file, &mut self.scep.ra_cert, &mut self.scep.ra_key,
-            &mut self.profiles.signing_cert, &mut self.profiles.signing_key, &mut self.profiles.signing_chain]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut self.server.tls_cert,
+            &mut self.server.tls_key,
+            &mut self.api.key_file,
+            &mut self.ca.cert,
+            &mut self.ca.key,
+            &mut self.secrets.key_file,
+            &mut self.scep.ra_cert,
+            &mut self.scep.ra_key,
+            &mut self.profiles.signing_cert,
+            &mut self.profiles.signing_key,
+            &mut self.profiles.signing_chain,
+        ]
+        .into_iter()
+        .flatten()
         {
             fix(p);
         }
@@ -704,7 +702,10 @@ impl Config {
     pub fn api_key(&self) -> Result<String, ConfigError> {
         if let Some(k) = self.api.key.as_ref().filter(|k| !k.is_empty()) {
             if k.trim().len() < MIN_API_KEY {
-                return Err(ConfigError::Invalid { path: PathBuf::new(), message: format!("api.key (or MDM_API_KEY) must be at least {MIN_API_KEY} characters") });
+                return Err(ConfigError::Invalid {
+                    path: PathBuf::new(),
+                    message: format!("api.key (or MDM_API_KEY) must be at least {MIN_API_KEY} characters"),
+                });
             }
             return Ok(k.trim().to_string());
         }

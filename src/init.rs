@@ -235,25 +235,15 @@ mod tests {
     #[test]
     fn init_twice_changes_nothing_and_keys_are_private() {
         let dir = tempfile::tempdir().unwrap();
-        let opts = InitOptions {
-            dir: dir.path().join("certs"),
-            hostname: "mdm.test".into(),
-            config: dir.path().join("mdm.toml"),
-            port: 8443,
-            ca_bits: 2048,
-        };
+        let opts = InitOptions { dir: dir.path().join("certs"), hostname: "mdm.test".into(), config: dir.path().join("mdm.toml"), port: 8443, ca_bits: 2048 };
         let first = run(&opts).unwrap();
         assert!(first.iter().all(|s| matches!(s, Step::Created(_))));
-        let before: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"]
-            .iter()
-            .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
-            .collect();
+        let before: Vec<Vec<u8>> =
+            ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"].iter().map(|f| std::fs::read(opts.dir.join(f)).unwrap()).collect();
         let second = run(&opts).unwrap();
         assert!(second.iter().all(|s| matches!(s, Step::Kept(_))));
-        let after: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"]
-            .iter()
-            .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
-            .collect();
+        let after: Vec<Vec<u8>> =
+            ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"].iter().map(|f| std::fs::read(opts.dir.join(f)).unwrap()).collect();
         assert_eq!(before, after);
         #[cfg(unix)]
         {

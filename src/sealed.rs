@@ -102,9 +102,7 @@ impl Vault {
 pub async fn seal_existing(store: &Store, vault: &Vault) -> Result<usize, StoreError> {
     let mut sealed = 0;
     let seal = |kind: Kind, rows: Vec<(String, Vec<u8>)>| -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        rows.into_iter()
-            .map(|(id, plain)| vault.seal(kind, &id, &plain).map(|s| (id, s)).map_err(|e| StoreError::Task(format!("sealing: {e}"))))
-            .collect()
+        rows.into_iter().map(|(id, plain)| vault.seal(kind, &id, &plain).map(|s| (id, s)).map_err(|e| StoreError::Task(format!("sealing: {e}")))).collect()
     };
     let rows = store.clear_unlock_tokens().await?;
     sealed += rows.len();

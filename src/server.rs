@@ -10,20 +10,20 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::api::{self, ApiState};
-use crate::config::{Config, TrustMode};
 use crate::apps::AppService;
+use crate::config::PushConfig;
+use crate::config::{Config, TrustMode};
 use crate::enroll::EnrollService;
 use crate::http::device::{self, DeviceState};
 use crate::http::enroll::{self as http_enroll, EnrollState};
 use crate::http::listener;
 use crate::identity::TrustPolicy;
-use crate::config::PushConfig;
 use crate::metrics::Metrics;
+use crate::profiles::render::Sealer;
+use crate::profiles::ProfileService;
 use crate::push::apns::ApnsClient;
 use crate::push::scheduler::Scheduler;
 use crate::push::{PushService, Pusher};
-use crate::profiles::render::Sealer;
-use crate::profiles::ProfileService;
 use crate::scep_server::ScepService;
 use crate::service::hooks::HookChain;
 use crate::service::{MdmService, ServiceOptions};
@@ -124,8 +124,7 @@ pub fn profile_signer(cfg: &Config) -> Result<Option<mdm_profiles::cms::Signer>,
         Some(p) => read(p)?,
         None => Vec::new(),
     };
-    let signer = mdm_profiles::cms::Signer::from_pem(&read(cert)?, &read(key)?, &chain)
-        .map_err(|e| StartError::Invalid(format!("profile signing: {e}")))?;
+    let signer = mdm_profiles::cms::Signer::from_pem(&read(cert)?, &read(key)?, &chain).map_err(|e| StartError::Invalid(format!("profile signing: {e}")))?;
     tracing::info!(signer = %mdm_profiles::cms::subject_line(signer.cert()), "profiles are signed");
     Ok(Some(signer))
 }
@@ -144,20 +143,35 @@ pub fn vault(cfg: &Config) -> Result<crate::sealed::Vault, StartError> {
 }
 
 /// Builds the full application router.
-pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileService, apps: AppService, vault: crate::sealed::Vault) -> Result<Router, StartError> {
+pub fn app(
+    cfg: &Config,
+    store: Store,
+    push: PushService,
+    profiles: ProfileService,
+    apps: AppService,
+    vault: crate::sealed::Vault,
+) -> Result<Router, StartError> {
     let scep = scep_service(cfg, store.clone())?;
-    let enroll = EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
+    let enroll =
+        EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
-    let service = MdmService::new(store.clone(), trust_policy(cfg)?, vault.clone(), ServiceOptions { user_authenticate: cfg.checkin.user_authenticate, declarative_per_enrollment: cfg.retention.declarative_per_enrollment }).with_hooks(Arc::new(hooks));
-    let devices = Router::new()
-        .route("/mdm/checkin", put(device::checkin))
-        .route("/mdm/connect", put(device::connect))
-        .route("/mdm", put(device::any))
-        .with_state(DeviceState { service, cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")?, mdm_signature: cfg.identity.mdm_signature });
+    let service = MdmService::new(
+        store.clone(),
+        trust_policy(cfg)?,
+        vault.clone(),
+        ServiceOptions { user_authenticate: cfg.checkin.user_authenticate, declarative_per_enrollment: cfg.retention.declarative_per_enrollment },
+    )
+    .with_hooks(Arc::new(hooks));
+    let devices =
+        Router::new().route("/mdm/checkin", put(device::checkin)).route("/mdm/connect", put(device::connect)).route("/mdm", put(device::any)).with_state(
+            DeviceState {
+                service,
+                cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")?,
+                mdm_signature: cfg.identity.mdm_signature,
+            },
+        );
     let scep_routes = match &scep {
-        Some(svc) => Router::new()
-            .route(svc.path(), get(crate::scep_server::http::get).post(crate::scep_server::http::post))
-            .with_state(svc.clone()),
+        Some(svc) => Router::new().route(svc.path(), get(crate::scep_server::http::get).post(crate::scep_server::http::post)).with_state(svc.clone()),
         None => Router::new(),
     };
     let enroll_routes = if cfg.enroll.enabled {
@@ -170,7 +184,8 @@ pub fn app(cfg: &Config, store: Store, push: PushService, profiles: ProfileServi
     } else {
         Router::new()
     };
-    let gate = api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
+    let gate =
+        api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
     let api_state = ApiState { store, push, scep, profiles, enroll, apps, vault, gate: Arc::new(gate) };
     Ok(Router::new()
         .merge(devices)
@@ -267,7 +282,21 @@ impl Server {
         };
         let l = listener::bind(&cfg.server.listen).await?;
         let local_addr = l.local_addr().map_err(|e| StartError::Invalid(e.to_string()))?;
-        Ok(Server { listener: l, tls, app, push, push_cfg: cfg.push.clone(), profiles, audit_interval: cfg.profiles.audit_interval, apps, app_audit_interval: cfg.apps.audit_interval, store, retention: cfg.retention.clone(), drain_timeout: cfg.server.drain_timeout, local_addr })
+        Ok(Server {
+            listener: l,
+            tls,
+            app,
+            push,
+            push_cfg: cfg.push.clone(),
+            profiles,
+            audit_interval: cfg.profiles.audit_interval,
+            apps,
+            app_audit_interval: cfg.apps.audit_interval,
+            store,
+            retention: cfg.retention.clone(),
+            drain_timeout: cfg.server.drain_timeout,
+            local_addr,
+        })
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully ([`Server::run_until`]).

@@ -55,10 +55,7 @@ fn ossl(op: &'static str) -> impl Fn(openssl::error::ErrorStack) -> CmsError {
 
 /// OpenSSL's first reason, without the error-queue noise.
 fn brief(e: &openssl::error::ErrorStack) -> String {
-    e.errors()
-        .first()
-        .and_then(|x| x.reason().map(str::to_string))
-        .unwrap_or_else(|| e.to_string())
+    e.errors().first().and_then(|x| x.reason().map(str::to_string)).unwrap_or_else(|| e.to_string())
 }
 
 /// A signing identity: certificate, key and the chain sent along with each signature.
@@ -114,8 +111,7 @@ impl Signer {
 
     /// Signs `content` (attached) and returns DER SignedData.
     pub fn sign(&self, content: &[u8]) -> Result<Vec<u8>, CmsError> {
-        let cms = CmsContentInfo::sign(Some(&self.cert), Some(&self.key), Some(&self.chain), Some(content), CMSOptions::BINARY)
-            .map_err(ossl("signing"))?;
+        let cms = CmsContentInfo::sign(Some(&self.cert), Some(&self.key), Some(&self.chain), Some(content), CMSOptions::BINARY).map_err(ossl("signing"))?;
         cms.to_der().map_err(ossl("encoding the signature"))
     }
 }
@@ -137,9 +133,7 @@ pub fn subject_line(cert: &X509Ref) -> String {
 /// wrapped in CMS EnvelopedData (AES-256-CBC) and stored as `EncryptedPayloadContent`;
 /// `IsEncrypted` is set. The top-level keys stay readable, as Apple requires.
 pub fn encrypt_payload_content(profile: &mut plist::Dictionary, recipient: &X509Ref) -> Result<(), CmsError> {
-    let content = profile
-        .remove("PayloadContent")
-        .ok_or_else(|| CmsError::Shape("the profile has no PayloadContent to encrypt".into()))?;
+    let content = profile.remove("PayloadContent").ok_or_else(|| CmsError::Shape("the profile has no PayloadContent to encrypt".into()))?;
     let xml = to_xml(&content).map_err(|e| CmsError::Shape(e.to_string()))?;
     let mut certs = Stack::new().map_err(ossl("allocating a certificate stack"))?;
     certs.push(recipient.to_owned()).map_err(ossl("adding the recipient"))?;
@@ -159,8 +153,7 @@ pub fn decrypt_payload_content(profile: &mut plist::Dictionary, cert: &X509Ref, 
     let env = CmsContentInfo::from_der(&der).map_err(|e| CmsError::NotCms(brief(&e)))?;
     let cert = cert.to_owned();
     let xml = env.decrypt(key, &cert).map_err(ossl("decrypting"))?;
-    let content = crate::limits::parse_plist(&xml)
-        .map_err(|e| CmsError::Shape(format!("the decrypted content is not a plist: {e}")))?;
+    let content = crate::limits::parse_plist(&xml).map_err(|e| CmsError::Shape(format!("the decrypted content is not a plist: {e}")))?;
     if !matches!(content, plist::Value::Array(_)) {
         return Err(CmsError::Shape("the decrypted content is not a payload array".into()));
     }

@@ -285,7 +285,6 @@ impl<'de> DeserializeSeed<'de> for Key<'_> {
     }
 }
 
-
 /// Checks a JSON document against `Limits::DEFAULT` without building it: depth and element
 /// count (string lengths are bounded by the body size). Syntax is left to the JSON parser.
 pub fn check_json(bytes: &[u8]) -> Result<(), LimitError> {

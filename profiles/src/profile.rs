@@ -37,15 +37,8 @@ fn one() -> i64 {
     1
 }
 
-const COMMON_KEYS: [&str; 7] = [
-    "PayloadType",
-    "PayloadIdentifier",
-    "PayloadUUID",
-    "PayloadVersion",
-    "PayloadDisplayName",
-    "PayloadDescription",
-    "PayloadOrganization",
-];
+const COMMON_KEYS: [&str; 7] =
+    ["PayloadType", "PayloadIdentifier", "PayloadUUID", "PayloadVersion", "PayloadDisplayName", "PayloadDescription", "PayloadOrganization"];
 
 /// One payload of a profile.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,8 +111,7 @@ impl Payload {
                 content.insert(k.clone(), v.clone());
             }
         }
-        let common: Common = plist::from_value(&plist::Value::Dictionary(common_dict))
-            .map_err(|e| ProfileError::Shape(format!("{path}: {e}")))?;
+        let common: Common = plist::from_value(&plist::Value::Dictionary(common_dict)).map_err(|e| ProfileError::Shape(format!("{path}: {e}")))?;
         Ok(Payload { common, body: PayloadBody::from_dict(&payload_type, content) })
     }
 }
@@ -272,15 +264,11 @@ impl Profile {
     pub fn from_dict(d: &plist::Dictionary) -> Result<Profile, ProfileError> {
         match d.get("PayloadType") {
             Some(plist::Value::String(s)) if s == "Configuration" => {}
-            Some(plist::Value::String(s)) => {
-                return Err(ProfileError::Shape(format!("PayloadType: the profile's type must be Configuration, not {s}")))
-            }
+            Some(plist::Value::String(s)) => return Err(ProfileError::Shape(format!("PayloadType: the profile's type must be Configuration, not {s}"))),
             _ => return Err(ProfileError::Shape("PayloadType: missing; a profile's type is Configuration".into())),
         }
         if d.contains_key("EncryptedPayloadContent") {
-            return Err(ProfileError::Shape(
-                "EncryptedPayloadContent: the profile is encrypted to one device; supply the unencrypted profile".into(),
-            ));
+            return Err(ProfileError::Shape("EncryptedPayloadContent: the profile is encrypted to one device; supply the unencrypted profile".into()));
         }
         let mut top_dict = plist::Dictionary::new();
         let mut extra = plist::Dictionary::new();
@@ -294,8 +282,7 @@ impl Profile {
                 extra.insert(k.clone(), v.clone());
             }
         }
-        let top: TopLevel =
-            plist::from_value(&plist::Value::Dictionary(top_dict)).map_err(|e| ProfileError::Shape(format!("top level: {e}")))?;
+        let top: TopLevel = plist::from_value(&plist::Value::Dictionary(top_dict)).map_err(|e| ProfileError::Shape(format!("top level: {e}")))?;
         let items = match d.get("PayloadContent") {
             Some(plist::Value::Array(a)) => a,
             Some(_) => return Err(ProfileError::Shape("PayloadContent: must be an array of payload dictionaries".into())),
@@ -478,10 +465,7 @@ mod tests {
         p.push(Payload::new("org.example.test.anchor", raw("com.example.cert", "x", true.into())).with_uuid("ANCHOR"));
         let mut paths: Vec<String> = p.check().into_iter().map(|i| i.path).collect();
         paths.sort();
-        assert_eq!(
-            paths,
-            vec!["PayloadContent[0].EAPClientConfiguration.PayloadCertificateAnchorUUID[1]", "PayloadContent[0].PayloadCertificateUUID"]
-        );
+        assert_eq!(paths, vec!["PayloadContent[0].EAPClientConfiguration.PayloadCertificateAnchorUUID[1]", "PayloadContent[0].PayloadCertificateUUID"]);
     }
 
     #[test]

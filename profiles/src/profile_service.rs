@@ -118,7 +118,10 @@ impl ProfileService {
         }
         for (i, a) in self.device_attributes.iter().enumerate() {
             if !DEVICE_ATTRIBUTES.contains(&a.as_str()) {
-                out.push(Issue::error(format!("PayloadContent.DeviceAttributes[{i}]"), format!("unknown attribute {a:?}; known: {}", DEVICE_ATTRIBUTES.join(", "))));
+                out.push(Issue::error(
+                    format!("PayloadContent.DeviceAttributes[{i}]"),
+                    format!("unknown attribute {a:?}; known: {}", DEVICE_ATTRIBUTES.join(", ")),
+                ));
             }
         }
         if self.identifier.trim().is_empty() {

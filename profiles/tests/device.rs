@@ -245,10 +245,7 @@ fn scep_round_trips_with_apple_keys() {
     assert_eq!(content["Keysize"], plist::Value::Integer(2048.into()));
     assert_eq!(content["CAFingerprint"], plist::Value::Data(vec![0xAB; 20]));
     let subject = content["Subject"].as_array().unwrap();
-    assert_eq!(
-        subject[1],
-        plist::Value::Array(vec![plist::Value::Array(vec!["CN".into(), "device".into()])])
-    );
+    assert_eq!(subject[1], plist::Value::Array(vec![plist::Value::Array(vec!["CN".into(), "device".into()])]));
     // The minimal form too.
     round_trip(Scep::new("http://ca.example.org/cgi-bin/pkiclient.exe"));
 }
@@ -277,10 +274,7 @@ fn scep_reads_json() {
     assert_eq!(c.key_usage, Some(KeyUsage::Signing));
     assert_eq!(c.subject.as_ref().unwrap().to_string(), "/O=Example Hospital/CN=device");
     assert_eq!(c.ca_fingerprint, Some(Data(vec![1; 32])));
-    assert_eq!(
-        c.subject_alt_name.as_ref().unwrap().dns_name,
-        Some(OneOrMany::Many(vec!["a.example.org".into(), "b.example.org".into()]))
-    );
+    assert_eq!(c.subject_alt_name.as_ref().unwrap().dns_name, Some(OneOrMany::Many(vec!["a.example.org".into(), "b.example.org".into()])));
     assert!(issues_of(&s).is_empty());
     for bad in [
         serde_json::json!({"PayloadContent": {"URL": "https://x", "Keysize": 3072}}),
@@ -376,8 +370,7 @@ fn access_rights_range() {
 }
 
 fn mdm_with(bits: i64) -> Vec<Issue> {
-    let m = Mdm::new("https://mdm.example.org/mdm", TOPIC, "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0")
-        .with_access_rights(AccessRights::from_bits(bits).unwrap());
+    let m = Mdm::new("https://mdm.example.org/mdm", TOPIC, "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0").with_access_rights(AccessRights::from_bits(bits).unwrap());
     issues_of(&m)
 }
 
@@ -453,10 +446,7 @@ fn enrollment_profile_builds() {
             .with_subject(Subject::from_pairs([("O", "Example Hospital"), ("CN", "MDM identity")]))
             .with_challenge("enrollment-challenge"),
     );
-    profile.push(
-        Payload::new("org.example.hospital.enroll.mdm", Mdm::new("https://mdm.example.org/mdm", TOPIC, scep_uuid.clone()))
-            .named("Device management"),
-    );
+    profile.push(Payload::new("org.example.hospital.enroll.mdm", Mdm::new("https://mdm.example.org/mdm", TOPIC, scep_uuid.clone())).named("Device management"));
     assert!(profile.check().is_empty(), "{:?}", profile.check());
 
     let xml = profile.to_xml().unwrap();
@@ -749,11 +739,7 @@ fn sample(key: &yaml_rust2::Yaml, overrides: &[(&str, plist::Value)]) -> plist::
     match key["type"].as_str().unwrap() {
         "<boolean>" => plist::Value::Boolean(default.as_bool().unwrap_or(true)),
         "<integer>" => {
-            let n = first
-                .and_then(yaml_rust2::Yaml::as_i64)
-                .or(default.as_i64())
-                .or(key["range"]["min"].as_i64())
-                .unwrap_or(1);
+            let n = first.and_then(yaml_rust2::Yaml::as_i64).or(default.as_i64()).or(key["range"]["min"].as_i64()).unwrap_or(1);
             plist::Value::Integer(n.into())
         }
         "<real>" => plist::Value::Real(first.and_then(yaml_rust2::Yaml::as_f64).or(default.as_f64()).unwrap_or(1.0)),

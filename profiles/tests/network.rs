@@ -6,23 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use mdm_profiles::payloads::sso::{
-    CredentialUseMode, ExtensibleSso, ExtensionData, KerberosExtensionData, ScreenLockedBehavior, SsoType,
-};
-use mdm_profiles::payloads::traffic::{
-    Action, Applications, Destination, DomainScope, TrafficRule, TrafficRules, ENTRA_AUTH_DESTINATIONS,
-    VENDOR_CONFIG_KEY,
-};
+use mdm_profiles::payloads::sso::{CredentialUseMode, ExtensibleSso, ExtensionData, KerberosExtensionData, ScreenLockedBehavior, SsoType};
+use mdm_profiles::payloads::traffic::{Action, Applications, Destination, DomainScope, TrafficRule, TrafficRules, ENTRA_AUTH_DESTINATIONS, VENDOR_CONFIG_KEY};
 use mdm_profiles::payloads::vpn::{
-    ActionParameter, AlwaysOn, AppLayerVpn, AppMapping, AppMappingItem, DeadPeerDetectionRate, DiffieHellmanGroup, Dns,
-    DnsProtocol, DomainAction, EncryptionAlgorithm, ExemptService, IkeAuthMethod, IkeTlsVersion, IkeV2, IntBool,
-    IntegrityAlgorithm, InterfaceType, IpSec, IpSecAuthMethod, LifetimeMinutes, Mtu, OnDemandAction, OnDemandRule, Ppp,
-    ProviderAuthMethod, ProviderType, Proxies, SecurityAssociationParameters, ServiceException, ServiceExceptionAction,
-    TransparentProxy, TunnelConfiguration, TunnelInterface, TunnelProtocol, Vpn, VpnProvider, VpnType,
+    ActionParameter, AlwaysOn, AppLayerVpn, AppMapping, AppMappingItem, DeadPeerDetectionRate, DiffieHellmanGroup, Dns, DnsProtocol, DomainAction,
+    EncryptionAlgorithm, ExemptService, IkeAuthMethod, IkeTlsVersion, IkeV2, IntBool, IntegrityAlgorithm, InterfaceType, IpSec, IpSecAuthMethod,
+    LifetimeMinutes, Mtu, OnDemandAction, OnDemandRule, Ppp, ProviderAuthMethod, ProviderType, Proxies, SecurityAssociationParameters, ServiceException,
+    ServiceExceptionAction, TransparentProxy, TunnelConfiguration, TunnelInterface, TunnelProtocol, Vpn, VpnProvider, VpnType,
 };
 use mdm_profiles::payloads::wifi::{
-    EapClientConfiguration, EapSimRands, EapType, EncryptionType, ProxyType, QosMarkingPolicy, TlsVersion,
-    TtlsInnerAuthentication, Wifi,
+    EapClientConfiguration, EapSimRands, EapType, EncryptionType, ProxyType, QosMarkingPolicy, TlsVersion, TtlsInnerAuthentication, Wifi,
 };
 use mdm_profiles::payloads::Raw;
 use mdm_profiles::value::Data;
@@ -66,11 +59,7 @@ fn profile_round_trip(p: &Profile, raw_ok: &[&str]) -> Profile {
     let back = Profile::from_plist_bytes(&xml).unwrap();
     for (i, item) in back.content.iter().enumerate() {
         if let PayloadBody::Raw(r) = &item.body {
-            assert!(
-                raw_ok.contains(&r.payload_type.as_str()),
-                "PayloadContent[{i}] ({}) read back raw",
-                r.payload_type
-            );
+            assert!(raw_ok.contains(&r.payload_type.as_str()), "PayloadContent[{i}] ({}) read back raw", r.payload_type);
         }
     }
     for (a, b) in p.content.iter().zip(&back.content) {
@@ -129,24 +118,19 @@ fn scep_payload(identifier: &str) -> Payload {
     });
     let mut body = plist::Dictionary::new();
     body.insert("PayloadContent".into(), plist::to_value(&content).unwrap());
-    Payload::new(identifier, PayloadBody::Raw(Raw { payload_type: "com.apple.security.scep".into(), content: body }))
-        .with_uuid(SCEP_UUID)
+    Payload::new(identifier, PayloadBody::Raw(Raw { payload_type: "com.apple.security.scep".into(), content: body })).with_uuid(SCEP_UUID)
 }
 
 /// A root CA payload (raw `com.apple.security.root`) trusted for the RADIUS server.
 fn root_payload(identifier: &str) -> Payload {
     let mut body = plist::Dictionary::new();
     body.insert("PayloadContent".into(), Value::Data(b"0\x82 not a real certificate".to_vec()));
-    Payload::new(identifier, PayloadBody::Raw(Raw { payload_type: "com.apple.security.root".into(), content: body }))
-        .with_uuid(ROOT_UUID)
+    Payload::new(identifier, PayloadBody::Raw(Raw { payload_type: "com.apple.security.root".into(), content: body })).with_uuid(ROOT_UUID)
 }
 
 fn okta_rules() -> TrafficRules {
-    TrafficRules::okta_entra_auth_tunnel(
-        "acme-health",
-        Applications::bundles(["com.okta.mobile", "com.microsoft.azureauthenticator", "com.epic.haiku"]),
-    )
-    .unwrap()
+    TrafficRules::okta_entra_auth_tunnel("acme-health", Applications::bundles(["com.okta.mobile", "com.microsoft.azureauthenticator", "com.epic.haiku"]))
+        .unwrap()
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -154,8 +138,7 @@ fn okta_rules() -> TrafficRules {
 // ------------------------------------------------------------------------------------------------
 
 fn full_eap() -> EapClientConfiguration {
-    let mut eap =
-        EapClientConfiguration::new(vec![EapType::Tls, EapType::Ttls, EapType::Peap, EapType::Fast, EapType::Sim]);
+    let mut eap = EapClientConfiguration::new(vec![EapType::Tls, EapType::Ttls, EapType::Peap, EapType::Fast, EapType::Sim]);
     eap.user_name = Some("nurse.station4".into());
     eap.user_password = Some("pw".into());
     eap.payload_certificate_anchor_uuid = Some(vec![ROOT_UUID.into()]);
@@ -213,9 +196,7 @@ fn every_wifi() -> Vec<Wifi> {
         Wifi::wpa2_personal("Ward-5", "s3cret-psk"),
         Wifi::open("Guest"),
         Wifi::eap_tls("Clinical", SCEP_UUID, strings(&["radius.hospital.example.org"])),
-        Wifi::peap("Staff", strings(&["radius.hospital.example.org"]))
-            .with_eap_credentials("jdoe", None)
-            .with_anchor_uuids(vec![ROOT_UUID.into()]),
+        Wifi::peap("Staff", strings(&["radius.hospital.example.org"])).with_eap_credentials("jdoe", None).with_anchor_uuids(vec![ROOT_UUID.into()]),
         hotspot,
         everything,
         auto_proxy,
@@ -241,13 +222,10 @@ fn wifi_eap_tls_profile_with_scep_identity() {
     let mut p = Profile::new("org.example.hospital.wifi.clinical", "Clinical Wi-Fi");
     p.push(scep_payload("org.example.hospital.wifi.clinical.scep"));
     p.push(root_payload("org.example.hospital.wifi.clinical.root"));
-    let wifi = Wifi::eap_tls("Clinical", SCEP_UUID, strings(&["radius.hospital.example.org"]))
-        .with_anchor_uuids(vec![ROOT_UUID.into()]);
+    let wifi = Wifi::eap_tls("Clinical", SCEP_UUID, strings(&["radius.hospital.example.org"])).with_anchor_uuids(vec![ROOT_UUID.into()]);
     p.add("wifi", wifi.clone());
     let back = profile_round_trip(&p, &["com.apple.security.scep", "com.apple.security.root"]);
-    let PayloadBody::Wifi(read) = &back.content[2].body else {
-        panic!("Wi-Fi payload not typed: {:?}", back.content[2])
-    };
+    let PayloadBody::Wifi(read) = &back.content[2].body else { panic!("Wi-Fi payload not typed: {:?}", back.content[2]) };
     assert_eq!(read, &wifi);
     // The identity reference names the SCEP payload of the same profile.
     assert_eq!(read.payload_certificate_uuid.as_deref(), Some(back.content[0].uuid()));
@@ -331,12 +309,7 @@ fn wifi_dictionaries_that_do_not_fit_stay_raw() {
 // ------------------------------------------------------------------------------------------------
 
 fn full_ikev2() -> IkeV2 {
-    let mut ike = IkeV2::certificate(
-        "vpn.hospital.example.org",
-        "device.hospital.example.org",
-        "vpn.hospital.example.org",
-        SCEP_UUID,
-    );
+    let mut ike = IkeV2::certificate("vpn.hospital.example.org", "device.hospital.example.org", "vpn.hospital.example.org", SCEP_UUID);
     ike.certificate_type = Some(mdm_profiles::payloads::vpn::IkeCertificateType::Ecdsa256);
     ike.server_certificate_issuer_common_name = Some("Hospital Issuing CA".into());
     ike.server_certificate_common_name = Some("vpn.hospital.example.org".into());
@@ -366,8 +339,7 @@ fn full_ikev2() -> IkeV2 {
         lifetime_in_minutes: Some(LifetimeMinutes::new(480).unwrap()),
     };
     ike.ike_security_association_parameters = Some(sa.clone());
-    ike.child_security_association_parameters =
-        Some(SecurityAssociationParameters { lifetime_in_minutes: Some(LifetimeMinutes::new(60).unwrap()), ..sa });
+    ike.child_security_association_parameters = Some(SecurityAssociationParameters { lifetime_in_minutes: Some(LifetimeMinutes::new(60).unwrap()), ..sa });
     ike.on_demand_enabled = Some(IntBool::ON);
     ike.on_demand_user_override_disabled = Some(IntBool::ON);
     let mut evaluate = OnDemandRule::new(OnDemandAction::EvaluateConnection);
@@ -469,10 +441,7 @@ fn every_vpn() -> Vec<Vpn> {
             protocol_type: TunnelProtocol::IkeV2,
             interfaces: Some(vec![TunnelInterface::Cellular, TunnelInterface::WiFi]),
         }],
-        service_exceptions: Some(vec![ServiceException {
-            service_name: ExemptService::VoiceMail,
-            action: ServiceExceptionAction::Allow,
-        }]),
+        service_exceptions: Some(vec![ServiceException { service_name: ExemptService::VoiceMail, action: ServiceExceptionAction::Allow }]),
         application_exceptions: None,
         allow_captive_web_sheet: Some(IntBool::ON),
         allow_all_captive_network_plugins: Some(IntBool::OFF),
@@ -502,10 +471,7 @@ fn vpn_round_trips_typed() {
     let ike = d["IKEv2"].as_dictionary().unwrap();
     assert_eq!(ike["MTU"], Value::Integer(1360.into()));
     assert_eq!(ike["EnablePFS"], Value::Integer(1.into()));
-    assert_eq!(
-        ike["IKESecurityAssociationParameters"].as_dictionary().unwrap()["DiffieHellmanGroup"],
-        Value::Integer(20.into())
-    );
+    assert_eq!(ike["IKESecurityAssociationParameters"].as_dictionary().unwrap()["DiffieHellmanGroup"], Value::Integer(20.into()));
     assert_eq!(ike["PPK"], Value::Data(vec![7; 32]));
     let rules = ike["OnDemandRules"].as_array().unwrap();
     assert_eq!(rules[0].as_dictionary().unwrap()["Action"], "Disconnect".into());
@@ -568,12 +534,7 @@ fn vpn_checks_have_failing_examples() {
     ike.tls_maximum_version = Some(IkeTlsVersion::V1_0);
     assert_eq!(
         findings(&Vpn::ikev2("X", ike)),
-        [
-            err("IKEv2.PayloadCertificateUUID"),
-            err("IKEv2.ServerCertificateIssuerCommonName"),
-            err("IKEv2.PPKIdentifier"),
-            err("IKEv2.TLSMinimumVersion"),
-        ]
+        [err("IKEv2.PayloadCertificateUUID"), err("IKEv2.ServerCertificateIssuerCommonName"), err("IKEv2.PPKIdentifier"), err("IKEv2.TLSMinimumVersion"),]
     );
     let mut v = Vpn::provider("X", "com.example.app", "com.example.app.ext", ProviderType::PacketTunnel);
     v.vpn.as_mut().unwrap().authentication_method = Some(ProviderAuthMethod::PasswordAndCertificate);
@@ -593,11 +554,7 @@ fn vpn_checks_have_failing_examples() {
     v.proxies = Some(Proxies { http_proxy: Some("p".into()), https_proxy: Some("p".into()), ..Proxies::default() });
     assert_eq!(findings(&v), [err("DNS.ServerName"), err("Proxies.HTTPPort"), err("Proxies.HTTPSPort")]);
     let mut v = Vpn::ikev2("X", full_ikev2());
-    v.dns = Some(Dns {
-        dns_protocol: DnsProtocol::Https,
-        server_url: Some("http://dns.example.org/q".into()),
-        ..Dns::cleartext(vec![])
-    });
+    v.dns = Some(Dns { dns_protocol: DnsProtocol::Https, server_url: Some("http://dns.example.org/q".into()), ..Dns::cleartext(vec![]) });
     assert_eq!(findings(&v), [err("DNS.ServerURL")]);
     // Malformed traffic rules in VendorConfig.
     let mut v = okta_rules().provider_vpn("X", "com.example.app", "com.example.app.ext");
@@ -688,24 +645,14 @@ fn traffic_rules_vendor_config_shape_and_round_trip() {
 
     // A rule set with every action and destination kind round-trips too.
     let rich = TrafficRules::new(vec![
-        TrafficRule::parse(
-            Applications::bundles(["com.example.ehr"]),
-            Action::Block,
-            &["*.ads.example.com", "203.0.113.7"],
-        )
-        .unwrap(),
+        TrafficRule::parse(Applications::bundles(["com.example.ehr"]), Action::Block, &["*.ads.example.com", "203.0.113.7"]).unwrap(),
         TrafficRule::parse(
             Applications::All,
             Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 },
             &["10.0.0.0/8", "2001:db8::/32", "fd00::1", "pacs.hospital.example.org"],
         )
         .unwrap(),
-        TrafficRule::parse(
-            Applications::bundles(["com.example.ehr", "com.example.pacs"]),
-            Action::Tunnel,
-            &["*hospital.example.org"],
-        )
-        .unwrap(),
+        TrafficRule::parse(Applications::bundles(["com.example.ehr", "com.example.pacs"]), Action::Tunnel, &["*hospital.example.org"]).unwrap(),
         TrafficRule::default_rule(Action::Proxy { host: "10.1.1.1".into(), port: 3128 }),
     ])
     .unwrap();
@@ -720,15 +667,9 @@ fn traffic_rules_vendor_config_shape_and_round_trip() {
     assert_eq!(TrafficRules::from_plist(&v).unwrap(), rich);
     assert_eq!(rich.bundle_ids(), strings(&["com.example.ehr", "com.example.pacs"]));
     assert_eq!(rich.action_for("com.example.ehr", "x.ads.example.com"), &Action::Block);
-    assert_eq!(
-        rich.action_for("com.example.ehr", "10.9.8.7"),
-        &Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 }
-    );
+    assert_eq!(rich.action_for("com.example.ehr", "10.9.8.7"), &Action::Proxy { host: "proxy.hospital.example.org".into(), port: 8080 });
     assert_eq!(rich.action_for("com.example.pacs", "imaging.hospital.example.org"), &Action::Tunnel);
-    assert_eq!(
-        rich.action_for("com.other", "imaging.hospital.example.org"),
-        &Action::Proxy { host: "10.1.1.1".into(), port: 3128 }
-    );
+    assert_eq!(rich.action_for("com.other", "imaging.hospital.example.org"), &Action::Proxy { host: "10.1.1.1".into(), port: 3128 });
     // Other VendorConfig keys survive setting the rules.
     let mut vpn = Vpn::provider("X", "com.example.app", "com.example.app.ext", ProviderType::AppProxy);
     vpn.vendor_config = Some([("Role".to_string(), Value::from("clinician"))].into_iter().collect());
@@ -853,15 +794,9 @@ fn traffic_rules_construction_is_validated() {
     assert_eq!(path(vec![tunnel(Applications::All, &["*", "10.0.0.0/8"])]), "Rules[0]");
     // Destinations non-empty; bundle identifiers well-formed.
     assert_eq!(path(vec![tunnel(Applications::All, &[]), default.clone()]), "Rules[0].Destinations");
-    assert_eq!(
-        path(vec![tunnel(Applications::Bundles(vec![]), &["example.org"]), default.clone()]),
-        "Rules[0].Applications"
-    );
-    for bad in
-        ["", "noreverse", "com.example.", ".com.example", "com..example", "com.example.app!", "com.exa mple", "com.*"]
-    {
-        let e = TrafficRules::new(vec![tunnel(Applications::bundles([bad]), &["example.org"]), default.clone()])
-            .unwrap_err();
+    assert_eq!(path(vec![tunnel(Applications::Bundles(vec![]), &["example.org"]), default.clone()]), "Rules[0].Applications");
+    for bad in ["", "noreverse", "com.example.", ".com.example", "com..example", "com.example.app!", "com.exa mple", "com.*"] {
+        let e = TrafficRules::new(vec![tunnel(Applications::bundles([bad]), &["example.org"]), default.clone()]).unwrap_err();
         assert_eq!(e.path, "Rules[0].Applications[0]", "{bad:?}");
     }
     for good in ["com.example.app", "org.epic.Haiku-2", "com.microsoft.azureauthenticator"] {
@@ -903,9 +838,7 @@ fn destination_parsing_table() {
     assert!(
         matches!(Destination::parse("*tenant.okta.com").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::WithSubdomains && p.name() == "tenant.okta.com")
     );
-    assert!(
-        matches!(Destination::parse("*.example.org").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::SubdomainsOnly)
-    );
+    assert!(matches!(Destination::parse("*.example.org").unwrap(), Destination::Domain(ref p) if p.scope() == DomainScope::SubdomainsOnly));
     assert!(matches!(Destination::parse("10.0.0.1").unwrap(), Destination::Ip(_)));
     assert!(matches!(Destination::parse("10.0.0.0/8").unwrap(), Destination::Cidr(c) if c.prefix() == 8));
 
@@ -1011,10 +944,7 @@ fn per_app_and_mapping_checks_have_failing_examples() {
     assert_eq!(findings(&per_app), [err("VPNSubType"), err("VPNUUID")]);
     let mut m = AppMapping::for_bundles(["com.example.a", "com.example.a"], VPN_UUID);
     m.mapping[0].designated_requirement.clear();
-    assert_eq!(
-        findings(&m),
-        [err("AppLayerVPNMapping[0].DesignatedRequirement"), err("AppLayerVPNMapping[1].Identifier")]
-    );
+    assert_eq!(findings(&m), [err("AppLayerVPNMapping[0].DesignatedRequirement"), err("AppLayerVPNMapping[1].Identifier")]);
     // A per-app dictionary with an unknown key stays raw.
     let mut d = to_dict(&AppLayerVpn::new(Vpn::ikev2("X", full_ikev2()), VPN_UUID));
     assert!(!matches!(PayloadBody::from_dict("com.apple.vpn.managed.applayer", d.clone()), PayloadBody::Raw(_)));
@@ -1071,10 +1001,7 @@ fn kerberos_sso() -> ExtensibleSso {
 fn sso_round_trips_typed() {
     let d = round_trip(&entra_sso());
     assert_eq!(d["Type"], "Redirect".into());
-    assert_eq!(
-        d["ExtensionData"].as_dictionary().unwrap()["browser_sso_interaction_enabled"],
-        Value::Integer(1.into())
-    );
+    assert_eq!(d["ExtensionData"].as_dictionary().unwrap()["browser_sso_interaction_enabled"], Value::Integer(1.into()));
     let k = kerberos_sso();
     let d = round_trip(&k);
     assert_eq!(d["ExtensionIdentifier"], "com.apple.AppSSOKerberos.KerberosExtension".into());
@@ -1082,17 +1009,9 @@ fn sso_round_trips_typed() {
     assert_eq!(d["Type"], "Credential".into());
     let ed = d["ExtensionData"].as_dictionary().unwrap();
     assert_eq!(ed["credentialBundleIdACL"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        ed["domainRealmMapping"].as_dictionary().unwrap()["HOSPITAL.EXAMPLE.ORG"],
-        Value::Array(vec![".hospital.example.org".into()])
-    );
+    assert_eq!(ed["domainRealmMapping"].as_dictionary().unwrap()["HOSPITAL.EXAMPLE.ORG"], Value::Array(vec![".hospital.example.org".into()]));
     assert!(matches!(k.extension_data, Some(ExtensionData::Kerberos(_))));
-    let cred = ExtensibleSso::credential(
-        "com.example.sso.credential",
-        "ABCDE12345",
-        "EXAMPLE.ORG",
-        strings(&[".example.org"]),
-    );
+    let cred = ExtensibleSso::credential("com.example.sso.credential", "ABCDE12345", "EXAMPLE.ORG", strings(&[".example.org"]));
     round_trip(&cred);
     for s in [entra_sso(), k, cred] {
         assert!(check(&s).is_empty(), "{:?}", check(&s));
@@ -1175,10 +1094,7 @@ fn json_input_uses_apple_key_names() {
             .with_manual_proxy("proxy", 8080)
             .tap_eap(|e| e.tls_minimum_version = Some(TlsVersion::V1_2))
     );
-    assert!(serde_json::from_value::<Wifi>(
-        json!({"SSID_STR": "x", "EAPClientConfiguration": {"AcceptEAPTypes": [50]}})
-    )
-    .is_err());
+    assert!(serde_json::from_value::<Wifi>(json!({"SSID_STR": "x", "EAPClientConfiguration": {"AcceptEAPTypes": [50]}})).is_err());
     assert!(serde_json::from_value::<Wifi>(json!({"SSID": "x"})).is_err());
 
     let v: Vpn = serde_json::from_value(json!({
@@ -1202,10 +1118,7 @@ fn json_input_uses_apple_key_names() {
     assert_eq!(ike.authentication_method, IkeAuthMethod::SharedSecret);
     assert_eq!(ike.ppk, Some(Data(vec![1, 2, 3])));
     assert_eq!(ike.on_demand_enabled, Some(IntBool::ON));
-    assert_eq!(
-        ike.child_security_association_parameters.as_ref().unwrap().diffie_hellman_group,
-        Some(DiffieHellmanGroup::G19)
-    );
+    assert_eq!(ike.child_security_association_parameters.as_ref().unwrap().diffie_hellman_group, Some(DiffieHellmanGroup::G19));
     assert!(serde_json::from_value::<Vpn>(json!({"UserDefinedName": "x", "VPNType": "PPTP"})).is_err());
 
     let per_app: AppLayerVpn = serde_json::from_value(json!({
@@ -1235,9 +1148,7 @@ fn json_input_uses_apple_key_names() {
     .unwrap();
     assert_eq!(rules.default_action(), &Action::Block);
     assert_eq!(serde_json::to_value(&rules).unwrap()["Rules"][0]["ProxyPort"], json!(3128));
-    assert!(
-        serde_json::from_value::<TrafficRules>(json!({"Version": 1, "Rules": [], "DefaultAction": "Maybe"})).is_err()
-    );
+    assert!(serde_json::from_value::<TrafficRules>(json!({"Version": 1, "Rules": [], "DefaultAction": "Maybe"})).is_err());
     assert!(serde_json::from_value::<Destination>(json!("*tenant.okta.com")).is_ok());
     assert!(serde_json::from_value::<Destination>(json!("tenant..okta.com")).is_err());
 
@@ -1302,19 +1213,14 @@ fn enum_spellings_match_apple() {
     assert_eq!(s(plist::to_value(&EncryptionType::Any).unwrap()), "Any");
     assert_eq!(s(plist::to_value(&ScreenLockedBehavior::DoNotHandle).unwrap()), "DoNotHandle");
     assert_eq!(s(plist::to_value(&CredentialUseMode::WhenNotSpecified).unwrap()), "whenNotSpecified");
-    assert_eq!(
-        s(plist::to_value(&VpnProvider::default().provider_type.unwrap_or(ProviderType::PacketTunnel)).unwrap()),
-        "packet-tunnel"
-    );
+    assert_eq!(s(plist::to_value(&VpnProvider::default().provider_type.unwrap_or(ProviderType::PacketTunnel)).unwrap()), "packet-tunnel");
     assert_eq!(EapType::from_value(43), Some(EapType::Fast));
     assert_eq!(EapType::Aka.value(), 23);
 }
 
 #[test]
 fn configurator_style_fixture_reads_typed() {
-    let bytes =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/network/clinical-wifi-vpn.mobileconfig"))
-            .unwrap();
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/network/clinical-wifi-vpn.mobileconfig")).unwrap();
     let p = Profile::from_plist_bytes(&bytes).unwrap();
     let PayloadBody::Wifi(w) = &p.content[1].body else { panic!("Wi-Fi read raw: {:?}", p.content[1]) };
     assert_eq!(w.ssid.as_deref(), Some("Clinical"));

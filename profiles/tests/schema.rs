@@ -108,12 +108,7 @@ fn unknown_keys_are_warnings() {
     let mut p = wpa2();
     p.insert("SSIDD".into(), "typo".into());
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].SSIDD",
-        Severity::Warning,
-        "not documented by Apple for com.apple.wifi.managed",
-    );
+    assert_issue(&issue, "PayloadContent[0].SSIDD", Severity::Warning, "not documented by Apple for com.apple.wifi.managed");
 
     let mut top = profile(vec![]);
     top.insert("Vendor".into(), "x".into());
@@ -124,32 +119,17 @@ fn unknown_keys_are_warnings() {
 fn wrong_type_deep_inside() {
     let p = wpa2_enterprise(json!({"AcceptEAPTypes": ["25"]}));
     let issue = only(validate_profile(&profile(vec![mdm(), p])));
-    assert_issue(
-        &issue,
-        "PayloadContent[1].EAPClientConfiguration.AcceptEAPTypes[0]",
-        Severity::Error,
-        "expected <integer>, found <string>",
-    );
+    assert_issue(&issue, "PayloadContent[1].EAPClientConfiguration.AcceptEAPTypes[0]", Severity::Error, "expected <integer>, found <string>");
     let p = wpa2_enterprise(json!({"AcceptEAPTypes": [25], "TLSMinimumVersion": 1.2}));
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].EAPClientConfiguration.TLSMinimumVersion",
-        Severity::Error,
-        "expected <string>, found <real>",
-    );
+    assert_issue(&issue, "PayloadContent[0].EAPClientConfiguration.TLSMinimumVersion", Severity::Error, "expected <string>, found <real>");
 }
 
 #[test]
 fn missing_required_keys_only_where_the_dictionary_is() {
     let p = wpa2_enterprise(json!({"UserName": "jo"}));
     let issue = only(validate_payload(&p, "PayloadContent[2]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[2].EAPClientConfiguration.AcceptEAPTypes",
-        Severity::Error,
-        "required key missing",
-    );
+    assert_issue(&issue, "PayloadContent[2].EAPClientConfiguration.AcceptEAPTypes", Severity::Error, "required key missing");
     assert_eq!(validate_payload(&wpa2(), "PayloadContent[2]"), vec![], "no EAP dictionary, nothing required in it");
 
     let mut m = mdm();
@@ -159,10 +139,7 @@ fn missing_required_keys_only_where_the_dictionary_is() {
     assert_eq!(issues.len(), 2, "{issues:#?}");
     assert!(issues.iter().all(|i| i.severity == Severity::Error && i.message == "required key missing"));
     let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
-    assert!(
-        paths.contains(&"PayloadContent[0].Topic") && paths.contains(&"PayloadContent[0].PayloadUUID"),
-        "{paths:?}"
-    );
+    assert!(paths.contains(&"PayloadContent[0].Topic") && paths.contains(&"PayloadContent[0].PayloadUUID"), "{paths:?}");
 }
 
 #[test]
@@ -170,31 +147,16 @@ fn values_outside_rangelist_or_range() {
     let mut p = wpa2();
     p.insert("EncryptionType".into(), "WPA4".into());
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].EncryptionType",
-        Severity::Error,
-        "must be one of WEP, WPA, WPA2, WPA3, Any, None (found \"WPA4\")",
-    );
+    assert_issue(&issue, "PayloadContent[0].EncryptionType", Severity::Error, "must be one of WEP, WPA, WPA2, WPA3, Any, None (found \"WPA4\")");
 
     let mut p = wpa2();
     p.insert("ProxyServerPort".into(), Value::Integer(70000.into()));
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].ProxyServerPort",
-        Severity::Error,
-        "must be between 0 and 65535 (found 70000)",
-    );
+    assert_issue(&issue, "PayloadContent[0].ProxyServerPort", Severity::Error, "must be between 0 and 65535 (found 70000)");
 
     let p = wpa2_enterprise(json!({"AcceptEAPTypes": [25, 99]}));
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].EAPClientConfiguration.AcceptEAPTypes[1]",
-        Severity::Error,
-        "must be one of 13, 17, 18, 21, 23, 25, 43 (found 99)",
-    );
+    assert_issue(&issue, "PayloadContent[0].EAPClientConfiguration.AcceptEAPTypes[1]", Severity::Error, "must be one of 13, 17, 18, 21, 23, 25, 43 (found 99)");
 
     let mut top = profile(vec![]);
     top.insert("PayloadVersion".into(), Value::Integer(2.into()));
@@ -205,12 +167,7 @@ fn values_outside_rangelist_or_range() {
 fn malformed_array_items() {
     let p = wpa2_enterprise(json!({"AcceptEAPTypes": [25, {"Type": 25}]}));
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].EAPClientConfiguration.AcceptEAPTypes[1]",
-        Severity::Error,
-        "expected <integer>, found <dictionary>",
-    );
+    assert_issue(&issue, "PayloadContent[0].EAPClientConfiguration.AcceptEAPTypes[1]", Severity::Error, "expected <integer>, found <dictionary>");
 
     // SCEP Subject: an array of RDNs, each an array of [OID, value] pairs of exactly two strings.
     let scep = payload(
@@ -221,29 +178,16 @@ fn malformed_array_items() {
         }}),
     );
     let issue = only(validate_payload(&scep, "PayloadContent[3]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[3].PayloadContent.Subject[0][0]",
-        Severity::Error,
-        "must have exactly 2 items (found 3)",
-    );
+    assert_issue(&issue, "PayloadContent[3].PayloadContent.Subject[0][0]", Severity::Error, "must have exactly 2 items (found 3)");
 }
 
 #[test]
 fn aliased_subkeys_are_checked() {
     // wifi.managed: QoSMarkingWhitelistedAppIdentifiers' subkeys are `*id001`.
     let mut p = wpa2();
-    p.insert(
-        "QoSMarkingPolicy".into(),
-        plist::to_value(&json!({"QoSMarkingWhitelistedAppIdentifiers": ["com.example.app", 7]})).unwrap(),
-    );
+    p.insert("QoSMarkingPolicy".into(), plist::to_value(&json!({"QoSMarkingWhitelistedAppIdentifiers": ["com.example.app", 7]})).unwrap());
     let issue = only(validate_payload(&p, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].QoSMarkingPolicy.QoSMarkingWhitelistedAppIdentifiers[1]",
-        Severity::Error,
-        "expected <string>, found <integer>",
-    );
+    assert_issue(&issue, "PayloadContent[0].QoSMarkingPolicy.QoSMarkingWhitelistedAppIdentifiers[1]", Severity::Error, "expected <string>, found <integer>");
 
     // applicationaccess.new: subApps' subkeys alias the enclosing whiteList items (recursive).
     let app = |sub: serde_json::Value| json!({"bundleID": "com.example.a", "appID": "", "subApps": sub});
@@ -251,12 +195,7 @@ fn aliased_subkeys_are_checked() {
     apps.insert("whiteList".into(), plist::to_value(&json!([app(json!([app(json!([{"appID": ""}]))]))])).unwrap());
     coerce_json_payload(&mut apps);
     let issue = only(validate_payload(&apps, "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].whiteList[0].subApps[0].subApps[0].bundleID",
-        Severity::Error,
-        "required key missing",
-    );
+    assert_issue(&issue, "PayloadContent[0].whiteList[0].subApps[0].subApps[0].bundleID", Severity::Error, "required key missing");
 }
 
 /// Runs `coerce_json` on a one-payload profile and takes the payload back.
@@ -285,27 +224,12 @@ fn kerberos_sso_is_checked_against_its_own_file() {
     };
     assert_eq!(validate_payload(&kerberos(json!({"useSiteAutoDiscovery": false})), "PayloadContent[0]"), vec![]);
     let issue = only(validate_payload(&kerberos(json!({"useSiteAutoDiscovery": "no"})), "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].ExtensionData.useSiteAutoDiscovery",
-        Severity::Error,
-        "expected <boolean>, found <string>",
-    );
+    assert_issue(&issue, "PayloadContent[0].ExtensionData.useSiteAutoDiscovery", Severity::Error, "expected <boolean>, found <string>");
     let issue = only(validate_payload(&kerberos(json!({"madeUp": 1})), "PayloadContent[0]"));
-    assert_issue(
-        &issue,
-        "PayloadContent[0].ExtensionData.madeUp",
-        Severity::Warning,
-        "com.apple.extensiblesso(kerberos)",
-    );
+    assert_issue(&issue, "PayloadContent[0].ExtensionData.madeUp", Severity::Warning, "com.apple.extensiblesso(kerberos)");
     let mut wrong_team = kerberos(json!({}));
     wrong_team.insert("TeamIdentifier".into(), "ABCDE12345".into());
-    assert_issue(
-        &only(validate_payload(&wrong_team, "P")),
-        "P.TeamIdentifier",
-        Severity::Error,
-        "must be one of apple",
-    );
+    assert_issue(&only(validate_payload(&wrong_team, "P")), "P.TeamIdentifier", Severity::Error, "must be one of apple");
 
     // Any other extension: the generic file, whose ExtensionData is free-form.
     let mut other = kerberos(json!({"useSiteAutoDiscovery": "no", "anything": [1, 2]}));
@@ -323,20 +247,12 @@ fn mcx_fits_any_of_its_files() {
     let time = payload("com.apple.MCX", json!({"timeServer": "time.apple.com", "timeZone": "Europe/Berlin"}));
     assert_eq!(validate_payload(&time, "P"), vec![]);
     let bad = payload("com.apple.MCX", json!({"timeServer": 3}));
-    assert_issue(
-        &only(validate_payload(&bad, "P")),
-        "P.timeServer",
-        Severity::Error,
-        "expected <string>, found <integer>",
-    );
+    assert_issue(&only(validate_payload(&bad, "P")), "P.timeServer", Severity::Error, "expected <string>, found <integer>");
 }
 
 #[test]
 fn coerce_json_converts_what_json_cannot_type() {
-    let root = payload(
-        "com.apple.security.root",
-        json!({"PayloadContent": "AQID\nBA==", "PayloadCertificateFileName": "ca.cer"}),
-    );
+    let root = payload("com.apple.security.root", json!({"PayloadContent": "AQID\nBA==", "PayloadCertificateFileName": "ca.cer"}));
     let mut p = profile(vec![root, wpa2()]);
     p.insert("RemovalDate".into(), "2027-01-31T12:00:00Z".into());
     p.insert("DurationUntilRemoval".into(), Value::Integer(3600.into()));
@@ -357,12 +273,7 @@ fn coerce_json_converts_what_json_cannot_type() {
     let bad = payload("com.apple.security.root", json!({"PayloadContent": "not base64!"}));
     let mut p = profile(vec![bad]);
     coerce_json(&mut p);
-    assert_issue(
-        &only(validate_profile(&p)),
-        "PayloadContent[0].PayloadContent",
-        Severity::Error,
-        "expected <data>, found <string>",
-    );
+    assert_issue(&only(validate_profile(&p)), "PayloadContent[0].PayloadContent", Severity::Error, "expected <data>, found <string>");
 }
 
 #[test]
@@ -399,12 +310,7 @@ fn garbage_is_reported_not_fatal() {
 
     let mut odd = wpa2();
     odd.insert("PayloadType".into(), Value::Integer(7.into()));
-    assert_issue(
-        &only(validate_payload(&odd, "X")),
-        "X.PayloadType",
-        Severity::Error,
-        "expected <string>, found <integer>",
-    );
+    assert_issue(&only(validate_payload(&odd, "X")), "X.PayloadType", Severity::Error, "expected <string>, found <integer>");
 
     let empty = validate_profile(&plist::Dictionary::new());
     assert_eq!(empty.len(), 5, "{empty:#?}");
@@ -412,12 +318,7 @@ fn garbage_is_reported_not_fatal() {
     let mut mangled = profile(vec![]);
     mangled.insert("ConsentText".into(), Value::Array(vec![]));
     coerce_json(&mut mangled);
-    assert_issue(
-        &only(validate_profile(&mangled)),
-        "ConsentText",
-        Severity::Error,
-        "expected <dictionary>, found <array>",
-    );
+    assert_issue(&only(validate_profile(&mangled)), "ConsentText", Severity::Error, "expected <dictionary>, found <array>");
 }
 
 #[test]
@@ -437,10 +338,7 @@ fn deprecated_and_removed_keys_are_still_allowed() {
     m.insert("ManagedAppleID".into(), "jo@example.org".into()); // deprecated, removed in iOS 18
     assert_eq!(validate_payload(&m, "P"), vec![]);
     let mut w = wpa2_enterprise(json!({"AcceptEAPTypes": [13], "TLSAllowTrustExceptions": false})); // removed in iOS 8
-    w.insert(
-        "QoSMarkingPolicy".into(),
-        plist::to_value(&json!({"QoSMarkingWhitelistedAppIdentifiers": ["com.example.app"]})).unwrap(),
-    );
+    w.insert("QoSMarkingPolicy".into(), plist::to_value(&json!({"QoSMarkingWhitelistedAppIdentifiers": ["com.example.app"]})).unwrap());
     assert_eq!(validate_payload(&w, "P"), vec![]);
 }
 
@@ -478,12 +376,7 @@ fn vendor_config_takes_any_key_and_checks_the_documented_ones() {
         assert_eq!(validate_payload(&p, "P"), vec![], "{payload_type}");
         let mut bad = p.clone();
         bad.insert("VendorConfig".into(), plist::to_value(&json!({"Group": 7, "other": "x"})).unwrap());
-        assert_issue(
-            &only(validate_payload(&bad, "P")),
-            "P.VendorConfig.Group",
-            Severity::Error,
-            "expected <string>, found <integer>",
-        );
+        assert_issue(&only(validate_payload(&bad, "P")), "P.VendorConfig.Group", Severity::Error, "expected <string>, found <integer>");
     }
 }
 
@@ -507,24 +400,14 @@ fn applayer_vpn_has_the_vpn_payloads_fields() {
     assert_issue(&only(validate_payload(&missing, "P")), "P.VPNType", Severity::Error, "required key missing");
     let mut wrong = app.clone();
     wrong.insert("IPv4".into(), plist::to_value(&json!({"OverridePrimary": "yes"})).unwrap());
-    assert_issue(
-        &only(validate_payload(&wrong, "P")),
-        "P.IPv4.OverridePrimary",
-        Severity::Error,
-        "expected <integer>, found <string>",
-    );
+    assert_issue(&only(validate_payload(&wrong, "P")), "P.IPv4.OverridePrimary", Severity::Error, "expected <integer>, found <string>");
     // The applayer file's own keys still count, and so do undocumented ones.
     let mut no_uuid = app.clone();
     no_uuid.remove("VPNUUID");
     assert_issue(&only(validate_payload(&no_uuid, "P")), "P.VPNUUID", Severity::Error, "required key missing");
     let mut typo = app.clone();
     typo.insert("SafariDomain".into(), "example.org".into());
-    assert_issue(
-        &only(validate_payload(&typo, "P")),
-        "P.SafariDomain",
-        Severity::Warning,
-        "not documented by Apple for com.apple.vpn.managed.applayer",
-    );
+    assert_issue(&only(validate_payload(&typo, "P")), "P.SafariDomain", Severity::Warning, "not documented by Apple for com.apple.vpn.managed.applayer");
     // The plain VPN payload does not gain the per-app keys.
     let mut plain = app;
     plain.insert("PayloadType".into(), "com.apple.vpn.managed".into());
@@ -586,12 +469,8 @@ fn placeholder_keyed_dictionaries_are_maps() {
 
 #[test]
 fn subject_alt_name_values_may_be_arrays_of_strings() {
-    let scep = |san: serde_json::Value| {
-        payload(
-            "com.apple.security.scep",
-            json!({"PayloadContent": {"URL": "https://ca.example.org/scep", "SubjectAltName": san}}),
-        )
-    };
+    let scep =
+        |san: serde_json::Value| payload("com.apple.security.scep", json!({"PayloadContent": {"URL": "https://ca.example.org/scep", "SubjectAltName": san}}));
     let single = scep(json!({"dNSName": "a.example.org", "rfc822Name": "it@example.org"}));
     assert_eq!(validate_payload(&single, "P"), vec![]);
     let many = scep(json!({
@@ -621,10 +500,5 @@ fn subject_alt_name_values_may_be_arrays_of_strings() {
     );
     // Other <string> keys of the payload stay strings.
     let url_list = payload("com.apple.security.scep", json!({"PayloadContent": {"URL": ["https://ca.example.org"]}}));
-    assert_issue(
-        &only(validate_payload(&url_list, "P")),
-        "P.PayloadContent.URL",
-        Severity::Error,
-        "expected <string>, found <array>",
-    );
+    assert_issue(&only(validate_payload(&url_list, "P")), "P.PayloadContent.URL", Severity::Error, "expected <string>, found <array>");
 }

@@ -114,9 +114,6 @@ mod tests {
         assert!(on.aes && on.des3 && on.scep_standard);
         let off = Caps::parse(server_caps(false));
         assert!(!off.renewal && off.post_pki_operation && off.scep_standard);
-        assert_eq!(
-            server_caps(true),
-            "POSTPKIOperation\nSHA-256\nSHA-1\nAES\nDES3\nRenewal\nSCEPStandard\n"
-        );
+        assert_eq!(server_caps(true), "POSTPKIOperation\nSHA-256\nSHA-1\nAES\nDES3\nRenewal\nSCEPStandard\n");
     }
 }

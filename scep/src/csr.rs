@@ -34,52 +34,33 @@ pub fn challenge_password(csr: &X509ReqRef) -> Result<Option<String>, ScepError>
     } else if v.tag == 17 || v.tag == 16 {
         // SET/SEQUENCE: OpenSSL keeps the whole encoding; look inside for a
         // single string value.
-        let (outer, _) = der::read_tlv(&v.bytes)
-            .map_err(|e| ScepError::InvalidChallenge(format!("bad wrapped value: {e}")))?;
-        let (inner, _) = der::read_tlv(outer.content)
-            .map_err(|e| ScepError::InvalidChallenge(format!("bad wrapped value: {e}")))?;
+        let (outer, _) = der::read_tlv(&v.bytes).map_err(|e| ScepError::InvalidChallenge(format!("bad wrapped value: {e}")))?;
+        let (inner, _) = der::read_tlv(outer.content).map_err(|e| ScepError::InvalidChallenge(format!("bad wrapped value: {e}")))?;
         if !STRING_TAGS.contains(&i32::from(inner.tag)) {
-            return Err(ScepError::InvalidChallenge(format!(
-                "wrapped value has ASN.1 tag {:#04x}, not a string",
-                inner.tag
-            )));
+            return Err(ScepError::InvalidChallenge(format!("wrapped value has ASN.1 tag {:#04x}, not a string", inner.tag)));
         }
         inner.content.to_vec()
     } else {
-        return Err(ScepError::InvalidChallenge(format!(
-            "value has ASN.1 type {}, not a string",
-            v.tag
-        )));
+        return Err(ScepError::InvalidChallenge(format!("value has ASN.1 type {}, not a string", v.tag)));
     };
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|_| ScepError::InvalidChallenge("value is not valid UTF-8".into()))
+    String::from_utf8(bytes).map(Some).map_err(|_| ScepError::InvalidChallenge("value is not valid UTF-8".into()))
 }
 
 fn is_printable(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b))
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?".contains(&b))
 }
 
 /// Builds a CSR for `key` with `subject`, carrying `challenge` as a
 /// challengePassword attribute (PrintableString when the password fits that
 /// alphabet, UTF8String otherwise), signed with SHA-256.
-pub fn build_csr(
-    key: &PKey<Private>,
-    subject: &X509NameRef,
-    challenge: Option<&str>,
-) -> Result<X509Req, ScepError> {
+pub fn build_csr(key: &PKey<Private>, subject: &X509NameRef, challenge: Option<&str>) -> Result<X509Req, ScepError> {
     let mut b = X509ReqBuilder::new()?;
     b.set_version(0)?;
     b.set_subject_name(subject)?;
     b.set_pubkey(key)?;
     let mut req = b.build();
     let challenge = challenge.map(|c| {
-        let enc = if is_printable(c) {
-            ChallengeEncoding::Printable
-        } else {
-            ChallengeEncoding::Utf8
-        };
+        let enc = if is_printable(c) { ChallengeEncoding::Printable } else { ChallengeEncoding::Utf8 };
         (c, enc)
     });
     ffi::add_challenge_and_sign(&mut req, challenge, key, MessageDigest::sha256())?;
@@ -99,10 +80,7 @@ pub fn self_signed_for(csr_key: &PKey<Private>, subject: &X509NameRef) -> Result
     b.set_subject_name(subject)?;
     b.set_issuer_name(subject)?;
     b.set_pubkey(csr_key)?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let now = i64::try_from(now).unwrap_or(i64::MAX / 2);
     let not_before = Asn1Time::from_unix((now - 3600) as _)?;
     let not_after = Asn1Time::from_unix((now + 7 * 86400) as _)?;

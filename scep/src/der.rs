@@ -40,9 +40,7 @@ pub(crate) fn read_tlv(input: &[u8]) -> Result<(Tlv<'_>, &[u8]), ScepError> {
         }
         let (bytes, r) = rest.split_at(n);
         rest = r;
-        bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
     };
     if rest.len() < len {
         return Err(bad("length exceeds input"));

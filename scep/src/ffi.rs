@@ -126,19 +126,13 @@ unsafe fn copy_asn1_type(t: *const sys::ASN1_TYPE) -> Option<AttrValue> {
     }
     let tag = (*t).type_;
     if tag == V_ASN1_BOOLEAN || tag == V_ASN1_NULL || tag == V_ASN1_OBJECT {
-        return Some(AttrValue {
-            tag,
-            bytes: Vec::new(),
-        });
+        return Some(AttrValue { tag, bytes: Vec::new() });
     }
     // For every other type the union holds an ASN1_STRING (OpenSSL's
     // ASN1_TYPE invariant; SET/SEQUENCE/OTHER keep their whole encoding in it).
     let s = (*t).value.asn1_string;
     if s.is_null() {
-        return Some(AttrValue {
-            tag,
-            bytes: Vec::new(),
-        });
+        return Some(AttrValue { tag, bytes: Vec::new() });
     }
     let len = usize::try_from(sys::ASN1_STRING_length(s)).unwrap_or(0);
     let data = sys::ASN1_STRING_get0_data(s);
@@ -191,10 +185,7 @@ pub(crate) fn first_signer(p7: &Pkcs7Ref, nids: &[c_int]) -> Result<SignerView, 
                 digest_nid = sys::OBJ_obj2nid(obj);
             }
         }
-        let attrs = nids
-            .iter()
-            .map(|&nid| copy_asn1_type(sys::PKCS7_get_signed_attribute(si, nid)))
-            .collect();
+        let attrs = nids.iter().map(|&nid| copy_asn1_type(sys::PKCS7_get_signed_attribute(si, nid))).collect();
         Ok(SignerView { digest_nid, attrs })
     }
 }
@@ -225,14 +216,7 @@ pub(crate) fn is_detached(p7: &Pkcs7Ref) -> bool {
     // mandatory `contents` field is present). PKCS7_ctrl with
     // GET_DETACHED_SIGNATURE only inspects it (and caches the answer in
     // p7->detached, which is interior bookkeeping of the object we borrow).
-    unsafe {
-        PKCS7_ctrl(
-            p7.as_ptr(),
-            PKCS7_OP_GET_DETACHED_SIGNATURE,
-            0,
-            ptr::null_mut(),
-        ) == 1
-    }
+    unsafe { PKCS7_ctrl(p7.as_ptr(), PKCS7_OP_GET_DETACHED_SIGNATURE, 0, ptr::null_mut()) == 1 }
 }
 
 /// Owns a BIO and frees it on drop.
@@ -272,19 +256,12 @@ pub(crate) fn sign_with_attributes(
         flags |= sys::PKCS7_DETACHED;
     }
     let content = content.unwrap_or(&[]);
-    let len = c_int::try_from(content.len())
-        .map_err(|_| ScepError::Internal("content too large".into()))?;
+    let len = c_int::try_from(content.len()).map_err(|_| ScepError::Internal("content too large".into()))?;
     // SAFETY: PKCS7_sign with NULL signer/key/certs/data and PKCS7_PARTIAL
     // only allocates an empty SignedData (type data content) and returns it
     // without finalising; we take ownership at once via Pkcs7::from_ptr.
     let p7 = unsafe {
-        let raw = sys::PKCS7_sign(
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-            flags,
-        );
+        let raw = sys::PKCS7_sign(ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), ptr::null_mut(), flags);
         if raw.is_null() {
             return Err(openssl::error::ErrorStack::get().into());
         }
@@ -294,9 +271,7 @@ pub(crate) fn sign_with_attributes(
     // takes its own references (X509_up_ref / EVP_PKEY_up_ref) to the cert and
     // key it stores, so our borrows stay ours. The returned SignerInfo is
     // owned by `p7`, which outlives every use of `si` below.
-    let si = unsafe {
-        PKCS7_sign_add_signer(p7.as_ptr(), cert.as_ptr(), key.as_ptr(), md.as_ptr(), flags)
-    };
+    let si = unsafe { PKCS7_sign_add_signer(p7.as_ptr(), cert.as_ptr(), key.as_ptr(), md.as_ptr(), flags) };
     if si.is_null() {
         return Err(openssl::error::ErrorStack::get().into());
     }
@@ -305,8 +280,7 @@ pub(crate) fn sign_with_attributes(
             AttrKind::Printable => sys::V_ASN1_PRINTABLESTRING,
             AttrKind::Octets => sys::V_ASN1_OCTET_STRING,
         };
-        let vlen = c_int::try_from(value.len())
-            .map_err(|_| ScepError::Internal("attribute too large".into()))?;
+        let vlen = c_int::try_from(value.len()).map_err(|_| ScepError::Internal("attribute too large".into()))?;
         // SAFETY: ASN1_STRING_type_new returns a fresh string we own;
         // ASN1_STRING_set copies `vlen` bytes from `value`. On success
         // PKCS7_add_signed_attribute takes ownership of the string (it is set
@@ -357,13 +331,8 @@ pub(crate) fn certs_only(certs: &[X509]) -> Result<Pkcs7, ScepError> {
     // and later frees its own), marks the content detached (absent) and
     // returns without finalising. We own the result via Pkcs7::from_ptr.
     unsafe {
-        let raw = sys::PKCS7_sign(
-            ptr::null_mut(),
-            ptr::null_mut(),
-            stack.as_ptr(),
-            ptr::null_mut(),
-            sys::PKCS7_PARTIAL | sys::PKCS7_DETACHED | sys::PKCS7_BINARY,
-        );
+        let raw =
+            sys::PKCS7_sign(ptr::null_mut(), ptr::null_mut(), stack.as_ptr(), ptr::null_mut(), sys::PKCS7_PARTIAL | sys::PKCS7_DETACHED | sys::PKCS7_BINARY);
         if raw.is_null() {
             return Err(openssl::error::ErrorStack::get().into());
         }
@@ -391,8 +360,7 @@ pub(crate) fn add_challenge_and_sign(
     md: MessageDigest,
 ) -> Result<(), ScepError> {
     if let Some((pw, enc)) = challenge {
-        let len = c_int::try_from(pw.len())
-            .map_err(|_| ScepError::Internal("challenge too long".into()))?;
+        let len = c_int::try_from(pw.len()).map_err(|_| ScepError::Internal("challenge too long".into()))?;
         let ty = match enc {
             ChallengeEncoding::Printable => sys::V_ASN1_PRINTABLESTRING,
             ChallengeEncoding::Utf8 => sys::MBSTRING_UTF8,
@@ -402,15 +370,7 @@ pub(crate) fn add_challenge_and_sign(
         // SAFETY: `req` is exclusively borrowed (we are its only user); the
         // function copies `len` bytes from `pw` into a new attribute owned by
         // the request ("add1").
-        let ok = unsafe {
-            sys::X509_REQ_add1_attr_by_NID(
-                req.as_ptr(),
-                sys::NID_pkcs9_challengePassword,
-                ty,
-                pw.as_ptr(),
-                len,
-            )
-        };
+        let ok = unsafe { sys::X509_REQ_add1_attr_by_NID(req.as_ptr(), sys::NID_pkcs9_challengePassword, ty, pw.as_ptr(), len) };
         if ok != 1 {
             return Err(openssl::error::ErrorStack::get().into());
         }
@@ -438,10 +398,7 @@ pub(crate) fn challenge_attr(req: &X509ReqRef) -> Option<AttrValue> {
             return None;
         }
         let t = sys::X509_ATTRIBUTE_get0_type(attr, 0);
-        copy_asn1_type(t).or(Some(AttrValue {
-            tag: V_ASN1_UNDEF,
-            bytes: Vec::new(),
-        }))
+        copy_asn1_type(t).or(Some(AttrValue { tag: V_ASN1_UNDEF, bytes: Vec::new() }))
     }
 }
 
@@ -482,14 +439,7 @@ mod tests {
         assert_eq!(a.message_type, b.message_type);
         let obj = openssl::asn1::Asn1Object::from_str("2.16.840.1.113733.1.9.7").unwrap();
         assert_eq!(obj.nid().as_raw(), a.transaction_id);
-        let all = [
-            a.message_type,
-            a.pki_status,
-            a.fail_info,
-            a.sender_nonce,
-            a.recipient_nonce,
-            a.transaction_id,
-        ];
+        let all = [a.message_type, a.pki_status, a.fail_info, a.sender_nonce, a.recipient_nonce, a.transaction_id];
         for (i, x) in all.iter().enumerate() {
             assert_ne!(*x, sys::NID_undef);
             assert!(all[i + 1..].iter().all(|y| y != x));
@@ -499,31 +449,13 @@ mod tests {
     #[test]
     fn challenge_encodings() {
         let p = csr_with(("abc", ChallengeEncoding::Printable));
-        assert_eq!(
-            challenge_attr(&p).unwrap(),
-            AttrValue {
-                tag: sys::V_ASN1_PRINTABLESTRING,
-                bytes: b"abc".to_vec()
-            }
-        );
+        assert_eq!(challenge_attr(&p).unwrap(), AttrValue { tag: sys::V_ASN1_PRINTABLESTRING, bytes: b"abc".to_vec() });
         let u = csr_with(("ä", ChallengeEncoding::Utf8));
-        assert_eq!(
-            challenge_attr(&u).unwrap(),
-            AttrValue {
-                tag: sys::V_ASN1_UTF8STRING,
-                bytes: "ä".as_bytes().to_vec()
-            }
-        );
+        assert_eq!(challenge_attr(&u).unwrap(), AttrValue { tag: sys::V_ASN1_UTF8STRING, bytes: "ä".as_bytes().to_vec() });
         // A SET-wrapped PrintableString, as some clients send.
         let wrapped = [0x31, 0x05, 0x13, 0x03, b'x', b'y', b'z'];
-        let w = csr_with((
-            std::str::from_utf8(&wrapped).unwrap(),
-            ChallengeEncoding::Raw(sys::V_ASN1_SET),
-        ));
-        assert_eq!(
-            crate::challenge_password(&w).unwrap().as_deref(),
-            Some("xyz")
-        );
+        let w = csr_with((std::str::from_utf8(&wrapped).unwrap(), ChallengeEncoding::Raw(sys::V_ASN1_SET)));
+        assert_eq!(crate::challenge_password(&w).unwrap().as_deref(), Some("xyz"));
         // An INTEGER is not a password.
         let i = csr_with(("\x05", ChallengeEncoding::Raw(2)));
         assert!(crate::challenge_password(&i).is_err());

@@ -21,9 +21,8 @@ pub mod client;
 pub use caps::{server_caps, Caps};
 pub use csr::{build_csr, challenge_password, self_signed_for, transaction_id_for};
 pub use message::{
-    degenerate_certs, encode_issuer_and_serial, encode_issuer_and_subject, issuer_and_subject,
-    parse_cert_rep, parse_degenerate_certs, pick_recipient, CertRep, PkiMessage, RequestBuilder,
-    Responder,
+    degenerate_certs, encode_issuer_and_serial, encode_issuer_and_subject, issuer_and_subject, parse_cert_rep, parse_degenerate_certs, pick_recipient, CertRep,
+    PkiMessage, RequestBuilder, Responder,
 };
 
 use std::fmt;

@@ -91,29 +91,16 @@ impl Verified {
             return Ok(None);
         };
         if !TEXT_TAGS.contains(&v.tag) {
-            return Err(ScepError::InvalidAttribute {
-                name,
-                reason: format!("expected PrintableString, found ASN.1 type {}", v.tag),
-            });
+            return Err(ScepError::InvalidAttribute { name, reason: format!("expected PrintableString, found ASN.1 type {}", v.tag) });
         }
-        String::from_utf8(v.bytes.clone())
-            .map(Some)
-            .map_err(|_| ScepError::InvalidAttribute {
-                name,
-                reason: "not valid text".into(),
-            })
+        String::from_utf8(v.bytes.clone()).map(Some).map_err(|_| ScepError::InvalidAttribute { name, reason: "not valid text".into() })
     }
 
     fn required_text(&self, idx: AttrIdx, name: &'static str) -> Result<String, ScepError> {
-        self.text(idx, name)?
-            .ok_or(ScepError::MissingAttribute(name))
+        self.text(idx, name)?.ok_or(ScepError::MissingAttribute(name))
     }
 
-    fn number(
-        &self,
-        idx: AttrIdx,
-        name: &'static str,
-    ) -> Result<Option<(String, Option<u32>)>, ScepError> {
+    fn number(&self, idx: AttrIdx, name: &'static str) -> Result<Option<(String, Option<u32>)>, ScepError> {
         Ok(self.text(idx, name)?.map(|s| {
             let n = s.trim().parse::<u32>().ok();
             (s, n)
@@ -125,29 +112,20 @@ impl Verified {
             return Ok(None);
         };
         if v.tag != OCTET_STRING {
-            return Err(ScepError::InvalidAttribute {
-                name,
-                reason: format!("expected OCTET STRING, found ASN.1 type {}", v.tag),
-            });
+            return Err(ScepError::InvalidAttribute { name, reason: format!("expected OCTET STRING, found ASN.1 type {}", v.tag) });
         }
         Ok(Some(v.bytes.clone()))
     }
 
     fn message_type(&self) -> Result<MessageType, ScepError> {
-        let (text, code) = self
-            .number(AttrIdx::MessageType, "messageType")?
-            .ok_or(ScepError::MissingAttribute("messageType"))?;
-        code.and_then(MessageType::from_code)
-            .ok_or(ScepError::UnknownMessageType(text))
+        let (text, code) = self.number(AttrIdx::MessageType, "messageType")?.ok_or(ScepError::MissingAttribute("messageType"))?;
+        code.and_then(MessageType::from_code).ok_or(ScepError::UnknownMessageType(text))
     }
 
     fn transaction_id(&self) -> Result<String, ScepError> {
         let id = self.required_text(AttrIdx::TransactionId, "transactionID")?;
         if id.is_empty() {
-            return Err(ScepError::InvalidAttribute {
-                name: "transactionID",
-                reason: "empty".into(),
-            });
+            return Err(ScepError::InvalidAttribute { name: "transactionID", reason: "empty".into() });
         }
         Ok(id)
     }
@@ -161,8 +139,7 @@ fn verify_signed(input: &[u8], trusted: Option<&[X509]>) -> Result<Verified, Sce
     if input.is_empty() {
         return Err(ScepError::Malformed("empty input".into()));
     }
-    let p7 = Pkcs7::from_der(input)
-        .map_err(|e| ScepError::Malformed(format!("not a PKCS#7 ContentInfo: {e}")))?;
+    let p7 = Pkcs7::from_der(input).map_err(|e| ScepError::Malformed(format!("not a PKCS#7 ContentInfo: {e}")))?;
     if p7.type_().map(|t| t.nid()) != Some(Nid::PKCS7_SIGNED) {
         return Err(ScepError::Malformed("ContentInfo is not SignedData".into()));
     }
@@ -175,43 +152,17 @@ fn verify_signed(input: &[u8], trusted: Option<&[X509]>) -> Result<Verified, Sce
         flags |= Pkcs7Flags::NOINTERN;
     }
     let signers = p7.signers(&certs, flags).map_err(ScepError::BadSignature)?;
-    let signer = signers
-        .iter()
-        .next()
-        .map(|c| c.to_owned())
-        .ok_or_else(|| ScepError::Malformed("SignedData has no signer".into()))?;
+    let signer = signers.iter().next().map(|c| c.to_owned()).ok_or_else(|| ScepError::Malformed("SignedData has no signer".into()))?;
     let detached = ffi::is_detached(&p7);
     // NOVERIFY: no chain building — trust decisions belong to the caller; the
     // store is therefore never consulted but the API requires one.
     let store = X509StoreBuilder::new()?.build();
     let mut content = Vec::new();
     let indata: Option<&[u8]> = if detached { Some(&[]) } else { None };
-    p7.verify(
-        &certs,
-        &store,
-        indata,
-        Some(&mut content),
-        flags | Pkcs7Flags::NOVERIFY | Pkcs7Flags::BINARY,
-    )
-    .map_err(ScepError::BadSignature)?;
+    p7.verify(&certs, &store, indata, Some(&mut content), flags | Pkcs7Flags::NOVERIFY | Pkcs7Flags::BINARY).map_err(ScepError::BadSignature)?;
     let n = ffi::scep_nids()?;
-    let view = ffi::first_signer(
-        &p7,
-        &[
-            n.message_type,
-            n.pki_status,
-            n.fail_info,
-            n.sender_nonce,
-            n.recipient_nonce,
-            n.transaction_id,
-        ],
-    )?;
-    Ok(Verified {
-        signer,
-        digest_nid: view.digest_nid,
-        attrs: view.attrs,
-        content,
-    })
+    let view = ffi::first_signer(&p7, &[n.message_type, n.pki_status, n.fail_info, n.sender_nonce, n.recipient_nonce, n.transaction_id])?;
+    Ok(Verified { signer, digest_nid: view.digest_nid, attrs: view.attrs, content })
 }
 
 impl PkiMessage {
@@ -226,84 +177,49 @@ impl PkiMessage {
             return Err(ScepError::UnexpectedMessageType(message_type));
         }
         let transaction_id = v.transaction_id()?;
-        let sender_nonce = v
-            .octets(AttrIdx::SenderNonce, "senderNonce")?
-            .ok_or(ScepError::MissingAttribute("senderNonce"))?;
+        let sender_nonce = v.octets(AttrIdx::SenderNonce, "senderNonce")?.ok_or(ScepError::MissingAttribute("senderNonce"))?;
         if sender_nonce.is_empty() {
-            return Err(ScepError::InvalidAttribute {
-                name: "senderNonce",
-                reason: "empty".into(),
-            });
+            return Err(ScepError::InvalidAttribute { name: "senderNonce", reason: "empty".into() });
         }
-        let digest =
-            ffi::digest_from_nid(v.digest_nid).ok_or(ScepError::UnsupportedDigest(v.digest_nid))?;
-        Ok(PkiMessage {
-            message_type,
-            transaction_id,
-            sender_nonce,
-            signer_cert: v.signer,
-            digest,
-            encrypted_content: v.content,
-        })
+        let digest = ffi::digest_from_nid(v.digest_nid).ok_or(ScepError::UnsupportedDigest(v.digest_nid))?;
+        Ok(PkiMessage { message_type, transaction_id, sender_nonce, signer_cert: v.signer, digest, encrypted_content: v.content })
     }
 
     /// Decrypts the pkcsPKIEnvelope with the recipient's (CA's or RA's)
     /// certificate and key, returning the inner content: the CSR DER for
     /// PKCSReq/RenewalReq, IssuerAndSubject DER for CertPoll,
     /// IssuerAndSerialNumber DER for GetCert/GetCRL.
-    pub fn decrypt(
-        &self,
-        recipient_cert: &X509,
-        recipient_key: &PKey<Private>,
-    ) -> Result<Vec<u8>, ScepError> {
+    pub fn decrypt(&self, recipient_cert: &X509, recipient_key: &PKey<Private>) -> Result<Vec<u8>, ScepError> {
         decrypt_envelope(&self.encrypted_content, recipient_cert, recipient_key)
     }
 
     /// Decrypts the content and parses it as a CSR whose self-signature is
     /// checked.
-    pub fn csr(
-        &self,
-        recipient_cert: &X509,
-        recipient_key: &PKey<Private>,
-    ) -> Result<X509Req, ScepError> {
+    pub fn csr(&self, recipient_cert: &X509, recipient_key: &PKey<Private>) -> Result<X509Req, ScepError> {
         let der = self.decrypt(recipient_cert, recipient_key)?;
-        let req = X509Req::from_der(&der)
-            .map_err(|e| ScepError::InvalidContent(format!("not a PKCS#10 CSR: {e}")))?;
-        let key = req
-            .public_key()
-            .map_err(|e| ScepError::InvalidContent(format!("CSR public key unreadable: {e}")))?;
+        let req = X509Req::from_der(&der).map_err(|e| ScepError::InvalidContent(format!("not a PKCS#10 CSR: {e}")))?;
+        let key = req.public_key().map_err(|e| ScepError::InvalidContent(format!("CSR public key unreadable: {e}")))?;
         match req.verify(&key) {
             Ok(true) => Ok(req),
-            Ok(false) => Err(ScepError::InvalidContent(
-                "CSR signature does not verify".into(),
-            )),
-            Err(e) => Err(ScepError::InvalidContent(format!(
-                "CSR signature does not verify: {e}"
-            ))),
+            Ok(false) => Err(ScepError::InvalidContent("CSR signature does not verify".into())),
+            Err(e) => Err(ScepError::InvalidContent(format!("CSR signature does not verify: {e}"))),
         }
     }
 }
 
 fn decrypt_envelope(der: &[u8], cert: &X509, key: &PKey<Private>) -> Result<Vec<u8>, ScepError> {
     if der.is_empty() {
-        return Err(ScepError::InvalidContent(
-            "message has no pkcsPKIEnvelope".into(),
-        ));
+        return Err(ScepError::InvalidContent("message has no pkcsPKIEnvelope".into()));
     }
-    let env = Pkcs7::from_der(der)
-        .map_err(|e| ScepError::InvalidContent(format!("pkcsPKIEnvelope is not PKCS#7: {e}")))?;
+    let env = Pkcs7::from_der(der).map_err(|e| ScepError::InvalidContent(format!("pkcsPKIEnvelope is not PKCS#7: {e}")))?;
     if env.type_().map(|t| t.nid()) != Some(Nid::PKCS7_ENVELOPED) {
-        return Err(ScepError::InvalidContent(
-            "pkcsPKIEnvelope is not EnvelopedData".into(),
-        ));
+        return Err(ScepError::InvalidContent("pkcsPKIEnvelope is not EnvelopedData".into()));
     }
     match env.decrypt(key, cert, Pkcs7Flags::BINARY) {
         Ok(plain) => Ok(plain),
         // Single DES (what micromdm's scepclient/scepserver use) lives in
         // OpenSSL 3's legacy provider: load it once on demand and retry.
-        Err(e) if is_unsupported_algorithm(&e) && crate::enable_legacy_ciphers() => env
-            .decrypt(key, cert, Pkcs7Flags::BINARY)
-            .map_err(ScepError::Decrypt),
+        Err(e) if is_unsupported_algorithm(&e) && crate::enable_legacy_ciphers() => env.decrypt(key, cert, Pkcs7Flags::BINARY).map_err(ScepError::Decrypt),
         Err(e) => Err(ScepError::Decrypt(e)),
     }
 }
@@ -311,9 +227,7 @@ fn decrypt_envelope(der: &[u8], cert: &X509, key: &PKey<Private>) -> Result<Vec<
 /// True when OpenSSL failed because an algorithm is not available (e.g.
 /// DES-CBC without the legacy provider).
 fn is_unsupported_algorithm(e: &openssl::error::ErrorStack) -> bool {
-    e.errors()
-        .iter()
-        .any(|x| x.reason().is_some_and(|r| r.contains("unsupported")))
+    e.errors().iter().any(|x| x.reason().is_some_and(|r| r.contains("unsupported")))
 }
 
 fn encrypt_to(recipient: &X509, content: &[u8], cipher: Cipher) -> Result<Vec<u8>, ScepError> {
@@ -344,12 +258,7 @@ pub struct Responder<'a> {
 impl Responder<'_> {
     /// SUCCESS: the issued certificate (plus `chain`) as a certs-only
     /// SignedData, encrypted to the request's signer certificate.
-    pub fn success(
-        &self,
-        req: &PkiMessage,
-        issued: &X509,
-        chain: &[X509],
-    ) -> Result<Vec<u8>, ScepError> {
+    pub fn success(&self, req: &PkiMessage, issued: &X509, chain: &[X509]) -> Result<Vec<u8>, ScepError> {
         let mut certs = Vec::with_capacity(1 + chain.len());
         certs.push(issued.clone());
         certs.extend(chain.iter().cloned());
@@ -360,11 +269,7 @@ impl Responder<'_> {
 
     /// SUCCESS carrying a ready certs-only SignedData (e.g. a GetCRL answer
     /// or a stored certificate for GetCert), encrypted to the requester.
-    pub fn success_with_content(
-        &self,
-        req: &PkiMessage,
-        degenerate: &[u8],
-    ) -> Result<Vec<u8>, ScepError> {
+    pub fn success_with_content(&self, req: &PkiMessage, degenerate: &[u8]) -> Result<Vec<u8>, ScepError> {
         let envelope = encrypt_to(&req.signer_cert, degenerate, self.cipher)?;
         self.respond(req, PkiStatus::Success, None, Some(&envelope))
     }
@@ -379,24 +284,14 @@ impl Responder<'_> {
         self.respond(req, PkiStatus::Pending, None, None)
     }
 
-    fn respond(
-        &self,
-        req: &PkiMessage,
-        status: PkiStatus,
-        fail: Option<FailInfo>,
-        content: Option<&[u8]>,
-    ) -> Result<Vec<u8>, ScepError> {
+    fn respond(&self, req: &PkiMessage, status: PkiStatus, fail: Option<FailInfo>, content: Option<&[u8]>) -> Result<Vec<u8>, ScepError> {
         let n = ffi::scep_nids()?;
         let message_type = MessageType::CertRep.code().to_string();
         let status_s = status.code().to_string();
         let fail_s = fail.map(|f| f.code().to_string());
         let sender_nonce = nonce()?;
         let mut attrs: Vec<(c_int, AttrKind, &[u8])> = vec![
-            (
-                n.transaction_id,
-                AttrKind::Printable,
-                req.transaction_id.as_bytes(),
-            ),
+            (n.transaction_id, AttrKind::Printable, req.transaction_id.as_bytes()),
             (n.message_type, AttrKind::Printable, message_type.as_bytes()),
             (n.pki_status, AttrKind::Printable, status_s.as_bytes()),
             (n.recipient_nonce, AttrKind::Octets, &req.sender_nonce),
@@ -405,13 +300,7 @@ impl Responder<'_> {
         if let Some(f) = &fail_s {
             attrs.push((n.fail_info, AttrKind::Printable, f.as_bytes()));
         }
-        let p7 = ffi::sign_with_attributes(
-            self.signer_cert,
-            self.signer_key,
-            req.digest,
-            content,
-            &attrs,
-        )?;
+        let p7 = ffi::sign_with_attributes(self.signer_cert, self.signer_key, req.digest, content, &attrs)?;
         Ok(p7.to_der()?)
     }
 }
@@ -428,22 +317,13 @@ pub fn parse_degenerate_certs(der: &[u8]) -> Result<Vec<X509>, ScepError> {
     if der.is_empty() {
         return Err(ScepError::Malformed("empty input".into()));
     }
-    let p7 = Pkcs7::from_der(der)
-        .map_err(|e| ScepError::Malformed(format!("not a PKCS#7 ContentInfo: {e}")))?;
-    let signed = p7
-        .signed()
-        .ok_or_else(|| ScepError::Malformed("ContentInfo is not SignedData".into()))?;
-    Ok(signed
-        .certificates()
-        .map(|s| s.iter().map(|c| c.to_owned()).collect())
-        .unwrap_or_default())
+    let p7 = Pkcs7::from_der(der).map_err(|e| ScepError::Malformed(format!("not a PKCS#7 ContentInfo: {e}")))?;
+    let signed = p7.signed().ok_or_else(|| ScepError::Malformed("ContentInfo is not SignedData".into()))?;
+    Ok(signed.certificates().map(|s| s.iter().map(|c| c.to_owned()).collect()).unwrap_or_default())
 }
 
 /// Encodes IssuerAndSubject (RFC 8894 §3.3.3), the CertPoll content.
-pub fn encode_issuer_and_subject(
-    issuer: &X509NameRef,
-    subject: &X509NameRef,
-) -> Result<Vec<u8>, ScepError> {
+pub fn encode_issuer_and_subject(issuer: &X509NameRef, subject: &X509NameRef) -> Result<Vec<u8>, ScepError> {
     let mut content = issuer.to_der()?;
     content.extend_from_slice(&subject.to_der()?);
     Ok(der::tlv(der::SEQUENCE, &content))
@@ -470,9 +350,7 @@ pub fn issuer_and_subject(der: &[u8]) -> Result<(X509Name, X509Name), ScepError>
 pub fn encode_issuer_and_serial(cert: &X509Ref) -> Result<Vec<u8>, ScepError> {
     let serial = cert.serial_number().to_bn()?;
     if serial.is_negative() {
-        return Err(ScepError::InvalidContent(
-            "negative certificate serial number".into(),
-        ));
+        return Err(ScepError::InvalidContent("negative certificate serial number".into()));
     }
     let mut content = cert.issuer_name().to_der()?;
     content.extend_from_slice(&der::unsigned_integer(&serial.to_vec()));
@@ -484,11 +362,7 @@ pub fn encode_issuer_and_serial(cert: &X509Ref) -> Result<Vec<u8>, ScepError> {
 /// otherwise the (first) CA certificate.
 pub fn pick_recipient(certs: &[X509]) -> Option<&X509> {
     if certs.len() > 1 {
-        let key_enc = |c: &X509| {
-            c.key_usage()
-                .map(|ku| ku.contains(X509KeyUsage::KEY_ENCIPHERMENT))
-                .unwrap_or(true)
-        };
+        let key_enc = |c: &X509| c.key_usage().map(|ku| ku.contains(X509KeyUsage::KEY_ENCIPHERMENT)).unwrap_or(true);
         if let Some(ra) = certs.iter().find(|c| !ffi::is_ca(c) && key_enc(c)) {
             return Some(ra);
         }
@@ -531,15 +405,9 @@ impl RequestBuilder<'_> {
     pub fn build(&self) -> Result<(Vec<u8>, Vec<u8>), ScepError> {
         let content = match self.message_type {
             MessageType::PkcsReq | MessageType::RenewalReq => self.csr.to_der()?,
-            MessageType::CertPoll => {
-                encode_issuer_and_subject(self.recipient.issuer_name(), self.csr.subject_name())?
-            }
-            MessageType::GetCert | MessageType::GetCrl => {
-                encode_issuer_and_serial(self.signer_cert)?
-            }
-            MessageType::CertRep => {
-                return Err(ScepError::UnexpectedMessageType(MessageType::CertRep))
-            }
+            MessageType::CertPoll => encode_issuer_and_subject(self.recipient.issuer_name(), self.csr.subject_name())?,
+            MessageType::GetCert | MessageType::GetCrl => encode_issuer_and_serial(self.signer_cert)?,
+            MessageType::CertRep => return Err(ScepError::UnexpectedMessageType(MessageType::CertRep)),
         };
         self.build_with_content(&content)
     }
@@ -555,21 +423,11 @@ impl RequestBuilder<'_> {
         let sender_nonce = nonce()?;
         let message_type = self.message_type.code().to_string();
         let attrs: [(c_int, AttrKind, &[u8]); 3] = [
-            (
-                n.transaction_id,
-                AttrKind::Printable,
-                self.transaction_id.as_bytes(),
-            ),
+            (n.transaction_id, AttrKind::Printable, self.transaction_id.as_bytes()),
             (n.message_type, AttrKind::Printable, message_type.as_bytes()),
             (n.sender_nonce, AttrKind::Octets, &sender_nonce),
         ];
-        let p7 = ffi::sign_with_attributes(
-            self.signer_cert,
-            self.signer_key,
-            self.digest,
-            Some(&envelope),
-            &attrs,
-        )?;
+        let p7 = ffi::sign_with_attributes(self.signer_cert, self.signer_key, self.digest, Some(&envelope), &attrs)?;
         Ok((p7.to_der()?, sender_nonce))
     }
 }
@@ -594,39 +452,24 @@ pub struct CertRep {
 /// or RA certificates), reads its attributes and, on SUCCESS, decrypts the
 /// content with `my_cert`/`my_key` (the request's signer) and returns the
 /// certificates in it.
-pub fn parse_cert_rep(
-    der: &[u8],
-    verify_with: &[X509],
-    my_cert: &X509,
-    my_key: &PKey<Private>,
-) -> Result<CertRep, ScepError> {
+pub fn parse_cert_rep(der: &[u8], verify_with: &[X509], my_cert: &X509, my_key: &PKey<Private>) -> Result<CertRep, ScepError> {
     let v = verify_signed(der, Some(verify_with))?;
     let message_type = v.message_type()?;
     if message_type != MessageType::CertRep {
         return Err(ScepError::UnexpectedMessageType(message_type));
     }
-    let (text, code) = v
-        .number(AttrIdx::PkiStatus, "pkiStatus")?
-        .ok_or(ScepError::MissingAttribute("pkiStatus"))?;
+    let (text, code) = v.number(AttrIdx::PkiStatus, "pkiStatus")?.ok_or(ScepError::MissingAttribute("pkiStatus"))?;
     let status =
-        code.and_then(PkiStatus::from_code)
-            .ok_or_else(|| ScepError::InvalidAttribute {
-                name: "pkiStatus",
-                reason: format!("unknown value {text:?}"),
-            })?;
+        code.and_then(PkiStatus::from_code).ok_or_else(|| ScepError::InvalidAttribute { name: "pkiStatus", reason: format!("unknown value {text:?}") })?;
     let transaction_id = v.transaction_id()?;
-    let recipient_nonce = v
-        .octets(AttrIdx::RecipientNonce, "recipientNonce")?
-        .ok_or(ScepError::MissingAttribute("recipientNonce"))?;
+    let recipient_nonce = v.octets(AttrIdx::RecipientNonce, "recipientNonce")?.ok_or(ScepError::MissingAttribute("recipientNonce"))?;
     let fail_info = if status == PkiStatus::Failure {
         match v.number(AttrIdx::FailInfo, "failInfo")? {
             None => None,
-            Some((text, code)) => Some(code.and_then(FailInfo::from_code).ok_or_else(|| {
-                ScepError::InvalidAttribute {
-                    name: "failInfo",
-                    reason: format!("unknown value {text:?}"),
-                }
-            })?),
+            Some((text, code)) => Some(
+                code.and_then(FailInfo::from_code)
+                    .ok_or_else(|| ScepError::InvalidAttribute { name: "failInfo", reason: format!("unknown value {text:?}") })?,
+            ),
         }
     } else {
         None
@@ -637,13 +480,7 @@ pub fn parse_cert_rep(
     } else {
         Vec::new()
     };
-    Ok(CertRep {
-        status,
-        fail_info,
-        transaction_id,
-        recipient_nonce,
-        certs,
-    })
+    Ok(CertRep { status, fail_info, transaction_id, recipient_nonce, certs })
 }
 
 #[cfg(test)]
@@ -666,10 +503,7 @@ mod tests {
         let cert = crate::self_signed_for(&k, &n).unwrap();
         let env = encrypt_to(&cert, b"content", Cipher::aes_128_cbc()).unwrap();
         let content = if detached { None } else { Some(&env[..]) };
-        ffi::sign_with_attributes(&cert, &k, MessageDigest::sha256(), content, attrs)
-            .unwrap()
-            .to_der()
-            .unwrap()
+        ffi::sign_with_attributes(&cert, &k, MessageDigest::sha256(), content, attrs).unwrap().to_der().unwrap()
     }
 
     #[test]
@@ -677,11 +511,7 @@ mod tests {
         let n = ffi::scep_nids().unwrap();
         let nonce = [1u8; 16];
         let ok = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"19"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
+            &[(n.message_type, AttrKind::Printable, b"19"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)],
             false,
         );
         let m = PkiMessage::parse(&ok).unwrap();
@@ -690,11 +520,7 @@ mod tests {
         assert_eq!(m.sender_nonce, nonce);
 
         let unknown = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"99"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
+            &[(n.message_type, AttrKind::Printable, b"99"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)],
             false,
         );
         match PkiMessage::parse(&unknown) {
@@ -702,88 +528,30 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let not_a_number = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"PKCSReq"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
+            &[(n.message_type, AttrKind::Printable, b"PKCSReq"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)],
             false,
         );
-        assert!(matches!(
-            PkiMessage::parse(&not_a_number),
-            Err(ScepError::UnknownMessageType(_))
-        ));
-        let no_type = custom(
-            &[
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
-            false,
-        );
-        assert!(matches!(
-            PkiMessage::parse(&no_type),
-            Err(ScepError::MissingAttribute("messageType"))
-        ));
-        let no_tx = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"19"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
-            false,
-        );
-        assert!(matches!(
-            PkiMessage::parse(&no_tx),
-            Err(ScepError::MissingAttribute("transactionID"))
-        ));
-        let no_nonce = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"19"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-            ],
-            false,
-        );
-        assert!(matches!(
-            PkiMessage::parse(&no_nonce),
-            Err(ScepError::MissingAttribute("senderNonce"))
-        ));
+        assert!(matches!(PkiMessage::parse(&not_a_number), Err(ScepError::UnknownMessageType(_))));
+        let no_type = custom(&[(n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)], false);
+        assert!(matches!(PkiMessage::parse(&no_type), Err(ScepError::MissingAttribute("messageType"))));
+        let no_tx = custom(&[(n.message_type, AttrKind::Printable, b"19"), (n.sender_nonce, AttrKind::Octets, &nonce)], false);
+        assert!(matches!(PkiMessage::parse(&no_tx), Err(ScepError::MissingAttribute("transactionID"))));
+        let no_nonce = custom(&[(n.message_type, AttrKind::Printable, b"19"), (n.transaction_id, AttrKind::Printable, b"tx")], false);
+        assert!(matches!(PkiMessage::parse(&no_nonce), Err(ScepError::MissingAttribute("senderNonce"))));
         // Wrong ASN.1 types.
         let nonce_as_text = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"19"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Printable, b"abc"),
-            ],
+            &[(n.message_type, AttrKind::Printable, b"19"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Printable, b"abc")],
             false,
         );
-        assert!(matches!(
-            PkiMessage::parse(&nonce_as_text),
-            Err(ScepError::InvalidAttribute {
-                name: "senderNonce",
-                ..
-            })
-        ));
+        assert!(matches!(PkiMessage::parse(&nonce_as_text), Err(ScepError::InvalidAttribute { name: "senderNonce", .. })));
         let type_as_octets = custom(
-            &[
-                (n.message_type, AttrKind::Octets, b"19"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
+            &[(n.message_type, AttrKind::Octets, b"19"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)],
             false,
         );
-        assert!(matches!(
-            PkiMessage::parse(&type_as_octets),
-            Err(ScepError::InvalidAttribute {
-                name: "messageType",
-                ..
-            })
-        ));
+        assert!(matches!(PkiMessage::parse(&type_as_octets), Err(ScepError::InvalidAttribute { name: "messageType", .. })));
         // Detached (no content): parses, but there is nothing to decrypt.
         let detached = custom(
-            &[
-                (n.message_type, AttrKind::Printable, b"20"),
-                (n.transaction_id, AttrKind::Printable, b"tx"),
-                (n.sender_nonce, AttrKind::Octets, &nonce),
-            ],
+            &[(n.message_type, AttrKind::Printable, b"20"), (n.transaction_id, AttrKind::Printable, b"tx"), (n.sender_nonce, AttrKind::Octets, &nonce)],
             true,
         );
         let m = PkiMessage::parse(&detached).unwrap();
@@ -809,38 +577,17 @@ mod tests {
             if let Some(f) = fail {
                 attrs.push((n.fail_info, AttrKind::Printable, f));
             }
-            ffi::sign_with_attributes(&ca, &k, MessageDigest::sha1(), None, &attrs)
-                .unwrap()
-                .to_der()
-                .unwrap()
+            ffi::sign_with_attributes(&ca, &k, MessageDigest::sha1(), None, &attrs).unwrap().to_der().unwrap()
         };
         let trusted = [ca.clone()];
         let r = parse_cert_rep(&rep(b"2", Some(b"4")), &trusted, &ca, &k).unwrap();
-        assert_eq!(
-            (r.status, r.fail_info),
-            (PkiStatus::Failure, Some(FailInfo::BadCertId))
-        );
+        assert_eq!((r.status, r.fail_info), (PkiStatus::Failure, Some(FailInfo::BadCertId)));
         let r = parse_cert_rep(&rep(b"2", None), &trusted, &ca, &k).unwrap();
         assert_eq!((r.status, r.fail_info), (PkiStatus::Failure, None));
-        assert!(matches!(
-            parse_cert_rep(&rep(b"1", None), &trusted, &ca, &k),
-            Err(ScepError::InvalidAttribute {
-                name: "pkiStatus",
-                ..
-            })
-        ));
-        assert!(matches!(
-            parse_cert_rep(&rep(b"2", Some(b"9")), &trusted, &ca, &k),
-            Err(ScepError::InvalidAttribute {
-                name: "failInfo",
-                ..
-            })
-        ));
+        assert!(matches!(parse_cert_rep(&rep(b"1", None), &trusted, &ca, &k), Err(ScepError::InvalidAttribute { name: "pkiStatus", .. })));
+        assert!(matches!(parse_cert_rep(&rep(b"2", Some(b"9")), &trusted, &ca, &k), Err(ScepError::InvalidAttribute { name: "failInfo", .. })));
         // SUCCESS without content cannot be decrypted.
-        assert!(matches!(
-            parse_cert_rep(&rep(b"0", None), &trusted, &ca, &k),
-            Err(ScepError::InvalidContent(_))
-        ));
+        assert!(matches!(parse_cert_rep(&rep(b"0", None), &trusted, &ca, &k), Err(ScepError::InvalidContent(_))));
     }
 
     #[test]

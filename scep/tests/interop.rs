@@ -19,10 +19,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::symm::Cipher;
 use openssl::x509::X509;
 use scep::client::{pick_recipient, Client, EnrollRequest};
-use scep::{
-    build_csr, challenge_password, server_caps, transaction_id_for, FailInfo, MessageType,
-    PkiMessage, PkiStatus, RequestBuilder, Responder,
-};
+use scep::{build_csr, challenge_password, server_caps, transaction_id_for, FailInfo, MessageType, PkiMessage, PkiStatus, RequestBuilder, Responder};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SCEPSERVER: &str = "/usr/bin/scepserver";
@@ -32,18 +29,12 @@ const OPENSSL: &str = "/usr/bin/openssl";
 /// True when the binaries are there; otherwise prints why the test is
 /// skipped, or panics under CI=true.
 fn have(bins: &[&str]) -> bool {
-    let missing: Vec<&str> = bins
-        .iter()
-        .copied()
-        .filter(|b| !Path::new(b).exists())
-        .collect();
+    let missing: Vec<&str> = bins.iter().copied().filter(|b| !Path::new(b).exists()).collect();
     if missing.is_empty() {
         return true;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "interop binaries missing under CI=true: {missing:?} (apt-get install scep openssl)"
-        );
+        panic!("interop binaries missing under CI=true: {missing:?} (apt-get install scep openssl)");
     }
     eprintln!("SKIPPED: {missing:?} not installed (apt-get install scep openssl)");
     false
@@ -60,29 +51,19 @@ impl Drop for ChildGuard {
 }
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn wait_for_port(port: u16, child: &mut ChildGuard) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return;
         }
         if let Ok(Some(status)) = child.0.try_wait() {
             panic!("scepserver exited early: {status}");
         }
-        assert!(
-            Instant::now() < deadline,
-            "scepserver did not open port {port}"
-        );
+        assert!(Instant::now() < deadline, "scepserver did not open port {port}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -90,77 +71,37 @@ async fn wait_for_port(port: u16, child: &mut ChildGuard) {
 /// Starts scepserver with a fresh CA in `dir/depot`.
 async fn start_scepserver(dir: &Path, challenge: &str) -> (ChildGuard, String, PathBuf) {
     let depot = dir.join("depot");
-    let out = Command::new(SCEPSERVER)
-        .args(["ca", "-init", "-keySize", "2048", "-years", "1", "-depot"])
-        .arg(&depot)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "ca -init: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(SCEPSERVER).args(["ca", "-init", "-keySize", "2048", "-years", "1", "-depot"]).arg(&depot).output().unwrap();
+    assert!(out.status.success(), "ca -init: {}", String::from_utf8_lossy(&out.stderr));
     let port = free_port();
     let log = std::fs::File::create(dir.join("scepserver.log")).unwrap();
     let child = Command::new(SCEPSERVER)
         .arg("-depot")
         .arg(&depot)
-        .args([
-            "-port",
-            &port.to_string(),
-            "-challenge",
-            challenge,
-            "-allowrenew",
-            "0",
-            "-debug",
-        ])
+        .args(["-port", &port.to_string(), "-challenge", challenge, "-allowrenew", "0", "-debug"])
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap();
     let mut guard = ChildGuard(child);
     wait_for_port(port, &mut guard).await;
-    (
-        guard,
-        format!("http://127.0.0.1:{port}/scep"),
-        depot.join("ca.pem"),
-    )
+    (guard, format!("http://127.0.0.1:{port}/scep"), depot.join("ca.pem"))
 }
 
 fn openssl_verify(ca_pem: &Path, cert: &X509, dir: &Path) -> (bool, String) {
     let path = dir.join("issued.pem");
     std::fs::write(&path, cert.to_pem().unwrap()).unwrap();
-    let out = Command::new(OPENSSL)
-        .arg("verify")
-        .arg("-CAfile")
-        .arg(ca_pem)
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(OPENSSL).arg("verify").arg("-CAfile").arg(ca_pem).arg(&path).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     (out.status.success(), text)
 }
 
 fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 fn cn_of(cert: &X509) -> String {
-    cert.subject_name()
-        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
-        .next()
-        .unwrap()
-        .data()
-        .to_string()
-        .unwrap()
+    cert.subject_name().entries_by_nid(openssl::nid::Nid::COMMONNAME).next().unwrap().data().to_string().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,10 +115,7 @@ async fn our_client_against_scepserver() {
 
     let caps = client.get_ca_caps().await.unwrap();
     eprintln!("scepserver GetCACaps: {:?}", caps.raw);
-    assert!(
-        caps.post_pki_operation && caps.sha256 && caps.aes && caps.renewal,
-        "{caps:?}"
-    );
+    assert!(caps.post_pki_operation && caps.sha256 && caps.aes && caps.renewal, "{caps:?}");
 
     let ca_certs = client.get_ca_certs().await.unwrap();
     assert_eq!(ca_certs.len(), 1);
@@ -186,15 +124,7 @@ async fn our_client_against_scepserver() {
 
     // PKCSReq with the right challenge.
     let key = common::key();
-    let rep = client
-        .enroll(EnrollRequest {
-            key: &key,
-            subject_cn: "interop-device",
-            challenge: Some("secret"),
-            renew_with: None,
-        })
-        .await
-        .unwrap();
+    let rep = client.enroll(EnrollRequest { key: &key, subject_cn: "interop-device", challenge: Some("secret"), renew_with: None }).await.unwrap();
     assert_eq!(rep.status, PkiStatus::Success, "{rep:?}");
     assert_eq!(rep.transaction_id, transaction_id_for(&key).unwrap());
     let issued = rep.certs.first().unwrap().clone();
@@ -205,14 +135,7 @@ async fn our_client_against_scepserver() {
 
     // Wrong challenge: not a success.
     let key2 = common::key();
-    let res = client
-        .enroll(EnrollRequest {
-            key: &key2,
-            subject_cn: "intruder",
-            challenge: Some("wrong"),
-            renew_with: None,
-        })
-        .await;
+    let res = client.enroll(EnrollRequest { key: &key2, subject_cn: "intruder", challenge: Some("wrong"), renew_with: None }).await;
     eprintln!("scepserver answer to a wrong challenge: {res:?}");
     match res {
         Ok(rep) => {
@@ -222,18 +145,8 @@ async fn our_client_against_scepserver() {
         Err(e) => eprintln!("(error rather than a FAILURE CertRep: {e})"),
     }
     // No challenge at all: not a success either.
-    let res = client
-        .enroll(EnrollRequest {
-            key: &key2,
-            subject_cn: "intruder",
-            challenge: None,
-            renew_with: None,
-        })
-        .await;
-    assert!(
-        !matches!(res, Ok(ref r) if r.status == PkiStatus::Success),
-        "{res:?}"
-    );
+    let res = client.enroll(EnrollRequest { key: &key2, subject_cn: "intruder", challenge: None, renew_with: None }).await;
+    assert!(!matches!(res, Ok(ref r) if r.status == PkiStatus::Success), "{res:?}");
 
     // Legacy SHA-1 + DES-EDE3 request over GET.
     let key3 = common::key();
@@ -254,23 +167,12 @@ async fn our_client_against_scepserver() {
     assert_eq!(rep.status, PkiStatus::Success, "{rep:?}");
     // What scepserver's answers look like (the envelope's algorithm
     // identifiers are in clear inside the signed content).
-    for (cipher, digest) in [
-        (Cipher::aes_256_cbc(), MessageDigest::sha256()),
-        (Cipher::des_ede3_cbc(), MessageDigest::sha1()),
-    ] {
-        let b = RequestBuilder {
-            cipher,
-            digest,
-            ..builder_clone(&builder)
-        };
+    for (cipher, digest) in [(Cipher::aes_256_cbc(), MessageDigest::sha256()), (Cipher::des_ede3_cbc(), MessageDigest::sha1())] {
+        let b = RequestBuilder { cipher, digest, ..builder_clone(&builder) };
         let (der, _) = b.build().unwrap();
         let sent = format!("{} / {}", cipher_name(&der), digest_name(&der));
         let answer = client.pki_operation(der, true).await.unwrap();
-        eprintln!(
-            "scepserver answer to a {sent} request: signed with {}, encrypted with {}",
-            digest_name(&answer),
-            cipher_name(&answer),
-        );
+        eprintln!("scepserver answer to a {sent} request: signed with {}, encrypted with {}", digest_name(&answer), cipher_name(&answer),);
         let rep = scep::parse_cert_rep(&answer, &ca_certs, &signer, &key3).unwrap();
         assert_eq!(rep.status, PkiStatus::Success);
     }
@@ -280,18 +182,10 @@ async fn our_client_against_scepserver() {
     // Renewal signed with the issued certificate (scepserver runs with -allowrenew 0).
     let new_key = common::key();
     let rep = client
-        .enroll(EnrollRequest {
-            key: &new_key,
-            subject_cn: "interop-device",
-            challenge: Some("secret"),
-            renew_with: Some((&issued, &key)),
-        })
+        .enroll(EnrollRequest { key: &new_key, subject_cn: "interop-device", challenge: Some("secret"), renew_with: Some((&issued, &key)) })
         .await
         .unwrap();
-    eprintln!(
-        "scepserver answer to RenewalReq: status {:?} fail {:?}",
-        rep.status, rep.fail_info
-    );
+    eprintln!("scepserver answer to RenewalReq: status {:?} fail {:?}", rep.status, rep.fail_info);
     assert_eq!(rep.status, PkiStatus::Success, "{rep:?}");
     assert!(rep.certs[0].public_key().unwrap().public_eq(&new_key));
     assert!(openssl_verify(&ca_pem, &rep.certs[0], dir.path()).0);
@@ -312,9 +206,7 @@ fn builder_clone<'a>(b: &RequestBuilder<'a>) -> RequestBuilder<'a> {
 
 fn digest_name(msg: &[u8]) -> &'static str {
     let has = |oid: &[u8]| msg.windows(oid.len()).any(|w| w == oid);
-    if has(&[
-        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-    ]) {
+    if has(&[0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01]) {
         "SHA-256"
     } else if has(&[0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a]) {
         "SHA-1"
@@ -361,32 +253,16 @@ fn handle_pki(ca: &MiniCa, body: &[u8]) -> Vec<u8> {
     } else {
         "other"
     };
-    let responder = Responder {
-        signer_cert: &ca.cert,
-        signer_key: &ca.key,
-        cipher: Cipher::aes_256_cbc(),
-    };
+    let responder = Responder { signer_cert: &ca.cert, signer_key: &ca.key, cipher: Cipher::aes_256_cbc() };
     let csr = msg.csr(&ca.cert, &ca.key).unwrap();
     let got = challenge_password(&csr).unwrap();
     eprintln!("mini server: {} with challenge {got:?}", msg.message_type);
     let ok = got.as_deref() == Some(ca.challenge.as_str());
-    ca.seen.lock().unwrap().requests.push((
-        msg.message_type,
-        digest,
-        cipher_name(&msg.encrypted_content),
-        ok,
-    ));
+    ca.seen.lock().unwrap().requests.push((msg.message_type, digest, cipher_name(&msg.encrypted_content), ok));
     if !ok {
         return responder.failure(&msg, FailInfo::BadRequest).unwrap();
     }
-    let issued = common::issue(
-        &common::Ca {
-            cert: ca.cert.clone(),
-            key: ca.key.clone(),
-        },
-        &csr,
-        1000,
-    );
+    let issued = common::issue(&common::Ca { cert: ca.cert.clone(), key: ca.key.clone() }, &csr, 1000);
     responder.success(&msg, &issued, &[]).unwrap()
 }
 
@@ -437,13 +313,7 @@ async fn serve_one(ca: Arc<MiniCa>, mut sock: tokio::net::TcpStream) {
     let body = buf[head_end..head_end + content_length].to_vec();
     let target = request_line.split(' ').nth(1).unwrap();
     let query = target.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let param = |name: &str| {
-        query.split('&').find_map(|kv| {
-            kv.split_once('=')
-                .filter(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_owned())
-        })
-    };
+    let param = |name: &str| query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v.to_owned()));
     let (ctype, payload): (&str, Vec<u8>) = match param("operation").as_deref() {
         Some("GetCACaps") => ("text/plain", server_caps(true).as_bytes().to_vec()),
         Some("GetCACert") => ("application/x-x509-ca-cert", ca.cert.to_der().unwrap()),
@@ -452,22 +322,15 @@ async fn serve_one(ca: Arc<MiniCa>, mut sock: tokio::net::TcpStream) {
                 body
             } else {
                 let b64 = percent_decode(&param("message").unwrap());
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .unwrap()
+                base64::engine::general_purpose::STANDARD.decode(b64).unwrap()
             };
             let ca2 = ca.clone();
-            let rep = tokio::task::spawn_blocking(move || handle_pki(&ca2, &msg))
-                .await
-                .unwrap();
+            let rep = tokio::task::spawn_blocking(move || handle_pki(&ca2, &msg)).await.unwrap();
             ("application/x-pki-message", rep)
         }
         other => panic!("unexpected operation {other:?}"),
     };
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        payload.len()
-    );
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", payload.len());
     sock.write_all(head.as_bytes()).await.unwrap();
     sock.write_all(&payload).await.unwrap();
     sock.shutdown().await.ok();
@@ -482,12 +345,7 @@ async fn scepclient_against_our_responder() {
     let dir = tempfile::tempdir().unwrap();
     let ca_pem = dir.path().join("ca.pem");
     std::fs::write(&ca_pem, ca.cert.to_pem().unwrap()).unwrap();
-    let mini = Arc::new(MiniCa {
-        cert: ca.cert,
-        key: ca.key,
-        challenge: "secret".into(),
-        seen: Mutex::default(),
-    });
+    let mini = Arc::new(MiniCa { cert: ca.cert, key: ca.key, challenge: "secret".into(), seen: Mutex::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let server_ca = mini.clone();
@@ -510,30 +368,14 @@ async fn scepclient_against_our_responder() {
         async move {
             let out = tokio::process::Command::new(SCEPCLIENT)
                 .current_dir(&cwd)
-                .args([
-                    "-server-url",
-                    &url,
-                    "-challenge",
-                    challenge,
-                    "-cn",
-                    name,
-                    "-debug",
-                    "-private-key",
-                ])
+                .args(["-server-url", &url, "-challenge", challenge, "-cn", name, "-debug", "-private-key"])
                 .arg(&key)
                 .arg("-certificate")
                 .arg(&cert)
                 .kill_on_drop(true)
                 .output();
-            let out = tokio::time::timeout(Duration::from_secs(60), out)
-                .await
-                .unwrap()
-                .unwrap();
-            let log = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let out = tokio::time::timeout(Duration::from_secs(60), out).await.unwrap().unwrap();
+            let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
             (out.status.success(), cert, log)
         }
     };
@@ -547,17 +389,11 @@ async fn scepclient_against_our_responder() {
 
     let (ok, cert_path, log) = run("bad-client", "wrong").await;
     eprintln!("scepclient with a wrong challenge (expected to fail):\n{log}");
-    assert!(
-        !ok && !cert_path.exists(),
-        "scepclient got a certificate with a wrong challenge"
-    );
+    assert!(!ok && !cert_path.exists(), "scepclient got a certificate with a wrong challenge");
 
     server.abort();
     let seen = mini.seen.lock().unwrap();
-    eprintln!(
-        "scepclient requests as seen by our server: {:?}",
-        seen.requests
-    );
+    eprintln!("scepclient requests as seen by our server: {:?}", seen.requests);
     assert_eq!(seen.requests.len(), 2, "{seen:?}");
     assert_eq!(seen.requests[0].0, MessageType::PkcsReq);
     assert!(seen.requests[0].3 && !seen.requests[1].3);

@@ -12,9 +12,8 @@ use openssl::pkey::{PKey, Private};
 use openssl::symm::Cipher;
 use openssl::x509::{X509Req, X509};
 use scep::{
-    build_csr, challenge_password, degenerate_certs, issuer_and_subject, parse_cert_rep,
-    parse_degenerate_certs, self_signed_for, transaction_id_for, FailInfo, MessageType, PkiMessage,
-    PkiStatus, RequestBuilder, Responder, ScepError,
+    build_csr, challenge_password, degenerate_certs, issuer_and_subject, parse_cert_rep, parse_degenerate_certs, self_signed_for, transaction_id_for, FailInfo,
+    MessageType, PkiMessage, PkiStatus, RequestBuilder, Responder, ScepError,
 };
 
 struct Fixture {
@@ -32,13 +31,7 @@ fn fx() -> &'static Fixture {
         let subject = name("device-1");
         let csr = build_csr(&client_key, &subject, Some("secret")).unwrap();
         let self_signed = self_signed_for(&client_key, &subject).unwrap();
-        Fixture {
-            ca: ca("Test CA"),
-            other_ca: ca("Other CA"),
-            client_key,
-            csr,
-            self_signed,
-        }
+        Fixture { ca: ca("Test CA"), other_ca: ca("Other CA"), client_key, csr, self_signed }
     })
 }
 
@@ -56,11 +49,7 @@ fn builder<'a>(f: &'a Fixture, t: MessageType) -> RequestBuilder<'a> {
 }
 
 fn responder(f: &Fixture) -> Responder<'_> {
-    Responder {
-        signer_cert: &f.ca.cert,
-        signer_key: &f.ca.key,
-        cipher: Cipher::aes_256_cbc(),
-    }
+    Responder { signer_cert: &f.ca.cert, signer_key: &f.ca.key, cipher: Cipher::aes_256_cbc() }
 }
 
 #[test]
@@ -111,13 +100,7 @@ fn renewal_req_round_trip() {
     // The answer is encrypted to the existing certificate.
     let issued = issue(&f.ca, &got, 8);
     let rep = responder(f).success(&m, &issued, &[]).unwrap();
-    let r = parse_cert_rep(
-        &rep,
-        std::slice::from_ref(&f.ca.cert),
-        &existing,
-        &f.client_key,
-    )
-    .unwrap();
+    let r = parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &existing, &f.client_key).unwrap();
     assert_eq!(r.status, PkiStatus::Success);
     assert_eq!(der(&r.certs[0]), der(&issued));
 }
@@ -131,25 +114,13 @@ fn cert_poll_round_trip() {
     assert_eq!(m.sender_nonce, nonce);
     let content = m.decrypt(&f.ca.cert, &f.ca.key).unwrap();
     let (issuer, subject) = issuer_and_subject(&content).unwrap();
-    assert_eq!(
-        issuer.to_der().unwrap(),
-        f.ca.cert.subject_name().to_der().unwrap()
-    );
-    assert_eq!(
-        subject.to_der().unwrap(),
-        f.csr.subject_name().to_der().unwrap()
-    );
+    assert_eq!(issuer.to_der().unwrap(), f.ca.cert.subject_name().to_der().unwrap());
+    assert_eq!(subject.to_der().unwrap(), f.csr.subject_name().to_der().unwrap());
     // Not a CSR.
     assert!(m.csr(&f.ca.cert, &f.ca.key).is_err());
     // Pending then success answers to a poll.
     let pend = responder(f).pending(&m).unwrap();
-    let r = parse_cert_rep(
-        &pend,
-        std::slice::from_ref(&f.ca.cert),
-        &f.self_signed,
-        &f.client_key,
-    )
-    .unwrap();
+    let r = parse_cert_rep(&pend, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
     assert_eq!(r.status, PkiStatus::Pending);
     assert_eq!(r.recipient_nonce, nonce);
 }
@@ -183,25 +154,10 @@ fn success_response_round_trip() {
     let m = PkiMessage::parse(&msg).unwrap();
     let csr = m.csr(&f.ca.cert, &f.ca.key).unwrap();
     let issued = issue(&f.ca, &csr, 42);
-    for cipher in [
-        Cipher::aes_256_cbc(),
-        Cipher::aes_128_cbc(),
-        Cipher::des_ede3_cbc(),
-    ] {
-        let r = Responder {
-            cipher,
-            ..responder(f)
-        };
-        let rep = r
-            .success(&m, &issued, std::slice::from_ref(&f.ca.cert))
-            .unwrap();
-        let c = parse_cert_rep(
-            &rep,
-            std::slice::from_ref(&f.ca.cert),
-            &f.self_signed,
-            &f.client_key,
-        )
-        .unwrap();
+    for cipher in [Cipher::aes_256_cbc(), Cipher::aes_128_cbc(), Cipher::des_ede3_cbc()] {
+        let r = Responder { cipher, ..responder(f) };
+        let rep = r.success(&m, &issued, std::slice::from_ref(&f.ca.cert)).unwrap();
+        let c = parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
         assert_eq!(c.status, PkiStatus::Success);
         assert_eq!(c.fail_info, None);
         assert_eq!(c.transaction_id, b.transaction_id);
@@ -212,31 +168,12 @@ fn success_response_round_trip() {
         // Only the requester can read it.
         let stranger = key();
         let stranger_cert = self_signed_for(&stranger, &name("x")).unwrap();
-        assert!(matches!(
-            parse_cert_rep(
-                &rep,
-                std::slice::from_ref(&f.ca.cert),
-                &stranger_cert,
-                &stranger
-            ),
-            Err(ScepError::Decrypt(_))
-        ));
+        assert!(matches!(parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &stranger_cert, &stranger), Err(ScepError::Decrypt(_))));
         // Must be signed by one of verify_with.
-        assert!(matches!(
-            parse_cert_rep(
-                &rep,
-                std::slice::from_ref(&f.other_ca.cert),
-                &f.self_signed,
-                &f.client_key
-            ),
-            Err(ScepError::BadSignature(_))
-        ));
+        assert!(matches!(parse_cert_rep(&rep, std::slice::from_ref(&f.other_ca.cert), &f.self_signed, &f.client_key), Err(ScepError::BadSignature(_))));
         assert!(parse_cert_rep(&rep, &[], &f.self_signed, &f.client_key).is_err());
         // A CertRep is not a request.
-        assert!(matches!(
-            PkiMessage::parse(&rep),
-            Err(ScepError::UnexpectedMessageType(MessageType::CertRep))
-        ));
+        assert!(matches!(PkiMessage::parse(&rep), Err(ScepError::UnexpectedMessageType(MessageType::CertRep))));
     }
 }
 
@@ -245,21 +182,9 @@ fn failure_and_pending_responses() {
     let f = fx();
     let (msg, nonce) = builder(f, MessageType::PkcsReq).build().unwrap();
     let m = PkiMessage::parse(&msg).unwrap();
-    for info in [
-        FailInfo::BadAlg,
-        FailInfo::BadMessageCheck,
-        FailInfo::BadRequest,
-        FailInfo::BadTime,
-        FailInfo::BadCertId,
-    ] {
+    for info in [FailInfo::BadAlg, FailInfo::BadMessageCheck, FailInfo::BadRequest, FailInfo::BadTime, FailInfo::BadCertId] {
         let rep = responder(f).failure(&m, info).unwrap();
-        let c = parse_cert_rep(
-            &rep,
-            std::slice::from_ref(&f.ca.cert),
-            &f.self_signed,
-            &f.client_key,
-        )
-        .unwrap();
+        let c = parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
         assert_eq!(c.status, PkiStatus::Failure);
         assert_eq!(c.fail_info, Some(info));
         assert_eq!(c.transaction_id, m.transaction_id);
@@ -267,24 +192,13 @@ fn failure_and_pending_responses() {
         assert!(c.certs.is_empty());
     }
     let rep = responder(f).pending(&m).unwrap();
-    let c = parse_cert_rep(
-        &rep,
-        std::slice::from_ref(&f.ca.cert),
-        &f.self_signed,
-        &f.client_key,
-    )
-    .unwrap();
+    let c = parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
     assert_eq!(c.status, PkiStatus::Pending);
     assert_eq!(c.fail_info, None);
     assert_eq!(c.recipient_nonce, nonce);
     // The request is not a CertRep.
     assert!(matches!(
-        parse_cert_rep(
-            &msg,
-            std::slice::from_ref(&f.self_signed),
-            &f.self_signed,
-            &f.client_key
-        ),
+        parse_cert_rep(&msg, std::slice::from_ref(&f.self_signed), &f.self_signed, &f.client_key),
         Err(ScepError::UnexpectedMessageType(MessageType::PkcsReq))
     ));
 }
@@ -301,10 +215,7 @@ fn response_signed_by_ra() {
     assert_eq!(der(scep::pick_recipient(&both).unwrap()), der(&ra));
     let both = [ra.clone(), f.ca.cert.clone()];
     assert_eq!(der(scep::pick_recipient(&both).unwrap()), der(&ra));
-    assert_eq!(
-        der(scep::pick_recipient(std::slice::from_ref(&f.ca.cert)).unwrap()),
-        der(&f.ca.cert)
-    );
+    assert_eq!(der(scep::pick_recipient(std::slice::from_ref(&f.ca.cert)).unwrap()), der(&f.ca.cert));
     assert!(scep::pick_recipient(&[]).is_none());
     let mut b = builder(f, MessageType::PkcsReq);
     b.recipient = &ra;
@@ -313,26 +224,12 @@ fn response_signed_by_ra() {
     assert!(m.decrypt(&f.ca.cert, &f.ca.key).is_err());
     let csr = m.csr(&ra, &ra_key).unwrap();
     let issued = issue(&f.ca, &csr, 100);
-    let r = Responder {
-        signer_cert: &ra,
-        signer_key: &ra_key,
-        cipher: Cipher::aes_256_cbc(),
-    };
+    let r = Responder { signer_cert: &ra, signer_key: &ra_key, cipher: Cipher::aes_256_cbc() };
     let rep = r.success(&m, &issued, &[]).unwrap();
-    let c = parse_cert_rep(
-        &rep,
-        &[ra.clone(), f.ca.cert.clone()],
-        &f.self_signed,
-        &f.client_key,
-    )
-    .unwrap();
+    let c = parse_cert_rep(&rep, &[ra.clone(), f.ca.cert.clone()], &f.self_signed, &f.client_key).unwrap();
     assert_eq!(der(&c.certs[0]), der(&issued));
     // The RA key does not match the CA certificate: signing must fail, not produce garbage.
-    let bad = Responder {
-        signer_cert: &f.ca.cert,
-        signer_key: &ra_key,
-        cipher: Cipher::aes_256_cbc(),
-    };
+    let bad = Responder { signer_cert: &f.ca.cert, signer_key: &ra_key, cipher: Cipher::aes_256_cbc() };
     assert!(bad.pending(&m).is_err());
 }
 
@@ -347,19 +244,10 @@ fn legacy_sha1_des3_request_answered_with_sha1() {
     assert_eq!(m.digest.type_(), MessageDigest::sha1().type_());
     let csr = m.csr(&f.ca.cert, &f.ca.key).unwrap();
     let issued = issue(&f.ca, &csr, 5);
-    let r = Responder {
-        cipher: Cipher::des_ede3_cbc(),
-        ..responder(f)
-    };
+    let r = Responder { cipher: Cipher::des_ede3_cbc(), ..responder(f) };
     let rep = r.success(&m, &issued, &[]).unwrap();
     assert_eq!(signer_digest_oid(&rep), SHA1_OID);
-    let c = parse_cert_rep(
-        &rep,
-        std::slice::from_ref(&f.ca.cert),
-        &f.self_signed,
-        &f.client_key,
-    )
-    .unwrap();
+    let c = parse_cert_rep(&rep, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
     assert_eq!(c.recipient_nonce, nonce);
     assert_eq!(der(&c.certs[0]), der(&issued));
     // And a SHA-256 request gets a SHA-256 answer.
@@ -394,12 +282,7 @@ fn tlv(d: &[u8]) -> (&[u8], &[u8]) {
         (d[1] as usize, 2)
     } else {
         let n = (d[1] & 0x7f) as usize;
-        (
-            d[2..2 + n]
-                .iter()
-                .fold(0usize, |a, &b| (a << 8) | b as usize),
-            2 + n,
-        )
+        (d[2..2 + n].iter().fold(0usize, |a, &b| (a << 8) | b as usize), 2 + n)
     };
     (&d[hl..hl + len], &d[hl + len..])
 }
@@ -437,13 +320,7 @@ fn ber_indefinite_length_request_parses() {
     // The same for a CertRep.
     let issued = issue(&f.ca, &f.csr, 3);
     let rep = responder(f).success(&m, &issued, &[]).unwrap();
-    let c = parse_cert_rep(
-        &to_indefinite(&rep),
-        std::slice::from_ref(&f.ca.cert),
-        &f.self_signed,
-        &f.client_key,
-    )
-    .unwrap();
+    let c = parse_cert_rep(&to_indefinite(&rep), std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).unwrap();
     assert_eq!(der(&c.certs[0]), der(&issued));
     // A missing end-of-contents is an error, not a panic.
     assert!(PkiMessage::parse(&ber[..ber.len() - 2]).is_err());
@@ -458,34 +335,18 @@ fn tampered_messages_are_rejected() {
     let mut t = msg.clone();
     let last = t.len() - 1;
     t[last] ^= 1;
-    assert!(
-        matches!(PkiMessage::parse(&t), Err(ScepError::BadSignature(_))),
-        "{:?}",
-        PkiMessage::parse(&t)
-    );
+    assert!(matches!(PkiMessage::parse(&t), Err(ScepError::BadSignature(_))), "{:?}", PkiMessage::parse(&t));
     // A byte of the signed content (inside the encrypted envelope).
-    let pos = msg
-        .windows(m.encrypted_content.len())
-        .position(|w| w == &m.encrypted_content[..])
-        .unwrap();
+    let pos = msg.windows(m.encrypted_content.len()).position(|w| w == &m.encrypted_content[..]).unwrap();
     let mut t = msg.clone();
     t[pos + m.encrypted_content.len() - 5] ^= 0x40;
-    assert!(matches!(
-        PkiMessage::parse(&t),
-        Err(ScepError::BadSignature(_))
-    ));
+    assert!(matches!(PkiMessage::parse(&t), Err(ScepError::BadSignature(_))));
     // Same for a response.
     let rep = responder(f).pending(&m).unwrap();
     let mut t = rep.clone();
     let last = t.len() - 1;
     t[last] ^= 0x80;
-    assert!(parse_cert_rep(
-        &t,
-        std::slice::from_ref(&f.ca.cert),
-        &f.self_signed,
-        &f.client_key
-    )
-    .is_err());
+    assert!(parse_cert_rep(&t, std::slice::from_ref(&f.ca.cert), &f.self_signed, &f.client_key).is_err());
 }
 
 #[test]
@@ -493,20 +354,14 @@ fn wrong_recipient_cannot_decrypt() {
     let f = fx();
     let (msg, _) = builder(f, MessageType::PkcsReq).build().unwrap();
     let m = PkiMessage::parse(&msg).unwrap();
-    assert!(matches!(
-        m.decrypt(&f.other_ca.cert, &f.other_ca.key),
-        Err(ScepError::Decrypt(_))
-    ));
+    assert!(matches!(m.decrypt(&f.other_ca.cert, &f.other_ca.key), Err(ScepError::Decrypt(_))));
     // Right certificate, wrong key: OpenSSL refuses the mismatched pair.
     assert!(m.decrypt(&f.ca.cert, &f.other_ca.key).is_err());
     assert!(m.csr(&f.other_ca.cert, &f.other_ca.key).is_err());
     // Empty / garbage content.
     let mut empty = m.clone();
     empty.encrypted_content.clear();
-    assert!(matches!(
-        empty.decrypt(&f.ca.cert, &f.ca.key),
-        Err(ScepError::InvalidContent(_))
-    ));
+    assert!(matches!(empty.decrypt(&f.ca.cert, &f.ca.key), Err(ScepError::InvalidContent(_))));
     empty.encrypted_content = vec![0x30, 0x03, 1, 2, 3];
     assert!(empty.decrypt(&f.ca.cert, &f.ca.key).is_err());
 }
@@ -515,15 +370,7 @@ fn wrong_recipient_cannot_decrypt() {
 fn garbage_empty_and_truncated_inputs_are_errors() {
     let f = fx();
     let ca = [f.ca.cert.clone()];
-    for input in [
-        &b""[..],
-        b"\x00",
-        b"\x30",
-        b"\x30\x80",
-        b"\x30\x82\xff\xff",
-        b"hello world",
-        &[0xffu8; 64],
-    ] {
+    for input in [&b""[..], b"\x00", b"\x30", b"\x30\x80", b"\x30\x82\xff\xff", b"hello world", &[0xffu8; 64]] {
         assert!(PkiMessage::parse(input).is_err());
         assert!(parse_cert_rep(input, &ca, &f.self_signed, &f.client_key).is_err());
         assert!(parse_degenerate_certs(input).is_err());
@@ -531,10 +378,7 @@ fn garbage_empty_and_truncated_inputs_are_errors() {
     }
     let (msg, _) = builder(f, MessageType::PkcsReq).build().unwrap();
     for n in 0..msg.len() {
-        assert!(
-            PkiMessage::parse(&msg[..n]).is_err(),
-            "truncated to {n} bytes parsed"
-        );
+        assert!(PkiMessage::parse(&msg[..n]).is_err(), "truncated to {n} bytes parsed");
     }
     let m = PkiMessage::parse(&msg).unwrap();
     let rep = responder(f).failure(&m, FailInfo::BadTime).unwrap();
@@ -569,9 +413,7 @@ fn degenerate_certs_round_trip() {
     assert_eq!(der(&certs[1]), der(&issued));
     let single = degenerate_certs(std::slice::from_ref(&issued)).unwrap();
     assert_eq!(parse_degenerate_certs(&single).unwrap().len(), 1);
-    assert!(parse_degenerate_certs(&degenerate_certs(&[]).unwrap())
-        .unwrap()
-        .is_empty());
+    assert!(parse_degenerate_certs(&degenerate_certs(&[]).unwrap()).unwrap().is_empty());
     // OpenSSL's own CLI reads it as a certs-only PKCS#7 with absent content.
     let p7 = openssl::pkcs7::Pkcs7::from_der(&d).unwrap();
     assert_eq!(p7.type_().unwrap().nid(), openssl::nid::Nid::PKCS7_SIGNED);
@@ -582,46 +424,26 @@ fn challenge_password_extraction() {
     let k = key();
     let n = name("c");
     let csr = build_csr(&k, &n, Some("s3cret-Pass")).unwrap();
-    assert_eq!(
-        challenge_password(&csr).unwrap().as_deref(),
-        Some("s3cret-Pass")
-    );
+    assert_eq!(challenge_password(&csr).unwrap().as_deref(), Some("s3cret-Pass"));
     // Non-PrintableString characters go as UTF8String.
     let csr = build_csr(&k, &n, Some("pässwörd_!*")).unwrap();
-    assert_eq!(
-        challenge_password(&csr).unwrap().as_deref(),
-        Some("pässwörd_!*")
-    );
+    assert_eq!(challenge_password(&csr).unwrap().as_deref(), Some("pässwörd_!*"));
     let csr = build_csr(&k, &n, None).unwrap();
     assert_eq!(challenge_password(&csr).unwrap(), None);
     // CSRs made by the openssl CLI (PrintableString / UTF8String).
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("k.pem");
     std::fs::write(&key_path, k.private_key_to_pem_pkcs8().unwrap()).unwrap();
-    for (cfg_extra, pw) in [
-        ("", "cli-secret"),
-        ("string_mask = utf8only\n", "cli-secret"),
-    ] {
-        let cfg = format!(
-            "[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n{cfg_extra}[dn]\nCN = x\n[attrs]\nchallengePassword = {pw}\n"
-        );
+    for (cfg_extra, pw) in [("", "cli-secret"), ("string_mask = utf8only\n", "cli-secret")] {
+        let cfg = format!("[req]\nprompt = no\ndistinguished_name = dn\nattributes = attrs\n{cfg_extra}[dn]\nCN = x\n[attrs]\nchallengePassword = {pw}\n");
         let cfg_path = dir.path().join("req.cnf");
         std::fs::write(&cfg_path, cfg).unwrap();
-        let out = std::process::Command::new("openssl")
-            .args(["req", "-new", "-outform", "DER", "-key"])
-            .arg(&key_path)
-            .arg("-config")
-            .arg(&cfg_path)
-            .output();
+        let out = std::process::Command::new("openssl").args(["req", "-new", "-outform", "DER", "-key"]).arg(&key_path).arg("-config").arg(&cfg_path).output();
         let Ok(out) = out else {
             eprintln!("openssl CLI not available; skipping the CLI-made CSR check");
             return;
         };
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let csr = X509Req::from_der(&out.stdout).unwrap();
         assert_eq!(challenge_password(&csr).unwrap().as_deref(), Some(pw));
     }
@@ -634,36 +456,19 @@ fn transaction_ids_and_self_signed() {
     assert_eq!(a, transaction_id_for(&f.client_key).unwrap());
     assert_eq!(a.len(), 64);
     assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
-    let expected = openssl::hash::hash(
-        MessageDigest::sha256(),
-        &f.client_key.public_key_to_der().unwrap(),
-    )
-    .unwrap();
+    let expected = openssl::hash::hash(MessageDigest::sha256(), &f.client_key.public_key_to_der().unwrap()).unwrap();
     assert_eq!(a, hex::encode(expected));
     assert_ne!(a, transaction_id_for(&f.ca.key).unwrap());
     let s = &f.self_signed;
-    assert_eq!(
-        s.subject_name().to_der().unwrap(),
-        name("device-1").to_der().unwrap()
-    );
-    assert_eq!(
-        s.issuer_name().to_der().unwrap(),
-        s.subject_name().to_der().unwrap()
-    );
+    assert_eq!(s.subject_name().to_der().unwrap(), name("device-1").to_der().unwrap());
+    assert_eq!(s.issuer_name().to_der().unwrap(), s.subject_name().to_der().unwrap());
     assert!(s.verify(&f.client_key).unwrap());
     assert!(!s.verify(&f.ca.key).unwrap());
 }
 
 #[test]
 fn message_type_codes() {
-    for t in [
-        MessageType::CertRep,
-        MessageType::RenewalReq,
-        MessageType::PkcsReq,
-        MessageType::CertPoll,
-        MessageType::GetCert,
-        MessageType::GetCrl,
-    ] {
+    for t in [MessageType::CertRep, MessageType::RenewalReq, MessageType::PkcsReq, MessageType::CertPoll, MessageType::GetCert, MessageType::GetCrl] {
         assert_eq!(MessageType::from_code(t.code()), Some(t));
     }
     assert_eq!(MessageType::PkcsReq.code(), 19);

@@ -189,7 +189,11 @@ pub async fn device_attributes(State(st): State<ApiState>, Path(id): Path<String
 }
 
 /// `PUT /v1/devices/{id}/attributes`.
-pub async fn put_device_attributes(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<serde_json::Map<String, Value>>) -> Result<Json<Value>, ApiError> {
+pub async fn put_device_attributes(
+    State(st): State<ApiState>,
+    Path(id): Path<String>,
+    b: JsonBody<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
     set_attributes(&st, crate::store::library::TARGET_DEVICE, id, b).await
 }
 
@@ -199,6 +203,10 @@ pub async fn group_attributes(State(st): State<ApiState>, Path(name): Path<Strin
 }
 
 /// `PUT /v1/groups/{name}/attributes`.
-pub async fn put_group_attributes(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<serde_json::Map<String, Value>>) -> Result<Json<Value>, ApiError> {
+pub async fn put_group_attributes(
+    State(st): State<ApiState>,
+    Path(name): Path<String>,
+    b: JsonBody<serde_json::Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
     set_attributes(&st, crate::store::library::TARGET_GROUP, name, b).await
 }

@@ -60,9 +60,15 @@ pub fn need(method: &Method, route: &str) -> Need {
         (true, "/v1/secrets" | "/v1/tokens") => Need::Admin,
         (true, "/v1/push/{ids}") => Need::Operate,
         (true, _) => Need::Read,
-        (false, "/v1/commands" | "/v1/enqueue/{ids}" | "/v1/push/{ids}" | "/v1/devices/{id}/profiles/check" | "/v1/devices/{id}/apps/check" | "/v1/devices/{id}/reenroll") => {
-            Need::Operate
-        }
+        (
+            false,
+            "/v1/commands"
+            | "/v1/enqueue/{ids}"
+            | "/v1/push/{ids}"
+            | "/v1/devices/{id}/profiles/check"
+            | "/v1/devices/{id}/apps/check"
+            | "/v1/devices/{id}/reenroll",
+        ) => Need::Operate,
         (false, _) => Need::Admin,
     }
 }

@@ -51,12 +51,7 @@ pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, A
     for e in st.store.enrollments().await? {
         by_device.entry(e.device_id.clone()).or_default().push(e.into());
     }
-    Ok(Json(
-        devices
-            .into_iter()
-            .map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d, enrolled_by: None })
-            .collect(),
-    ))
+    Ok(Json(devices.into_iter().map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d, enrolled_by: None }).collect()))
 }
 
 /// Finds the device an id names: a device id, or any enrollment id of it.
@@ -144,7 +139,8 @@ pub async fn allow_reenroll(State(st): State<ApiState>, Path(id): Path<String>, 
     let req: Reenroll = if body.is_empty() { Reenroll::default() } else { super::json::parse_json(&body)? };
     let device = resolve_device(&st, &id).await?;
     let lifetime = req.expires_in.unwrap_or(std::time::Duration::from_secs(3600));
-    let until = crate::lifetime::expiry("expires_in", crate::store::now(), lifetime, crate::lifetime::MAX_REENROLL).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let until =
+        crate::lifetime::expiry("expires_in", crate::store::now(), lifetime, crate::lifetime::MAX_REENROLL).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     st.store.allow_reenroll(device.id.clone(), Some(until)).await?;
     tracing::info!(device = %device.id, %until, "re-enrollment with a new certificate allowed");
     Ok(Json(serde_json::json!({ "device": device.id, "reenroll_until": until })))

@@ -91,13 +91,7 @@ pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
     let profile = found(&st, &id).await?;
     let versions = st.store.profile_versions(id.clone()).await?;
     let content = versions.iter().find(|v| v.version == profile.version).map(|v| plist_bytes_to_json(&v.body)).unwrap_or_default();
-    let assignments = st
-        .store
-        .profile_assignments(id.clone())
-        .await?
-        .into_iter()
-        .map(|(kind, target)| Assignment { kind, target })
-        .collect();
+    let assignments = st.store.profile_assignments(id.clone()).await?.into_iter().map(|(kind, target)| Assignment { kind, target }).collect();
     let devices = st.store.profile_states(id).await?;
     Ok(Json(ProfileDetail { profile, content, versions, assignments, devices }))
 }
@@ -116,17 +110,9 @@ pub struct DownloadQuery {
 pub async fn download(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<DownloadQuery>) -> Result<Response, ApiError> {
     let profile = found(&st, &id).await?;
     let version = q.version.unwrap_or(profile.version);
-    let v = st
-        .store
-        .profile_version(id.clone(), version)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("profile {id} has no version {version}")))?;
+    let v = st.store.profile_version(id.clone(), version).await?.ok_or_else(|| ApiError::NotFound(format!("profile {id} has no version {version}")))?;
     let signed = matches!(q.signed.as_deref(), Some("1" | "true" | "yes"));
-    let body = if signed {
-        st.profiles.sign_bytes(&v.body).map_err(|e| ApiError::Conflict(e.to_string()))?
-    } else {
-        v.body
-    };
+    let body = if signed { st.profiles.sign_bytes(&v.body).map_err(|e| ApiError::Conflict(e.to_string()))? } else { v.body };
     let name = format!("attachment; filename=\"{}.mobileconfig\"", profile.identifier.replace(['"', '\\', '/'], "_"));
     Ok(([(header::CONTENT_TYPE, "application/x-apple-aspen-config".to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response())
 }
@@ -165,22 +151,14 @@ fn targets(body: super::json::JsonBody<Targets>) -> Result<Targets, ApiError> {
 }
 
 /// `POST /v1/profiles/{id}/assign` `{devices, groups}`.
-pub async fn assign(
-    State(st): State<ApiState>,
-    Path(id): Path<String>,
-    body: super::json::JsonBody<Targets>,
-) -> Result<Json<Assigned>, ApiError> {
+pub async fn assign(State(st): State<ApiState>, Path(id): Path<String>, body: super::json::JsonBody<Targets>) -> Result<Json<Assigned>, ApiError> {
     let t = targets(body)?;
     let (unknown_devices, unknown_groups, sync) = st.profiles.assign(&id, t.devices, t.groups).await?;
     Ok(Json(Assigned { unknown_devices, unknown_groups, sync }))
 }
 
 /// `POST /v1/profiles/{id}/unassign` `{devices, groups}`.
-pub async fn unassign(
-    State(st): State<ApiState>,
-    Path(id): Path<String>,
-    body: super::json::JsonBody<Targets>,
-) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, body: super::json::JsonBody<Targets>) -> Result<Json<SyncOutcome>, ApiError> {
     let t = targets(body)?;
     found(&st, &id).await?;
     Ok(Json(st.profiles.unassign(&id, t.devices, t.groups).await?))

@@ -70,17 +70,19 @@ pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<CertView>>, Api
 }
 
 /// `PUT /v1/pushcert`: import (or renew) the MDM push certificate.
-pub async fn import(State(st): State<ApiState>, Query(q): Query<UploadQuery>, headers: HeaderMap, body: Bytes) -> Result<(StatusCode, Json<Imported>), ApiError> {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+pub async fn import(
+    State(st): State<ApiState>,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Imported>), ApiError> {
+    let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().starts_with("application/json"));
     let imported = if is_json {
         let u: UploadJson = super::json::parse_json(&body)?;
         let data = match (u.p12, u.cert_pem, u.key_pem) {
-            (Some(p12), None, None) => base64::engine::general_purpose::STANDARD
-                .decode(p12.trim())
-                .map_err(|e| ApiError::BadRequest(format!("p12 is not base64: {e}")))?,
+            (Some(p12), None, None) => {
+                base64::engine::general_purpose::STANDARD.decode(p12.trim()).map_err(|e| ApiError::BadRequest(format!("p12 is not base64: {e}")))?
+            }
             (None, Some(cert), Some(key)) => format!("{cert}\n{key}\n").into_bytes(),
             _ => return Err(ApiError::BadRequest("give either p12 (+ password) or cert_pem and key_pem".into())),
         };

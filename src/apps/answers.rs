@@ -28,7 +28,14 @@ fn listed(report: &plist::Dictionary) -> Option<(Vec<Listed>, bool)> {
         let apps = list
             .iter()
             .filter_map(|a| a.as_dictionary())
-            .filter_map(|a| Some(Listed { bundle_id: s(a, "Identifier")?, name: s(a, "Name"), version: s(a, "ShortVersion").or_else(|| s(a, "Version")), managed_status: None }))
+            .filter_map(|a| {
+                Some(Listed {
+                    bundle_id: s(a, "Identifier")?,
+                    name: s(a, "Name"),
+                    version: s(a, "ShortVersion").or_else(|| s(a, "Version")),
+                    managed_status: None,
+                })
+            })
             .collect();
         return Some((apps, true));
     }
@@ -116,7 +123,12 @@ impl AppService {
                 continue;
             }
             let list = if report.contains_key("InstalledApplicationList") { "InstalledApplicationList" } else { "ManagedApplicationList" };
-            let how = apps.iter().find(|a| a.bundle_id == app.bundle_id).and_then(|a| a.managed_status.clone()).map(|st| format!("is {st}")).unwrap_or_else(|| "is not listed".into());
+            let how = apps
+                .iter()
+                .find(|a| a.bundle_id == app.bundle_id)
+                .and_then(|a| a.managed_status.clone())
+                .map(|st| format!("is {st}"))
+                .unwrap_or_else(|| "is not listed".into());
             tracing::warn!(enrollment = %enrollment_id, bundle_id = %app.bundle_id, "required app missing from the device; installing it again");
             self.reinstall(&ctx, &app, &s, format!("{} {how} in the device's {list}", app.bundle_id)).await?;
         }

@@ -84,7 +84,6 @@ impl Attributes {
     pub fn is_empty(&self) -> bool {
         *self == Attributes::default()
     }
-
 }
 
 fn text(s: &str) -> plist::Value {

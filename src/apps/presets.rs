@@ -58,9 +58,10 @@ fn s(v: &str) -> ConfigValue {
 /// The starting configuration of preset `name` with `params`; unknown presets, unknown or
 /// missing parameters are refused with the reason.
 pub fn build(name: &str, params: &BTreeMap<String, String>) -> Result<AppConfig, String> {
-    let preset = PRESETS.iter().find(|p| p.name == name).ok_or_else(|| {
-        format!("unknown preset {name}; one of: {}", PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", "))
-    })?;
+    let preset = PRESETS
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| format!("unknown preset {name}; one of: {}", PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")))?;
     for k in params.keys() {
         if !preset.params.iter().any(|p| p.name == k) {
             return Err(format!("preset {name} has no parameter {k}"));

@@ -76,7 +76,15 @@ impl AppService {
     }
 
     /// Adds one step for one enrollment to the plan.
-    fn plan(&self, plan: &mut Plan, out: &mut SyncOutcome, ctx: &DeviceContext, app: &AppRow, step: Step, secrets: &BTreeMap<String, String>) -> Result<(), AppError> {
+    fn plan(
+        &self,
+        plan: &mut Plan,
+        out: &mut SyncOutcome,
+        ctx: &DeviceContext,
+        app: &AppRow,
+        step: Step,
+        secrets: &BTreeMap<String, String>,
+    ) -> Result<(), AppError> {
         let eid = ctx.enrollment.id.clone();
         let (attrs, cfg) = AppService::parts(app)?;
         let rendered = if cfg.is_empty() { Ok(None) } else { appconfig::render(&cfg, &AppService::lookup(ctx, secrets)).map(Some) };
@@ -178,7 +186,8 @@ impl AppService {
         // A command that left the queue unanswered (cancelled by a re-enrollment or CheckOut)
         // leaves its row pending or removing: such rows are planned again.
         let active = if states.iter().any(|s| s.command_uuid.is_some()) { self.store.active_commands(ctx.enrollment.id.clone()).await? } else { Vec::new() };
-        let stalled = |s: &DeviceApp| s.command_uuid.as_ref().is_some_and(|c| !active.contains(c)) && (s.status == status::PENDING || s.status == status::REMOVING);
+        let stalled =
+            |s: &DeviceApp| s.command_uuid.as_ref().is_some_and(|c| !active.contains(c)) && (s.status == status::PENDING || s.status == status::REMOVING);
         let secrets = self.open_secrets().await?;
         let mut plan = Plan::default();
         for id in &wanted {
@@ -186,7 +195,9 @@ impl AppService {
             let s = states.iter().find(|s| &s.app_id == id);
             let step = match s {
                 None => Some(Step::Install { reinstalls: 0, event: None }),
-                Some(s) if s.status == status::FAILED || s.status == status::REMOVING || stalled(s) => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
+                Some(s) if s.status == status::FAILED || s.status == status::REMOVING || stalled(s) => {
+                    Some(Step::Install { reinstalls: s.reinstalls, event: None })
+                }
                 Some(s) if s.config_version < app.config_version && s.status == status::INSTALLED => Some(Step::Configure { reinstalls: s.reinstalls }),
                 Some(s) if s.config_version < app.config_version => Some(Step::Install { reinstalls: s.reinstalls, event: None }),
                 Some(_) => None,
@@ -236,7 +247,13 @@ impl AppService {
 
     /// Assigns (or with `assign = false` unassigns) an app and syncs the devices concerned.
     /// Returns the devices and groups that do not exist (not assigned).
-    pub async fn assign(&self, app_id: &str, devices: Vec<String>, groups: Vec<String>, assign: bool) -> Result<(Vec<String>, Vec<String>, SyncOutcome), AppError> {
+    pub async fn assign(
+        &self,
+        app_id: &str,
+        devices: Vec<String>,
+        groups: Vec<String>,
+        assign: bool,
+    ) -> Result<(Vec<String>, Vec<String>, SyncOutcome), AppError> {
         let app = self.store.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
         let mut unknown_devices = Vec::new();
         let mut known_devices = Vec::new();
@@ -313,7 +330,17 @@ impl AppService {
         let mut plan = Plan::default();
         let mut out = SyncOutcome::default();
         plan.work.events.push((ctx.enrollment.id.clone(), app.id.clone(), "missing".into(), Some(why)));
-        self.plan(&mut plan, &mut out, ctx, app, Step::Install { reinstalls: state.reinstalls + 1, event: Some(("reinstall".into(), format!("InstallApplication sent again (re-install {})", state.reinstalls + 1))) }, &secrets)?;
+        self.plan(
+            &mut plan,
+            &mut out,
+            ctx,
+            app,
+            Step::Install {
+                reinstalls: state.reinstalls + 1,
+                event: Some(("reinstall".into(), format!("InstallApplication sent again (re-install {})", state.reinstalls + 1))),
+            },
+            &secrets,
+        )?;
         self.apply(plan).await
     }
 }

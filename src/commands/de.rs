@@ -161,12 +161,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
         }
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, PathError> {
+    fn deserialize_struct<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, PathError> {
         self.deserialize_map(visitor)
     }
 
@@ -184,12 +179,7 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_> {
         visitor.visit_newtype_struct(self).map_err(|e| e.at(&path))
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, PathError> {
+    fn deserialize_enum<V: Visitor<'de>>(self, _: &'static str, _: &'static [&'static str], visitor: V) -> Result<V::Value, PathError> {
         match self.value {
             Value::String(s) => {
                 let d: de::value::StrDeserializer<'_, PathError> = s.as_str().into_deserializer();

@@ -97,10 +97,7 @@ struct ClearPasscode {}
 /// enrollment from the escrowed token.
 pub(crate) fn clear_passcode(payload: &serde_json::Value) -> Result<plist::Dictionary, CommandError> {
     if de::object(payload, "")?.contains_key("UnlockToken") {
-        return Err(CommandError::invalid(
-            "UnlockToken",
-            "is filled in from the token each device escrowed at enrollment; leave it out",
-        ));
+        return Err(CommandError::invalid("UnlockToken", "is filled in from the token each device escrowed at enrollment; leave it out"));
     }
     let _: ClearPasscode = de::from_value(payload, "")?;
     Ok(plist::Dictionary::new())

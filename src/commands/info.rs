@@ -54,26 +54,17 @@ pub(crate) fn device_information(payload: &serde_json::Value) -> Result<plist::D
             p.queries = Some(DEFAULT_DEVICE_INFORMATION_QUERIES.iter().map(|q| Text(q.to_string())).collect());
         }
         Some(q) if q.is_empty() => {
-            return Err(CommandError::invalid(
-                "Queries",
-                "must list at least one query; leave Queries out to ask for the default set",
-            ));
+            return Err(CommandError::invalid("Queries", "must list at least one query; leave Queries out to ask for the default set"));
         }
         Some(_) => {}
     }
     if let Some(nonce) = &p.device_attestation_nonce {
         if nonce.0.len() > MAX_NONCE_LEN {
-            return Err(CommandError::invalid(
-                "DeviceAttestationNonce",
-                format!("is {} bytes; Apple allows at most {MAX_NONCE_LEN}", nonce.0.len()),
-            ));
+            return Err(CommandError::invalid("DeviceAttestationNonce", format!("is {} bytes; Apple allows at most {MAX_NONCE_LEN}", nonce.0.len())));
         }
         let asks = p.queries.iter().flatten().any(|q| q.0 == ATTESTATION_QUERY);
         if !asks {
-            return Err(CommandError::invalid(
-                "DeviceAttestationNonce",
-                format!("only makes sense when Queries contains {ATTESTATION_QUERY}"),
-            ));
+            return Err(CommandError::invalid("DeviceAttestationNonce", format!("only makes sense when Queries contains {ATTESTATION_QUERY}")));
         }
     }
     encode(&p)

@@ -340,19 +340,12 @@ pub(crate) fn build(payload: &serde_json::Value) -> Result<plist::Dictionary, Co
         let item_path = de::join_key(&path, "Item");
         let item = match rest.remove("Item") {
             Some(serde_json::Value::String(s)) => s,
-            Some(other) => {
-                return Err(CommandError::invalid(item_path, format!("expected a string, found {}", de::describe(&other))))
-            }
+            Some(other) => return Err(CommandError::invalid(item_path, format!("expected a string, found {}", de::describe(&other)))),
             None => return Err(CommandError::invalid(path, format!("missing field `Item`; one of: {}", ITEMS.join(", ")))),
         };
         match parse_item(&item, &serde_json::Value::Object(rest), &path) {
             Some(parsed) => settings.push(parsed?),
-            None => {
-                return Err(CommandError::invalid(
-                    item_path,
-                    format!("unknown setting `{item}`; supported settings: {}", ITEMS.join(", ")),
-                ))
-            }
+            None => return Err(CommandError::invalid(item_path, format!("unknown setting `{item}`; supported settings: {}", ITEMS.join(", ")))),
         }
     }
     encode(&SettingsCommand { settings })

@@ -9,18 +9,12 @@ use super::*;
 fn samples() -> Vec<(&'static str, serde_json::Value)> {
     let profile = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b"<?xml version=\"1.0\"?><plist/>");
     vec![
-        (
-            "DeviceInformation",
-            json!({"Queries": ["UDID", "SerialNumber", "OSVersion", "DevicePropertiesAttestation"], "DeviceAttestationNonce": "bm9uY2U="}),
-        ),
+        ("DeviceInformation", json!({"Queries": ["UDID", "SerialNumber", "OSVersion", "DevicePropertiesAttestation"], "DeviceAttestationNonce": "bm9uY2U="})),
         ("SecurityInfo", json!({})),
         ("ProfileList", json!({"ManagedOnly": true})),
         ("CertificateList", json!({"ManagedOnly": false})),
         ("ProvisioningProfileList", json!({"ManagedOnly": true})),
-        (
-            "InstalledApplicationList",
-            json!({"Identifiers": ["com.apple.Pages"], "ManagedAppsOnly": true, "Items": ["Name", "Version"]}),
-        ),
+        ("InstalledApplicationList", json!({"Identifiers": ["com.apple.Pages"], "ManagedAppsOnly": true, "Items": ["Name", "Version"]})),
         ("ManagedApplicationList", json!({"Identifiers": ["com.example.app"]})),
         ("Restrictions", json!({"ProfileRestrictions": true})),
         ("AvailableOSUpdates", json!({})),
@@ -187,8 +181,7 @@ fn missing_required_keys_are_named() {
     assert_eq!(build("RemoveProfile", &json!({})).unwrap_err().to_string(), "invalid payload: missing field `Identifier`");
     let (_, reason) = invalid("InstallProfile", json!({}));
     assert_eq!(reason, "missing field `Payload`");
-    let (path, reason) =
-        invalid("Settings", json!({"Settings": [{"Item": "DeviceName", "DeviceName": "a"}, {"Item": "TimeZone"}]}));
+    let (path, reason) = invalid("Settings", json!({"Settings": [{"Item": "DeviceName", "DeviceName": "a"}, {"Item": "TimeZone"}]}));
     assert_eq!((path.as_str(), reason.as_str()), ("Settings[1]", "missing field `TimeZone`"));
     let (path, reason) = invalid("Settings", json!({"Settings": [{"DeviceName": "a"}]}));
     assert_eq!(path, "Settings[0]");
@@ -219,10 +212,7 @@ fn wrong_types_and_values_are_located() {
     let (path, reason) = invalid("InstallProfile", json!({"Payload": "not base64!"}));
     assert_eq!(path, "Payload");
     assert!(reason.contains("base64"), "{reason}");
-    let (path, reason) = invalid(
-        "Settings",
-        json!({"Settings": [{"Item": "ApplicationConfiguration", "Identifier": "a", "Configuration": {"K": [1, null]}}]}),
-    );
+    let (path, reason) = invalid("Settings", json!({"Settings": [{"Item": "ApplicationConfiguration", "Identifier": "a", "Configuration": {"K": [1, null]}}]}));
     assert_eq!(path, "Settings[0].Configuration.K[1]");
     assert!(reason.contains("null"), "{reason}");
     let (path, reason) = invalid("EraseDevice", json!({"ObliterationBehavior": "Sometimes"}));

@@ -111,13 +111,10 @@ fn check_username(name: &str) -> Result<(), EnrollError> {
 }
 
 async fn hash_password(pw: String) -> Result<String, EnrollError> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(|e| EnrollError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            password::PasswordError::TooShort => EnrollError::BadRequest(e.to_string()),
-            other => EnrollError::Internal(other.to_string()),
-        })
+    tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(|e| EnrollError::Internal(e.to_string()))?.map_err(|e| match e {
+        password::PasswordError::TooShort => EnrollError::BadRequest(e.to_string()),
+        other => EnrollError::Internal(other.to_string()),
+    })
 }
 
 impl EnrollService {

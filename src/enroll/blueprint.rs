@@ -14,8 +14,7 @@ use crate::protocol::command::envelope;
 use crate::store::models::Command;
 
 /// Request types a blueprint may list as inventory.
-pub const INVENTORY: [&str; 6] =
-    ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList", "ManagedApplicationList", "CertificateList"];
+pub const INVENTORY: [&str; 6] = ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList", "ManagedApplicationList", "CertificateList"];
 
 /// The name of the built-in blueprint.
 pub const DEFAULT_NAME: &str = "default";

@@ -30,9 +30,9 @@ use mdm_profiles::payloads::scep::KeySize;
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::X509;
 
+use crate::apps::AppService;
 use crate::config::{Config, DeviceTrust, EnrollConfig};
 use crate::identity::cert::{sha256_hex, verify_chain};
-use crate::apps::AppService;
 use crate::profiles::ProfileService;
 use crate::push::PushService;
 use crate::scep_server::ScepService;
@@ -191,7 +191,14 @@ pub fn random_secret(n: usize) -> Result<String, EnrollError> {
 
 impl EnrollService {
     /// Builds the service from the configuration.
-    pub fn new(cfg: &Config, store: Store, scep: Option<ScepService>, push: PushService, profiles: ProfileService, apps: AppService) -> Result<EnrollService, EnrollSetupError> {
+    pub fn new(
+        cfg: &Config,
+        store: Store,
+        scep: Option<ScepService>,
+        push: PushService,
+        profiles: ProfileService,
+        apps: AppService,
+    ) -> Result<EnrollService, EnrollSetupError> {
         let e = &cfg.enroll;
         let access_rights = AccessRights::from_bits(e.access_rights).map_err(|err| EnrollSetupError(format!("enroll.access_rights: {err}")))?;
         if let Some(rule) = access_rights.violations().next() {
@@ -390,12 +397,11 @@ impl EnrollService {
             SignerTrust::Any => {}
             SignerTrust::Ca(store) => verify_chain(store, &s.signer, &s.chain)
                 .map_err(|why| EnrollError::Refused(format!("the device attributes are not signed by a trusted device certificate: {why}")))?,
-            SignerTrust::Unconfigured => {
-                return Err(EnrollError::Unavailable("over-the-air enrollment is not set up: enroll.device_ca_certs is empty".into()))
-            }
+            SignerTrust::Unconfigured => return Err(EnrollError::Unavailable("over-the-air enrollment is not set up: enroll.device_ca_certs is empty".into())),
         }
         let a = &s.attributes;
-        let challenge = a.challenge.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| EnrollError::Refused("the device attributes carry no CHALLENGE".into()))?;
+        let challenge =
+            a.challenge.as_deref().filter(|c| !c.is_empty()).ok_or_else(|| EnrollError::Refused("the device attributes carry no CHALLENGE".into()))?;
         let scep = self.scep()?;
         let (value, row) = self.challenge(scep, format!("enrollment identity of {}", a.udid))?;
         let attributes = serde_json::to_string(&mdm_profiles::profile_service::DeviceAttributes { challenge: None, ..a.clone() })

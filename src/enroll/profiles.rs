@@ -142,7 +142,11 @@ mod tests {
 
     fn setup() -> (Urls, Branding, X509) {
         let ca = crate::pki::Ca::generate("Test CA").unwrap();
-        (Urls { base: "https://mdm.example.com:8443".into(), scep_path: "/scep".into() }, Branding { organization: "Clinic".into(), key_size: KeySize::Bits2048 }, ca.cert)
+        (
+            Urls { base: "https://mdm.example.com:8443".into(), scep_path: "/scep".into() },
+            Branding { organization: "Clinic".into(), key_size: KeySize::Bits2048 },
+            ca.cert,
+        )
     }
 
     fn errors(d: &plist::Dictionary) -> Vec<String> {

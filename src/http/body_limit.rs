@@ -25,7 +25,14 @@ pub async fn layer(State(MaxBody(max)): State<MaxBody>, req: Request, next: Next
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let mut body = body.into_data_stream();
     let mut buf = Vec::with_capacity(declared.map_or(0, |n| usize::try_from(n).unwrap_or(0).min(max)));
-    let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("request body larger than {max} bytes (server.max_body_bytes)\n")).into_response();
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("request body larger than {max} bytes (server.max_body_bytes)\n"),
+        )
+            .into_response()
+    };
     if declared.is_some_and(|n| n > max as u64) {
         drain(body, max.saturating_mul(4).max(16 << 20)).await;
         return too_large();

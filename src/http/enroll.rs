@@ -120,7 +120,12 @@ pub async fn page(State(st): State<EnrollState>, Query(q): Query<TokenQuery>) ->
 }
 
 /// `POST /enroll`: checks the login; the profile-service profile, or the form with the reason.
-pub async fn login(State(st): State<EnrollState>, peer: Option<Extension<ConnectInfo<SocketAddr>>>, headers: HeaderMap, form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>) -> Response {
+pub async fn login(
+    State(st): State<EnrollState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
     let svc = &st.service;
     let Ok(Form(f)) = form else {
         return html(StatusCode::BAD_REQUEST, page::login(svc.organization(), Some("The form could not be read; please try again.")));

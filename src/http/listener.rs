@@ -91,9 +91,7 @@ fn material(path: &std::path::Path) -> Result<Vec<u8>, ListenerError> {
 pub fn tls_config(cert: &std::path::Path, key: &std::path::Path, hint_cas: &[std::path::PathBuf], mtls: bool) -> Result<rustls::ServerConfig, ListenerError> {
     use rustls::pki_types::pem::PemObject;
     let bad = |path: &std::path::Path, e: &dyn std::fmt::Display| ListenerError::Material { path: path.display().to_string(), message: e.to_string() };
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&material(cert)?)
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(cert, &e))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&material(cert)?).collect::<Result<_, _>>().map_err(|e| bad(cert, &e))?;
     let key_der = PrivateKeyDer::from_pem_slice(&material(key)?).map_err(|e| bad(key, &e))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
@@ -129,7 +127,13 @@ pub async fn bind(addr: &str) -> Result<TcpListener, ListenerError> {
 /// for at most `drain`, and whatever is still open after that is dropped. Each request carries
 /// the peer's certificate chain as a [`TlsPeer`] extension when the client sent one, and the
 /// peer's address as `ConnectInfo`.
-pub async fn serve(listener: TcpListener, tls: Option<rustls::ServerConfig>, app: Router, shutdown: impl std::future::Future<Output = ()>, drain: std::time::Duration) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<rustls::ServerConfig>,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+    drain: std::time::Duration,
+) {
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(Arc::new(t)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -217,7 +221,12 @@ fn builder() -> &'static hyper_util::server::conn::auto::Builder<TokioExecutor> 
 }
 
 /// One connection served by `app`.
-fn connection<I>(io: I, peer: Option<TlsPeer>, remote: SocketAddr, app: Router) -> hyper_util::server::conn::auto::Connection<'static, I, Handler, TokioExecutor>
+fn connection<I>(
+    io: I,
+    peer: Option<TlsPeer>,
+    remote: SocketAddr,
+    app: Router,
+) -> hyper_util::server::conn::auto::Connection<'static, I, Handler, TokioExecutor>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {

@@ -18,7 +18,8 @@ pub async fn layer(req: Request, next: Next) -> Response {
     let bad = has_control(uri.path()) || uri.query().is_some_and(has_control);
     if bad {
         tracing::warn!("request refused: control characters in the URL");
-        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "control characters are not allowed in the URL\n").into_response();
+        return (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "control characters are not allowed in the URL\n")
+            .into_response();
     }
     next.run(req).await
 }

@@ -86,7 +86,11 @@ pub fn verify_chain(store: &openssl::x509::store::X509StoreRef, leaf: &openssl::
 /// [`verify_chain`], also returning until when the answer holds: the earliest notAfter of the
 /// verified chain (leaf, intermediates and the trusted root). The store's roots do not change
 /// while it lives, so the same chain verifies the same way until then.
-pub fn verify_chain_until(store: &openssl::x509::store::X509StoreRef, leaf: &openssl::x509::X509Ref, chain: &[X509]) -> Result<Option<chrono::NaiveDateTime>, String> {
+pub fn verify_chain_until(
+    store: &openssl::x509::store::X509StoreRef,
+    leaf: &openssl::x509::X509Ref,
+    chain: &[X509],
+) -> Result<Option<chrono::NaiveDateTime>, String> {
     let mut stack = openssl::stack::Stack::new().map_err(|e| e.to_string())?;
     for c in chain {
         stack.push(c.clone()).map_err(|e| e.to_string())?;

@@ -60,15 +60,11 @@ pub fn from_proxy_header(value: &str) -> Result<DeviceCert, IdentityError> {
     let v = value.trim();
     // RFC 9440: a structured-field byte sequence, `:base64:`.
     if let Some(inner) = v.strip_prefix(':').and_then(|s| s.strip_suffix(':')) {
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(inner)
-            .map_err(|e| IdentityError::BadHeader(format!("Client-Cert is not base64: {e}")))?;
+        let der = base64::engine::general_purpose::STANDARD.decode(inner).map_err(|e| IdentityError::BadHeader(format!("Client-Cert is not base64: {e}")))?;
         return DeviceCert::from_der(&der);
     }
     // nginx $ssl_client_escaped_cert and similar: URL-escaped PEM.
-    let decoded = percent_encoding::percent_decode_str(v)
-        .decode_utf8()
-        .map_err(|e| IdentityError::BadHeader(format!("not URL-escaped UTF-8: {e}")))?;
+    let decoded = percent_encoding::percent_decode_str(v).decode_utf8().map_err(|e| IdentityError::BadHeader(format!("not URL-escaped UTF-8: {e}")))?;
     if decoded.contains("-----BEGIN CERTIFICATE-----") {
         // Some proxies fold the PEM onto one line with spaces or tabs; restore line breaks.
         let pem = normalise_pem(&decoded);
@@ -105,17 +101,13 @@ fn normalise_pem(s: &str) -> String {
 /// signer's certificate. Trust in the signer is decided separately by the trust policy.
 pub fn from_mdm_signature(header: &str, body: &[u8]) -> Result<DeviceCert, IdentityError> {
     let compact: String = header.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| IdentityError::BadSignature(format!("not base64: {e}")))?;
+    let der = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()).map_err(|e| IdentityError::BadSignature(format!("not base64: {e}")))?;
     let p7 = Pkcs7::from_der(&der).map_err(|_| IdentityError::BadSignature("not a DER CMS/PKCS#7 structure".into()))?;
     let none = Stack::<X509>::new().map_err(|e| IdentityError::BadSignature(e.to_string()))?;
     let store = X509StoreBuilder::new().map_err(|e| IdentityError::BadSignature(e.to_string()))?.build();
     p7.verify(&none, &store, Some(body), None, Pkcs7Flags::NOVERIFY | Pkcs7Flags::BINARY | Pkcs7Flags::DETACHED)
         .map_err(|_| IdentityError::BadSignature("signature does not match the body".into()))?;
-    let signers = p7
-        .signers(&none, Pkcs7Flags::empty())
-        .map_err(|_| IdentityError::BadSignature("signer certificate not included".into()))?;
+    let signers = p7.signers(&none, Pkcs7Flags::empty()).map_err(|_| IdentityError::BadSignature("signer certificate not included".into()))?;
     let leaf = signers.iter().next().ok_or_else(|| IdentityError::BadSignature("no signer".into()))?.to_owned();
     let leaf_der = leaf.to_der().map_err(|e| IdentityError::BadSignature(e.to_string()))?;
     let chain = p7

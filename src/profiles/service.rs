@@ -358,8 +358,7 @@ impl ProfileService {
 
     /// Queues a ProfileList for an enrollment so the server can verify what it has.
     pub async fn queue_check(&self, enrollment_id: &str) -> Result<bool, LibraryError> {
-        let c = command(new_uuid(CHECK_PREFIX), "ProfileList", plist::Dictionary::new())
-            .map_err(|e| LibraryError::Corrupt("ProfileList".into(), e))?;
+        let c = command(new_uuid(CHECK_PREFIX), "ProfileList", plist::Dictionary::new()).map_err(|e| LibraryError::Corrupt("ProfileList".into(), e))?;
         let rows = vec![(enrollment_id.to_string(), c.uuid.clone())];
         let out = self.store.queue_profile_work(ProfileWork { commands: vec![c], rows, states: vec![] }).await?;
         self.push.wake();
@@ -420,7 +419,12 @@ impl ProfileService {
                 let what = if removing { "removal failed" } else { "install failed" };
                 tracing::warn!(enrollment = %enrollment_id, command_uuid = %command_uuid, reason = %why, "profile {what}");
                 self.store
-                    .put_device_profiles(vec![DeviceProfile { status: status::FAILED.into(), detail: Some(format!("{what}: {why}")), updated_at: now(), ..row }])
+                    .put_device_profiles(vec![DeviceProfile {
+                        status: status::FAILED.into(),
+                        detail: Some(format!("{what}: {why}")),
+                        updated_at: now(),
+                        ..row
+                    }])
                     .await?;
             }
         }
@@ -525,10 +529,13 @@ async fn render_all(
         let chunk: Vec<_> = rest.by_ref().take(per).collect();
         let (sealer, dict) = (sealer.clone(), dict.clone());
         chunks.push(tokio::task::spawn_blocking(move || {
-            chunk.into_iter().map(|(ctx, n)| {
-                let r = sealer.render(&dict, &ctx);
-                (ctx, n, r)
-            }).collect::<Vec<_>>()
+            chunk
+                .into_iter()
+                .map(|(ctx, n)| {
+                    let r = sealer.render(&dict, &ctx);
+                    (ctx, n, r)
+                })
+                .collect::<Vec<_>>()
         }));
     }
     let mut out = Vec::new();

@@ -141,10 +141,7 @@ pub fn parse(d: &plist::Dictionary) -> Result<Checkin, ParseError> {
         "UserAuthenticate" => CheckinKind::UserAuthenticate { digest_response: d.opt_str("DigestResponse")? },
         "SetBootstrapToken" => CheckinKind::SetBootstrapToken { token: d.opt_data("BootstrapToken")? },
         "GetBootstrapToken" => CheckinKind::GetBootstrapToken,
-        "DeclarativeManagement" => CheckinKind::DeclarativeManagement(DeclarativeManagement {
-            endpoint: d.req_str("Endpoint")?,
-            data: d.opt_data("Data")?,
-        }),
+        "DeclarativeManagement" => CheckinKind::DeclarativeManagement(DeclarativeManagement { endpoint: d.req_str("Endpoint")?, data: d.opt_data("Data")? }),
         "GetToken" => CheckinKind::GetToken { service_type: d.opt_str("TokenServiceType")? },
         other => return Err(ParseError::UnknownMessageType(other.to_string())),
     };
@@ -200,10 +197,7 @@ mod tests {
         assert_eq!(t.unlock_token, Some(vec![0, 1, 2, 3]));
         // Token sent as a string instead of <data> is refused.
         let bad = TOKEN.replace("<data>3q2+7w==</data>", "<string>deadbeef</string>");
-        assert_eq!(
-            parse(&parse_dict(bad.as_bytes()).unwrap()),
-            Err(ParseError::WrongType { key: "Token", expected: "<data>" })
-        );
+        assert_eq!(parse(&parse_dict(bad.as_bytes()).unwrap()), Err(ParseError::WrongType { key: "Token", expected: "<data>" }));
     }
 
     #[test]

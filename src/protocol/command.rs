@@ -42,12 +42,8 @@ fn from_dict(mut d: plist::Dictionary) -> Result<CommandEnvelope, ParseError> {
             d.insert("CommandUUID".into(), plist::Value::String(u.clone()));
             u
         }
-        Some(plist::Value::String(s)) if !s.is_empty() && s.len() <= MAX_UUID_LEN && !s.chars().any(char::is_control) => {
-            s.clone()
-        }
-        Some(plist::Value::String(_)) => {
-            return Err(ParseError::Invalid { key: "CommandUUID", reason: "must be 1-128 printable characters".into() })
-        }
+        Some(plist::Value::String(s)) if !s.is_empty() && s.len() <= MAX_UUID_LEN && !s.chars().any(char::is_control) => s.clone(),
+        Some(plist::Value::String(_)) => return Err(ParseError::Invalid { key: "CommandUUID", reason: "must be 1-128 printable characters".into() }),
         Some(_) => return Err(ParseError::WrongType { key: "CommandUUID", expected: "<string>" }),
     };
     let command = match d.get("Command") {

@@ -67,12 +67,7 @@ pub fn resolve(d: &plist::Dictionary) -> Result<EnrollmentRef, ParseError> {
         return Ok(match d.opt_str("EnrollmentUserID")?.filter(|s| !s.is_empty()) {
             Some(user) => {
                 check_id("EnrollmentUserID", &user)?;
-                EnrollmentRef {
-                    id: format!("{eid}:{user}"),
-                    device_id: eid,
-                    kind: EnrollmentType::UserEnrollment,
-                    user_id: Some(user),
-                }
+                EnrollmentRef { id: format!("{eid}:{user}"), device_id: eid, kind: EnrollmentType::UserEnrollment, user_id: Some(user) }
             }
             None => EnrollmentRef { id: eid.clone(), device_id: eid, kind: EnrollmentType::UserEnrollmentDevice, user_id: None },
         });

@@ -66,11 +66,7 @@ pub fn error_text(report: &plist::Dictionary) -> String {
     let first = report.get("ErrorChain").and_then(|v| v.as_array()).and_then(|a| a.first()).and_then(|e| e.as_dictionary());
     match first {
         Some(e) => {
-            let text = e
-                .get("USEnglishDescription")
-                .or_else(|| e.get("LocalizedDescription"))
-                .and_then(|v| v.as_string())
-                .unwrap_or("no description");
+            let text = e.get("USEnglishDescription").or_else(|| e.get("LocalizedDescription")).and_then(|v| v.as_string()).unwrap_or("no description");
             let domain = e.get("ErrorDomain").and_then(|v| v.as_string()).unwrap_or("?");
             let code = e.get("ErrorCode").and_then(|v| v.as_signed_integer()).unwrap_or(0);
             format!("{text} ({domain} {code})")

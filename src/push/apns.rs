@@ -105,10 +105,9 @@ impl PushOutcome {
             PushOutcome::Sent { .. } => None,
             PushOutcome::Unregistered { timestamp: Some(ms) } => Some(format!("Unregistered (token invalid since {ms} ms after the epoch)")),
             PushOutcome::Unregistered { timestamp: None } => Some("Unregistered".into()),
-            PushOutcome::BadToken { reason }
-            | PushOutcome::Certificate { reason }
-            | PushOutcome::Retry { reason }
-            | PushOutcome::NotSent { reason } => Some(reason.clone()),
+            PushOutcome::BadToken { reason } | PushOutcome::Certificate { reason } | PushOutcome::Retry { reason } | PushOutcome::NotSent { reason } => {
+                Some(reason.clone())
+            }
             PushOutcome::Rejected { status, reason } => Some(format!("{status} {reason}")),
         }
     }
@@ -116,9 +115,7 @@ impl PushOutcome {
     /// When APNs found the token invalid (a 410's timestamp), as UTC.
     pub fn invalid_since(&self) -> Option<chrono::NaiveDateTime> {
         match self {
-            PushOutcome::Unregistered {
-                timestamp: Some(ms),
-            } => chrono::DateTime::from_timestamp_millis(*ms).map(|t| t.naive_utc()),
+            PushOutcome::Unregistered { timestamp: Some(ms) } => chrono::DateTime::from_timestamp_millis(*ms).map(|t| t.naive_utc()),
             _ => None,
         }
     }
@@ -296,10 +293,7 @@ impl ApnsClient {
         let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|e| retry("connect", &e))?;
         let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(self.host.clone()).map_err(|e| retry("server name", &e))?;
-        let stream = tokio_rustls::TlsConnector::from(tls)
-            .connect(name, tcp)
-            .await
-            .map_err(|e| self.tls_failure(e))?;
+        let stream = tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| self.tls_failure(e))?;
         if stream.get_ref().1.alpn_protocol() != Some(b"h2") {
             return Err(PushOutcome::Rejected { status: 0, reason: format!("{} does not speak HTTP/2", self.authority) });
         }
@@ -349,11 +343,7 @@ impl ApnsClient {
             Ok(slot) => slot,
             Err(_) => {
                 for i in (1..n).map(|k| (turn + k) % n) {
-                    if let Some(s) = pool.slots[i]
-                        .try_lock()
-                        .ok()
-                        .and_then(|slot| slot.live().map(|s| (slot.generation, s)))
-                    {
+                    if let Some(s) = pool.slots[i].try_lock().ok().and_then(|slot| slot.live().map(|s| (slot.generation, s))) {
                         return Ok((i, s.0, s.1));
                     }
                 }
@@ -378,19 +368,11 @@ impl ApnsClient {
             return PushOutcome::Certificate { reason: format!("push certificate for topic {} expired at {} UTC", t.topic, pool.not_after) };
         }
         let deadline = tokio::time::Instant::now() + self.timeout;
-        let (i, generation, sender) =
-            match tokio::time::timeout_at(deadline, self.sender(&pool)).await {
-                Ok(Ok(picked)) => picked,
-                Ok(Err(o)) => return o,
-                Err(_) => {
-                    return PushOutcome::Retry {
-                        reason: format!(
-                            "no connection to {} within {:?}",
-                            self.authority, self.timeout
-                        ),
-                    }
-                }
-            };
+        let (i, generation, sender) = match tokio::time::timeout_at(deadline, self.sender(&pool)).await {
+            Ok(Ok(picked)) => picked,
+            Ok(Err(o)) => return o,
+            Err(_) => return PushOutcome::Retry { reason: format!("no connection to {} within {:?}", self.authority, self.timeout) },
+        };
         match tokio::time::timeout_at(deadline, self.send(sender, t)).await {
             Ok(o) => o,
             Err(_) => {
@@ -402,12 +384,7 @@ impl ApnsClient {
                         slot.sender = None;
                     }
                 }
-                PushOutcome::Retry {
-                    reason: format!(
-                        "no answer from {} within {:?}",
-                        self.authority, self.timeout
-                    ),
-                }
+                PushOutcome::Retry { reason: format!("no answer from {} within {:?}", self.authority, self.timeout) }
             }
         }
     }
@@ -484,29 +461,13 @@ mod tests {
     }
 
     /// A client for the mock with its push certificate loaded.
-    fn client_for(
-        mock: &crate::push::mock::MockApns,
-        mpki: &crate::push::mock::MockPki,
-        dir: &std::path::Path,
-    ) -> ApnsClient {
+    fn client_for(mock: &crate::push::mock::MockApns, mpki: &crate::push::mock::MockPki, dir: &std::path::Path) -> ApnsClient {
         client_with(mock, mpki, dir, PushConfig::default().timeout)
     }
 
-    fn client_with(
-        mock: &crate::push::mock::MockApns,
-        mpki: &crate::push::mock::MockPki,
-        dir: &std::path::Path,
-        timeout: Duration,
-    ) -> ApnsClient {
+    fn client_with(mock: &crate::push::mock::MockApns, mpki: &crate::push::mock::MockPki, dir: &std::path::Path, timeout: Duration) -> ApnsClient {
         std::fs::write(dir.join("ca.pem"), &mpki.server_ca_pem).unwrap();
-        let cfg = PushConfig {
-            url: mock.url(),
-            ca_certs: vec![dir.join("ca.pem")],
-            system_roots: false,
-            connections: 1,
-            timeout,
-            ..PushConfig::default()
-        };
+        let cfg = PushConfig { url: mock.url(), ca_certs: vec![dir.join("ca.pem")], system_roots: false, connections: 1, timeout, ..PushConfig::default() };
         let client = ApnsClient::new(&cfg).unwrap();
         let cert = PushCert::from_combined_pem(&crate::push::mock::identity_pem(&mpki.push_cert).unwrap()).unwrap();
         client.set_certs(&[cert]);
@@ -557,32 +518,16 @@ mod tests {
         let (mock, mpki) = MockApns::start_with_new_pki(topic).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let client = client_with(&mock, &mpki, dir.path(), Duration::from_millis(500));
-        assert!(matches!(
-            client.push_one(&target(1, topic)).await,
-            PushOutcome::Sent { .. }
-        ));
+        assert!(matches!(client.push_one(&target(1, topic)).await, PushOutcome::Sent { .. }));
         assert_eq!(mock.count_connections(), 1);
-        mock.set_for_token(
-            &hex::encode([2u8; 32]),
-            vec![Behaviour::Delay(Duration::from_secs(5))],
-        );
+        mock.set_for_token(&hex::encode([2u8; 32]), vec![Behaviour::Delay(Duration::from_secs(5))]);
         let o = client.push_one(&target(2, topic)).await;
         assert_eq!(o.name(), "retry");
         assert!(o.error().unwrap().contains("no answer"), "{o:?}");
-        assert!(matches!(
-            client.push_one(&target(3, topic)).await,
-            PushOutcome::Sent { .. }
-        ));
-        assert_eq!(
-            mock.count_connections(),
-            2,
-            "the unanswered connection was kept"
-        );
+        assert!(matches!(client.push_one(&target(3, topic)).await, PushOutcome::Sent { .. }));
+        assert_eq!(mock.count_connections(), 2, "the unanswered connection was kept");
         // A healthy connection is kept.
-        assert!(matches!(
-            client.push_one(&target(4, topic)).await,
-            PushOutcome::Sent { .. }
-        ));
+        assert!(matches!(client.push_one(&target(4, topic)).await, PushOutcome::Sent { .. }));
         assert_eq!(mock.count_connections(), 2);
     }
 
@@ -595,11 +540,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let client = client_for(&mock, &mpki, dir.path());
         let old = mpki.apple_ca.issue_push_cert(topic, -1).unwrap();
-        let stored = PushCert::from_stored(
-            &String::from_utf8(old.cert.to_pem().unwrap()).unwrap(),
-            &old.key.private_key_to_pkcs8().unwrap(),
-        )
-        .unwrap();
+        let stored = PushCert::from_stored(&String::from_utf8(old.cert.to_pem().unwrap()).unwrap(), &old.key.private_key_to_pkcs8().unwrap()).unwrap();
         client.set_certs(&[stored]);
         let o = client.push_one(&target(1, topic)).await;
         assert_eq!(o.name(), "certificate", "{o:?}");
@@ -616,10 +557,7 @@ mod tests {
         let (mock, mpki) = MockApns::start_with_new_pki(topic).unwrap();
         let (_, other) = MockApns::start_with_new_pki(topic).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let wrong_roots = crate::push::mock::MockPki {
-            server_ca_pem: other.server_ca_pem.clone(),
-            ..mpki
-        };
+        let wrong_roots = crate::push::mock::MockPki { server_ca_pem: other.server_ca_pem.clone(), ..mpki };
         let client = client_for(&mock, &wrong_roots, dir.path());
         let o = client.push_one(&target(1, topic)).await;
         assert_eq!(o.name(), "retry", "{o:?}");

@@ -13,6 +13,7 @@
 
 use std::sync::OnceLock;
 
+use crate::identity::cert::{asn1_to_naive, name_line};
 use chrono::{NaiveDateTime, TimeDelta};
 use openssl::asn1::Asn1TimeRef;
 use openssl::error::ErrorStack;
@@ -21,7 +22,6 @@ use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::provider::Provider;
 use openssl::x509::{X509Ref, X509};
-use crate::identity::cert::{asn1_to_naive, name_line};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Every MDM push topic (the certificate's subject UID) starts with this.
@@ -184,13 +184,8 @@ impl PushCert {
         // algorithm whose lookup already failed once in this process. If it cannot be loaded,
         // modern files still parse and legacy ones fail with `Pkcs12Contents`.
         legacy_provider_loaded();
-        let parsed = p12.parse2(password).map_err(|e| {
-            if is_mac_failure(&e) {
-                PushCertError::WrongPassword
-            } else {
-                PushCertError::Pkcs12Contents(brief(&e))
-            }
-        })?;
+        let parsed =
+            p12.parse2(password).map_err(|e| if is_mac_failure(&e) { PushCertError::WrongPassword } else { PushCertError::Pkcs12Contents(brief(&e)) })?;
         let mut certs = Vec::new();
         certs.extend(parsed.cert);
         if let Some(ca) = parsed.ca {
@@ -258,8 +253,7 @@ impl PushCert {
     /// a rustls client configuration (`with_client_auth_cert`).
     #[allow(clippy::type_complexity)]
     pub fn rustls_identity(&self) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), PushCertError> {
-        let certs =
-            X509::stack_from_pem(self.cert_chain_pem.as_bytes()).map_err(|e| PushCertError::InvalidPem(brief(&e)))?;
+        let certs = X509::stack_from_pem(self.cert_chain_pem.as_bytes()).map_err(|e| PushCertError::InvalidPem(brief(&e)))?;
         if certs.is_empty() {
             return Err(PushCertError::NoCertificate);
         }
@@ -280,9 +274,7 @@ pub fn topic_of(cert: &X509Ref) -> Result<String, PushCertError> {
     let uid = entry.data().to_string().map_err(|_| not_push("the subject UID is not valid text".into()))?;
     match uid.strip_prefix(TOPIC_PREFIX) {
         Some(rest) if rest.len() == 36 && uuid::Uuid::try_parse(rest).is_ok() => Ok(uid),
-        _ => Err(not_push(format!(
-            "the subject UID {uid:?} is not {TOPIC_PREFIX}<uuid>"
-        ))),
+        _ => Err(not_push(format!("the subject UID {uid:?} is not {TOPIC_PREFIX}<uuid>"))),
     }
 }
 
@@ -312,10 +304,9 @@ fn legacy_provider_loaded() -> bool {
 
 /// True if the error stack says the PKCS#12 MAC did not verify (wrong password).
 fn is_mac_failure(e: &ErrorStack) -> bool {
-    e.errors().iter().any(|err| {
-        (err.library_code() == ERR_LIB_PKCS12 && err.reason_code() == PKCS12_R_MAC_VERIFY_FAILURE)
-            || err.reason() == Some("mac verify failure")
-    })
+    e.errors()
+        .iter()
+        .any(|err| (err.library_code() == ERR_LIB_PKCS12 && err.reason_code() == PKCS12_R_MAC_VERIFY_FAILURE) || err.reason() == Some("mac verify failure"))
 }
 
 /// A short, admin-readable description of an OpenSSL error (reasons only, no file/line noise).
@@ -474,9 +465,8 @@ fn pem_blocks(data: &[u8]) -> Result<Vec<PemBlock<'_>>, PushCertError> {
 fn pem_certs(blocks: &[PemBlock<'_>]) -> Result<Vec<X509>, PushCertError> {
     let mut certs = Vec::new();
     for block in blocks.iter().filter(|b| matches!(b.label, "CERTIFICATE" | "X509 CERTIFICATE")) {
-        let cert = X509::from_pem(&with_newline(block.text)).map_err(|e| {
-            PushCertError::InvalidPem(format!("certificate {} could not be read: {}", certs.len() + 1, brief(&e)))
-        })?;
+        let cert = X509::from_pem(&with_newline(block.text))
+            .map_err(|e| PushCertError::InvalidPem(format!("certificate {} could not be read: {}", certs.len() + 1, brief(&e))))?;
         certs.push(cert);
     }
     Ok(certs)
@@ -512,9 +502,9 @@ fn with_newline(text: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::{Ca, Issued};
     use chrono::DateTime;
     use openssl::asn1::Asn1Time;
-    use crate::pki::{Ca, Issued};
     use openssl::hash::MessageDigest;
     use openssl::stack::Stack;
     use openssl::symm::Cipher;
@@ -559,15 +549,7 @@ mod tests {
     }
 
     fn modern_p12(issued: &Issued, password: &str) -> Vec<u8> {
-        Pkcs12::builder()
-            .name("push")
-            .pkey(&issued.key)
-            .cert(&issued.cert)
-            .ca(ca_stack())
-            .build2(password)
-            .unwrap()
-            .to_der()
-            .unwrap()
+        Pkcs12::builder().name("push").pkey(&issued.key).cert(&issued.cert).ca(ca_stack()).build2(password).unwrap().to_der().unwrap()
     }
 
     /// A certificate with an arbitrary (or no) UID and validity offsets in days from now.
@@ -691,9 +673,7 @@ mod tests {
             assert!(matches!(err, PushCertError::InvalidPkcs12(_)), "{err:?}");
             assert!(matches!(PushCert::from_upload(data, Some("x")), Err(PushCertError::InvalidPkcs12(_))));
         }
-        let err =
-            PushCert::from_upload(b"  -----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n", None)
-                .unwrap_err();
+        let err = PushCert::from_upload(b"  -----BEGIN CERTIFICATE-----\nnot base64!!\n-----END CERTIFICATE-----\n", None).unwrap_err();
         assert!(matches!(err, PushCertError::InvalidPem(_)), "{err:?}");
         let err = PushCert::from_combined_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n").unwrap_err();
         assert!(matches!(err, PushCertError::InvalidPem(_)), "{err:?}");
@@ -750,11 +730,7 @@ mod tests {
         let leaf = pem(&issued.cert);
         let chain = pem(&ca().cert);
         // Key last; key first with the CA certificate before the leaf; no trailing newline.
-        let orders = [
-            format!("{leaf}{chain}{key}"),
-            format!("\n\n  {key}{chain}{leaf}"),
-            format!("{key}\r\n{chain}{leaf}").trim_end().to_string(),
-        ];
+        let orders = [format!("{leaf}{chain}{key}"), format!("\n\n  {key}{chain}{leaf}"), format!("{key}\r\n{chain}{leaf}").trim_end().to_string()];
         for text in orders {
             let pc = PushCert::from_combined_pem(text.as_bytes()).unwrap();
             assert_matches_issued(&pc, &issued, 2);
@@ -859,8 +835,7 @@ mod tests {
     #[test]
     fn days_left_and_expiry() {
         let issued = push_cert(300);
-        let pc = PushCert::from_pem(&issued.cert.to_pem().unwrap(), &issued.key.private_key_to_pem_pkcs8().unwrap())
-            .unwrap();
+        let pc = PushCert::from_pem(&issued.cert.to_pem().unwrap(), &issued.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
         let now = now_utc();
         let days = pc.days_left(now);
         assert!(days == 299 || days == 300, "{days}");

@@ -545,13 +545,7 @@ async fn handle(shared: Arc<Shared>, conn: Arc<Conn>, req: Request<Incoming>) ->
         }
         Behaviour::Unregistered => Some((StatusCode::GONE, "Unregistered")),
         Behaviour::UnregisteredSince(ms) => {
-            return Ok(answer(
-                &shared,
-                push,
-                StatusCode::GONE,
-                Some("Unregistered"),
-                Some(ms),
-            ));
+            return Ok(answer(&shared, push, StatusCode::GONE, Some("Unregistered"), Some(ms)));
         }
         Behaviour::BadDeviceToken => Some((StatusCode::BAD_REQUEST, "BadDeviceToken")),
         Behaviour::DeviceTokenNotForTopic => Some((StatusCode::BAD_REQUEST, "DeviceTokenNotForTopic")),
@@ -786,8 +780,7 @@ mod tests {
         // Payload.
         let resp = c.post(&url).header("apns-topic", TOPIC).header("apns-push-type", "mdm").send().await.expect("send");
         assert_eq!(reason(resp).await, (400, serde_json::json!({ "reason": "PayloadEmpty" })));
-        let resp =
-            c.post(&url).header("apns-topic", TOPIC).header("apns-push-type", "mdm").body(r#"{"aps":{}}"#).send().await.expect("send");
+        let resp = c.post(&url).header("apns-topic", TOPIC).header("apns-push-type", "mdm").body(r#"{"aps":{}}"#).send().await.expect("send");
         assert_eq!(reason(resp).await, (400, serde_json::json!({ "reason": "BadPayload" })));
         let big = serde_json::json!({ "mdm": "x".repeat(MAX_PAYLOAD_BYTES) }).to_string();
         let resp = c.post(&url).header("apns-topic", TOPIC).header("apns-push-type", "mdm").body(big).send().await.expect("send");
@@ -910,18 +903,11 @@ mod tests {
         let server_ca = Ca::generate("srv").expect("ca");
         let server = server_ca.issue_server(&["127.0.0.1".to_string()]).expect("server");
         let apple = Ca::generate("apple").expect("ca");
-        let mut cfg = MockApnsConfig::new(
-            server.cert.to_pem().expect("pem"),
-            server.key.private_key_to_pem_pkcs8().expect("pem"),
-            apple.cert.to_pem().expect("pem"),
-        );
+        let mut cfg =
+            MockApnsConfig::new(server.cert.to_pem().expect("pem"), server.key.private_key_to_pem_pkcs8().expect("pem"), apple.cert.to_pem().expect("pem"));
         cfg.record = false;
         let mock = MockApns::start(cfg).expect("start");
-        let pki = MockPki {
-            server_ca_pem: server_ca.cert.to_pem().expect("pem"),
-            push_cert: apple.issue_push_cert(TOPIC, 30).expect("cert"),
-            apple_ca: apple,
-        };
+        let pki = MockPki { server_ca_pem: server_ca.cert.to_pem().expect("pem"), push_cert: apple.issue_push_cert(TOPIC, 30).expect("cert"), apple_ca: apple };
         let mut sub = mock.subscribe();
         let c = client(&pki);
         let sends = (0..500u32).map(|i| {

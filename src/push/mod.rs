@@ -60,11 +60,8 @@ pub struct Offline;
 
 impl Pusher for Offline {
     fn push(&self, targets: Vec<PushTarget>) -> PushFuture<'_> {
-        Box::pin(async move {
-            targets
-                .into_iter()
-                .map(|t| (t.enrollment_id, PushOutcome::NotSent { reason: "this process has no APNs client".into() }))
-                .collect()
-        })
+        Box::pin(
+            async move { targets.into_iter().map(|t| (t.enrollment_id, PushOutcome::NotSent { reason: "this process has no APNs client".into() })).collect() },
+        )
     }
 }

@@ -56,17 +56,9 @@ impl Scheduler {
     pub fn new(svc: PushService, cfg: &PushConfig) -> Scheduler {
         // A batch is no larger than the pusher runs at once, so its pushes go out in one wave,
         // each bounded by the timeout (connecting included).
-        let batch = i64::try_from(cfg.max_in_flight.max(1))
-            .unwrap_or(BATCH)
-            .min(BATCH);
+        let batch = i64::try_from(cfg.max_in_flight.max(1)).unwrap_or(BATCH).min(BATCH);
         let lease = cfg.timeout * 2 + Duration::from_secs(10);
-        Scheduler {
-            svc,
-            poll: cfg.poll_interval.max(Duration::from_millis(50)),
-            lease,
-            batch,
-            held: Lease::default(),
-        }
+        Scheduler { svc, poll: cfg.poll_interval.max(Duration::from_millis(50)), lease, batch, held: Lease::default() }
     }
 
     /// The lease this scheduler holds while a batch is out.
@@ -104,10 +96,7 @@ impl Scheduler {
     pub async fn pass(&self) -> Result<usize, StoreError> {
         let mut total = 0;
         let result = self.rounds(&mut total).await;
-        self.svc
-            .metrics()
-            .push_due
-            .set(i64::try_from(total).unwrap_or(i64::MAX));
+        self.svc.metrics().push_due.set(i64::try_from(total).unwrap_or(i64::MAX));
         result.map(|()| total)
     }
 
@@ -116,28 +105,18 @@ impl Scheduler {
         loop {
             let at = now();
             // Whole microseconds: the lease is compared for equality after a database round trip.
-            let lease_until = (at
-                + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2)))
-            .trunc_subsecs(6);
+            let lease_until = (at + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2))).trunc_subsecs(6);
             self.held.set(Some(lease_until));
-            let due = self
-                .svc
-                .store()
-                .claim_due_pushes(at, lease_until, self.batch)
-                .await?;
+            let due = self.svc.store().claim_due_pushes(at, lease_until, self.batch).await?;
             if due.is_empty() {
                 self.held.set(None);
                 return Ok(());
             }
             *total += due.len();
-            let pushed: std::collections::HashMap<String, (Vec<u8>, i32)> = due
-                .iter()
-                .map(|d| (d.enrollment_id.clone(), (d.token.clone(), d.attempts)))
-                .collect();
-            let targets: Vec<PushTarget> = due
-                .into_iter()
-                .map(|d| PushTarget { enrollment_id: d.enrollment_id, topic: d.topic, token: d.token, push_magic: d.push_magic })
-                .collect();
+            let pushed: std::collections::HashMap<String, (Vec<u8>, i32)> =
+                due.iter().map(|d| (d.enrollment_id.clone(), (d.token.clone(), d.attempts))).collect();
+            let targets: Vec<PushTarget> =
+                due.into_iter().map(|d| PushTarget { enrollment_id: d.enrollment_id, topic: d.topic, token: d.token, push_magic: d.push_magic }).collect();
             let n = targets.len();
             let results = self.svc.pusher().push(targets).instrument(tracing::debug_span!("push_batch", n)).await;
             let done = now();
@@ -145,10 +124,7 @@ impl Scheduler {
                 .into_iter()
                 .map(|(id, o)| {
                     self.svc.note(&id, &o);
-                    let (token, attempts) = pushed
-                        .get(&id)
-                        .map(|(t, a)| (t.as_slice(), *a))
-                        .unwrap_or_default();
+                    let (token, attempts) = pushed.get(&id).map(|(t, a)| (t.as_slice(), *a)).unwrap_or_default();
                     let rec = self.svc.record_for(&o, token, attempts, done);
                     (id, rec)
                 })

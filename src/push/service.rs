@@ -88,9 +88,7 @@ impl std::fmt::Debug for PushService {
 /// The wait before the next re-push after `attempts_before` earlier pushes: the schedule's
 /// entries in turn, then its last one for good (a minute if the schedule is empty).
 fn retry_delay(delays: &[Duration], attempts_before: i32) -> Duration {
-    let i = usize::try_from(attempts_before)
-        .unwrap_or(0)
-        .min(delays.len().saturating_sub(1));
+    let i = usize::try_from(attempts_before).unwrap_or(0).min(delays.len().saturating_sub(1));
     delays.get(i).copied().unwrap_or(Duration::from_secs(60))
 }
 
@@ -143,22 +141,13 @@ impl PushService {
     /// gone out: a refused token stops the schedule (unless the device registered a new one
     /// meanwhile, see [`PushRecord::stale`]); everything else (sent, or failed in a way a later
     /// push may fix) schedules the next re-push per the configured delays.
-    pub fn record_for(
-        &self,
-        outcome: &PushOutcome,
-        token: &[u8],
-        attempts_before: i32,
-        at: NaiveDateTime,
-    ) -> PushRecord {
+    pub fn record_for(&self, outcome: &PushOutcome, token: &[u8], attempts_before: i32, at: NaiveDateTime) -> PushRecord {
         let delay = retry_delay(&self.delays, attempts_before);
         let next = at + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::minutes(1));
         PushRecord {
             result: outcome.name(),
             error: outcome.error(),
-            stale: outcome.token_is_stale().then(|| StaleToken {
-                token: token.to_vec(),
-                since: outcome.invalid_since(),
-            }),
+            stale: outcome.token_is_stale().then(|| StaleToken { token: token.to_vec(), since: outcome.invalid_since() }),
             attempts: Some(attempts_before.saturating_add(1)),
             next_push_at: Some(next),
         }
@@ -183,12 +172,9 @@ impl PushService {
                     (_, _, _, Some(at)) => {
                         out.insert(id.clone(), not_sent(format!("APNs reported the token invalid at {at} UTC; waiting for the device's next TokenUpdate")));
                     }
-                    (Some(token), Some(magic), true, None) => targets.push(PushTarget {
-                        enrollment_id: e.id.clone(),
-                        topic: e.topic.clone(),
-                        token: token.clone(),
-                        push_magic: magic.clone(),
-                    }),
+                    (Some(token), Some(magic), true, None) => {
+                        targets.push(PushTarget { enrollment_id: e.id.clone(), topic: e.topic.clone(), token: token.clone(), push_magic: magic.clone() })
+                    }
                     _ => {
                         out.insert(id.clone(), not_sent("not enrolled (no push token)".into()));
                     }
@@ -196,21 +182,14 @@ impl PushService {
             }
         }
         if !targets.is_empty() {
-            let tokens: std::collections::HashMap<String, Vec<u8>> = targets
-                .iter()
-                .map(|t| (t.enrollment_id.clone(), t.token.clone()))
-                .collect();
+            let tokens: std::collections::HashMap<String, Vec<u8>> = targets.iter().map(|t| (t.enrollment_id.clone(), t.token.clone())).collect();
             let results = self.pusher.push(targets).await;
             let at = now();
             let mut records = Vec::with_capacity(results.len());
             for (id, o) in results {
                 self.note(&id, &o);
                 let token = tokens.get(&id).map(Vec::as_slice).unwrap_or_default();
-                let rec = PushRecord {
-                    attempts: None,
-                    next_push_at: None,
-                    ..self.record_for(&o, token, 0, at)
-                };
+                let rec = PushRecord { attempts: None, next_push_at: None, ..self.record_for(&o, token, 0, at) };
                 records.push((id.clone(), rec));
                 out.insert(id, o);
             }
@@ -363,9 +342,7 @@ mod tests {
     #[test]
     fn retry_delays_follow_the_schedule_then_repeat_the_last() {
         let delays = crate::config::PushConfig::default().retry_delays();
-        let mins: Vec<u64> = (0..7)
-            .map(|a| retry_delay(&delays, a).as_secs() / 60)
-            .collect();
+        let mins: Vec<u64> = (0..7).map(|a| retry_delay(&delays, a).as_secs() / 60).collect();
         assert_eq!(mins, [1, 5, 30, 240, 240, 240, 240]);
         assert_eq!(retry_delay(&delays, -3), Duration::from_secs(60));
         assert_eq!(retry_delay(&[], 2), Duration::from_secs(60));

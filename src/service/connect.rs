@@ -35,9 +35,7 @@ impl MdmService {
                     let (effect, next) = self.binding_learned(
                         check.as_ref(),
                         who,
-                        self.store
-                            .record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec(), check.clone())
-                            .await,
+                        self.store.record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec(), check.clone()).await,
                     )?;
                     let mut next = next;
                     if effect == ResultEffect::Done {

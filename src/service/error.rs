@@ -63,9 +63,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::UnknownEnrollment(id) => ServiceError::UnknownEnrollment(id),
             StoreError::UnknownCommand { enrollment, command } => ServiceError::UnknownCommand { enrollment, command },
-            StoreError::CertBoundElsewhere(_) => ServiceError::Identity(IdentityError::Untrusted(
-                "certificate is already bound to another device".into(),
-            )),
+            StoreError::CertBoundElsewhere(_) => ServiceError::Identity(IdentityError::Untrusted("certificate is already bound to another device".into())),
             StoreError::CertRefused { device, reason } => ServiceError::CertRefused { device, reason },
             StoreError::NotBound { device, bound_to: Some(_) } => ServiceError::CertNotForDevice { device },
             StoreError::NotBound { device, bound_to: None } => ServiceError::CertNotBound { device },

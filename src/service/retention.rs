@@ -20,7 +20,14 @@ pub async fn sweep(store: &Store, cfg: &RetentionConfig) -> Result<Swept, StoreE
 pub async fn run(store: Store, cfg: RetentionConfig) {
     loop {
         match sweep(&store, &cfg).await {
-            Ok(s) if s.total() > 0 => tracing::info!(results = s.results, queue_rows = s.queue_rows, commands = s.commands, app_events = s.app_events, declarative = s.declarative, "retention: old history deleted"),
+            Ok(s) if s.total() > 0 => tracing::info!(
+                results = s.results,
+                queue_rows = s.queue_rows,
+                commands = s.commands,
+                app_events = s.app_events,
+                declarative = s.declarative,
+                "retention: old history deleted"
+            ),
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "retention sweep failed"),
         }

@@ -21,15 +21,8 @@ fn error_chain(code: i64, domain: &str, text: &str) -> plist::Value {
 
 /// Builds the result for `cmd` (a full `{CommandUUID, Command}` envelope) and updates the device.
 pub fn answer(dev: &mut SimDevice, cmd: &Dict) -> Result<(Handled, Dict), SimError> {
-    let uuid = cmd
-        .get("CommandUUID")
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| SimError::BadCommand("no CommandUUID".into()))?
-        .to_string();
-    let body = cmd
-        .get("Command")
-        .and_then(|v| v.as_dictionary())
-        .ok_or_else(|| SimError::BadCommand("no Command dictionary".into()))?;
+    let uuid = cmd.get("CommandUUID").and_then(|v| v.as_string()).ok_or_else(|| SimError::BadCommand("no CommandUUID".into()))?.to_string();
+    let body = cmd.get("Command").and_then(|v| v.as_dictionary()).ok_or_else(|| SimError::BadCommand("no Command dictionary".into()))?;
     let request_type = body.get("RequestType").and_then(|v| v.as_string()).unwrap_or("").to_string();
     let mut out = Dict::new();
     out.insert("CommandUUID".into(), s(&uuid));
@@ -150,7 +143,14 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                 Some(id) => {
                     let configuration = body.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
                     dev.apps.retain(|a| a.identifier != id);
-                    dev.apps.push(crate::sim::device::InstalledApp { name: id.clone(), identifier: id.clone(), version: "1.0".into(), managed: true, configuration, uninstalled: false });
+                    dev.apps.push(crate::sim::device::InstalledApp {
+                        name: id.clone(),
+                        identifier: id.clone(),
+                        version: "1.0".into(),
+                        managed: true,
+                        configuration,
+                        uninstalled: false,
+                    });
                     out.insert("Identifier".into(), s(&id));
                     out.insert("State".into(), s("Installing"));
                     "Acknowledged"
@@ -231,8 +231,14 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             out.insert("ErrorChain".into(), error_chain(12052, "MCMDMErrorDomain", "The unlock token is invalid."));
             "Error"
         }
-        "DeviceLock" | "EraseDevice" | "RestartDevice" | "ShutDownDevice" | "ClearPasscode" | "Restrictions"
-        | "ProvisioningProfileList" | "AvailableOSUpdates" => "Acknowledged",
+        "DeviceLock"
+        | "EraseDevice"
+        | "RestartDevice"
+        | "ShutDownDevice"
+        | "ClearPasscode"
+        | "Restrictions"
+        | "ProvisioningProfileList"
+        | "AvailableOSUpdates" => "Acknowledged",
         _ => {
             out.insert("ErrorChain".into(), error_chain(12021, "MCMDMErrorDomain", "Unknown command"));
             "Error"

@@ -163,9 +163,14 @@ impl SimDevice {
             unlock_token: random_bytes(48),
             awaiting_configuration: false,
             profiles: BTreeMap::new(),
-            apps: vec![
-                InstalledApp { identifier: "com.apple.mobilesafari".into(), name: "Safari".into(), version: "8620.1.16".into(), managed: false, configuration: None, uninstalled: false },
-            ],
+            apps: vec![InstalledApp {
+                identifier: "com.apple.mobilesafari".into(),
+                name: "Safari".into(),
+                version: "8620.1.16".into(),
+                managed: false,
+                configuration: None,
+                uninstalled: false,
+            }],
             not_now: HashMap::new(),
             fail_profiles: false,
             log: Vec::new(),

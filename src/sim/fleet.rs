@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-
 use super::device::SimDevice;
 use super::transport::Endpoint;
 use super::SimError;

@@ -194,10 +194,7 @@ impl OtaEnroller {
             .find(|pair| pair.first().and_then(|k| k.as_string()) == Some("CN"))
             .and_then(|pair| pair.get(1).and_then(|v| v.as_string()).map(str::to_string))
             .unwrap_or_else(|| "device".into());
-        let enroller = self
-            .scep
-            .get_or_try_init(|| async { ScepEnroller::new(url, self.http.clone()).await.map(Arc::new) })
-            .await?;
+        let enroller = self.scep.get_or_try_init(|| async { ScepEnroller::new(url, self.http.clone()).await.map(Arc::new) }).await?;
         enroller.identity(&cn, challenge).await
     }
 
@@ -214,7 +211,12 @@ impl OtaEnroller {
 
         // The device as it will present itself; attributes it was not asked for stay out.
         let device_identity = self.device_ca.issue_device(&udid)?;
-        let placeholder = SimDevice::with_identity(udid.clone(), device_identity.clone(), Arc::new(Endpoint::new(&self.base_url, Transport::Signature, None, "")), &self.http)?;
+        let placeholder = SimDevice::with_identity(
+            udid.clone(),
+            device_identity.clone(),
+            Arc::new(Endpoint::new(&self.base_url, Transport::Signature, None, "")),
+            &self.http,
+        )?;
         let wanted = |k: &str| service.device_attributes.iter().any(|a| a == k);
         let pick = |k: &str, v: &str| wanted(k).then(|| v.to_string());
         let attrs = DeviceAttributes {

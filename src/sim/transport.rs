@@ -49,10 +49,7 @@ impl Endpoint {
 
     /// Builds an HTTP client; with `identity` it presents that client certificate.
     pub fn client(&self, identity: Option<&Issued>) -> Result<reqwest::Client, SimError> {
-        let mut b = reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(std::time::Duration::from_secs(60))
-            .pool_max_idle_per_host(64);
+        let mut b = reqwest::Client::builder().use_rustls_tls().timeout(std::time::Duration::from_secs(60)).pool_max_idle_per_host(64);
         if let Some(pem) = &self.server_ca_pem {
             b = b.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
         }

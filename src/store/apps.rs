@@ -188,10 +188,7 @@ impl Store {
 
     /// An app by id or bundle id.
     pub async fn app(&self, id: String) -> StoreResult<Option<AppRow>> {
-        self.run(move |conn| {
-            Ok(apps::table.filter(apps::id.eq(&id).or(apps::bundle_id.eq(&id))).select(AppRow::as_select()).first(conn).optional()?)
-        })
-        .await
+        self.run(move |conn| Ok(apps::table.filter(apps::id.eq(&id).or(apps::bundle_id.eq(&id))).select(AppRow::as_select()).first(conn).optional()?)).await
     }
 
     /// Every app, by name.
@@ -212,7 +209,12 @@ impl Store {
                     let there: i64 = app_assignments::table.find((&app_id, kind, t)).count().get_result(conn)?;
                     if there == 0 {
                         diesel::insert_into(app_assignments::table)
-                            .values((app_assignments::app_id.eq(&app_id), app_assignments::target_kind.eq(kind), app_assignments::target.eq(t), app_assignments::created_at.eq(now())))
+                            .values((
+                                app_assignments::app_id.eq(&app_id),
+                                app_assignments::target_kind.eq(kind),
+                                app_assignments::target.eq(t),
+                                app_assignments::created_at.eq(now()),
+                            ))
                             .execute(conn)?;
                     }
                 }
@@ -252,8 +254,10 @@ impl Store {
     /// Devices an app is assigned to, directly or through a group.
     pub async fn app_devices(&self, app_id: String) -> StoreResult<Vec<String>> {
         self.run(move |conn| {
-            let rows: Vec<(String, String)> =
-                app_assignments::table.filter(app_assignments::app_id.eq(&app_id)).select((app_assignments::target_kind, app_assignments::target)).load(conn)?;
+            let rows: Vec<(String, String)> = app_assignments::table
+                .filter(app_assignments::app_id.eq(&app_id))
+                .select((app_assignments::target_kind, app_assignments::target))
+                .load(conn)?;
             super::library::targets_to_devices(conn, &rows)
         })
         .await
@@ -300,7 +304,11 @@ impl Store {
     /// App states of one enrollment.
     pub async fn device_apps(&self, enrollment_id: String) -> StoreResult<Vec<DeviceApp>> {
         self.run(move |conn| {
-            Ok(device_apps::table.filter(device_apps::enrollment_id.eq(enrollment_id)).order(device_apps::bundle_id).select(DeviceApp::as_select()).load(conn)?)
+            Ok(device_apps::table
+                .filter(device_apps::enrollment_id.eq(enrollment_id))
+                .order(device_apps::bundle_id)
+                .select(DeviceApp::as_select())
+                .load(conn)?)
         })
         .await
     }
@@ -356,7 +364,11 @@ impl Store {
     /// What an enrollment last reported as installed.
     pub async fn inventory(&self, enrollment_id: String) -> StoreResult<Vec<InventoryRow>> {
         self.run(move |conn| {
-            Ok(app_inventory::table.filter(app_inventory::enrollment_id.eq(enrollment_id)).order(app_inventory::bundle_id).select(InventoryRow::as_select()).load(conn)?)
+            Ok(app_inventory::table
+                .filter(app_inventory::enrollment_id.eq(enrollment_id))
+                .order(app_inventory::bundle_id)
+                .select(InventoryRow::as_select())
+                .load(conn)?)
         })
         .await
     }
@@ -364,15 +376,19 @@ impl Store {
     /// An enrollment's app events, newest first.
     pub async fn app_events(&self, enrollment_id: String, limit: i64) -> StoreResult<Vec<AppEvent>> {
         self.run(move |conn| {
-            Ok(app_events::table.filter(app_events::enrollment_id.eq(enrollment_id)).order(app_events::id.desc()).limit(limit).select(AppEvent::as_select()).load(conn)?)
+            Ok(app_events::table
+                .filter(app_events::enrollment_id.eq(enrollment_id))
+                .order(app_events::id.desc())
+                .limit(limit)
+                .select(AppEvent::as_select())
+                .load(conn)?)
         })
         .await
     }
 
     /// Whether the enrollment is enabled (can be sent commands).
     pub async fn enrollment_enabled(&self, enrollment_id: String) -> StoreResult<bool> {
-        self.run(move |conn| Ok(enrollments::table.find(enrollment_id).select(enrollments::enabled).first::<bool>(conn).optional()?.unwrap_or(false)))
-            .await
+        self.run(move |conn| Ok(enrollments::table.find(enrollment_id).select(enrollments::enabled).first::<bool>(conn).optional()?.unwrap_or(false))).await
     }
 
     /// Marks an enrollment's installed apps as holding an outdated configuration, so the next
@@ -436,7 +452,9 @@ impl Store {
                     .load(conn)?;
                 let mut claimed = Vec::new();
                 for e in candidates {
-                    let n = diesel::update(device_apps::table.filter(device_apps::enrollment_id.eq(&e)).filter(stale())).set(device_apps::checked_at.eq(Some(now()))).execute(conn)?;
+                    let n = diesel::update(device_apps::table.filter(device_apps::enrollment_id.eq(&e)).filter(stale()))
+                        .set(device_apps::checked_at.eq(Some(now())))
+                        .execute(conn)?;
                     if n > 0 {
                         claimed.push(e);
                     }

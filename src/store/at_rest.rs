@@ -12,7 +12,10 @@ use crate::sealed::TAG;
 /// type is diesel's to name).
 macro_rules! not_sealed {
     ($column:literal) => {
-        diesel::dsl::sql::<Bool>(concat!("substr(", $column, ", 1, ")).bind::<diesel::sql_types::Integer, _>(TAG.len() as i32).sql(") <> ").bind::<Binary, _>(TAG.to_vec())
+        diesel::dsl::sql::<Bool>(concat!("substr(", $column, ", 1, "))
+            .bind::<diesel::sql_types::Integer, _>(TAG.len() as i32)
+            .sql(") <> ")
+            .bind::<Binary, _>(TAG.to_vec())
     };
 }
 
@@ -118,11 +121,12 @@ impl Store {
                 .load(conn)?;
             for p in &prefixes {
                 out.extend(
-                    commands::table
-                        .filter(commands::uuid.like(format!("{p}%")))
-                        .filter(not_sealed!("body"))
-                        .select((commands::uuid, commands::body))
-                        .load::<(String, Vec<u8>)>(conn)?,
+                    commands::table.filter(commands::uuid.like(format!("{p}%"))).filter(not_sealed!("body")).select((commands::uuid, commands::body)).load::<(
+                        String,
+                        Vec<u8>,
+                    )>(
+                        conn
+                    )?,
                 );
             }
             Ok(out)

@@ -89,8 +89,7 @@ impl Store {
     /// Lets `device_id` enroll again with a new certificate until `until` (used up by the first
     /// new certificate); `None` withdraws the allowance. False when the device is unknown.
     pub async fn allow_reenroll(&self, device_id: String, until: Option<NaiveDateTime>) -> StoreResult<bool> {
-        self.run(move |conn| Ok(diesel::update(devices::table.find(&device_id)).set(devices::reenroll_until.eq(until)).execute(conn)? > 0))
-            .await
+        self.run(move |conn| Ok(diesel::update(devices::table.find(&device_id)).set(devices::reenroll_until.eq(until)).execute(conn)? > 0)).await
     }
 
     /// Until when `device_id` may enroll again with a new certificate, if an admin allowed it.

@@ -72,17 +72,13 @@ impl ManageConnection for Manager {
                 // Every query here is a keyed lookup whose best plan does not depend on the
                 // parameter values; re-planning each prepared statement per execution (custom
                 // plans) cost more CPU than running it.
-                c.batch_execute("SET plan_cache_mode = force_generic_plan")
-                    .map_err(diesel::r2d2::Error::QueryError)?;
+                c.batch_execute("SET plan_cache_mode = force_generic_plan").map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Pg(c))
             }
             Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(&self.target)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
-                c.batch_execute(
-                    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-                )
-                .map_err(diesel::r2d2::Error::QueryError)?;
+                let mut c = SqliteConnection::establish(&self.target).map_err(diesel::r2d2::Error::ConnectionError)?;
+                c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
             }
         }

@@ -100,13 +100,9 @@ pub struct TokenUpdateOutcome {
 }
 
 fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreResult<usize> {
-    Ok(diesel::update(
-        enrollment_queue::table
-            .filter(enrollment_queue::enrollment_id.eq_any(ids))
-            .filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES)),
-    )
-    .set((enrollment_queue::status.eq("cancelled"), enrollment_queue::done_at.eq(Some(at))))
-    .execute(conn)?)
+    Ok(diesel::update(enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq_any(ids)).filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES)))
+        .set((enrollment_queue::status.eq("cancelled"), enrollment_queue::done_at.eq(Some(at))))
+        .execute(conn)?)
 }
 
 fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> StoreResult<()> {
@@ -131,9 +127,7 @@ fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> 
             row.created_at = old.created_at;
             // A re-enrolling device escrows a new bootstrap token; the old one is void.
             diesel::update(devices::table.find(&a.id)).set(&row).execute(conn)?;
-            diesel::update(devices::table.find(&a.id))
-                .set(devices::bootstrap_token.eq(None::<Vec<u8>>))
-                .execute(conn)?;
+            diesel::update(devices::table.find(&a.id)).set(devices::bootstrap_token.eq(None::<Vec<u8>>)).execute(conn)?;
         }
         None => {
             diesel::insert_into(devices::table).values(&row).execute(conn)?;
@@ -163,10 +157,7 @@ impl Store {
                     replaced = super::binding::bind_cert(conn, dev, cert, at)?;
                     super::scep::bind_issued(conn, &cert.hash, dev)?;
                 }
-                let channels: Vec<String> = enrollments::table
-                    .filter(enrollments::device_id.eq(dev))
-                    .select(enrollments::id)
-                    .load(conn)?;
+                let channels: Vec<String> = enrollments::table.filter(enrollments::device_id.eq(dev)).select(enrollments::id).load(conn)?;
                 cancel_active_queue(conn, &channels, at)?;
                 diesel::update(enrollments::table.filter(enrollments::device_id.eq(dev)))
                     .set((
@@ -225,22 +216,14 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
-                let device_channel: Option<Enrollment> = enrollments::table
-                    .find(&t.device_id)
-                    .select(Enrollment::as_select())
-                    .first(conn)
-                    .optional()?;
+                let device_channel: Option<Enrollment> = enrollments::table.find(&t.device_id).select(Enrollment::as_select()).first(conn).optional()?;
                 let Some(device_channel) = device_channel else {
                     return Err(StoreError::UnknownEnrollment(t.enrollment_id.clone()));
                 };
                 if t.channel == "user" && device_channel.authenticated_at.is_none() {
                     return Err(StoreError::UnknownEnrollment(t.device_id.clone()));
                 }
-                let existing: Option<Enrollment> = enrollments::table
-                    .find(&t.enrollment_id)
-                    .select(Enrollment::as_select())
-                    .first(conn)
-                    .optional()?;
+                let existing: Option<Enrollment> = enrollments::table.find(&t.enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
                 let first = existing.as_ref().is_none_or(|e| !e.enabled);
                 match existing {
                     Some(e) => {
@@ -301,19 +284,12 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let at = now();
-                let e: Option<Enrollment> = enrollments::table
-                    .find(&enrollment_id)
-                    .select(Enrollment::as_select())
-                    .first(conn)
-                    .optional()?;
+                let e: Option<Enrollment> = enrollments::table.find(&enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
                 let Some(e) = e else {
                     return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
                 };
                 let ids: Vec<String> = if e.channel == "device" {
-                    enrollments::table
-                        .filter(enrollments::device_id.eq(&e.device_id))
-                        .select(enrollments::id)
-                        .load(conn)?
+                    enrollments::table.filter(enrollments::device_id.eq(&e.device_id)).select(enrollments::id).load(conn)?
                 } else {
                     vec![e.id.clone()]
                 };
@@ -339,32 +315,23 @@ impl Store {
 
     /// One enrollment by id.
     pub async fn enrollment(&self, id: String) -> StoreResult<Option<Enrollment>> {
-        self.run(move |conn| {
-            Ok(enrollments::table.find(&id).select(Enrollment::as_select()).first(conn).optional()?)
-        })
-        .await
+        self.run(move |conn| Ok(enrollments::table.find(&id).select(Enrollment::as_select()).first(conn).optional()?)).await
     }
 
     /// One device by id.
     pub async fn device(&self, id: String) -> StoreResult<Option<Device>> {
-        self.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?))
-            .await
+        self.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?)).await
     }
 
     /// Every device, ordered by id.
     pub async fn devices(&self) -> StoreResult<Vec<Device>> {
-        self.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?))
-            .await
+        self.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?)).await
     }
 
     /// Every enrollment (channel) of a device.
     pub async fn device_enrollments(&self, device_id: String) -> StoreResult<Vec<Enrollment>> {
         self.run(move |conn| {
-            Ok(enrollments::table
-                .filter(enrollments::device_id.eq(&device_id))
-                .order(enrollments::id)
-                .select(Enrollment::as_select())
-                .load(conn)?)
+            Ok(enrollments::table.filter(enrollments::device_id.eq(&device_id)).order(enrollments::id).select(Enrollment::as_select()).load(conn)?)
         })
         .await
     }
@@ -375,11 +342,7 @@ impl Store {
             let mut out = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(1000) {
                 out.extend(
-                    enrollments::table
-                        .filter(enrollments::id.eq_any(chunk))
-                        .filter(super::planned_per_call())
-                        .select(Enrollment::as_select())
-                        .load(conn)?,
+                    enrollments::table.filter(enrollments::id.eq_any(chunk)).filter(super::planned_per_call()).select(Enrollment::as_select()).load(conn)?,
                 );
             }
             Ok(out)
@@ -389,16 +352,13 @@ impl Store {
 
     /// Every enrollment, ordered by id.
     pub async fn enrollments(&self) -> StoreResult<Vec<Enrollment>> {
-        self.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?))
-            .await
+        self.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?)).await
     }
 
     /// Stores an escrowed bootstrap token for a device.
     pub async fn set_bootstrap_token(&self, device_id: String, token: Option<Vec<u8>>) -> StoreResult<()> {
         self.run(move |conn| {
-            let n = diesel::update(devices::table.find(&device_id))
-                .set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now())))
-                .execute(conn)?;
+            let n = diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now()))).execute(conn)?;
             if n == 0 {
                 return Err(StoreError::UnknownEnrollment(device_id));
             }
@@ -410,11 +370,7 @@ impl Store {
     /// Reads a device's escrowed bootstrap token.
     pub async fn bootstrap_token(&self, device_id: String) -> StoreResult<Option<Vec<u8>>> {
         self.run(move |conn| {
-            let t: Option<Option<Vec<u8>>> = devices::table
-                .find(&device_id)
-                .select(devices::bootstrap_token)
-                .first(conn)
-                .optional()?;
+            let t: Option<Option<Vec<u8>>> = devices::table.find(&device_id).select(devices::bootstrap_token).first(conn).optional()?;
             t.ok_or(StoreError::UnknownEnrollment(device_id))
         })
         .await

@@ -253,8 +253,7 @@ impl Store {
 
     /// Every token, newest first.
     pub async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
-        self.run(|conn| Ok(enrollment_tokens::table.order(enrollment_tokens::created_at.desc()).select(TokenRow::as_select()).load(conn)?))
-            .await
+        self.run(|conn| Ok(enrollment_tokens::table.order(enrollment_tokens::created_at.desc()).select(TokenRow::as_select()).load(conn)?)).await
     }
 
     /// The token with this value hash.

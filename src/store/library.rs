@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
 use super::queue::{enqueue_in, EnqueueOutcome};
 use super::schema::{
-    cert_bindings, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments, profile_versions,
-    custom_attributes, profiles, users,
+    cert_bindings, custom_attributes, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments,
+    profile_versions, profiles, users,
 };
 use super::{now, write_tx, Store, StoreError, StoreResult};
 
@@ -74,10 +74,7 @@ impl Store {
             write_tx(conn, |conn| {
                 let taken: i64 = profiles::table.filter(profiles::identifier.eq(&row.identifier)).count().get_result(conn)?;
                 if taken > 0 {
-                    return Err(StoreError::Conflict(format!(
-                        "a profile with PayloadIdentifier {} already exists; update it instead",
-                        row.identifier
-                    )));
+                    return Err(StoreError::Conflict(format!("a profile with PayloadIdentifier {} already exists; update it instead", row.identifier)));
                 }
                 diesel::insert_into(profiles::table).values(&row).execute(conn)?;
                 diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
@@ -92,12 +89,8 @@ impl Store {
     pub async fn add_profile_version(&self, id: String, name: String, mut version: ProfileVersion) -> StoreResult<ProfileRow> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
-                let current: ProfileRow = profiles::table
-                    .find(&id)
-                    .select(ProfileRow::as_select())
-                    .first(conn)
-                    .optional()?
-                    .ok_or_else(|| not_found("profile", &id))?;
+                let current: ProfileRow =
+                    profiles::table.find(&id).select(ProfileRow::as_select()).first(conn).optional()?.ok_or_else(|| not_found("profile", &id))?;
                 let at = now();
                 version.profile_id = id.clone();
                 version.version = current.version + 1;
@@ -124,10 +117,7 @@ impl Store {
 
     /// One version of a profile (body included).
     pub async fn profile_version(&self, id: String, version: i32) -> StoreResult<Option<ProfileVersion>> {
-        self.run(move |conn| {
-            Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)
-        })
-        .await
+        self.run(move |conn| Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)).await
     }
 
     /// Every version of a profile, newest first.
@@ -175,10 +165,8 @@ impl Store {
     pub async fn groups(&self) -> StoreResult<Vec<(DeviceGroup, i64)>> {
         self.run(|conn| {
             let groups: Vec<DeviceGroup> = device_groups::table.order(device_groups::name).select(DeviceGroup::as_select()).load(conn)?;
-            let counts: Vec<(String, i64)> = group_members::table
-                .group_by(group_members::group_name)
-                .select((group_members::group_name, diesel::dsl::count_star()))
-                .load(conn)?;
+            let counts: Vec<(String, i64)> =
+                group_members::table.group_by(group_members::group_name).select((group_members::group_name, diesel::dsl::count_star())).load(conn)?;
             let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
             Ok(groups.into_iter().map(|g| (g.clone(), counts.get(&g.name).copied().unwrap_or(0))).collect())
         })
@@ -191,11 +179,8 @@ impl Store {
             let Some(g) = device_groups::table.find(&name).select(DeviceGroup::as_select()).first(conn).optional()? else {
                 return Ok(None);
             };
-            let members = group_members::table
-                .filter(group_members::group_name.eq(&name))
-                .order(group_members::device_id)
-                .select(group_members::device_id)
-                .load(conn)?;
+            let members =
+                group_members::table.filter(group_members::group_name.eq(&name)).order(group_members::device_id).select(group_members::device_id).load(conn)?;
             Ok(Some((g, members)))
         })
         .await
@@ -207,9 +192,7 @@ impl Store {
             write_tx(conn, |conn| {
                 diesel::delete(group_members::table.filter(group_members::group_name.eq(&name))).execute(conn)?;
                 diesel::delete(
-                    profile_assignments::table
-                        .filter(profile_assignments::target_kind.eq(TARGET_GROUP))
-                        .filter(profile_assignments::target.eq(&name)),
+                    profile_assignments::table.filter(profile_assignments::target_kind.eq(TARGET_GROUP)).filter(profile_assignments::target.eq(&name)),
                 )
                 .execute(conn)?;
                 Ok(diesel::delete(device_groups::table.find(&name)).execute(conn)? > 0)
@@ -226,11 +209,8 @@ impl Store {
                 if exists == 0 {
                     return Err(not_found("group", &name));
                 }
-                let known: Vec<String> = devices::table
-                    .filter(devices::id.eq_any(&device_ids))
-                    .filter(super::planned_per_call())
-                    .select(devices::id)
-                    .load(conn)?;
+                let known: Vec<String> =
+                    devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(devices::id).load(conn)?;
                 let present: Vec<String> = group_members::table
                     .filter(group_members::group_name.eq(&name))
                     .filter(group_members::device_id.eq_any(&known))
@@ -254,10 +234,7 @@ impl Store {
 
     /// Removes a device from a group; false when it was not a member.
     pub async fn remove_group_member(&self, name: String, device_id: String) -> StoreResult<bool> {
-        self.run(move |conn| {
-            Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)
-        })
-        .await
+        self.run(move |conn| Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)).await
     }
 
     /// Assigns a profile to targets of one kind; returns the targets that do not exist
@@ -276,11 +253,7 @@ impl Store {
                         .select(device_groups::name)
                         .load(conn)?
                 } else {
-                    devices::table
-                        .filter(devices::id.eq_any(&targets))
-                        .filter(super::planned_per_call())
-                        .select(devices::id)
-                        .load(conn)?
+                    devices::table.filter(devices::id.eq_any(&targets)).filter(super::planned_per_call()).select(devices::id).load(conn)?
                 };
                 let present: Vec<String> = profile_assignments::table
                     .filter(profile_assignments::profile_id.eq(&profile_id))
@@ -348,8 +321,7 @@ impl Store {
     /// The profile ids assigned to a device, directly or through its groups.
     pub async fn device_assigned_profiles(&self, device_id: String) -> StoreResult<Vec<String>> {
         self.run(move |conn| {
-            let groups: Vec<String> =
-                group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
+            let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
             let mut out: Vec<String> = profile_assignments::table
                 .filter(
                     profile_assignments::target_kind
@@ -371,11 +343,8 @@ impl Store {
     /// without an enabled device channel are left out.
     pub async fn device_contexts(&self, device_ids: Vec<String>) -> StoreResult<Vec<DeviceContext>> {
         self.run(move |conn| {
-            let devs: Vec<Device> = devices::table
-                .filter(devices::id.eq_any(&device_ids))
-                .filter(super::planned_per_call())
-                .select(Device::as_select())
-                .load(conn)?;
+            let devs: Vec<Device> =
+                devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(Device::as_select()).load(conn)?;
             let ens: Vec<Enrollment> = enrollments::table
                 .filter(enrollments::id.eq_any(&device_ids))
                 .filter(enrollments::channel.eq("device"))
@@ -397,11 +366,7 @@ impl Store {
             let emails: Vec<(String, Option<String>)> = if names.is_empty() {
                 Vec::new()
             } else {
-                users::table
-                    .filter(users::username.eq_any(names))
-                    .filter(super::planned_per_call())
-                    .select((users::username, users::email))
-                    .load(conn)?
+                users::table.filter(users::username.eq_any(names)).filter(super::planned_per_call()).select((users::username, users::email)).load(conn)?
             };
             let memberships: Vec<(String, String)> = group_members::table
                 .filter(group_members::device_id.eq_any(&device_ids))
@@ -416,12 +381,7 @@ impl Store {
                         .or(custom_attributes::scope_kind.eq(TARGET_GROUP).and(custom_attributes::scope.eq_any(memberships.iter().map(|(_, g)| g)))),
                 )
                 .filter(super::planned_per_call())
-                .select((
-                    custom_attributes::scope_kind,
-                    custom_attributes::scope,
-                    custom_attributes::name,
-                    custom_attributes::value,
-                ))
+                .select((custom_attributes::scope_kind, custom_attributes::scope, custom_attributes::name, custom_attributes::value))
                 .order((custom_attributes::scope_kind, custom_attributes::scope))
                 .load(conn)?;
             let attributes_of = |device: &str| {

@@ -170,9 +170,7 @@ impl Store {
     /// Runs migrations from async code.
     pub async fn migrate(&self) -> StoreResult<usize> {
         let me = self.clone();
-        tokio::task::spawn_blocking(move || me.migrate_blocking())
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || me.migrate_blocking()).await.map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Waits (asynchronously, in order) until one of the pool's connections is free for the
@@ -255,10 +253,7 @@ mod tests {
     fn migration_dirs_match() {
         let names = |backend: &str| {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
-            let mut v: Vec<String> = std::fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
+            let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
             v.sort();
             v
         };
@@ -303,4 +298,3 @@ mod tests {
         assert_eq!(Backend::from_url("/var/lib/mdm/mdm.db"), Backend::Sqlite);
     }
 }
-

@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::{
-    cert_bindings, command_results, commands, device_groups, device_profiles, devices, enrollment_queue, enrollments, profile_versions, profiles,
-    push_certs, push_state, scep_certs, scep_challenges,
+    cert_bindings, command_results, commands, device_groups, device_profiles, devices, enrollment_queue, enrollments, profile_versions, profiles, push_certs,
+    push_state, scep_certs, scep_challenges,
 };
 
 /// A device as last described by its Authenticate check-in.

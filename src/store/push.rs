@@ -88,19 +88,11 @@ pub fn mark_due(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreRe
 /// Called from TokenUpdate: makes sure the enrollment has a schedule row, notes when the token
 /// was last registered and clears a stale token mark. If the token had been stale, the
 /// enrollment becomes due now so commands that waited for a usable token are pushed.
-pub fn token_refreshed(
-    conn: &mut DbConn,
-    enrollment_id: &str,
-    at: NaiveDateTime,
-) -> StoreResult<()> {
+pub fn token_refreshed(conn: &mut DbConn, enrollment_id: &str, at: NaiveDateTime) -> StoreResult<()> {
     // The common case, one statement: the row exists and its token is not stale.
-    let fresh = diesel::update(
-        push_state::table
-            .find(enrollment_id)
-            .filter(push_state::token_stale_at.is_null()),
-    )
-    .set(push_state::token_updated_at.eq(Some(at)))
-    .execute(conn)?;
+    let fresh = diesel::update(push_state::table.find(enrollment_id).filter(push_state::token_stale_at.is_null()))
+        .set(push_state::token_updated_at.eq(Some(at)))
+        .execute(conn)?;
     if fresh > 0 {
         return Ok(());
     }
@@ -130,16 +122,12 @@ pub fn token_refreshed(
 impl Store {
     /// All push certificates (sealed keys included; callers open them).
     pub async fn push_certs(&self) -> StoreResult<Vec<PushCertRow>> {
-        self.run(|conn| Ok(push_certs::table.order(push_certs::created_at.desc()).select(PushCertRow::as_select()).load(conn)?))
-            .await
+        self.run(|conn| Ok(push_certs::table.order(push_certs::created_at.desc()).select(PushCertRow::as_select()).load(conn)?)).await
     }
 
     /// `(topic, updated_at)` of every certificate: a cheap check whether a reload is needed.
     pub async fn push_cert_versions(&self) -> StoreResult<Vec<(String, NaiveDateTime)>> {
-        self.run(|conn| {
-            Ok(push_certs::table.order(push_certs::topic).select((push_certs::topic, push_certs::updated_at)).load(conn)?)
-        })
-        .await
+        self.run(|conn| Ok(push_certs::table.order(push_certs::topic).select((push_certs::topic, push_certs::updated_at)).load(conn)?)).await
     }
 
     /// Saves a certificate. The same topic replaces (renews) the stored one; a different topic
@@ -180,11 +168,7 @@ impl Store {
     /// Push state rows of the given enrollments.
     pub async fn push_states(&self, ids: Vec<String>) -> StoreResult<Vec<PushState>> {
         self.run(move |conn| {
-            Ok(push_state::table
-                .filter(push_state::enrollment_id.eq_any(&ids))
-                .filter(super::planned_per_call())
-                .select(PushState::as_select())
-                .load(conn)?)
+            Ok(push_state::table.filter(push_state::enrollment_id.eq_any(&ids)).filter(super::planned_per_call()).select(PushState::as_select()).load(conn)?)
         })
         .await
     }
@@ -220,9 +204,7 @@ impl Store {
                     return Ok(Vec::new());
                 }
                 let ids: Vec<String> = claimed.into_iter().map(|c| c.enrollment_id).collect();
-                let waiting = enrollment_queue::table
-                    .filter(enrollment_queue::enrollment_id.eq(enrollments::id))
-                    .filter(enrollment_queue::status.eq("queued"));
+                let waiting = enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq(enrollments::id)).filter(enrollment_queue::status.eq("queued"));
                 let rows: Vec<DueRow> = enrollments::table
                     .inner_join(push_state::table)
                     .filter(enrollments::id.eq_any(&ids))
@@ -256,7 +238,9 @@ impl Store {
     /// replica, or this one restarted — pushes them at once. Returns how many were released.
     pub async fn release_push_lease(&self, lease_until: NaiveDateTime) -> StoreResult<usize> {
         self.run(move |conn| {
-            Ok(diesel::update(push_state::table.filter(push_state::next_push_at.eq(lease_until))).set(push_state::next_push_at.eq(Some(now()))).execute(conn)?)
+            Ok(diesel::update(push_state::table.filter(push_state::next_push_at.eq(lease_until)))
+                .set(push_state::next_push_at.eq(Some(now())))
+                .execute(conn)?)
         })
         .await
     }
@@ -266,11 +250,7 @@ impl Store {
     /// meanwhile made the row due again and restarted the count, and that must win). Without a
     /// lease (an admin's explicit push) the schedule is left alone unless the token turned out
     /// stale.
-    pub async fn record_pushes(
-        &self,
-        outcomes: Vec<(String, PushRecord)>,
-        lease: Option<NaiveDateTime>,
-    ) -> StoreResult<()> {
+    pub async fn record_pushes(&self, outcomes: Vec<(String, PushRecord)>, lease: Option<NaiveDateTime>) -> StoreResult<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
@@ -282,22 +262,11 @@ impl Store {
                     if let Some(stale) = &rec.stale {
                         if mark_stale(conn, &id, stale, at)? {
                             // The schedule is over; only the outcome remains to be written.
-                            groups
-                                .entry(PushRecord {
-                                    stale: None,
-                                    attempts: None,
-                                    next_push_at: None,
-                                    ..rec
-                                })
-                                .or_default()
-                                .push(id);
+                            groups.entry(PushRecord { stale: None, attempts: None, next_push_at: None, ..rec }).or_default().push(id);
                             continue;
                         }
                     }
-                    groups
-                        .entry(PushRecord { stale: None, ..rec })
-                        .or_default()
-                        .push(id);
+                    groups.entry(PushRecord { stale: None, ..rec }).or_default().push(id);
                 }
                 for (rec, ids) in groups {
                     for chunk in ids.chunks(1000) {
@@ -312,10 +281,7 @@ impl Store {
                             .execute(conn)?;
                         if let (Some(lease), Some(n)) = (lease, rec.attempts) {
                             diesel::update(rows().filter(push_state::next_push_at.eq(lease)))
-                                .set((
-                                    push_state::attempts.eq(n),
-                                    push_state::next_push_at.eq(rec.next_push_at),
-                                ))
+                                .set((push_state::attempts.eq(n), push_state::next_push_at.eq(rec.next_push_at)))
                                 .execute(conn)?;
                         }
                     }
@@ -329,32 +295,14 @@ impl Store {
 
 /// Marks an enrollment's token stale and ends its schedule, if the device still has the token
 /// that was refused and has not re-registered since APNs found it invalid. Returns whether it did.
-fn mark_stale(
-    conn: &mut DbConn,
-    enrollment_id: &str,
-    stale: &StaleToken,
-    at: NaiveDateTime,
-) -> StoreResult<bool> {
-    let same_token = enrollments::table
-        .filter(enrollments::id.eq(push_state::enrollment_id))
-        .filter(enrollments::token.eq(&stale.token));
-    let target = push_state::table
-        .find(enrollment_id)
-        .filter(diesel::dsl::exists(same_token));
-    let set = (
-        push_state::token_stale_at.eq(Some(at)),
-        push_state::next_push_at.eq(None::<NaiveDateTime>),
-    );
+fn mark_stale(conn: &mut DbConn, enrollment_id: &str, stale: &StaleToken, at: NaiveDateTime) -> StoreResult<bool> {
+    let same_token = enrollments::table.filter(enrollments::id.eq(push_state::enrollment_id)).filter(enrollments::token.eq(&stale.token));
+    let target = push_state::table.find(enrollment_id).filter(diesel::dsl::exists(same_token));
+    let set = (push_state::token_stale_at.eq(Some(at)), push_state::next_push_at.eq(None::<NaiveDateTime>));
     let n = match stale.since {
-        Some(since) => diesel::update(
-            target.filter(
-                push_state::token_updated_at
-                    .is_null()
-                    .or(push_state::token_updated_at.le(since)),
-            ),
-        )
-        .set(set)
-        .execute(conn)?,
+        Some(since) => {
+            diesel::update(target.filter(push_state::token_updated_at.is_null().or(push_state::token_updated_at.le(since)))).set(set).execute(conn)?
+        }
         None => diesel::update(target).set(set).execute(conn)?,
     };
     Ok(n > 0)

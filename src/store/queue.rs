@@ -136,35 +136,22 @@ fn claim_next(conn: &mut DbConn, enrollment_id: &str, include_not_now: bool) -> 
     };
     let Some((id, uuid)) = row else { return Ok(None) };
     diesel::update(enrollment_queue::table.find(id))
-        .set((
-            enrollment_queue::deliveries.eq(enrollment_queue::deliveries + 1),
-            enrollment_queue::last_delivered_at.eq(Some(at)),
-        ))
+        .set((enrollment_queue::deliveries.eq(enrollment_queue::deliveries + 1), enrollment_queue::last_delivered_at.eq(Some(at))))
         .execute(conn)?;
     let body: Vec<u8> = commands::table.find(&uuid).select(commands::body).first(conn)?;
     Ok(Some(Claimed { uuid, body }))
 }
 
 /// [`Store::enqueue`] inside the caller's transaction, so other writes can share it.
-pub(super) fn enqueue_in(
-    conn: &mut DbConn,
-    cmds: Vec<Command>,
-    rows: Vec<(String, String)>,
-    priority: i32,
-    push: bool,
-) -> StoreResult<EnqueueOutcome> {
+pub(super) fn enqueue_in(conn: &mut DbConn, cmds: Vec<Command>, rows: Vec<(String, String)>, priority: i32, push: bool) -> StoreResult<EnqueueOutcome> {
     let at = now();
     let mut ids: Vec<&String> = rows.iter().map(|(e, _)| e).collect();
     ids.sort();
     ids.dedup();
-    let known: Vec<(String, bool)> = enrollments::table
-        .filter(enrollments::id.eq_any(&ids))
-        .filter(super::planned_per_call())
-        .select((enrollments::id, enrollments::enabled))
-        .load(conn)?;
+    let known: Vec<(String, bool)> =
+        enrollments::table.filter(enrollments::id.eq_any(&ids)).filter(super::planned_per_call()).select((enrollments::id, enrollments::enabled)).load(conn)?;
     let mut out = EnqueueOutcome::default();
-    let enabled_by_id: std::collections::HashMap<&str, bool> =
-        known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
+    let enabled_by_id: std::collections::HashMap<&str, bool> = known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
     for id in &ids {
         match enabled_by_id.get(id.as_str()) {
             None => out.unknown.push((*id).clone()),
@@ -189,18 +176,10 @@ pub(super) fn enqueue_in(
         return Ok(out);
     }
     let used: std::collections::HashSet<&str> = new_rows.iter().map(|r| r.command_uuid.as_str()).collect();
-    let cmds: Vec<Command> = cmds
-        .into_iter()
-        .filter(|c| used.contains(c.uuid.as_str()))
-        .map(|c| Command { created_at: at, ..c })
-        .collect();
+    let cmds: Vec<Command> = cmds.into_iter().filter(|c| used.contains(c.uuid.as_str())).map(|c| Command { created_at: at, ..c }).collect();
     let uuids: Vec<&str> = cmds.iter().map(|c| c.uuid.as_str()).collect();
-    let dup: Option<String> = commands::table
-        .filter(commands::uuid.eq_any(&uuids))
-        .filter(super::planned_per_call())
-        .select(commands::uuid)
-        .first(conn)
-        .optional()?;
+    let dup: Option<String> =
+        commands::table.filter(commands::uuid.eq_any(&uuids)).filter(super::planned_per_call()).select(commands::uuid).first(conn).optional()?;
     if let Some(d) = dup {
         return Err(StoreError::DuplicateCommand(d));
     }
@@ -237,9 +216,7 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 check_binding(conn, check.as_ref())?;
-                let seen = diesel::update(enrollments::table.find(&enrollment_id))
-                    .set(enrollments::last_seen_at.eq(Some(now())))
-                    .execute(conn)?;
+                let seen = diesel::update(enrollments::table.find(&enrollment_id)).set(enrollments::last_seen_at.eq(Some(now()))).execute(conn)?;
                 if seen == 0 {
                     return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
                 }
@@ -303,10 +280,7 @@ impl Store {
                         .execute(conn)?;
                     if new_status == "not_now" {
                         diesel::update(enrollment_queue::table.find(row_id))
-                            .set((
-                                enrollment_queue::status.eq("not_now"),
-                                enrollment_queue::not_now_count.eq(enrollment_queue::not_now_count + 1),
-                            ))
+                            .set((enrollment_queue::status.eq("not_now"), enrollment_queue::not_now_count.eq(enrollment_queue::not_now_count + 1)))
                             .execute(conn)?;
                         ResultEffect::Deferred
                     } else {
@@ -373,8 +347,7 @@ impl Store {
 
     /// A stored command by UUID.
     pub async fn command(&self, uuid: String) -> StoreResult<Option<Command>> {
-        self.run(move |conn| Ok(commands::table.find(&uuid).select(Command::as_select()).first(conn).optional()?))
-            .await
+        self.run(move |conn| Ok(commands::table.find(&uuid).select(Command::as_select()).first(conn).optional()?)).await
     }
 
     /// Every queue row of a command (one per target).
@@ -392,11 +365,7 @@ impl Store {
     /// Results reported for a command (all targets), oldest first.
     pub async fn command_results(&self, uuid: String) -> StoreResult<Vec<ResultRow>> {
         self.run(move |conn| {
-            Ok(command_results::table
-                .filter(command_results::command_uuid.eq(&uuid))
-                .order(command_results::id)
-                .select(ResultRow::as_select())
-                .load(conn)?)
+            Ok(command_results::table.filter(command_results::command_uuid.eq(&uuid)).order(command_results::id).select(ResultRow::as_select()).load(conn)?)
         })
         .await
     }

@@ -45,11 +45,8 @@ impl Store {
                         };
                         return Err(StoreError::Challenge(why));
                     }
-                    cert.challenge_id = scep_challenges::table
-                        .filter(scep_challenges::challenge_hash.eq(hash))
-                        .select(scep_challenges::id)
-                        .first(conn)
-                        .optional()?;
+                    cert.challenge_id =
+                        scep_challenges::table.filter(scep_challenges::challenge_hash.eq(hash)).select(scep_challenges::id).first(conn).optional()?;
                 }
                 diesel::insert_into(scep_certs::table).values(&cert).execute(conn)?;
                 Ok(())
@@ -60,10 +57,7 @@ impl Store {
 
     /// The issued certificate with this SHA-256 (hex), if it was issued here.
     pub async fn scep_cert_by_hash(&self, hash: String) -> StoreResult<Option<ScepCert>> {
-        self.run(move |conn| {
-            Ok(scep_certs::table.filter(scep_certs::cert_hash.eq(hash)).select(ScepCert::as_select()).first(conn).optional()?)
-        })
-        .await
+        self.run(move |conn| Ok(scep_certs::table.filter(scep_certs::cert_hash.eq(hash)).select(ScepCert::as_select()).first(conn).optional()?)).await
     }
 
     /// The newest certificate issued for a SCEP transaction (GetCertInitial polling).
@@ -81,15 +75,12 @@ impl Store {
 
     /// Issued certificates, newest first.
     pub async fn scep_certs(&self, limit: i64) -> StoreResult<Vec<ScepCert>> {
-        self.run(move |conn| Ok(scep_certs::table.order(scep_certs::created_at.desc()).limit(limit).select(ScepCert::as_select()).load(conn)?))
-            .await
+        self.run(move |conn| Ok(scep_certs::table.order(scep_certs::created_at.desc()).limit(limit).select(ScepCert::as_select()).load(conn)?)).await
     }
 }
 
 /// Called from Authenticate: the issued certificate with this hash now belongs to `device_id`.
 pub fn bind_issued(conn: &mut super::DbConn, cert_hash: &str, device_id: &str) -> StoreResult<()> {
-    diesel::update(scep_certs::table.filter(scep_certs::cert_hash.eq(cert_hash)))
-        .set(scep_certs::device_id.eq(Some(device_id)))
-        .execute(conn)?;
+    diesel::update(scep_certs::table.filter(scep_certs::cert_hash.eq(cert_hash))).set(scep_certs::device_id.eq(Some(device_id))).execute(conn)?;
     Ok(())
 }

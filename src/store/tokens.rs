@@ -97,9 +97,11 @@ impl Store {
     /// Revokes a token by id or name; false when there is none (or it was revoked already).
     pub async fn revoke_api_token(&self, id_or_name: String, at: NaiveDateTime) -> StoreResult<bool> {
         self.run(move |conn| {
-            let n = diesel::update(api_tokens::table.filter(api_tokens::id.eq(&id_or_name).or(api_tokens::name.eq(&id_or_name))).filter(api_tokens::revoked_at.is_null()))
-                .set(api_tokens::revoked_at.eq(Some(at)))
-                .execute(conn)?;
+            let n = diesel::update(
+                api_tokens::table.filter(api_tokens::id.eq(&id_or_name).or(api_tokens::name.eq(&id_or_name))).filter(api_tokens::revoked_at.is_null()),
+            )
+            .set(api_tokens::revoked_at.eq(Some(at)))
+            .execute(conn)?;
             Ok(n > 0)
         })
         .await

@@ -41,16 +41,7 @@ async fn nanomdm_enqueue_and_push(db: Db) {
     // Without nopush the targets are scheduled for a push (outcomes show per device).
     let (_, body) = h.enqueue_raw(&a.udid, raw, "").await;
     assert_eq!(body["push"], "scheduled");
-    let r: serde_json::Value = h
-        .api
-        .post(h.url(&format!("/v1/push/{},nobody", a.udid)))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: serde_json::Value = h.api.post(h.url(&format!("/v1/push/{},nobody", a.udid))).bearer_auth(API_KEY).send().await.unwrap().json().await.unwrap();
     assert_eq!(r["status"]["nobody"]["result"], "not_sent");
     assert_eq!(r["status"]["nobody"]["reason"], "unknown enrollment");
     assert_eq!(r["status"][&a.udid]["result"], "not_sent", "{r}");
@@ -110,6 +101,7 @@ fn short_configured_keys_are_refused() {
     let cfg = mdm::config::Config::from_toml("[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://x\"\n", &path, env.into_iter()).unwrap();
     assert!(cfg.api_key().is_err());
     // Absurd configured lifetimes are refused when the file is read.
-    let err = mdm::config::Config::from_toml("[server]\nlisten = \"a\"\npublic_url = \"b\"\n[scep]\nvalidity = \"1000000years\"\n", &path, std::iter::empty()).unwrap_err();
+    let err = mdm::config::Config::from_toml("[server]\nlisten = \"a\"\npublic_url = \"b\"\n[scep]\nvalidity = \"1000000years\"\n", &path, std::iter::empty())
+        .unwrap_err();
     assert!(err.to_string().contains("scep.validity"), "{err}");
 }

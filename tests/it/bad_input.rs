@@ -165,11 +165,37 @@ async fn control_characters_are_400_and_errors_hide_the_database(db: Db) {
         m
     };
     let cases = [
-        ("DeviceName", "/mdm/checkin", base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "iPhone\0x".into())])),
-        ("Topic", "/mdm/checkin", base(&[("MessageType", "TokenUpdate".into()), ("Topic", "com.apple\0".into()), ("PushMagic", "p".into()), ("Token", plist::Value::Data(vec![1; 32]))])),
-        ("PushMagic", "/mdm/checkin", base(&[("MessageType", "TokenUpdate".into()), ("Topic", crate::harness::TOPIC.into()), ("PushMagic", "\0".into()), ("Token", plist::Value::Data(vec![1; 32]))])),
+        (
+            "DeviceName",
+            "/mdm/checkin",
+            base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "iPhone\0x".into())]),
+        ),
+        (
+            "Topic",
+            "/mdm/checkin",
+            base(&[
+                ("MessageType", "TokenUpdate".into()),
+                ("Topic", "com.apple\0".into()),
+                ("PushMagic", "p".into()),
+                ("Token", plist::Value::Data(vec![1; 32])),
+            ]),
+        ),
+        (
+            "PushMagic",
+            "/mdm/checkin",
+            base(&[
+                ("MessageType", "TokenUpdate".into()),
+                ("Topic", crate::harness::TOPIC.into()),
+                ("PushMagic", "\0".into()),
+                ("Token", plist::Value::Data(vec![1; 32])),
+            ]),
+        ),
         ("CommandUUID", "/mdm/connect", base(&[("Status", "Acknowledged".into()), ("CommandUUID", format!("{uuid}\0").into())])),
-        ("DeviceName length", "/mdm/checkin", base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "x".repeat(1_000_000).into())])),
+        (
+            "DeviceName length",
+            "/mdm/checkin",
+            base(&[("MessageType", "Authenticate".into()), ("Topic", crate::harness::TOPIC.into()), ("DeviceName", "x".repeat(1_000_000).into())]),
+        ),
     ];
     for (name, path, dict) in cases {
         match d.put(path, binary(dict)).await {

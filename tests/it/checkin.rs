@@ -23,9 +23,7 @@ async fn user_channel_and_other_messages(db: Db) {
     let dict = mdm::protocol::parse_dict(&got).unwrap();
     assert_eq!(dict.get("BootstrapToken").and_then(|v| v.as_data()), Some(&b"bootstrap"[..]));
     // DeclarativeManagement is stored and answered 200.
-    d.raw_checkin("DeclarativeManagement", &[("Endpoint", plist::Value::String("status".into())), ("Data", plist::Value::Data(b"{}".to_vec()))])
-        .await
-        .unwrap();
+    d.raw_checkin("DeclarativeManagement", &[("Endpoint", plist::Value::String("status".into())), ("Data", plist::Value::Data(b"{}".to_vec()))]).await.unwrap();
     // UserAuthenticate: 410 (not configured). GetToken: 400 unsupported.
     match d.raw_checkin("UserAuthenticate", &[("UserID", plist::Value::String("B6E1C7D2-0000-4000-8000-00000000AA01".into()))]).await {
         Err(SimError::Status { status, .. }) => assert_eq!(status, 410),

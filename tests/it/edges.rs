@@ -82,7 +82,9 @@ async fn database_outage_is_503_with_retry_after(db: Db) {
     loop {
         match d.connect().await {
             Ok(_) => break,
-            Err(mdm::sim::SimError::Status { status: 503, .. }) if t.elapsed() < Duration::from_secs(20) => tokio::time::sleep(Duration::from_millis(250)).await,
+            Err(mdm::sim::SimError::Status { status: 503, .. }) if t.elapsed() < Duration::from_secs(20) => {
+                tokio::time::sleep(Duration::from_millis(250)).await
+            }
             other => panic!("not served again once the database is back: {other:?}"),
         }
     }
@@ -101,7 +103,12 @@ mod database_outage_is_503_with_retry_after {
 async fn tampered_profile_service_body_is_400(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let dev = h.pki.device_ca.issue_device("00008110-TAMPER").unwrap();
-    let attrs = mdm_profiles::profile_service::DeviceAttributes { udid: "00008110-TAMPER".into(), serial: Some("SER1".into()), challenge: Some("c".into()), ..Default::default() };
+    let attrs = mdm_profiles::profile_service::DeviceAttributes {
+        udid: "00008110-TAMPER".into(),
+        serial: Some("SER1".into()),
+        challenge: Some("c".into()),
+        ..Default::default()
+    };
     let mut body = mdm::enroll::attributes::sign(&attrs, &dev.cert, &dev.key, &[]).unwrap();
     let at = body.windows(4).position(|w| w == b"SER1").unwrap();
     body[at] = b'X';

@@ -84,7 +84,8 @@ async fn ota_with_a_token(db: Db) {
     assert_eq!(s, 201, "{u}");
     assert!(u.get("password_hash").is_none() && !u.to_string().contains("argon2"), "no hash in the API: {u}");
 
-    let (s, t) = h.post_json("/v1/enrollment-tokens", serde_json::json!({"user": "nurse.jane", "group": "ward-3", "blueprint": "ward", "note": "ward 3 phones"})).await;
+    let (s, t) =
+        h.post_json("/v1/enrollment-tokens", serde_json::json!({"user": "nurse.jane", "group": "ward-3", "blueprint": "ward", "note": "ward 3 phones"})).await;
     assert_eq!(s, 201, "{t}");
     let value = t["token"].as_str().unwrap().to_string();
     assert_eq!(t["url"].as_str().unwrap(), format!("{}/enroll?token={value}", h.base));
@@ -149,7 +150,17 @@ async fn ota_with_a_token(db: Db) {
     let handled = drain(&mut e.device).await;
     assert_eq!(
         handled,
-        ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList", "InstallProfile", "InstallApplication", "Settings", "DeviceConfigured", "ProfileList"]
+        [
+            "DeviceInformation",
+            "SecurityInfo",
+            "ProfileList",
+            "InstalledApplicationList",
+            "InstallProfile",
+            "InstallApplication",
+            "Settings",
+            "DeviceConfigured",
+            "ProfileList"
+        ]
     );
     let rover = e.device.app("com.epic.rover").expect("the group's app").configuration.clone().unwrap();
     assert_eq!(rover["EpicMobileDeviceID"].as_string(), Some(e.device.serial.as_str()));
@@ -159,9 +170,7 @@ async fn ota_with_a_token(db: Db) {
     assert!(!e.device.awaiting_configuration);
     let clip = &e.device.profiles["org.example.ward3"];
     assert!(clip.was_encrypted);
-    assert!(plist::Value::Dictionary(clip.content.clone()).as_dictionary().unwrap()["PayloadContent"].as_array().unwrap()[0]
-        .as_dictionary()
-        .unwrap()["URL"]
+    assert!(plist::Value::Dictionary(clip.content.clone()).as_dictionary().unwrap()["PayloadContent"].as_array().unwrap()[0].as_dictionary().unwrap()["URL"]
         .as_string()
         .unwrap()
         .ends_with("/nurse.jane"));
@@ -249,7 +258,8 @@ async fn ota_refusals(db: Db) {
     let (s, m) = post(sign(&attrs(None), &device)).await;
     assert_eq!((s, m.contains("CHALLENGE")), (403, true), "{m}");
     let (s, body) = {
-        let r = h.api.post(&url).header("content-type", "application/pkcs7-signature").body(sign(&attrs(Some(challenge.clone())), &device)).send().await.unwrap();
+        let r =
+            h.api.post(&url).header("content-type", "application/pkcs7-signature").body(sign(&attrs(Some(challenge.clone())), &device)).send().await.unwrap();
         (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
     };
     assert_eq!(s, 200);

@@ -270,11 +270,8 @@ impl Harness {
                 Err(e) => panic!("bind: {e:?}"),
             }
         };
-        let api = reqwest::Client::builder()
-            .use_rustls_tls()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca"))
-            .build()
-            .expect("client");
+        let api =
+            reqwest::Client::builder().use_rustls_tls().add_root_certificate(reqwest::Certificate::from_pem(&pki.ca_pem).expect("ca")).build().expect("client");
         Some(Harness { _db: db, cfg, store, apns, pki, base, api, opts, scep: tokio::sync::OnceCell::new(), task })
     }
 
@@ -431,14 +428,7 @@ impl Harness {
 
     /// PUT /v1/enqueue/{ids} with a raw plist.
     pub async fn enqueue_raw(&self, ids: &str, plist: &str, query: &str) -> (u16, serde_json::Value) {
-        let r = self
-            .api
-            .put(self.url(&format!("/v1/enqueue/{ids}{query}")))
-            .bearer_auth(API_KEY)
-            .body(plist.to_string())
-            .send()
-            .await
-            .expect("put");
+        let r = self.api.put(self.url(&format!("/v1/enqueue/{ids}{query}"))).bearer_auth(API_KEY).body(plist.to_string()).send().await.expect("put");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
@@ -447,11 +437,8 @@ impl Harness {
 /// Binds and runs a server for `cfg` on an ephemeral port; with `apns` it pushes through the
 /// real APNs client (to the mock).
 async fn serve(cfg: &Config, store: &Store, apns: bool) -> Result<(String, tokio::task::JoinHandle<()>), mdm::server::StartError> {
-    let pusher: Arc<dyn mdm::push::Pusher> = if apns {
-        Arc::new(mdm::push::apns::ApnsClient::new(&cfg.push).expect("apns client"))
-    } else {
-        Arc::new(mdm::push::Offline)
-    };
+    let pusher: Arc<dyn mdm::push::Pusher> =
+        if apns { Arc::new(mdm::push::apns::ApnsClient::new(&cfg.push).expect("apns client")) } else { Arc::new(mdm::push::Offline) };
     let server = mdm::server::Server::bind_with(cfg, store.clone(), pusher).await?;
     let scheme = if cfg.server.plain_http { "http" } else { "https" };
     let base = format!("{scheme}://localhost:{}", server.local_addr.port());

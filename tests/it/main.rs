@@ -2,20 +2,20 @@
 //! PostgreSQL), simulated devices. One binary so link time stays low.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod harness;
-mod queue;
-mod identity;
-mod checkin;
-mod enroll;
 mod admin;
-mod bad_input;
-mod replicas;
-mod push;
-mod scep;
-mod profiles;
 mod apps;
-mod secrets;
+mod bad_input;
+mod checkin;
+mod edges;
+mod enroll;
+mod harness;
+mod identity;
+mod profiles;
+mod push;
+mod queue;
+mod replicas;
 mod retention;
+mod scep;
+mod secrets;
 mod shutdown;
 mod tokens;
-mod edges;

@@ -100,10 +100,7 @@ async fn install_verify_drift_update_remove(db: Db) {
     d.profiles.remove(ident);
     let (s, c) = h.post_json(&format!("/v1/devices/{}/profiles/check", d.udid), serde_json::json!({})).await;
     assert_eq!((s, &c["queued"]), (200, &serde_json::json!(true)));
-    assert_eq!(
-        drain(&mut d).await,
-        vec![pair("ProfileList", "Acknowledged"), pair("InstallProfile", "Acknowledged"), pair("ProfileList", "Acknowledged")]
-    );
+    assert_eq!(drain(&mut d).await, vec![pair("ProfileList", "Acknowledged"), pair("InstallProfile", "Acknowledged"), pair("ProfileList", "Acknowledged")]);
     let st = states(&h, &d.udid).await;
     assert_eq!((st[0]["status"].as_str(), st[0]["reinstalls"].as_i64()), (Some("verified"), Some(1)), "{st}");
     assert!(d.profiles.contains_key(ident));
@@ -231,12 +228,8 @@ async fn submissions_are_checked(db: Db) {
         .unwrap()
         .to_xml()
         .unwrap();
-    let signer = mdm_profiles::cms::Signer::from_pem(
-        &std::fs::read(h.pki.path("server.pem")).unwrap(),
-        &std::fs::read(h.pki.path("server.key")).unwrap(),
-        b"",
-    )
-    .unwrap();
+    let signer =
+        mdm_profiles::cms::Signer::from_pem(&std::fs::read(h.pki.path("server.pem")).unwrap(), &std::fs::read(h.pki.path("server.key")).unwrap(), b"").unwrap();
     let signed = signer.sign(&xml).unwrap();
     let mut tampered = signed.clone();
     let at = tampered.windows(6).position(|w| w == b"Rounds").unwrap();
@@ -376,7 +369,12 @@ async fn follow_ups_come_in_the_same_connection(db: Db) {
     assert!(d.connect().await.unwrap().is_empty(), "nothing left for another connection");
 
     // An app the person deleted: the app list and the re-install, one connection.
-    let (s, app) = h.post_json("/v1/apps", serde_json::json!({"name": "Rover", "bundle_id": "com.epic.rover", "manifest_url": "https://apps.example.org/com.epic.rover.plist"})).await;
+    let (s, app) = h
+        .post_json(
+            "/v1/apps",
+            serde_json::json!({"name": "Rover", "bundle_id": "com.epic.rover", "manifest_url": "https://apps.example.org/com.epic.rover.plist"}),
+        )
+        .await;
     assert_eq!(s, 201, "{app}");
     let app_id = app["id"].as_str().unwrap();
     assert_eq!(h.post_json(&format!("/v1/apps/{app_id}/assign"), serde_json::json!({"devices": [d.udid]})).await.0, 200);

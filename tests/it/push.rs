@@ -43,10 +43,7 @@ fn pushes_for(h: &Harness, token: &[u8]) -> Vec<mdm::push::mock::ReceivedPush> {
 
 async fn push_wakes_devices(db: Db) {
     // Re-pushes would follow a second after each push if the schedule did not end.
-    let opts = Opts {
-        retry: vec![Duration::from_secs(1)],
-        ..Opts::apns()
-    };
+    let opts = Opts { retry: vec![Duration::from_secs(1)], ..Opts::apns() };
     let Some(h) = Harness::start_with(db, opts).await else {
         return;
     };
@@ -184,14 +181,7 @@ both!(unregistered_token_waits_for_token_update);
 /// 429, 500 and a dropped connection are retried on the schedule until a push gets through;
 /// the re-pushes continue while the device does not fetch and stop once it has.
 async fn failures_are_retried_on_schedule(db: Db) {
-    let opts = Opts {
-        retry: vec![
-            Duration::from_millis(300),
-            Duration::from_millis(900),
-            Duration::from_millis(300),
-        ],
-        ..Opts::apns()
-    };
+    let opts = Opts { retry: vec![Duration::from_millis(300), Duration::from_millis(900), Duration::from_millis(300)], ..Opts::apns() };
     let Some(h) = Harness::start_with(db, opts).await else {
         return;
     };
@@ -208,18 +198,12 @@ async fn failures_are_retried_on_schedule(db: Db) {
     assert_eq!(&statuses[..4], &[429, 500, 0, 200], "{statuses:?}");
     // The waits follow the schedule: 300 ms after the first push, 900 ms after the second,
     // then 300 ms for good. (The scheduler looks every 100 ms, so a wait may run a little long.)
-    let gaps: Vec<u128> = pushes
-        .windows(2)
-        .map(|w| w[1].at.duration_since(w[0].at).as_millis())
-        .collect();
+    let gaps: Vec<u128> = pushes.windows(2).map(|w| w[1].at.duration_since(w[0].at).as_millis()).collect();
     for (gap, want) in gaps.iter().zip([300, 900, 300, 300]) {
         assert!(*gap >= want - 20 && *gap < want + 700, "gaps {gaps:?}");
     }
     // The server records an outcome just after APNs (the mock) has seen the push.
-    eventually(Duration::from_secs(5), "five attempts recorded", || async {
-        push_state(&h, &d.udid).await["attempts"].as_i64().unwrap_or(0) >= 5
-    })
-    .await;
+    eventually(Duration::from_secs(5), "five attempts recorded", || async { push_state(&h, &d.udid).await["attempts"].as_i64().unwrap_or(0) >= 5 }).await;
     // The device fetches; afterwards the schedule stops.
     assert_eq!(d.connect().await.unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -326,10 +310,7 @@ async fn push_cert_api(db: Db) {
     corrupt.truncate(mid);
     let (s, t) = put_raw(corrupt, Some("right"), "").await;
     assert_eq!(s, 400, "{t}");
-    assert!(
-        t.contains("PKCS#12") || t.contains("p12") || t.contains("PEM"),
-        "{t}"
-    );
+    assert!(t.contains("PKCS#12") || t.contains("p12") || t.contains("PEM"), "{t}");
     assert_eq!(h.get("/v1/pushcert").await.1, before);
     let d = h.enrolled(7).await;
     let body = push_now(&h, &d.udid).await;
@@ -397,36 +378,16 @@ both!(refused_certificate_is_reported);
 /// A 410 whose timestamp is older than the device's last TokenUpdate does not make the token
 /// stale (the device registered again since); the push is retried on the schedule instead.
 async fn old_unregistered_timestamp_is_ignored(db: Db) {
-    let opts = Opts {
-        retry: vec![Duration::from_millis(300)],
-        ..Opts::apns()
-    };
+    let opts = Opts { retry: vec![Duration::from_millis(300)], ..Opts::apns() };
     let Some(h) = Harness::start_with(db, opts).await else {
         return;
     };
     h.import_push_cert().await;
     let d = h.enrolled(0).await;
     let an_hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
-    h.mock().set_for_token(
-        &hex::encode(&d.token),
-        vec![Behaviour::UnregisteredSince(an_hour_ago)],
-    );
-    assert_eq!(
-        h.command(
-            "DeviceInformation",
-            std::slice::from_ref(&d.udid),
-            serde_json::json!({ "Queries": ["UDID"] })
-        )
-        .await
-        .0,
-        200
-    );
-    eventually(
-        Duration::from_secs(10),
-        "the re-push after the 410",
-        || async { pushes_for(&h, &d.token).iter().any(|p| p.status == 200) },
-    )
-    .await;
+    h.mock().set_for_token(&hex::encode(&d.token), vec![Behaviour::UnregisteredSince(an_hour_ago)]);
+    assert_eq!(h.command("DeviceInformation", std::slice::from_ref(&d.udid), serde_json::json!({ "Queries": ["UDID"] })).await.0, 200);
+    eventually(Duration::from_secs(10), "the re-push after the 410", || async { pushes_for(&h, &d.token).iter().any(|p| p.status == 200) }).await;
     let statuses: Vec<u16> = pushes_for(&h, &d.token).iter().map(|p| p.status).collect();
     assert_eq!(&statuses[..2], &[410, 200], "{statuses:?}");
     let state = push_state(&h, &d.udid).await;
@@ -453,20 +414,11 @@ async fn stale_mark_needs_the_refused_token(db: Db) {
         attempts: None,
         next_push_at: None,
     };
-    h.store
-        .record_pushes(vec![(d.udid.clone(), refused(old))], None)
-        .await
-        .unwrap();
+    h.store.record_pushes(vec![(d.udid.clone(), refused(old))], None).await.unwrap();
     let state = push_state(&h, &d.udid).await;
     assert_eq!(state["last_result"], "unregistered", "{state}");
-    assert!(
-        state["token_stale_at"].is_null(),
-        "the new token was marked stale: {state}"
-    );
-    h.store
-        .record_pushes(vec![(d.udid.clone(), refused(d.token.clone()))], None)
-        .await
-        .unwrap();
+    assert!(state["token_stale_at"].is_null(), "the new token was marked stale: {state}");
+    h.store.record_pushes(vec![(d.udid.clone(), refused(d.token.clone()))], None).await.unwrap();
     assert!(push_state(&h, &d.udid).await["token_stale_at"].is_string());
 }
 both!(stale_mark_needs_the_refused_token);
@@ -482,18 +434,8 @@ async fn push_cert_cli(db: Db) {
     let mdm = |args: Vec<String>| {
         let cfg_path = cfg_path.clone();
         async move {
-            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mdm"))
-                .arg("--config")
-                .arg(&cfg_path)
-                .args(&args)
-                .output()
-                .await
-                .unwrap();
-            (
-                out.status.success(),
-                String::from_utf8_lossy(&out.stdout).into_owned()
-                    + &String::from_utf8_lossy(&out.stderr),
-            )
+            let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_mdm")).arg("--config").arg(&cfg_path).args(&args).output().await.unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
         }
     };
     let p12 = h.pki.path("push.p12");
@@ -507,18 +449,10 @@ async fn push_cert_cli(db: Db) {
     let (ok, out) = mdm(s(&["push-cert", "import", &p12, "--password", "nope"])).await;
     assert!(!ok && out.to_lowercase().contains("password"), "{out}");
     let (ok, out) = mdm(s(&["push-cert", "list"])).await;
-    assert!(
-        ok && out.contains(TOPIC) && out.contains("days_left"),
-        "{out}"
-    );
+    assert!(ok && out.contains(TOPIC) && out.contains("days_left"), "{out}");
     // The running server picks the certificate up and pushes with it.
     let d = h.enrolled(0).await;
-    eventually(
-        Duration::from_secs(10),
-        "a push with the imported certificate",
-        || async { push_now(&h, &d.udid).await["result"] == "sent" },
-    )
-    .await;
+    eventually(Duration::from_secs(10), "a push with the imported certificate", || async { push_now(&h, &d.udid).await["result"] == "sent" }).await;
     let (ok, out) = mdm(s(&["push-cert", "remove", TOPIC])).await;
     assert!(ok, "{out}");
     assert_eq!(h.get("/v1/pushcert").await.1, serde_json::json!([]));

@@ -58,9 +58,7 @@ async fn two_servers_one_database_exactly_once() {
     // Identities come over SCEP from server 1 (recorded in the shared database). Half the
     // devices enroll through server 0 and connect through server 1, half the reverse.
     let scep_url = format!("{}{}", bases[1], cfg.scep.path);
-    let mut fleet = Fleet::build_scep(n, &scep_url, &[SCEP_CHALLENGE.to_string()], Endpoint::new(bases[0].clone(), t.clone(), None, TOPIC), 32)
-        .await
-        .unwrap();
+    let mut fleet = Fleet::build_scep(n, &scep_url, &[SCEP_CHALLENGE.to_string()], Endpoint::new(bases[0].clone(), t.clone(), None, TOPIC), 32).await.unwrap();
     let shared = ep(0).client(None).unwrap();
     for (i, d) in fleet.devices.iter_mut().enumerate() {
         *d = mdm::sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i), &shared).unwrap();

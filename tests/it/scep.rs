@@ -65,7 +65,14 @@ async fn scepclient_enrolls(db: Db) {
     assert!(!ok, "wrong challenge accepted: {out}");
 
     // One-time challenge: works once.
-    let r = h.api.post(h.url("/v1/scep/challenges")).bearer_auth(API_KEY).json(&serde_json::json!({ "ttl_minutes": 5, "note": "ward 7 iPad" })).send().await.unwrap();
+    let r = h
+        .api
+        .post(h.url("/v1/scep/challenges"))
+        .bearer_auth(API_KEY)
+        .json(&serde_json::json!({ "ttl_minutes": 5, "note": "ward 7 iPad" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let body: serde_json::Value = r.json().await.unwrap();
     let once = body["challenge"].as_str().unwrap().to_string();

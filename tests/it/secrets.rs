@@ -29,11 +29,7 @@ fn dump(h: &Harness) -> Vec<u8> {
 /// The forms a secret can take in a dump: raw, hex (PostgreSQL's bytea), base64.
 fn forms(secret: &[u8]) -> Vec<(String, Vec<u8>)> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
-    vec![
-        ("raw".into(), secret.to_vec()),
-        ("hex".into(), hex::encode(secret).into_bytes()),
-        ("base64".into(), b64.trim_end_matches('=').as_bytes().to_vec()),
-    ]
+    vec![("raw".into(), secret.to_vec()), ("hex".into(), hex::encode(secret).into_bytes()), ("base64".into(), b64.trim_end_matches('=').as_bytes().to_vec())]
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -97,7 +93,8 @@ async fn no_secret_in_the_database_dump(db: Db) {
 
     // What an earlier version stored in clear is sealed when a server starts.
     let legacy = b"legacy-bootstrap-token-in-clear-0001";
-    let literal = if h.cfg.database.url.starts_with("postgres") { format!("'\\x{}'::bytea", hex::encode(legacy)) } else { format!("X'{}'", hex::encode(legacy)) };
+    let literal =
+        if h.cfg.database.url.starts_with("postgres") { format!("'\\x{}'::bytea", hex::encode(legacy)) } else { format!("X'{}'", hex::encode(legacy)) };
     h.sql(&format!("UPDATE devices SET bootstrap_token = {literal} WHERE id = '{}'", d.udid));
     let found = |all: &[u8]| forms(legacy).iter().any(|(_, n)| contains(all, n));
     assert!(found(&dump(&h)));

@@ -52,7 +52,8 @@ async fn sigterm_drains_and_releases_push_leases(db: Db) {
     // A request in flight: its body arrives in two halves, SIGTERM in between.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(2);
     let body = reqwest::Body::wrap(http_body_util::StreamBody::new(frames(rx)));
-    let plist = "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict></dict></plist>";
+    let plist =
+        "<?xml version=\"1.0\"?><plist version=\"1.0\"><dict><key>Command</key><dict><key>RequestType</key><string>ProfileList</string></dict></dict></plist>";
     let (first, second) = plist.as_bytes().split_at(plist.len() / 2);
     let url = h.url(&format!("/v1/enqueue/{}?nopush=1", d.udid));
     let in_flight = tokio::spawn(h.api.put(url).bearer_auth(API_KEY).header("content-length", plist.len()).body(body).send());
@@ -89,6 +90,8 @@ async fn sigterm_drains_and_releases_push_leases(db: Db) {
 both!(sigterm_drains_and_releases_push_leases);
 
 /// Body frames from an mpsc receiver: a request body sent piece by piece.
-fn frames(mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>) -> impl futures::Stream<Item = Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>> {
+fn frames(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<hyper::body::Frame<bytes::Bytes>, std::io::Error>> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|o| o.map(|r| r.map(|v| hyper::body::Frame::data(bytes::Bytes::from(v))))))
 }

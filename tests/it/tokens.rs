@@ -88,7 +88,8 @@ async fn roles_scope_what_a_token_may_do(db: Db) {
     assert_eq!((made["status"].as_i64(), made["role"].as_str(), made["client"].as_str()), (Some(200), Some("helpdesk"), Some("127.0.0.1")));
     assert!(made["at"].is_string());
     assert_eq!(find("helpdesk-1", "PUT", "/v1/secrets/x").expect("refusals are audited")["status"], 403);
-    let creations: Vec<i64> = entries.iter().filter(|e| e["actor"] == "bootstrap key" && e["path"] == "/v1/tokens").filter_map(|e| e["status"].as_i64()).collect();
+    let creations: Vec<i64> =
+        entries.iter().filter(|e| e["actor"] == "bootstrap key" && e["path"] == "/v1/tokens").filter_map(|e| e["status"].as_i64()).collect();
     assert!(creations.contains(&201) && creations.contains(&400) && creations.contains(&409), "{creations:?}");
     assert_eq!(find("bootstrap key", "DELETE", "/v1/tokens/helpdesk-1").expect("revocation")["status"], 200);
     assert!(find("auditor", "GET", "/v1/profiles").is_none(), "reads are not changes");

@@ -41,8 +41,20 @@ fn main() {
         ("UnlockToken", plist::Value::Data(vec![9; 64])),
         ("AwaitingConfiguration", plist::Value::Boolean(false)),
     ]);
-    let user = xml(&[("MessageType", s("TokenUpdate")), udid.clone(), ("UserID", s("A1B2")), topic.clone(), ("Token", plist::Value::Data(vec![1; 32])), ("PushMagic", s("m"))]);
-    let ddm = xml(&[("MessageType", s("DeclarativeManagement")), udid.clone(), ("Endpoint", s("status")), ("Data", plist::Value::Data(b"{\"StatusItems\":{}}".to_vec()))]);
+    let user = xml(&[
+        ("MessageType", s("TokenUpdate")),
+        udid.clone(),
+        ("UserID", s("A1B2")),
+        topic.clone(),
+        ("Token", plist::Value::Data(vec![1; 32])),
+        ("PushMagic", s("m")),
+    ]);
+    let ddm = xml(&[
+        ("MessageType", s("DeclarativeManagement")),
+        udid.clone(),
+        ("Endpoint", s("status")),
+        ("Data", plist::Value::Data(b"{\"StatusItems\":{}}".to_vec())),
+    ]);
     for (i, m) in [&auth, &token, &user, &ddm].into_iter().enumerate() {
         write("checkin", &format!("xml-{i}"), m);
         write("checkin", &format!("binary-{i}"), &binary(m));
@@ -52,12 +64,18 @@ fn main() {
     let mut profile = plist::Dictionary::new();
     profile.insert("PayloadIdentifier".into(), s("org.example.ward"));
     profile.insert("PayloadUUID".into(), s("6A1C2F7E-0000-4000-8000-000000000001"));
-    let list = xml(&[("Status", s("Acknowledged")), udid.clone(), ("CommandUUID", s("profile-list-1")), ("ProfileList", plist::Value::Array(vec![plist::Value::Dictionary(profile)]))]);
+    let list = xml(&[
+        ("Status", s("Acknowledged")),
+        udid.clone(),
+        ("CommandUUID", s("profile-list-1")),
+        ("ProfileList", plist::Value::Array(vec![plist::Value::Dictionary(profile)])),
+    ]);
     let mut err = plist::Dictionary::new();
     err.insert("ErrorCode".into(), plist::Value::Integer(12021.into()));
     err.insert("ErrorDomain".into(), s("MCMDMErrorDomain"));
     err.insert("USEnglishDescription".into(), s("Unknown command"));
-    let error = xml(&[("Status", s("Error")), udid.clone(), ("CommandUUID", s("c-2")), ("ErrorChain", plist::Value::Array(vec![plist::Value::Dictionary(err)]))]);
+    let error =
+        xml(&[("Status", s("Error")), udid.clone(), ("CommandUUID", s("c-2")), ("ErrorChain", plist::Value::Array(vec![plist::Value::Dictionary(err)]))]);
     for (i, m) in [&idle, &list, &error].into_iter().enumerate() {
         write("report", &format!("xml-{i}"), m);
         write("report", &format!("binary-{i}"), &binary(m));
@@ -109,7 +127,12 @@ fn main() {
     write("scep_cert_rep", "failure", &r.failure(&parsed, scep::FailInfo::BadRequest).expect("failure"));
     write("scep_cert_rep", "pending", &r.pending(&parsed).expect("pending"));
 
-    let attrs = mdm_profiles::profile_service::DeviceAttributes { udid: "00008110-000A1C2E3E5C801E".into(), serial: Some("F2LXK0AAHG7F".into()), challenge: Some("c".into()), ..Default::default() };
+    let attrs = mdm_profiles::profile_service::DeviceAttributes {
+        udid: "00008110-000A1C2E3E5C801E".into(),
+        serial: Some("F2LXK0AAHG7F".into()),
+        challenge: Some("c".into()),
+        ..Default::default()
+    };
     write("enroll_attributes", "signed", &mdm::enroll::attributes::sign(&attrs, &dev.cert, &dev.key, std::slice::from_ref(&ca.cert)).expect("sign"));
 
     let json = br#"{"PayloadType":"Configuration","PayloadVersion":1,"PayloadIdentifier":"org.example.ward","PayloadUUID":"6A1C2F7E-0000-4000-8000-000000000001","PayloadDisplayName":"Ward","PayloadContent":[{"PayloadType":"com.apple.webClip.managed","PayloadVersion":1,"PayloadIdentifier":"org.example.ward.clip","PayloadUUID":"6A1C2F7E-0000-4000-8000-000000000002","Label":"Rounds","URL":"https://rounds.example.org/{DeviceSerialNumber}"}]}"#;

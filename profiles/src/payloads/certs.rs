@@ -50,10 +50,7 @@ fn check_certificates(bytes: &[u8], encoding: Encoding, path: &str, out: &mut Ve
         return;
     }
     if looks_like_pem(bytes) && bytes.windows(11).any(|w| w == b"PRIVATE KEY") {
-        out.push(Issue::error(
-            at.clone(),
-            "holds a private key; certificate payloads must not (use com.apple.security.pkcs12 for an identity)",
-        ));
+        out.push(Issue::error(at.clone(), "holds a private key; certificate payloads must not (use com.apple.security.pkcs12 for an identity)"));
     }
     match parse_certificates(bytes) {
         Ok(certs) => {
@@ -68,12 +65,7 @@ fn check_certificates(bytes: &[u8], encoding: Encoding, path: &str, out: &mut Ve
 fn warn_if_expired(cert: &X509, path: &str, out: &mut Vec<Issue>) {
     let Ok(now) = Asn1Time::days_from_now(0) else { return };
     if cert.not_after() < now {
-        let subject = cert
-            .subject_name()
-            .entries()
-            .filter_map(|e| e.data().to_string().ok())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let subject = cert.subject_name().entries().filter_map(|e| e.data().to_string().ok()).collect::<Vec<_>>().join(", ");
         out.push(Issue::warning(path, format!("the certificate {subject:?} expired on {}", cert.not_after())));
     }
 }

@@ -66,11 +66,7 @@ pub struct Mdm {
     #[serde(rename = "RequiredAppIDForMDM", default, skip_serializing_if = "Option::is_none")]
     pub required_app_id_for_mdm: Option<i64>,
     /// `PromptUserToAllowBootstrapTokenForAuthentication` (macOS 11+, default false).
-    #[serde(
-        rename = "PromptUserToAllowBootstrapTokenForAuthentication",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "PromptUserToAllowBootstrapTokenForAuthentication", default, skip_serializing_if = "Option::is_none")]
     pub prompt_user_to_allow_bootstrap_token_for_authentication: Option<bool>,
 }
 
@@ -315,8 +311,7 @@ pub const TOPIC_PREFIX: &str = "com.apple.mgmt.";
 /// Apple's format for `IdentityCertificateUUID`: 8-4-4-4-12 letters and digits.
 fn is_uuid_like(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_alphanumeric()))
+    groups.len() == 5 && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 impl PayloadKind for Mdm {
@@ -325,10 +320,7 @@ impl PayloadKind for Mdm {
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
         let at = |key: &str| key_path(path, key);
         if self.identity_certificate_uuid.trim().is_empty() {
-            out.push(Issue::error(
-                at("IdentityCertificateUUID"),
-                "required: the PayloadUUID of the SCEP or PKCS#12 payload holding the device identity",
-            ));
+            out.push(Issue::error(at("IdentityCertificateUUID"), "required: the PayloadUUID of the SCEP or PKCS#12 payload holding the device identity"));
         } else if !is_uuid_like(&self.identity_certificate_uuid) {
             out.push(Issue::error(
                 at("IdentityCertificateUUID"),
@@ -337,10 +329,7 @@ impl PayloadKind for Mdm {
         }
         match self.topic.strip_prefix(TOPIC_PREFIX) {
             Some(rest) if !rest.is_empty() => {}
-            _ => out.push(Issue::error(
-                at("Topic"),
-                format!("{:?}: the topic must begin with {TOPIC_PREFIX:?} (the push certificate's UID)", self.topic),
-            )),
+            _ => out.push(Issue::error(at("Topic"), format!("{:?}: the topic must begin with {TOPIC_PREFIX:?} (the push certificate's UID)", self.topic))),
         }
         if let Err(e) = check_url(&self.server_url, &["https"]) {
             out.push(Issue::error(at("ServerURL"), e));
@@ -413,11 +402,11 @@ mod tests {
         assert_eq!(AccessRights::from_bits(-1), Err(AccessRightsError::UnknownBits(-1)));
         let r = AccessRights::from_bits(2 | 128).unwrap();
         let names: Vec<_> = r.violations().map(|r| r.name).collect();
+        assert_eq!(names, ["install-profiles-requires-inspect-profiles", "install-provisioning-profiles-requires-inspect-provisioning-profiles"]);
         assert_eq!(
-            names,
-            ["install-profiles-requires-inspect-profiles", "install-provisioning-profiles-requires-inspect-provisioning-profiles"]
+            format!("{:?}", AccessRights::from_bits(3).unwrap()),
+            "AccessRights(3 = inspect configuration profiles | install/remove configuration profiles)"
         );
-        assert_eq!(format!("{:?}", AccessRights::from_bits(3).unwrap()), "AccessRights(3 = inspect configuration profiles | install/remove configuration profiles)");
     }
 
     #[test]

@@ -150,10 +150,7 @@ impl PayloadKind for Passcode {
 
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
         if self.minutes_until_failed_login_reset.is_some() && self.max_failed_attempts.is_none() {
-            out.push(Issue::error(
-                key_path(path, "minutesUntilFailedLoginReset"),
-                "this key requires setting maxFailedAttempts",
-            ));
+            out.push(Issue::error(key_path(path, "minutesUntilFailedLoginReset"), "this key requires setting maxFailedAttempts"));
         }
         for (key, v) in [("maxGracePeriod", self.max_grace_period), ("minutesUntilFailedLoginReset", self.minutes_until_failed_login_reset)] {
             if let Some(v) = v {

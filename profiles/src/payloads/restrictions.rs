@@ -733,10 +733,7 @@ impl PayloadKind for Restrictions {
         for (key, v, listed) in ratings {
             if let Some(v) = v {
                 if !listed.contains(&v.get()) {
-                    out.push(Issue::warning(
-                        key_path(path, key),
-                        format!("{v} is not one of the rating levels Apple lists ({listed:?})"),
-                    ));
+                    out.push(Issue::warning(key_path(path, key), format!("{v} is not one of the rating levels Apple lists ({listed:?})")));
                 }
             }
         }

@@ -379,13 +379,7 @@ impl PayloadKind for Scep {
                 for (j, a) in rdn.iter().enumerate() {
                     let p = index_path(&rdn_path, j);
                     if !SUBJECT_SHORTCUTS.contains(&a.oid.as_str()) && !is_dotted_oid(&a.oid) {
-                        out.push(Issue::warning(
-                            p,
-                            format!(
-                                "{:?}: Apple documents dotted OIDs and the shortcuts C, L, ST, O, OU, CN only",
-                                a.oid
-                            ),
-                        ));
+                        out.push(Issue::warning(p, format!("{:?}: Apple documents dotted OIDs and the shortcuts C, L, ST, O, OU, CN only", a.oid)));
                     } else if a.value.is_empty() {
                         out.push(Issue::error(p, format!("{} has an empty value", a.oid)));
                     }
@@ -408,10 +402,7 @@ impl PayloadKind for Scep {
             if !DIGEST_LENGTHS.contains(&fp.0.len()) {
                 out.push(Issue::error(
                     at("CAFingerprint"),
-                    format!(
-                        "{} bytes is not a digest length (MD5 16, SHA-1 20, SHA-256 32 bytes); give the digest's bytes, not its hex text",
-                        fp.0.len()
-                    ),
+                    format!("{} bytes is not a digest length (MD5 16, SHA-1 20, SHA-256 32 bytes); give the digest's bytes, not its hex text", fp.0.len()),
                 ));
             }
         }

@@ -30,11 +30,7 @@ pub struct SharedDevice {
 impl SharedDevice {
     /// A payload showing `footnote` on the Lock Screen and, when given, the asset tag.
     pub fn footnote(footnote: impl Into<String>, asset_tag: Option<String>) -> SharedDevice {
-        SharedDevice {
-            asset_tag_information: asset_tag,
-            lock_screen_footnote: Some(footnote.into()),
-            if_lost_return_to_message: None,
-        }
+        SharedDevice { asset_tag_information: asset_tag, lock_screen_footnote: Some(footnote.into()), if_lost_return_to_message: None }
     }
 }
 
@@ -43,10 +39,7 @@ impl PayloadKind for SharedDevice {
 
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
         if self.if_lost_return_to_message.is_some() {
-            out.push(Issue::warning(
-                key_path(path, "IfLostReturnToMessage"),
-                "deprecated; use LockScreenFootnote instead",
-            ));
+            out.push(Issue::warning(key_path(path, "IfLostReturnToMessage"), "deprecated; use LockScreenFootnote instead"));
         }
     }
 }

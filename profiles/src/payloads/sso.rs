@@ -175,10 +175,7 @@ pub struct PlatformSso {
 impl PlatformSso {
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
         let shared = self.use_shared_device_keys == Some(true);
-        for (key, on) in [
-            ("EnableCreateUserAtLogin", self.enable_create_user_at_login),
-            ("EnableAuthorization", self.enable_authorization),
-        ] {
+        for (key, on) in [("EnableCreateUserAtLogin", self.enable_create_user_at_login), ("EnableAuthorization", self.enable_authorization)] {
             if on == Some(true) && !shared {
                 out.push(Issue::error(key_path(path, key), format!("{key} requires UseSharedDeviceKeys true")));
             }
@@ -203,10 +200,7 @@ impl PlatformSso {
         };
         let (offline, auth) = policies();
         if offline && self.offline_grace_period.is_none() {
-            out.push(Issue::error(
-                key_path(path, "OfflineGracePeriod"),
-                "a policy allows the offline grace period, which requires OfflineGracePeriod",
-            ));
+            out.push(Issue::error(key_path(path, "OfflineGracePeriod"), "a policy allows the offline grace period, which requires OfflineGracePeriod"));
         }
         if auth && self.authentication_grace_period.is_none() {
             out.push(Issue::error(
@@ -479,11 +473,7 @@ impl ExtensibleSso {
     /// A `Redirect` extension handling the identity provider `urls` (e.g. Microsoft Enterprise
     /// SSO: `com.microsoft.azureauthenticator.ssoextension`, team `SGGM6D27TK`,
     /// `https://login.microsoftonline.com`, ...).
-    pub fn redirect(
-        extension_identifier: impl Into<String>,
-        team_identifier: impl Into<String>,
-        urls: Vec<String>,
-    ) -> ExtensibleSso {
+    pub fn redirect(extension_identifier: impl Into<String>, team_identifier: impl Into<String>, urls: Vec<String>) -> ExtensibleSso {
         let mut s = ExtensibleSso::new(extension_identifier, SsoType::Redirect);
         s.team_identifier = Some(team_identifier.into());
         s.urls = Some(urls);
@@ -545,10 +535,7 @@ impl PayloadKind for ExtensibleSso {
         match self.sso_type {
             SsoType::Redirect => {
                 if !non_empty(&self.urls) {
-                    out.push(Issue::error(
-                        key_path(path, "URLs"),
-                        "a Redirect extension needs URLs: the identity provider's http(s) URL prefixes",
-                    ));
+                    out.push(Issue::error(key_path(path, "URLs"), "a Redirect extension needs URLs: the identity provider's http(s) URL prefixes"));
                 }
                 for (i, u) in self.urls.iter().flatten().enumerate() {
                     let lower = u.to_ascii_lowercase();
@@ -565,10 +552,7 @@ impl PayloadKind for ExtensibleSso {
                     out.push(Issue::error(key_path(path, "Realm"), "a Credential extension needs Realm"));
                 }
                 if !non_empty(&self.hosts) {
-                    out.push(Issue::error(
-                        key_path(path, "Hosts"),
-                        "a Credential extension needs Hosts: host names, or domains with a leading dot",
-                    ));
+                    out.push(Issue::error(key_path(path, "Hosts"), "a Credential extension needs Hosts: host names, or domains with a leading dot"));
                 }
             }
         }
@@ -577,31 +561,19 @@ impl PayloadKind for ExtensibleSso {
                 out.push(Issue::error(key_path(path, "Type"), "the Kerberos extension is of Type Credential"));
             }
             if self.team_identifier.as_deref() != Some(APPLE_TEAM_ID) {
-                out.push(Issue::error(
-                    key_path(path, "TeamIdentifier"),
-                    "set TeamIdentifier to apple for the Kerberos extension",
-                ));
+                out.push(Issue::error(key_path(path, "TeamIdentifier"), "set TeamIdentifier to apple for the Kerberos extension"));
             }
             if matches!(self.extension_data, Some(ExtensionData::Other(_))) {
-                out.push(Issue::error(
-                    key_path(path, "ExtensionData"),
-                    "the Kerberos extension's ExtensionData must use the typed Kerberos settings",
-                ));
+                out.push(Issue::error(key_path(path, "ExtensionData"), "the Kerberos extension's ExtensionData must use the typed Kerberos settings"));
             }
         } else {
             if self.team_identifier.is_none() && !self.extension_identifier.starts_with("com.apple.") {
-                out.push(Issue::warning(
-                    key_path(path, "TeamIdentifier"),
-                    "TeamIdentifier is missing: macOS requires it for this extension (iOS ignores it)",
-                ));
+                out.push(Issue::warning(key_path(path, "TeamIdentifier"), "TeamIdentifier is missing: macOS requires it for this extension (iOS ignores it)"));
             }
             if matches!(self.extension_data, Some(ExtensionData::Kerberos(_))) {
                 out.push(Issue::error(
                     key_path(path, "ExtensionData"),
-                    format!(
-                        "Kerberos settings given to {}, which is not the Kerberos extension",
-                        self.extension_identifier
-                    ),
+                    format!("Kerberos settings given to {}, which is not the Kerberos extension", self.extension_identifier),
                 ));
             }
         }
@@ -609,10 +581,7 @@ impl PayloadKind for ExtensibleSso {
             && self.platform_sso.as_ref().and_then(|p| p.authentication_method).is_none()
             && self.authentication_method.is_none()
         {
-            out.push(Issue::error(
-                key_path(path, "RegistrationToken"),
-                "RegistrationToken requires a Platform SSO AuthenticationMethod",
-            ));
+            out.push(Issue::error(key_path(path, "RegistrationToken"), "RegistrationToken requires a Platform SSO AuthenticationMethod"));
         }
         if let Some(p) = &self.platform_sso {
             p.check(&key_path(path, "PlatformSSO"), out);
@@ -628,9 +597,7 @@ mod tests {
     fn kerberos_extension_data_is_typed_when_read() {
         let data = KerberosExtensionData {
             principal_name: Some("jdoe".into()),
-            domain_realm_mapping: Some(
-                [("HOSPITAL.EXAMPLE.ORG".to_string(), vec![".hospital.example.org".to_string()])].into(),
-            ),
+            domain_realm_mapping: Some([("HOSPITAL.EXAMPLE.ORG".to_string(), vec![".hospital.example.org".to_string()])].into()),
             credential_use_mode: Some(CredentialUseMode::WhenNotSpecified),
             ..KerberosExtensionData::default()
         };
@@ -651,22 +618,17 @@ mod tests {
         bad.insert("ExtensionData".into(), plist::Value::Dictionary(ed.clone()));
         assert!(plist::from_value::<ExtensibleSso>(&plist::Value::Dictionary(bad)).is_err());
         // The same dictionary is fine for a third-party extension.
-        let other = ExtensibleSso::credential("com.example.sso", "ABCDE12345", "EXAMPLE", vec!["example.org".into()])
-            .with_extension_data(ed);
+        let other = ExtensibleSso::credential("com.example.sso", "ABCDE12345", "EXAMPLE", vec!["example.org".into()]).with_extension_data(ed);
         let back: ExtensibleSso = plist::from_value(&plist::to_value(&other).unwrap()).unwrap();
         assert_eq!(back, other);
     }
 
     #[test]
     fn unknown_top_level_keys_are_refused() {
-        let mut d = plist::to_value(&ExtensibleSso::redirect(
-            "com.example.sso",
-            "ABCDE12345",
-            vec!["https://idp.example.org".into()],
-        ))
-        .unwrap()
-        .into_dictionary()
-        .unwrap();
+        let mut d = plist::to_value(&ExtensibleSso::redirect("com.example.sso", "ABCDE12345", vec!["https://idp.example.org".into()]))
+            .unwrap()
+            .into_dictionary()
+            .unwrap();
         d.insert("Nonsense".into(), 1.into());
         assert!(plist::from_value::<ExtensibleSso>(&plist::Value::Dictionary(d)).is_err());
     }
@@ -686,12 +648,7 @@ mod tests {
         let paths: Vec<&str> = out.iter().map(|i| i.path.as_str()).collect();
         assert_eq!(
             paths,
-            [
-                "P.RegistrationToken",
-                "P.PlatformSSO.EnableAuthorization",
-                "P.PlatformSSO.OfflineGracePeriod",
-                "P.PlatformSSO.AuthenticationGracePeriod"
-            ]
+            ["P.RegistrationToken", "P.PlatformSSO.EnableAuthorization", "P.PlatformSSO.OfflineGracePeriod", "P.PlatformSSO.AuthenticationGracePeriod"]
         );
         assert!(plist::from_value::<PlatformSso>(&plist::Value::Dictionary(
             [("LoginFrequency".to_string(), plist::Value::Integer(60.into()))].into_iter().collect()

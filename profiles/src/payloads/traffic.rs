@@ -70,8 +70,7 @@ pub const VENDOR_CONFIG_KEY: &str = "DeviceTrafficRules";
 pub const FORMAT_VERSION: i64 = 1;
 
 /// The Microsoft Entra ID sign-in hosts tunnelled by [`TrafficRules::okta_entra_auth_tunnel`].
-pub const ENTRA_AUTH_DESTINATIONS: [&str; 4] =
-    ["*login.microsoftonline.com", "*login.windows.net", "*login.microsoft.com", "*sts.windows.net"];
+pub const ENTRA_AUTH_DESTINATIONS: [&str; 4] = ["*login.microsoftonline.com", "*login.windows.net", "*login.microsoft.com", "*sts.windows.net"];
 
 /// Why a rule set, or one of its parts, is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -132,9 +131,7 @@ impl DomainPattern {
     /// Whether `host` (any case, optional trailing dot) falls under the pattern.
     pub fn matches(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let sub = host.len() > self.name.len()
-            && host.ends_with(&self.name)
-            && host.as_bytes().get(host.len() - self.name.len() - 1) == Some(&b'.');
+        let sub = host.len() > self.name.len() && host.ends_with(&self.name) && host.as_bytes().get(host.len() - self.name.len() - 1) == Some(&b'.');
         match self.scope {
             DomainScope::Exact => host == self.name,
             DomainScope::WithSubdomains => host == self.name || sub,
@@ -164,9 +161,7 @@ impl IpCidr {
     /// Whether `ip` lies in the block.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                mask_bits(u128::from(u32::from(a)), 32, self.prefix) == u128::from(u32::from(n))
-            }
+            (IpAddr::V4(n), IpAddr::V4(a)) => mask_bits(u128::from(u32::from(a)), 32, self.prefix) == u128::from(u32::from(n)),
             (IpAddr::V6(n), IpAddr::V6(a)) => mask_bits(u128::from(a), 128, self.prefix) == u128::from(n),
             _ => false,
         }
@@ -219,9 +214,7 @@ impl Destination {
             };
             let cidr = IpCidr { addr, prefix };
             let network = match addr {
-                IpAddr::V4(v) => IpAddr::V4(std::net::Ipv4Addr::from(
-                    u32::try_from(mask_bits(u128::from(u32::from(v)), 32, prefix)).unwrap_or(0),
-                )),
+                IpAddr::V4(v) => IpAddr::V4(std::net::Ipv4Addr::from(u32::try_from(mask_bits(u128::from(u32::from(v)), 32, prefix)).unwrap_or(0))),
                 IpAddr::V6(v) => IpAddr::V6(std::net::Ipv6Addr::from(mask_bits(u128::from(v), 128, prefix))),
             };
             if network != addr {
@@ -419,9 +412,7 @@ impl Action {
                 return Err(TrafficRuleError::new(path, "the proxy port must be 1 to 65535"));
             }
             if IpAddr::from_str(host).is_err() {
-                check_host_name(host).map_err(|r| {
-                    TrafficRuleError::new(path, format!("the proxy host {host:?} is not a host name or address: {r}"))
-                })?;
+                check_host_name(host).map_err(|r| TrafficRuleError::new(path, format!("the proxy host {host:?} is not a host name or address: {r}")))?;
             }
         }
         Ok(())
@@ -446,11 +437,7 @@ impl TrafficRule {
     }
 
     /// A rule whose destinations are parsed from text.
-    pub fn parse<S: AsRef<str>>(
-        applications: Applications,
-        action: Action,
-        destinations: &[S],
-    ) -> Result<TrafficRule, DestinationError> {
+    pub fn parse<S: AsRef<str>>(applications: Applications, action: Action, destinations: &[S]) -> Result<TrafficRule, DestinationError> {
         let destinations = destinations.iter().map(|d| Destination::parse(d.as_ref())).collect::<Result<_, _>>()?;
         Ok(TrafficRule { applications, action, destinations })
     }
@@ -482,23 +469,14 @@ impl TrafficRules {
     /// Validates `rules`, which end with the default rule ([`TrafficRule::default_rule`]).
     pub fn new(mut rules: Vec<TrafficRule>) -> Result<TrafficRules, TrafficRuleError> {
         let Some(last) = rules.pop() else {
-            return Err(TrafficRuleError::new(
-                "",
-                "a rule set needs at least one rule: the default rule for destination *",
-            ));
+            return Err(TrafficRuleError::new("", "a rule set needs at least one rule: the default rule for destination *"));
         };
         let last_path = format!("Rules[{}]", rules.len());
         if !last.is_default() {
-            return Err(TrafficRuleError::new(
-                last_path,
-                "the last rule must be the default rule: all applications, destination *",
-            ));
+            return Err(TrafficRuleError::new(last_path, "the last rule must be the default rule: all applications, destination *"));
         }
         if last.destinations.len() != 1 || last.applications != Applications::All {
-            return Err(TrafficRuleError::new(
-                last_path,
-                "the default rule applies to all applications and has the single destination *",
-            ));
+            return Err(TrafficRuleError::new(last_path, "the default rule applies to all applications and has the single destination *"));
         }
         TrafficRules::with_default(rules, last.action)
     }
@@ -523,24 +501,16 @@ impl TrafficRules {
     /// The worked example: Okta and Microsoft Entra ID sign-in traffic of `applications` goes
     /// through the tunnel, everything else bypasses it. `okta_tenant` is the Okta org name
     /// (`acme` → `*acme.okta.com`) or its full host (`acme.oktapreview.com`).
-    pub fn okta_entra_auth_tunnel(
-        okta_tenant: &str,
-        applications: Applications,
-    ) -> Result<TrafficRules, TrafficRuleError> {
+    pub fn okta_entra_auth_tunnel(okta_tenant: &str, applications: Applications) -> Result<TrafficRules, TrafficRuleError> {
         let tenant = okta_tenant.trim().trim_start_matches('*').to_ascii_lowercase();
         let okta = if tenant.contains('.') { format!("*{tenant}") } else { format!("*{tenant}.okta.com") };
-        let mut destinations = vec![Destination::parse(&okta).map_err(|e| {
-            TrafficRuleError::new("Rules[0].Destinations[0]", format!("the Okta tenant gives no valid host: {e}"))
-        })?];
+        let mut destinations =
+            vec![Destination::parse(&okta)
+                .map_err(|e| TrafficRuleError::new("Rules[0].Destinations[0]", format!("the Okta tenant gives no valid host: {e}")))?];
         for d in ENTRA_AUTH_DESTINATIONS {
-            destinations.push(
-                Destination::parse(d).map_err(|e| TrafficRuleError::new("Rules[0].Destinations", e.to_string()))?,
-            );
+            destinations.push(Destination::parse(d).map_err(|e| TrafficRuleError::new("Rules[0].Destinations", e.to_string()))?);
         }
-        TrafficRules::new(vec![
-            TrafficRule::new(applications, Action::Tunnel, destinations),
-            TrafficRule::default_rule(Action::Bypass),
-        ])
+        TrafficRules::new(vec![TrafficRule::new(applications, Action::Tunnel, destinations), TrafficRule::default_rule(Action::Bypass)])
     }
 
     /// The rules before the default rule, in order.
@@ -600,13 +570,7 @@ impl TrafficRules {
 
     /// The per-app form of [`Self::provider_vpn`], selected through `vpn_uuid`, with on-demand
     /// connection for the associated apps.
-    pub fn per_app_vpn(
-        &self,
-        user_defined_name: &str,
-        app_bundle_id: &str,
-        provider_bundle_id: &str,
-        vpn_uuid: &str,
-    ) -> AppLayerVpn {
+    pub fn per_app_vpn(&self, user_defined_name: &str, app_bundle_id: &str, provider_bundle_id: &str, vpn_uuid: &str) -> AppLayerVpn {
         let mut v = AppLayerVpn::new(self.provider_vpn(user_defined_name, app_bundle_id, provider_bundle_id), vpn_uuid);
         v.app_layer.on_demand_match_app_enabled = Some(true);
         v
@@ -625,15 +589,10 @@ impl TrafficRules {
                     "Applications".into(),
                     match &r.applications {
                         Applications::All => plist::Value::String("All".into()),
-                        Applications::Bundles(b) => {
-                            plist::Value::Array(b.iter().map(|s| plist::Value::String(s.clone())).collect())
-                        }
+                        Applications::Bundles(b) => plist::Value::Array(b.iter().map(|s| plist::Value::String(s.clone())).collect()),
                     },
                 );
-                rd.insert(
-                    "Destinations".into(),
-                    plist::Value::Array(r.destinations.iter().map(|x| plist::Value::String(x.to_string())).collect()),
-                );
+                rd.insert("Destinations".into(), plist::Value::Array(r.destinations.iter().map(|x| plist::Value::String(x.to_string())).collect()));
                 write_action(&r.action, "", &mut rd);
                 plist::Value::Dictionary(rd)
             })
@@ -645,22 +604,17 @@ impl TrafficRules {
 
     /// Reads and validates a `DeviceTrafficRules` value. Unknown keys are refused.
     pub fn from_plist(v: &plist::Value) -> Result<TrafficRules, TrafficRuleError> {
-        let d =
-            v.as_dictionary().ok_or_else(|| TrafficRuleError::new("", "DeviceTrafficRules must be a dictionary"))?;
+        let d = v.as_dictionary().ok_or_else(|| TrafficRuleError::new("", "DeviceTrafficRules must be a dictionary"))?;
         only_keys(d, "", &["Version", "Rules", "DefaultAction", "DefaultProxyHost", "DefaultProxyPort"])?;
         match d.get("Version").map(int_of) {
             Some(Some(FORMAT_VERSION)) => {}
-            Some(_) => {
-                return Err(TrafficRuleError::new("Version", format!("only version {FORMAT_VERSION} is understood")))
-            }
+            Some(_) => return Err(TrafficRuleError::new("Version", format!("only version {FORMAT_VERSION} is understood"))),
             None => return Err(TrafficRuleError::new("Version", "missing")),
         }
         let items = match d.get("Rules") {
             Some(plist::Value::Array(a)) => a,
             Some(_) => return Err(TrafficRuleError::new("Rules", "must be an array of rule dictionaries")),
-            None => {
-                return Err(TrafficRuleError::new("Rules", "missing (an empty array when only the default applies)"))
-            }
+            None => return Err(TrafficRuleError::new("Rules", "missing (an empty array when only the default applies)")),
         };
         let mut rules = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
@@ -673,25 +627,16 @@ impl TrafficRules {
                     a.iter()
                         .enumerate()
                         .map(|(j, x)| {
-                            x.as_string().map(str::to_string).ok_or_else(|| {
-                                TrafficRuleError::new(format!("{p}.Applications[{j}]"), "must be a string")
-                            })
+                            x.as_string().map(str::to_string).ok_or_else(|| TrafficRuleError::new(format!("{p}.Applications[{j}]"), "must be a string"))
                         })
                         .collect::<Result<_, _>>()?,
                 ),
-                Some(_) => {
-                    return Err(TrafficRuleError::new(
-                        format!("{p}.Applications"),
-                        "must be \"All\" or an array of bundle identifiers",
-                    ))
-                }
+                Some(_) => return Err(TrafficRuleError::new(format!("{p}.Applications"), "must be \"All\" or an array of bundle identifiers")),
                 None => return Err(TrafficRuleError::new(format!("{p}.Applications"), "missing")),
             };
             let dests = match rd.get("Destinations") {
                 Some(plist::Value::Array(a)) => a,
-                Some(_) => {
-                    return Err(TrafficRuleError::new(format!("{p}.Destinations"), "must be an array of strings"))
-                }
+                Some(_) => return Err(TrafficRuleError::new(format!("{p}.Destinations"), "must be an array of strings")),
                 None => return Err(TrafficRuleError::new(format!("{p}.Destinations"), "missing")),
             };
             let mut destinations = Vec::with_capacity(dests.len());
@@ -723,10 +668,7 @@ impl TrafficRules {
 fn check_rule(r: &TrafficRule, p: &str) -> Result<(), TrafficRuleError> {
     if let Applications::Bundles(b) = &r.applications {
         if b.is_empty() {
-            return Err(TrafficRuleError::new(
-                format!("{p}.Applications"),
-                "name at least one bundle identifier, or use All",
-            ));
+            return Err(TrafficRuleError::new(format!("{p}.Applications"), "name at least one bundle identifier, or use All"));
         }
         for (j, id) in b.iter().enumerate() {
             check_bundle_id(id).map_err(|m| TrafficRuleError::new(format!("{p}.Applications[{j}]"), m))?;
@@ -766,20 +708,13 @@ fn read_action(d: &plist::Dictionary, prefix: &str, path: &str) -> Result<Action
                 None => return Err(TrafficRuleError::new(at("ProxyHost"), "Action Proxy needs ProxyHost")),
             };
             let port = match port.map(int_of) {
-                Some(Some(n)) => {
-                    u16::try_from(n).map_err(|_| TrafficRuleError::new(at("ProxyPort"), "must be 1 to 65535"))?
-                }
+                Some(Some(n)) => u16::try_from(n).map_err(|_| TrafficRuleError::new(at("ProxyPort"), "must be 1 to 65535"))?,
                 Some(None) => return Err(TrafficRuleError::new(at("ProxyPort"), "must be an integer")),
                 None => return Err(TrafficRuleError::new(at("ProxyPort"), "Action Proxy needs ProxyPort")),
             };
             return Ok(Action::Proxy { host, port });
         }
-        other => {
-            return Err(TrafficRuleError::new(
-                at("Action"),
-                format!("{other:?} is not an action; use Tunnel, Bypass, Proxy or Block"),
-            ))
-        }
+        other => return Err(TrafficRuleError::new(at("Action"), format!("{other:?} is not an action; use Tunnel, Bypass, Proxy or Block"))),
     };
     if host.is_some() || port.is_some() {
         return Err(TrafficRuleError::new(at("ProxyHost"), "ProxyHost and ProxyPort belong only to Action Proxy"));
@@ -872,12 +807,7 @@ mod tests {
         let bad_port = TrafficRules::with_default(vec![], Action::Proxy { host: "proxy.example.org".into(), port: 0 });
         assert_eq!(bad_port.unwrap_err().path, "DefaultAction");
         let bad_host = TrafficRules::with_default(
-            vec![TrafficRule::parse(
-                Applications::All,
-                Action::Proxy { host: "http://p".into(), port: 8080 },
-                &["10.0.0.0/8"],
-            )
-            .unwrap()],
+            vec![TrafficRule::parse(Applications::All, Action::Proxy { host: "http://p".into(), port: 8080 }, &["10.0.0.0/8"]).unwrap()],
             Action::Bypass,
         );
         assert_eq!(bad_host.unwrap_err().path, "Rules[0].Action");

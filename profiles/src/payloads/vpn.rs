@@ -250,11 +250,7 @@ impl Vpn {
     ) -> Vpn {
         let mut v = Vpn::new(user_defined_name, VpnType::Vpn);
         v.vpn_sub_type = Some(app_bundle_id.into());
-        v.vpn = Some(VpnProvider {
-            provider_bundle_identifier: Some(provider_bundle_id.into()),
-            provider_type: Some(provider_type),
-            ..VpnProvider::default()
-        });
+        v.vpn = Some(VpnProvider { provider_bundle_identifier: Some(provider_bundle_id.into()), provider_type: Some(provider_type), ..VpnProvider::default() });
         v
     }
 
@@ -273,18 +269,15 @@ impl Vpn {
                 key_path(path, "VPNSubType"),
                 "VPNType VPN and TransparentProxy need VPNSubType: the bundle identifier of the VPN provider app",
             )),
-            VpnType::IkeV2 if !sub.is_empty() => out.push(Issue::error(
-                key_path(path, "VPNSubType"),
-                "for VPNType IKEv2, VPNSubType is reserved and must be an empty string if present",
-            )),
-            VpnType::IkeV2 if self.ikev2.is_none() => out.push(Issue::error(
-                key_path(path, "IKEv2"),
-                "VPNType IKEv2 needs the IKEv2 dictionary (server address, identifiers, authentication)",
-            )),
-            VpnType::AlwaysOn if self.always_on.is_none() => out.push(Issue::error(
-                key_path(path, "AlwaysOn"),
-                "VPNType AlwaysOn needs the AlwaysOn dictionary with TunnelConfigurations",
-            )),
+            VpnType::IkeV2 if !sub.is_empty() => {
+                out.push(Issue::error(key_path(path, "VPNSubType"), "for VPNType IKEv2, VPNSubType is reserved and must be an empty string if present"))
+            }
+            VpnType::IkeV2 if self.ikev2.is_none() => {
+                out.push(Issue::error(key_path(path, "IKEv2"), "VPNType IKEv2 needs the IKEv2 dictionary (server address, identifiers, authentication)"))
+            }
+            VpnType::AlwaysOn if self.always_on.is_none() => {
+                out.push(Issue::error(key_path(path, "AlwaysOn"), "VPNType AlwaysOn needs the AlwaysOn dictionary with TunnelConfigurations"))
+            }
             _ => {}
         }
         if let Some(vc) = &self.vendor_config {
@@ -434,10 +427,8 @@ pub struct VpnProvider {
 
 impl VpnProvider {
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
-        if matches!(
-            self.authentication_method,
-            Some(ProviderAuthMethod::Certificate | ProviderAuthMethod::PasswordAndCertificate)
-        ) && self.payload_certificate_uuid.is_none()
+        if matches!(self.authentication_method, Some(ProviderAuthMethod::Certificate | ProviderAuthMethod::PasswordAndCertificate))
+            && self.payload_certificate_uuid.is_none()
         {
             out.push(Issue::error(
                 key_path(path, "PayloadCertificateUUID"),
@@ -988,20 +979,13 @@ impl IkeV2 {
             ));
         }
         match (&self.ppk, &self.ppk_identifier) {
-            (Some(_), None) => {
-                out.push(Issue::error(key_path(path, "PPKIdentifier"), "PPK is set, which requires PPKIdentifier"))
-            }
-            (None, Some(_)) => {
-                out.push(Issue::error(key_path(path, "PPK"), "PPKIdentifier is set, which requires PPK"))
-            }
+            (Some(_), None) => out.push(Issue::error(key_path(path, "PPKIdentifier"), "PPK is set, which requires PPKIdentifier")),
+            (None, Some(_)) => out.push(Issue::error(key_path(path, "PPK"), "PPKIdentifier is set, which requires PPK")),
             _ => {}
         }
         if let (Some(min), Some(max)) = (self.tls_minimum_version, self.tls_maximum_version) {
             if min > max {
-                out.push(Issue::error(
-                    key_path(path, "TLSMinimumVersion"),
-                    "TLSMinimumVersion is above TLSMaximumVersion; no TLS version would be allowed",
-                ));
+                out.push(Issue::error(key_path(path, "TLSMinimumVersion"), "TLSMinimumVersion is above TLSMaximumVersion; no TLS version would be allowed"));
             }
         }
         check_on_demand_rules(self.on_demand_rules.as_deref(), path, out);
@@ -1074,15 +1058,12 @@ impl Dns {
         match self.dns_protocol {
             DnsProtocol::Https => match self.server_url.as_deref() {
                 None => out.push(Issue::error(key_path(path, "ServerURL"), "DNSProtocol HTTPS requires ServerURL")),
-                Some(u) if !u.to_ascii_lowercase().starts_with("https://") => out.push(Issue::error(
-                    key_path(path, "ServerURL"),
-                    "the DNS-over-HTTPS URL must use the https:// scheme",
-                )),
+                Some(u) if !u.to_ascii_lowercase().starts_with("https://") => {
+                    out.push(Issue::error(key_path(path, "ServerURL"), "the DNS-over-HTTPS URL must use the https:// scheme"))
+                }
                 Some(_) => {}
             },
-            DnsProtocol::Tls if self.server_name.is_none() => {
-                out.push(Issue::error(key_path(path, "ServerName"), "DNSProtocol TLS requires ServerName"))
-            }
+            DnsProtocol::Tls if self.server_name.is_none() => out.push(Issue::error(key_path(path, "ServerName"), "DNSProtocol TLS requires ServerName")),
             _ => {}
         }
     }
@@ -1304,10 +1285,8 @@ pub struct TransparentProxy {
 
 impl TransparentProxy {
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
-        if matches!(
-            self.authentication_method,
-            Some(ProviderAuthMethod::Certificate | ProviderAuthMethod::PasswordAndCertificate)
-        ) && self.payload_certificate_uuid.is_none()
+        if matches!(self.authentication_method, Some(ProviderAuthMethod::Certificate | ProviderAuthMethod::PasswordAndCertificate))
+            && self.payload_certificate_uuid.is_none()
         {
             out.push(Issue::error(
                 key_path(path, "PayloadCertificateUUID"),
@@ -1442,37 +1421,24 @@ fn check_on_demand_rules(rules: Option<&[OnDemandRule]>, path: &str, out: &mut V
     for (i, r) in rules.iter().enumerate() {
         let rp = index_path(&base, i);
         match (r.action, &r.action_parameters) {
-            (OnDemandAction::EvaluateConnection, None) => out.push(Issue::error(
-                key_path(&rp, "ActionParameters"),
-                "Action EvaluateConnection evaluates ActionParameters, which are missing",
-            )),
+            (OnDemandAction::EvaluateConnection, None) => {
+                out.push(Issue::error(key_path(&rp, "ActionParameters"), "Action EvaluateConnection evaluates ActionParameters, which are missing"))
+            }
             (OnDemandAction::EvaluateConnection, Some(_)) => {}
-            (_, Some(_)) => out.push(Issue::error(
-                key_path(&rp, "ActionParameters"),
-                "ActionParameters are only used with Action EvaluateConnection",
-            )),
+            (_, Some(_)) => out.push(Issue::error(key_path(&rp, "ActionParameters"), "ActionParameters are only used with Action EvaluateConnection")),
             (_, None) => {}
         }
         if r.action == OnDemandAction::Allow {
-            out.push(Issue::warning(
-                key_path(&rp, "Action"),
-                "Action Allow is deprecated; use Connect or EvaluateConnection",
-            ));
+            out.push(Issue::warning(key_path(&rp, "Action"), "Action Allow is deprecated; use Connect or EvaluateConnection"));
         }
         for (j, p) in r.action_parameters.iter().flatten().enumerate() {
             let pp = index_path(&key_path(&rp, "ActionParameters"), j);
             if p.domain_action == DomainAction::NeverConnect {
                 if p.required_dns_servers.is_some() {
-                    out.push(Issue::error(
-                        key_path(&pp, "RequiredDNSServers"),
-                        "RequiredDNSServers is only valid with DomainAction ConnectIfNeeded",
-                    ));
+                    out.push(Issue::error(key_path(&pp, "RequiredDNSServers"), "RequiredDNSServers is only valid with DomainAction ConnectIfNeeded"));
                 }
                 if p.required_url_string_probe.is_some() {
-                    out.push(Issue::error(
-                        key_path(&pp, "RequiredURLStringProbe"),
-                        "RequiredURLStringProbe is only valid with DomainAction ConnectIfNeeded",
-                    ));
+                    out.push(Issue::error(key_path(&pp, "RequiredURLStringProbe"), "RequiredURLStringProbe is only valid with DomainAction ConnectIfNeeded"));
                 }
             }
         }
@@ -1608,8 +1574,7 @@ impl<'de> Deserialize<'de> for AppLayerVpn {
             }
         }
         let vpn: Vpn = plist::from_value(&plist::Value::Dictionary(rest)).map_err(de::Error::custom)?;
-        let app_layer: AppLayerSettings =
-            plist::from_value(&plist::Value::Dictionary(app)).map_err(de::Error::custom)?;
+        let app_layer: AppLayerSettings = plist::from_value(&plist::Value::Dictionary(app)).map_err(de::Error::custom)?;
         Ok(AppLayerVpn { vpn, app_layer })
     }
 }
@@ -1729,10 +1694,7 @@ impl PayloadKind for AppMapping {
                 }
             }
             if !seen.insert(m.identifier.as_str()) {
-                out.push(Issue::error(
-                    key_path(&p, "Identifier"),
-                    format!("{} is mapped more than once; an app uses one per-app VPN", m.identifier),
-                ));
+                out.push(Issue::error(key_path(&p, "Identifier"), format!("{} is mapped more than once; an app uses one per-app VPN", m.identifier)));
             }
         }
     }
@@ -1798,10 +1760,7 @@ mod tests {
 
     #[test]
     fn app_layer_vpn_refuses_unknown_keys() {
-        let v = AppLayerVpn::new(
-            Vpn::provider("X", "com.example.vpn", "com.example.vpn.tunnel", ProviderType::PacketTunnel),
-            "U",
-        );
+        let v = AppLayerVpn::new(Vpn::provider("X", "com.example.vpn", "com.example.vpn.tunnel", ProviderType::PacketTunnel), "U");
         let mut d = dict(&v);
         let back: AppLayerVpn = plist::from_value(&plist::Value::Dictionary(d.clone())).unwrap();
         assert_eq!(back, v);
@@ -1827,11 +1786,7 @@ mod tests {
         let paths: Vec<&str> = out.iter().map(|i| i.path.as_str()).collect();
         assert_eq!(
             paths,
-            [
-                "P.OnDemandRules[0].ActionParameters",
-                "P.OnDemandRules[1].ActionParameters[0].RequiredDNSServers",
-                "P.OnDemandRules[2].ActionParameters"
-            ]
+            ["P.OnDemandRules[0].ActionParameters", "P.OnDemandRules[1].ActionParameters[0].RequiredDNSServers", "P.OnDemandRules[2].ActionParameters"]
         );
     }
 }

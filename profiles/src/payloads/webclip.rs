@@ -70,10 +70,7 @@ impl PayloadKind for WebClip {
             }
         }
         if self.ignore_manifest_scope == Some(true) && self.full_screen != Some(true) {
-            out.push(Issue::warning(
-                key_path(path, "IgnoreManifestScope"),
-                "has no effect unless FullScreen is true",
-            ));
+            out.push(Issue::warning(key_path(path, "IgnoreManifestScope"), "has no effect unless FullScreen is true"));
         }
         if let Some(id) = &self.target_application_bundle_identifier {
             if let Err(e) = check_bundle_id(id) {
@@ -143,12 +140,7 @@ mod tests {
     #[test]
     fn urls() {
         let web = ["http", "https"];
-        for ok in [
-            "https://intranet.example.org",
-            "http://10.0.0.1:8080/ehr?x=$SERIALNUMBER",
-            "HTTPS://[fe80::1]:443/",
-            "https://user@host.example/p#frag",
-        ] {
+        for ok in ["https://intranet.example.org", "http://10.0.0.1:8080/ehr?x=$SERIALNUMBER", "HTTPS://[fe80::1]:443/", "https://user@host.example/p#frag"] {
             assert_eq!(check_url(ok, &web), Ok(()), "{ok}");
         }
         for bad in ["intranet.example.org", "ftp://x", "https://", "https:///path", "https://a b", "https://h:0/", "https://h:99999", "https://h:x"] {
@@ -165,14 +157,7 @@ mod tests {
         let mut out = Vec::new();
         clip.check("PayloadContent[3]", &mut out);
         let paths: Vec<_> = out.iter().map(|i| i.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "PayloadContent[3].URL",
-                "PayloadContent[3].IgnoreManifestScope",
-                "PayloadContent[3].TargetApplicationBundleIdentifier"
-            ]
-        );
+        assert_eq!(paths, ["PayloadContent[3].URL", "PayloadContent[3].IgnoreManifestScope", "PayloadContent[3].TargetApplicationBundleIdentifier"]);
         let mut out = Vec::new();
         WebClip::new("Portal", "https://portal.example.org").check("P", &mut out);
         assert!(out.is_empty(), "{out:?}");

@@ -241,10 +241,7 @@ impl EapClientConfiguration {
         }
         if let (Some(min), Some(max)) = (self.tls_minimum_version, self.tls_maximum_version) {
             if min > max {
-                out.push(Issue::error(
-                    key_path(path, "TLSMinimumVersion"),
-                    "TLSMinimumVersion is above TLSMaximumVersion; no TLS version would be allowed",
-                ));
+                out.push(Issue::error(key_path(path, "TLSMinimumVersion"), "TLSMinimumVersion is above TLSMaximumVersion; no TLS version would be allowed"));
             }
         }
         if self.system_mode_credentials_source.is_some() && self.system_mode_use_open_directory_credentials.is_some() {
@@ -254,10 +251,7 @@ impl EapClientConfiguration {
             ));
         }
         if self.eap_fast_provision_pac == Some(true) && self.eap_fast_use_pac != Some(true) {
-            out.push(Issue::warning(
-                key_path(path, "EAPFASTProvisionPAC"),
-                "EAPFASTProvisionPAC only applies when EAPFASTUsePAC is true",
-            ));
+            out.push(Issue::warning(key_path(path, "EAPFASTProvisionPAC"), "EAPFASTProvisionPAC only applies when EAPFASTUsePAC is true"));
         }
     }
 }
@@ -378,11 +372,7 @@ impl Wifi {
     /// A WPA2 enterprise network using EAP-TLS: the device authenticates with the identity of
     /// the payload `identity_payload_uuid` (SCEP, ACME or PKCS#12) and trusts RADIUS servers
     /// whose certificates carry one of `trusted_server_names`.
-    pub fn eap_tls(
-        ssid: impl Into<String>,
-        identity_payload_uuid: impl Into<String>,
-        trusted_server_names: Vec<String>,
-    ) -> Wifi {
+    pub fn eap_tls(ssid: impl Into<String>, identity_payload_uuid: impl Into<String>, trusted_server_names: Vec<String>) -> Wifi {
         let mut eap = EapClientConfiguration::new(vec![EapType::Tls]);
         if !trusted_server_names.is_empty() {
             eap.tls_trusted_server_names = Some(trusted_server_names);
@@ -449,10 +439,7 @@ impl PayloadKind for Wifi {
     /// `Password` is fine: the user is asked for it.
     fn check(&self, path: &str, out: &mut Vec<Issue>) {
         if self.ssid.as_deref().is_none_or(str::is_empty) && self.domain_name.is_none() {
-            out.push(Issue::error(
-                key_path(path, "SSID_STR"),
-                "name the network: SSID_STR (optional only for Hotspot 2.0 networks with DomainName)",
-            ));
+            out.push(Issue::error(key_path(path, "SSID_STR"), "name the network: SSID_STR (optional only for Hotspot 2.0 networks with DomainName)"));
         }
         if self.encryption_type == Some(EncryptionType::None) {
             for (key, present) in [
@@ -461,10 +448,7 @@ impl PayloadKind for Wifi {
                 ("EAPClientConfiguration", self.eap_client_configuration.is_some()),
             ] {
                 if present {
-                    out.push(Issue::error(
-                        key_path(path, key),
-                        format!("EncryptionType None is an open network; {key} is only for protected networks"),
-                    ));
+                    out.push(Issue::error(key_path(path, key), format!("EncryptionType None is an open network; {key} is only for protected networks")));
                 }
             }
         }
@@ -477,10 +461,7 @@ impl PayloadKind for Wifi {
                     ));
                 }
                 if self.encryption_type == Some(EncryptionType::Wep) {
-                    out.push(Issue::warning(
-                        key_path(path, "EncryptionType"),
-                        "802.1X with WEP (dynamic WEP) is obsolete; use WPA2 or WPA3",
-                    ));
+                    out.push(Issue::warning(key_path(path, "EncryptionType"), "802.1X with WEP (dynamic WEP) is obsolete; use WPA2 or WPA3"));
                 }
                 eap.check(&key_path(path, "EAPClientConfiguration"), out);
             }

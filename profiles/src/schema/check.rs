@@ -39,10 +39,7 @@ impl<'c> Checker<'c> {
             match lookup(shapes, k) {
                 Some((shape, spec)) => self.value(v, shape, spec, &at, depth + 1),
                 None if open => {}
-                None => self.out.push(Issue::warning(
-                    at,
-                    format!("key not documented by Apple for {}; the device may ignore it", self.context),
-                )),
+                None => self.out.push(Issue::warning(at, format!("key not documented by Apple for {}; the device may ignore it", self.context))),
             }
         }
         for spec in shapes.iter().flat_map(|s| s.keys()).filter(|k| k.required) {
@@ -63,8 +60,7 @@ impl<'c> Checker<'c> {
             return;
         }
         if !spec.rangelist.is_empty() && !in_rangelist(&spec.rangelist, v) {
-            self.out
-                .push(Issue::error(path, format!("must be one of {} (found {})", spec.rangelist.join(", "), show(v))));
+            self.out.push(Issue::error(path, format!("must be one of {} (found {})", spec.rangelist.join(", "), show(v))));
         }
         if let Some(msg) = range_problem(spec.range, v) {
             self.out.push(Issue::error(path, msg));

@@ -51,9 +51,7 @@ fn scalar(v: &Value, ty: Ty) -> Option<Value> {
     match (ty, v) {
         (Ty::Data, Value::String(s)) => decode_base64(s).ok().map(Value::Data),
         (Ty::Date, Value::String(s)) => Date::parse(s).ok().map(|d| Value::Date(plist::Date::from(d.0))),
-        (Ty::Real, Value::Integer(i)) => {
-            i.as_signed().map(|n| n as f64).or_else(|| i.as_unsigned().map(|n| n as f64)).map(Value::Real)
-        }
+        (Ty::Real, Value::Integer(i)) => i.as_signed().map(|n| n as f64).or_else(|| i.as_unsigned().map(|n| n as f64)).map(Value::Real),
         _ => None,
     }
 }

@@ -137,14 +137,8 @@ fn check_payload(payload: &plist::Dictionary, shapes: &[ShapeRef<'_>], path: &st
 fn unreadable(reg: &Registry, payload_type: &str, path: &str) -> Issue {
     let at = key_path(path, "PayloadType");
     match reg.failure(payload_type) {
-        Some(why) => Issue::warning(
-            at,
-            format!("Apple's schema for {payload_type} could not be read ({why}); passed through unchecked"),
-        ),
-        None => Issue::warning(
-            at,
-            format!("payload type {payload_type} is not documented by Apple; passed through unchecked"),
-        ),
+        Some(why) => Issue::warning(at, format!("Apple's schema for {payload_type} could not be read ({why}); passed through unchecked")),
+        None => Issue::warning(at, format!("payload type {payload_type} is not documented by Apple; passed through unchecked")),
     }
 }
 

@@ -108,9 +108,7 @@ impl Registry {
 
     /// Whether Apple documents `payload_type` as a payload.
     pub fn is_payload_type(&self, payload_type: &str) -> bool {
-        payload_type != TOP_LEVEL
-            && payload_type != COMMON
-            && (self.specs.contains_key(payload_type) || self.failed.contains_key(payload_type))
+        payload_type != TOP_LEVEL && payload_type != COMMON && (self.specs.contains_key(payload_type) || self.failed.contains_key(payload_type))
     }
 
     /// How many files were built.
@@ -136,8 +134,7 @@ pub(crate) fn candidates<'a>(variants: &'a [Spec], payload: &plist::Dictionary) 
         let root = ShapeRef::root(s);
         root.keys().iter().find(|k| k.name == *key).map(|k| k.rangelist.clone()).unwrap_or_default()
     };
-    let specific: Vec<&Spec> =
-        variants.iter().filter(|s| value.is_some_and(|v| choices(s).iter().any(|c| c == v))).collect();
+    let specific: Vec<&Spec> = variants.iter().filter(|s| value.is_some_and(|v| choices(s).iter().any(|c| c == v))).collect();
     if !specific.is_empty() {
         return specific;
     }

@@ -238,8 +238,7 @@ impl Spec {
     pub fn build(file: &str, text: &str) -> Result<Spec, String> {
         let doc = Doc::parse(text)?;
         let payload = doc.root.get("payload").and_then(|p| doc.resolve(p));
-        let payload_text =
-            |name: &str| payload.and_then(|p| p.get(name)).and_then(|t| doc.resolve(t)).and_then(Node::text);
+        let payload_text = |name: &str| payload.and_then(|p| p.get(name)).and_then(|t| doc.resolve(t)).and_then(Node::text);
         let payload_type = payload_text("payloadtype").ok_or("no payload.payloadtype")?.to_string();
         let same_as = payload_text("content").and_then(wording::same_as);
         let title = doc.root.get("title").and_then(|t| doc.resolve(t)).and_then(Node::text).unwrap_or_default();
@@ -257,13 +256,11 @@ impl Spec {
     /// own.
     pub fn inherit(&mut self, base: &Spec) {
         let offset = self.shapes.len();
-        self.shapes.extend(base.shapes.iter().map(|shape| Shape {
-            keys: shape
-                .keys
+        self.shapes.extend(
+            base.shapes
                 .iter()
-                .map(|k| KeySpec { subkeys: k.subkeys.map(|id| id + offset), ..k.clone() })
-                .collect(),
-        }));
+                .map(|shape| Shape { keys: shape.keys.iter().map(|k| KeySpec { subkeys: k.subkeys.map(|id| id + offset), ..k.clone() }).collect() }),
+        );
         let Some(inherited) = self.shapes.get(base.root + offset).map(|s| s.keys.clone()) else { return };
         if let Some(root) = self.shapes.get_mut(self.root) {
             let own: Vec<String> = root.keys.iter().map(|k| k.name.clone()).collect();
@@ -406,9 +403,7 @@ impl<'a> Builder<'a> {
     /// The texts of a list of scalars (a single scalar counts as a one-entry list).
     fn scalars(&self, node: &Node) -> Vec<String> {
         match &node.kind {
-            Kind::Seq(items) => {
-                items.iter().filter_map(|i| self.doc.resolve(i)).filter_map(Node::text).map(str::to_string).collect()
-            }
+            Kind::Seq(items) => items.iter().filter_map(|i| self.doc.resolve(i)).filter_map(Node::text).map(str::to_string).collect(),
             Kind::Scalar(s) => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -416,9 +411,7 @@ impl<'a> Builder<'a> {
 
     /// `{min, max}`, each parsed as a number when it is one.
     fn bounds<T: std::str::FromStr>(&self, node: &Node) -> Bounds<T> {
-        let get = |k: &str| {
-            node.get(k).and_then(|n| self.doc.resolve(n)).and_then(Node::text).and_then(|t| t.trim().parse().ok())
-        };
+        let get = |k: &str| node.get(k).and_then(|n| self.doc.resolve(n)).and_then(Node::text).and_then(|t| t.trim().parse().ok());
         Bounds { min: get("min"), max: get("max") }
     }
 
@@ -430,9 +423,7 @@ impl<'a> Builder<'a> {
             return shape;
         }
         match self.shapes.get(shape).map(|s| s.keys.as_slice()) {
-            Some([only]) if only.ty == Ty::Dictionary && only.name == format!("{name}Item") => {
-                only.subkeys.unwrap_or(shape)
-            }
+            Some([only]) if only.ty == Ty::Dictionary && only.name == format!("{name}Item") => only.subkeys.unwrap_or(shape),
             _ => shape,
         }
     }
@@ -466,9 +457,7 @@ impl<'a> ShapeRef<'a> {
 /// common keys plus its type's keys): an exact name first, then an entry standing for any key
 /// (`ANY` or a placeholder).
 pub(crate) fn lookup<'a>(shapes: &[ShapeRef<'a>], key: &str) -> Option<(ShapeRef<'a>, &'a KeySpec)> {
-    let find = |hit: &dyn Fn(&KeySpec) -> bool| {
-        shapes.iter().find_map(|s| s.keys().iter().find(|k| hit(k)).map(|k| (*s, k)))
-    };
+    let find = |hit: &dyn Fn(&KeySpec) -> bool| shapes.iter().find_map(|s| s.keys().iter().find(|k| hit(k)).map(|k| (*s, k)));
     find(&|k| k.name == key).or_else(|| find(&|k| k.any_key))
 }
 

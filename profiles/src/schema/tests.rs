@@ -81,10 +81,7 @@ fn a_file_that_does_not_build_is_reported_not_fatal() {
     let reg = Registry::load(&[
         ("com.example.bad(variant).yaml", "payload: [unclosed"),
         ("com.example.nokey.yaml", "payload:\n  payloadtype: com.example.nokey\npayloadkeys:\n- type: <string>\n"),
-        (
-            "com.example.good.yaml",
-            "payload:\n  payloadtype: com.example.good\npayloadkeys:\n- key: A\n  type: <string>\n",
-        ),
+        ("com.example.good.yaml", "payload:\n  payloadtype: com.example.good\npayloadkeys:\n- key: A\n  type: <string>\n"),
     ]);
     assert_eq!(reg.spec_count(), 1);
     assert!(reg.failure("com.example.bad").is_some());
@@ -172,12 +169,7 @@ fn every_key_reports_a_wrong_type_as_an_error() {
                 d.insert(key.name.clone(), v.clone());
                 let issues = super::validate_payload(&d, "P");
                 let at = format!("P.{}", key.name);
-                assert!(
-                    issues.iter().any(|i| i.path == at && i.severity == crate::Severity::Error),
-                    "{}: {} = {v:?}: {issues:?}",
-                    spec.file,
-                    key.name
-                );
+                assert!(issues.iter().any(|i| i.path == at && i.severity == crate::Severity::Error), "{}: {} = {v:?}: {issues:?}", spec.file, key.name);
             }
         }
     }
@@ -222,10 +214,7 @@ fn keys_affected_by_apples_wording() {
     });
     assert_eq!(
         placeholders,
-        [
-            "com.apple.extensiblesso(kerberos).yaml ExtensionData.domainRealmMapping.Realm",
-            "com.apple.mcxprinting.yaml UserPrinterList.Printer",
-        ],
+        ["com.apple.extensiblesso(kerberos).yaml ExtensionData.domainRealmMapping.Realm", "com.apple.mcxprinting.yaml UserPrinterList.Printer",],
         "dictionaries read as maps of a placeholder subkey"
     );
     assert_eq!(
@@ -239,8 +228,7 @@ fn keys_affected_by_apples_wording() {
         ["rfc822Name", "dNSName", "uniformResourceIdentifier", "ntPrincipalName"].map(|k| format!("{san}.{k}")),
         "<string> keys that may be arrays of strings"
     );
-    let same_as: Vec<_> =
-        registry().all().filter_map(|s| s.same_as.as_deref().map(|n| (s.file.as_str(), n))).collect();
+    let same_as: Vec<_> = registry().all().filter_map(|s| s.same_as.as_deref().map(|n| (s.file.as_str(), n))).collect();
     assert_eq!(same_as, [("com.apple.vpn.managed.applayer.yaml", "vpn")]);
 }
 
@@ -283,11 +271,7 @@ fn applayer_vpn_has_the_vpn_payloads_keys_its_own_first() {
 #[test]
 fn same_as_wording_is_read_from_payload_content() {
     use super::spec::wording::{names_plural, same_as};
-    assert_eq!(
-        same_as("The fields in this payload are the same as the VPN payload, with the addition of the fields")
-            .as_deref(),
-        Some("vpn")
-    );
+    assert_eq!(same_as("The fields in this payload are the same as the VPN payload, with the addition of the fields").as_deref(), Some("vpn"));
     assert_eq!(same_as("The fields in this payload are\n  the same as the  Wi-Fi payload.").as_deref(), Some("wi-fi"));
     assert_eq!(same_as("The user name, usually the same as the email address"), None);
     assert!(names_plural("The printers available to a user.", "Printer"));

@@ -30,48 +30,28 @@ pub fn ca(cn: &str) -> Ca {
     let n = name(cn);
     let mut b = X509::builder().unwrap();
     b.set_version(2).unwrap();
-    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(1).unwrap()).unwrap())
-        .unwrap();
+    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(1).unwrap()).unwrap()).unwrap();
     b.set_subject_name(&n).unwrap();
     b.set_issuer_name(&n).unwrap();
     b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
-        .unwrap();
-    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-        .unwrap();
-    b.append_extension(
-        KeyUsage::new()
-            .critical()
-            .key_cert_sign()
-            .crl_sign()
-            .digital_signature()
-            .key_encipherment()
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(30).unwrap()).unwrap();
+    b.append_extension(BasicConstraints::new().critical().ca().build().unwrap()).unwrap();
+    b.append_extension(KeyUsage::new().critical().key_cert_sign().crl_sign().digital_signature().key_encipherment().build().unwrap()).unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
-    Ca {
-        cert: b.build(),
-        key,
-    }
+    Ca { cert: b.build(), key }
 }
 
 /// Issues a certificate for the CSR's subject and key.
 pub fn issue(ca: &Ca, csr: &X509Req, serial: u32) -> X509 {
     let mut b = X509::builder().unwrap();
     b.set_version(2).unwrap();
-    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(serial).unwrap()).unwrap())
-        .unwrap();
+    b.set_serial_number(&Asn1Integer::from_bn(&BigNum::from_u32(serial).unwrap()).unwrap()).unwrap();
     b.set_subject_name(csr.subject_name()).unwrap();
     b.set_issuer_name(ca.cert.subject_name()).unwrap();
     b.set_pubkey(&csr.public_key().unwrap()).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(10).unwrap())
-        .unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(10).unwrap()).unwrap();
     b.sign(&ca.key, MessageDigest::sha256()).unwrap();
     b.build()
 }
