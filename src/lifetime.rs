@@ -50,7 +50,7 @@ pub fn check(what: &'static str, lifetime: Duration, max: Duration) -> Result<Du
 /// A maximum as people read it: whole days as days.
 fn shown(max: Duration) -> String {
     let secs = max.as_secs();
-    if secs % DAY.as_secs() == 0 {
+    if secs.is_multiple_of(DAY.as_secs()) {
         format!("{} days", secs / DAY.as_secs())
     } else {
         humantime::format_duration(max).to_string()
@@ -67,7 +67,7 @@ pub fn expiry(what: &'static str, at: NaiveDateTime, lifetime: Duration, max: Du
 
 /// `at + minutes` minutes, for the APIs that take a count of minutes.
 pub fn expiry_minutes(what: &'static str, at: NaiveDateTime, minutes: u64, max: Duration) -> Result<NaiveDateTime, LifetimeError> {
-    let secs = minutes.checked_mul(60).unwrap_or(u64::MAX);
+    let secs = minutes.saturating_mul(60);
     expiry(what, at, Duration::from_secs(secs), max)
 }
 

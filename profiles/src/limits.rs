@@ -407,12 +407,12 @@ mod tests {
         out.push(0x4F); // data, length follows
         out.push(0x12); // int, 4 bytes
         out.extend_from_slice(&(1u32 << 20).to_be_bytes());
-        out.extend(std::iter::repeat(7u8).take(1 << 20));
+        out.extend(std::iter::repeat_n(7u8, 1 << 20));
         let array_at = out.len() as u32;
         out.push(0xAF);
         out.push(0x10);
         out.push(100);
-        out.extend(std::iter::repeat(0u8).take(100)); // ref 0 (1-byte refs)
+        out.extend(std::iter::repeat_n(0u8, 100)); // ref 0 (1-byte refs)
         let table = out.len() as u64;
         out.extend_from_slice(&string_at.to_be_bytes());
         out.extend_from_slice(&array_at.to_be_bytes());
