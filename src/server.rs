@@ -193,7 +193,7 @@ pub fn app(
         .merge(enroll_routes)
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
-        .layer(DefaultBodyLimit::max(cfg.server.max_body_bytes))
+        .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(crate::http::body_limit::MaxBody(cfg.server.max_body_bytes), crate::http::body_limit::layer))
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
         .layer(

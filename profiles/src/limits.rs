@@ -63,13 +63,6 @@ pub enum LimitError {
     Malformed(String),
 }
 
-impl LimitError {
-    /// Whether this is a limit (not a syntax error).
-    pub fn is_limit(&self) -> bool {
-        !matches!(self, LimitError::Malformed(_))
-    }
-}
-
 /// Parses a plist (XML or binary) within `Limits::DEFAULT`.
 pub fn parse_plist(bytes: &[u8]) -> Result<plist::Value, LimitError> {
     parse_plist_with(bytes, &Limits::DEFAULT)
@@ -89,11 +82,6 @@ pub fn parse_plist_with(bytes: &[u8], limits: &Limits) -> Result<plist::Value, L
         (Ok(Limited(v)), None) => Ok(v),
         (Err(e), None) => Err(LimitError::Malformed(e.to_string())),
     }
-}
-
-/// Parses a plist and insists on a dictionary at the top level (`None` for any other value).
-pub fn parse_plist_dict(bytes: &[u8]) -> Result<Option<plist::Dictionary>, LimitError> {
-    Ok(parse_plist(bytes)?.into_dictionary())
 }
 
 thread_local! {
@@ -439,7 +427,7 @@ mod tests {
     #[test]
     fn malformed_is_not_a_limit() {
         let e = parse_plist(b"<plist><dict><key>a").unwrap_err();
-        assert!(!e.is_limit(), "{e}");
+        assert!(matches!(e, LimitError::Malformed(_)), "{e}");
         // A limit hit in one call does not leak into the next.
         assert!(parse_plist(&nested_xml(100)).is_err());
         assert!(parse_plist(&nested_xml(3)).is_ok());

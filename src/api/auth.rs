@@ -140,16 +140,13 @@ pub async fn require(State(st): State<ApiState>, mut req: Request, next: Next) -
     let path = req.uri().path().to_string();
     let need = authz::need(&method, &route);
     let change = method != Method::GET && method != Method::HEAD;
-    if !authz::allows(caller.role, caller.device.as_deref(), need, &route, route_device(&route, &path)) {
+    let resp = if authz::allows(caller.role, caller.device.as_deref(), need, &route, route_device(&route, &path)) {
+        req.extensions_mut().insert(caller.clone());
+        next.run(req).await
+    } else {
         tracing::warn!(actor = %caller.actor, role = caller.role.as_str(), %method, %path, "admin API: not allowed for this role");
-        let resp = ApiError::Forbidden(format!("the {} role may not {method} {route}", caller.role.as_str())).into_response();
-        if change {
-            audit(&st.store, &caller, &method, &path, resp.status().as_u16()).await;
-        }
-        return resp;
-    }
-    req.extensions_mut().insert(caller.clone());
-    let resp = next.run(req).await;
+        ApiError::Forbidden(format!("the {} role may not {method} {route}", caller.role.as_str())).into_response()
+    };
     if change {
         audit(&st.store, &caller, &method, &path, resp.status().as_u16()).await;
     }

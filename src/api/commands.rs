@@ -96,13 +96,12 @@ pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Resul
             })
         })
         .collect();
+    // A command that may carry secrets is stored sealed (`sealed::carries_secret`) and shown to
+    // the device only.
     let command = if crate::sealed::is_sealed(&cmd.body) {
-        // Shown to the device only.
         serde_json::Value::String("(sealed: this command carries secrets — an UnlockToken or AppConfig)".into())
     } else {
-        let mut command = plist_bytes_to_json(&cmd.body);
-        crate::apps::commands::redact(&cmd.uuid, &mut command);
-        command
+        plist_bytes_to_json(&cmd.body)
     };
     Ok(Json(serde_json::json!({
         "command_uuid": cmd.uuid,

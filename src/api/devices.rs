@@ -136,7 +136,7 @@ pub struct Reenroll {
 /// `POST /v1/devices/{id}/reenroll`: lets the device enroll again with a new certificate (the
 /// first one within the allowance replaces its bound certificate; docs/SECURITY.md).
 pub async fn allow_reenroll(State(st): State<ApiState>, Path(id): Path<String>, body: axum::body::Bytes) -> Result<Json<serde_json::Value>, ApiError> {
-    let req: Reenroll = if body.is_empty() { Reenroll::default() } else { super::json::parse_json(&body)? };
+    let req: Reenroll = super::json::parse_json_or_default(&body)?;
     let device = resolve_device(&st, &id).await?;
     let lifetime = req.expires_in.unwrap_or(std::time::Duration::from_secs(3600));
     let until =

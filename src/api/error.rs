@@ -26,9 +26,6 @@ pub enum ApiError {
     /// Conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
-    /// The body is larger than `server.max_body_bytes`.
-    #[error("{0}")]
-    TooLarge(String),
     /// A server-side problem.
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,7 +67,6 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -89,10 +85,10 @@ impl IntoResponse for ApiError {
         .to_string();
         let mut resp = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         if let ApiError::TooManyAttempts(wait) = &self {
-            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait.as_secs().max(1)));
+            crate::http::request_id::retry_after(&mut resp, wait.as_secs());
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(crate::http::request_id::RETRY_AFTER_SECS));
+            crate::http::request_id::retry_after(&mut resp, crate::http::request_id::RETRY_AFTER_SECS);
         }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"mdm\""));

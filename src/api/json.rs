@@ -46,12 +46,19 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     type Rejection = super::ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status() {
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE => super::ApiError::TooLarge(e.body_text()),
-            _ => super::ApiError::BadRequest(format!("unreadable body: {}", e.body_text())),
-        })?;
+        // The body's size was checked by `http::body_limit` before any handler runs.
+        let bytes =
+            axum::body::Bytes::from_request(req, state).await.map_err(|e| super::ApiError::BadRequest(format!("unreadable body: {}", e.body_text())))?;
         parse_json(&bytes).map(LimitedJson)
     }
+}
+
+/// An optional JSON body: empty means `T::default()`, anything else is parsed by [`parse_json`].
+pub fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, super::ApiError> {
+    if bytes.is_empty() {
+        return Ok(T::default());
+    }
+    parse_json(bytes)
 }
 
 /// Parses a JSON document within the document limits; a 400 names the limit or the syntax error.

@@ -38,7 +38,7 @@ fn scep(st: &ApiState) -> Result<&crate::scep_server::ScepService, ApiError> {
 
 /// `POST /v1/scep/challenges`.
 pub async fn create_challenge(State(st): State<ApiState>, body: axum::body::Bytes) -> Result<(StatusCode, Json<ChallengeView>), ApiError> {
-    let req: NewChallenge = if body.is_empty() { NewChallenge::default() } else { super::json::parse_json(&body)? };
+    let req: NewChallenge = super::json::parse_json_or_default(&body)?;
     let ttl = match req.ttl_minutes {
         Some(m) => {
             let limit = crate::lifetime::MAX_CHALLENGE;

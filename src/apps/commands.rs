@@ -167,26 +167,6 @@ pub fn managed_list() -> plist::Dictionary {
     d
 }
 
-/// Hides the AppConfig of an app command shown to admins (`Command.Configuration` and each
-/// Settings item's `Configuration`): rendered values may hold secrets.
-pub fn redact(command_uuid: &str, command: &mut serde_json::Value) {
-    if !(command_uuid.starts_with(INSTALL_PREFIX) || command_uuid.starts_with(CONFIG_PREFIX)) {
-        return;
-    }
-    let hidden = || serde_json::Value::String("(per-device AppConfig, not shown: it may hold secrets)".into());
-    let Some(c) = command.get_mut("Command") else { return };
-    if let Some(cfg) = c.get_mut("Configuration") {
-        *cfg = hidden();
-    }
-    if let Some(serde_json::Value::Array(items)) = c.get_mut("Settings") {
-        for item in items {
-            if let Some(cfg) = item.get_mut("Configuration") {
-                *cfg = hidden();
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! The body limit (`server.max_body_bytes`) for every route, answered the same way over HTTP/1
 //! and HTTP/2. The body is read here, within the limit, and handed on whole; a larger one is
-//! read on and discarded (up to as much again, for a few seconds) before the 413 goes out, so
+//! read on and discarded (up to four times the limit, for a few seconds) before the 413 goes out, so
 //! the client finishes sending and reads the answer. Answering while the client is still
 //! sending makes HTTP/2 reset the stream, which clients report as a framing error, not a 413.
+//! This is the server's one body limit: axum's own extractor limit is switched off.
 
 use std::time::Duration;
 
@@ -33,8 +34,10 @@ pub async fn layer(State(MaxBody(max)): State<MaxBody>, req: Request, next: Next
         )
             .into_response()
     };
+    // An oversized body is read on up to four times the limit (at least 16 MiB) before the 413.
+    let drain_budget = max.saturating_mul(4).max(16 << 20);
     if declared.is_some_and(|n| n > max as u64) {
-        drain(body, max.saturating_mul(4).max(16 << 20)).await;
+        drain(body, drain_budget).await;
         return too_large();
     }
     while let Some(chunk) = futures::StreamExt::next(&mut body).await {
@@ -42,7 +45,7 @@ pub async fn layer(State(MaxBody(max)): State<MaxBody>, req: Request, next: Next
             return (StatusCode::BAD_REQUEST, "the request body could not be read\n").into_response();
         };
         if buf.len() + chunk.len() > max {
-            drain(body, max.saturating_mul(4).max(16 << 20)).await;
+            drain(body, drain_budget).await;
             return too_large();
         }
         buf.extend_from_slice(&chunk);

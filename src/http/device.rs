@@ -49,7 +49,7 @@ fn respond(r: Result<DeviceResponse, ServiceError>) -> Response {
             };
             let mut r = (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{text}\n")).into_response();
             if status == StatusCode::SERVICE_UNAVAILABLE {
-                r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(request_id::RETRY_AFTER_SECS));
+                request_id::retry_after(&mut r, request_id::RETRY_AFTER_SECS);
             }
             r
         }

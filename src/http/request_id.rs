@@ -33,6 +33,11 @@ pub fn unavailable_message() -> String {
 /// Seconds a caller is asked to wait after a 503.
 pub const RETRY_AFTER_SECS: u64 = 5;
 
+/// Asks the caller of `resp` to come back in `secs` seconds (`Retry-After`).
+pub fn retry_after(resp: &mut Response, secs: u64) {
+    resp.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+}
+
 /// The request id of a request, put into its extensions for the tracing span.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

@@ -35,13 +35,15 @@ fn max_data(key: &str) -> usize {
     }
 }
 
+fn too_long(key: &'static str, max: usize) -> ParseError {
+    ParseError::Invalid { key, reason: format!("longer than {max} bytes") }
+}
+
 impl DictExt for plist::Dictionary {
     fn opt_str(&self, key: &'static str) -> Result<Option<String>, ParseError> {
         match self.get(key) {
             None => Ok(None),
-            Some(plist::Value::String(s)) if s.len() > max_string(key) => {
-                Err(ParseError::Invalid { key, reason: format!("longer than {} bytes", max_string(key)) })
-            }
+            Some(plist::Value::String(s)) if s.len() > max_string(key) => Err(too_long(key, max_string(key))),
             // Devices send none; they could not be stored in PostgreSQL (NUL) or shown safely.
             Some(plist::Value::String(s)) if s.chars().any(char::is_control) => Err(ParseError::Invalid { key, reason: "contains control characters".into() }),
             Some(plist::Value::String(s)) => Ok(Some(s.clone())),
@@ -59,7 +61,7 @@ impl DictExt for plist::Dictionary {
     fn opt_data(&self, key: &'static str) -> Result<Option<Vec<u8>>, ParseError> {
         match self.get(key) {
             None => Ok(None),
-            Some(plist::Value::Data(d)) if d.len() > max_data(key) => Err(ParseError::Invalid { key, reason: format!("longer than {} bytes", max_data(key)) }),
+            Some(plist::Value::Data(d)) if d.len() > max_data(key) => Err(too_long(key, max_data(key))),
             Some(plist::Value::Data(d)) => Ok(Some(d.clone())),
             Some(_) => Err(ParseError::WrongType { key, expected: "<data>" }),
         }

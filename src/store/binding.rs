@@ -91,9 +91,4 @@ impl Store {
     pub async fn allow_reenroll(&self, device_id: String, until: Option<NaiveDateTime>) -> StoreResult<bool> {
         self.run(move |conn| Ok(diesel::update(devices::table.find(&device_id)).set(devices::reenroll_until.eq(until)).execute(conn)? > 0)).await
     }
-
-    /// Until when `device_id` may enroll again with a new certificate, if an admin allowed it.
-    pub async fn reenroll_until(&self, device_id: String) -> StoreResult<Option<NaiveDateTime>> {
-        self.run(move |conn| Ok(devices::table.find(&device_id).select(devices::reenroll_until).first(conn).optional()?.flatten())).await
-    }
 }
