@@ -128,7 +128,7 @@ async fn offline_push_service(config: &Path) -> Result<mdm::push::PushService, S
     let cfg = load(config)?;
     let store = mdm::store::Store::connect(&cfg.database.url, 2).map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| e.to_string())?;
-    mdm::server::push_service(&cfg, store, std::sync::Arc::new(mdm::push::Offline)).map_err(|e| e.to_string())
+    mdm::server::push_service(&cfg, store, std::sync::Arc::new(mdm::push::Offline), mdm::queue::Waker::default()).map_err(|e| e.to_string())
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {

@@ -15,6 +15,7 @@ pub mod pki;
 pub mod profiles;
 pub mod protocol;
 pub mod push;
+pub mod queue;
 pub mod scep_server;
 pub mod sealed;
 pub mod secrets;

@@ -24,6 +24,7 @@ use crate::profiles::ProfileService;
 use crate::push::apns::ApnsClient;
 use crate::push::scheduler::Scheduler;
 use crate::push::{PushService, Pusher};
+use crate::queue::Queue;
 use crate::scep_server::ScepService;
 use crate::service::hooks::HookChain;
 use crate::service::{MdmService, ServiceOptions};
@@ -68,7 +69,7 @@ pub fn trust_policy(cfg: &Config) -> Result<TrustPolicy, StartError> {
 
 /// Builds the push service: the secrets key (optional until a certificate is imported), metrics
 /// and the given pusher.
-pub fn push_service(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<PushService, StartError> {
+pub fn push_service(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>, wake: crate::queue::Waker) -> Result<PushService, StartError> {
     let secrets = match cfg.secret_key() {
         Ok(k) => Some(k),
         Err(crate::secrets::SecretsError::NotConfigured) => {
@@ -77,7 +78,7 @@ pub fn push_service(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Resu
         }
         Err(e) => return Err(StartError::Invalid(e.to_string())),
     };
-    Ok(PushService::new(store, pusher, secrets, Arc::new(Metrics::new()), &cfg.push))
+    Ok(PushService::new(store, pusher, secrets, Arc::new(Metrics::new()), wake, &cfg.push))
 }
 
 /// Builds the SCEP service when `scep.enabled` and the `[ca]` certificate and key are set.
@@ -130,9 +131,9 @@ pub fn profile_signer(cfg: &Config) -> Result<Option<mdm_profiles::cms::Signer>,
 }
 
 /// Builds the profile library service.
-pub fn profile_service(cfg: &Config, store: Store, push: PushService) -> Result<ProfileService, StartError> {
+pub fn profile_service(cfg: &Config, store: Store, queue: Queue) -> Result<ProfileService, StartError> {
     let sealer = Sealer::new(profile_signer(cfg)?, cfg.profiles.encrypt);
-    Ok(ProfileService::new(store, sealer, push))
+    Ok(ProfileService::new(store, sealer, queue))
 }
 
 /// The vault sealing secrets at rest. A server always has one: devices send UnlockTokens and
@@ -142,21 +143,33 @@ pub fn vault(cfg: &Config) -> Result<crate::sealed::Vault, StartError> {
     Ok(crate::sealed::Vault::new(key))
 }
 
+/// The services one process runs, built once and shared by the routers and background work.
+#[derive(Debug, Clone)]
+pub struct Services {
+    /// Storage.
+    pub store: Store,
+    /// The command queue (one per process: its batchers group the process's device requests).
+    pub queue: Queue,
+    /// Push certificates, pushes and their bookkeeping.
+    pub push: PushService,
+    /// The profile library.
+    pub profiles: ProfileService,
+    /// Managed apps.
+    pub apps: AppService,
+    /// Seals and opens secrets at rest.
+    pub vault: crate::sealed::Vault,
+}
+
 /// Builds the full application router.
-pub fn app(
-    cfg: &Config,
-    store: Store,
-    push: PushService,
-    profiles: ProfileService,
-    apps: AppService,
-    vault: crate::sealed::Vault,
-) -> Result<Router, StartError> {
+pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
+    let Services { store, queue, push, profiles, apps, vault } = services;
     let scep = scep_service(cfg, store.clone())?;
-    let enroll =
-        EnrollService::new(cfg, store.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone()).map_err(|e| StartError::Invalid(e.to_string()))?;
+    let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
+        .map_err(|e| StartError::Invalid(e.to_string()))?;
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
     let service = MdmService::new(
         store.clone(),
+        queue.clone(),
         trust_policy(cfg)?,
         vault.clone(),
         ServiceOptions { user_authenticate: cfg.checkin.user_authenticate, declarative_per_enrollment: cfg.retention.declarative_per_enrollment },
@@ -186,7 +199,7 @@ pub fn app(
     };
     let gate =
         api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
-    let api_state = ApiState { store, push, scep, profiles, enroll, apps, vault, gate: Arc::new(gate) };
+    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate) };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
@@ -257,21 +270,22 @@ impl Server {
     /// into the pusher.
     pub async fn bind_with(cfg: &Config, store: Store, pusher: Arc<dyn Pusher>) -> Result<Server, StartError> {
         cfg.check_lifetimes().map_err(|e| StartError::Invalid(e.to_string()))?;
-        let push = push_service(cfg, store.clone(), pusher)?;
+        let queue = Queue::new(store.clone());
+        let push = push_service(cfg, store.clone(), pusher, queue.waker())?;
         match push.reload().await {
             Ok(0) => tracing::warn!("no APNs push certificate stored: devices cannot be woken (mdm push-cert import FILE)"),
             Ok(n) => tracing::info!(certificates = n, "push certificates loaded"),
             Err(e) => tracing::error!(error = %e, "loading push certificates failed"),
         }
-        let profiles = profile_service(cfg, store.clone(), push.clone())?;
+        let profiles = profile_service(cfg, store.clone(), queue.clone())?;
         let vault = vault(cfg)?;
         match crate::sealed::seal_existing(&store, &vault).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(values = n, "secrets stored in clear by an earlier version are sealed now"),
             Err(e) => return Err(StartError::Store(e)),
         }
-        let apps = AppService::new(store.clone(), push.clone(), Some(vault.clone()));
-        let app = app(cfg, store.clone(), push.clone(), profiles.clone(), apps.clone(), vault)?;
+        let apps = AppService::new(store.clone(), queue.clone(), Some(vault.clone()));
+        let app = app(cfg, Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault })?;
         let tls = if cfg.server.plain_http {
             None
         } else {

@@ -71,11 +71,11 @@ pub async fn create(State(st): State<ApiState>, body: super::json::JsonBody<NewC
 
 /// `GET /v1/commands/{uuid}`: the command, each target's queue status and reported results.
 pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    let Some(cmd) = st.store.command(uuid.clone()).await? else {
+    let Some(cmd) = st.queue.listing().command(uuid.clone()).await? else {
         return Err(ApiError::NotFound(format!("unknown command {uuid}")));
     };
-    let targets = st.store.command_targets(uuid.clone()).await?;
-    let results = st.store.command_results(uuid.clone()).await?;
+    let targets = st.queue.listing().command_targets(uuid.clone()).await?;
+    let results = st.queue.listing().command_results(uuid.clone()).await?;
     let targets: Vec<serde_json::Value> = targets
         .into_iter()
         .map(|t| {

@@ -92,7 +92,7 @@ pub struct HistoryQuery {
 pub struct HistoryEntry {
     /// Queue row and request type.
     #[serde(flatten)]
-    pub entry: crate::store::queue::QueueEntry,
+    pub entry: crate::queue::QueueEntry,
     /// Results the device reported for it, newest first.
     pub results: Vec<serde_json::Value>,
 }
@@ -110,8 +110,8 @@ pub async fn commands(State(st): State<ApiState>, Path(id): Path<String>, Query(
     };
     let mut out = Vec::new();
     for eid in ids {
-        let results = st.store.enrollment_results(eid.clone(), limit * 4).await?;
-        for entry in st.store.enrollment_queue(eid.clone(), limit).await? {
+        let results = st.queue.listing().enrollment_results(eid.clone(), limit * 4).await?;
+        for entry in st.queue.listing().enrollment_queue(eid.clone(), limit).await? {
             let results = results
                 .iter()
                 .filter(|r| r.command_uuid == entry.row.command_uuid)

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{split_ids, ApiError, ApiState};
 use crate::push::PushOutcome;
+use crate::queue::{Enqueue, EnqueueOutcome, Wake};
 use crate::store::models::Command;
-use crate::store::queue::EnqueueOutcome;
 
 /// Query of the enqueue endpoint.
 #[derive(Debug, Deserialize)]
@@ -52,13 +52,9 @@ pub async fn enqueue_and_push(
     for c in &mut cmds {
         st.vault.seal_command(c).map_err(|e| ApiError::Internal(e.to_string()))?;
     }
-    let outcome = st.store.enqueue(cmds, rows, 0, !nopush).await?;
-    let push = if nopush || outcome.queued.is_empty() {
-        None
-    } else {
-        st.push.wake();
-        Some("scheduled")
-    };
+    let wake = if nopush { Wake::NextCheckIn } else { Wake::Push };
+    let outcome = st.queue.enqueue(Enqueue::new(cmds, rows).with_wake(wake)).await?;
+    let push = (wake == Wake::Push && !outcome.queued.is_empty()).then_some("scheduled");
     let status = if outcome.queued.is_empty() {
         if outcome.not_enrolled.is_empty() {
             StatusCode::NOT_FOUND

@@ -32,6 +32,8 @@ pub struct ApiState {
     pub store: Store,
     /// Push.
     pub push: PushService,
+    /// The command queue.
+    pub queue: crate::queue::Queue,
     /// The SCEP server, when enabled.
     pub scep: Option<crate::scep_server::ScepService>,
     /// The profile library.

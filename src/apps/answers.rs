@@ -74,7 +74,7 @@ impl AppService {
     /// The identifiers a list command asked about (`None`: every app) and whether it was
     /// limited to managed apps.
     async fn list_scope(&self, command_uuid: &str) -> Result<(Option<Vec<String>>, bool), AppError> {
-        let Some(cmd) = self.store.command(command_uuid.to_string()).await? else { return Ok((None, false)) };
+        let Some(cmd) = self.queue.listing().command(command_uuid.to_string()).await? else { return Ok((None, false)) };
         let body = crate::protocol::parse_dict(&cmd.body).ok();
         let c = body.as_ref().and_then(|d| d.get("Command")).and_then(|v| v.as_dictionary());
         let ids = c.and_then(|c| c.get("Identifiers")).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_string().map(str::to_string)).collect());

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use self::appconfig::{AppConfig, SECRET_PREFIX};
 use self::commands::Attributes;
-use crate::push::PushService;
+use crate::queue::Queue;
 use crate::secrets::SecretKey;
 use crate::store::apps::{AppRow, SecretRow};
 use crate::store::{now, Store, StoreError};
@@ -134,7 +134,7 @@ pub struct AppChanges {
 #[derive(Clone)]
 pub struct AppService {
     store: Store,
-    push: PushService,
+    queue: Queue,
     vault: Option<crate::sealed::Vault>,
 }
 
@@ -179,8 +179,8 @@ fn check_attributes(a: &Attributes) -> Result<(), AppError> {
 impl AppService {
     /// Builds the service; `vault` seals secrets and the commands that carry AppConfig (without
     /// it secrets cannot be stored or used).
-    pub fn new(store: Store, push: PushService, vault: Option<crate::sealed::Vault>) -> AppService {
-        AppService { store, push, vault }
+    pub fn new(store: Store, queue: Queue, vault: Option<crate::sealed::Vault>) -> AppService {
+        AppService { store, queue, vault }
     }
 
     fn key(&self) -> Result<&SecretKey, AppError> {

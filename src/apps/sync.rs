@@ -152,10 +152,8 @@ impl AppService {
             for c in &mut plan.work.commands {
                 vault.seal_command(c).map_err(|e| AppError::Internal(e.to_string()))?;
             }
-            let out = self.store.queue_app_work(plan.work).await?;
-            if !out.queued.is_empty() {
-                self.push.wake();
-            }
+            let work = plan.work;
+            self.queue.write(move |tx| crate::store::apps::queue_app_work(tx, work)).await?;
         }
         if !plan.failed.is_empty() {
             self.store.put_device_apps(plan.failed, plan.failed_events).await?;
@@ -296,10 +294,7 @@ impl AppService {
     pub async fn check(&self, enrollment_id: &str) -> Result<bool, AppError> {
         let c = command(LIST_PREFIX, commands::managed_list())?;
         let rows = vec![(enrollment_id.to_string(), c.uuid.clone())];
-        let out = self.store.enqueue(vec![c], rows, 0, true).await?;
-        if !out.queued.is_empty() {
-            self.push.wake();
-        }
+        let out = self.queue.enqueue(crate::queue::Enqueue::new(vec![c], rows)).await?;
         Ok(!out.queued.is_empty())
     }
 

@@ -145,7 +145,7 @@ impl EnrollService {
         }
         let types: Vec<String> = cmds.iter().map(|c| c.request_type.clone()).collect();
         let rows = cmds.iter().map(|c| (enrollment_id.to_string(), c.uuid.clone())).collect();
-        let out = self.inner.store.enqueue(cmds, rows, 0, true).await?;
+        let out = self.inner.queue.enqueue(crate::queue::Enqueue::new(cmds, rows)).await?;
         if out.queued.is_empty() {
             ran.skipped.push(format!("{} not queued: the enrollment is not enabled", types.join(", ")));
         } else {
@@ -232,7 +232,6 @@ impl EnrollService {
             last.push(stored(dict)?);
         }
         self.queue(device_id, last, &mut ran).await?;
-        self.inner.push.wake();
         Ok(ran)
     }
 }

@@ -140,6 +140,7 @@ struct Inner {
     mdm: MdmSettingsBase,
     scep: Option<ScepService>,
     push: PushService,
+    queue: crate::queue::Queue,
     profiles: ProfileService,
     apps: AppService,
     trust: SignerTrust,
@@ -194,6 +195,7 @@ impl EnrollService {
     pub fn new(
         cfg: &Config,
         store: Store,
+        queue: crate::queue::Queue,
         scep: Option<ScepService>,
         push: PushService,
         profiles: ProfileService,
@@ -245,6 +247,7 @@ impl EnrollService {
                 mdm: MdmSettingsBase { access_rights, sign_message: e.sign_message, check_out_when_removed: e.check_out_when_removed },
                 scep,
                 push,
+                queue,
                 profiles,
                 apps,
                 trust,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::protocol::command::envelope_with_uuid;
 use crate::protocol::report::{error_text, Status};
-use crate::push::PushService;
-use crate::store::library::{DeviceContext, ProfileWork, TARGET_DEVICE, TARGET_GROUP};
+use crate::queue::{Enqueue, Queue};
+use crate::store::library::{self, DeviceContext, ProfileWork, TARGET_DEVICE, TARGET_GROUP};
 use crate::store::models::{Command, DeviceProfile, ProfileRow, ProfileVersion};
 use crate::store::{now, Store, StoreError};
 
@@ -83,7 +83,7 @@ struct Template {
 pub struct ProfileService {
     store: Store,
     sealer: Arc<Sealer>,
-    push: PushService,
+    queue: Queue,
 }
 
 fn new_uuid(prefix: &str) -> String {
@@ -117,8 +117,8 @@ fn command(uuid: String, request_type: &str, keys: plist::Dictionary) -> Result<
 
 impl ProfileService {
     /// Builds the service.
-    pub fn new(store: Store, sealer: Sealer, push: PushService) -> ProfileService {
-        ProfileService { store, sealer: Arc::new(sealer), push }
+    pub fn new(store: Store, sealer: Sealer, queue: Queue) -> ProfileService {
+        ProfileService { store, sealer: Arc::new(sealer), queue }
     }
 
     /// The signing/encryption settings.
@@ -320,8 +320,7 @@ impl ProfileService {
             self.store.put_device_profiles(failed_states).await?;
         }
         if !work.commands.is_empty() {
-            let queued = self.store.queue_profile_work(work).await?;
-            self.push.wake();
+            let queued = self.queue.write(move |tx| library::queue_profile_work(tx, work)).await?;
             out.installing = queued.queued;
         }
         Ok(out)
@@ -349,8 +348,7 @@ impl ProfileService {
         }
         let mut out = SyncOutcome::default();
         if !work.commands.is_empty() {
-            let queued = self.store.queue_profile_work(work).await?;
-            self.push.wake();
+            let queued = self.queue.write(move |tx| library::queue_profile_work(tx, work)).await?;
             out.removing = queued.queued;
         }
         Ok(out)
@@ -360,8 +358,7 @@ impl ProfileService {
     pub async fn queue_check(&self, enrollment_id: &str) -> Result<bool, LibraryError> {
         let c = command(new_uuid(CHECK_PREFIX), "ProfileList", plist::Dictionary::new()).map_err(|e| LibraryError::Corrupt("ProfileList".into(), e))?;
         let rows = vec![(enrollment_id.to_string(), c.uuid.clone())];
-        let out = self.store.queue_profile_work(ProfileWork { commands: vec![c], rows, states: vec![] }).await?;
-        self.push.wake();
+        let out = self.queue.enqueue(Enqueue::new(vec![c], rows)).await?;
         Ok(!out.queued.is_empty())
     }
 

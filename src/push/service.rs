@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use tokio::sync::Notify;
 
 use super::cert::{PushCert, PushCertError};
 use super::{PushOutcome, PushTarget, Pusher};
@@ -73,7 +72,7 @@ pub struct PushService {
     pusher: Arc<dyn Pusher>,
     secrets: Option<Arc<SecretKey>>,
     metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
+    wake: crate::queue::Waker,
     delays: Arc<Vec<Duration>>,
     expiry_warning: Duration,
     loaded: Arc<Mutex<Vec<(String, NaiveDateTime)>>>,
@@ -99,13 +98,21 @@ fn days_until(t: NaiveDateTime, now: NaiveDateTime) -> i64 {
 
 impl PushService {
     /// Builds the service. Without a secrets key, certificates cannot be imported or loaded.
-    pub fn new(store: Store, pusher: Arc<dyn Pusher>, secrets: Option<SecretKey>, metrics: Arc<Metrics>, cfg: &PushConfig) -> PushService {
+    /// `wake` is the queue's: the scheduler waits on it.
+    pub fn new(
+        store: Store,
+        pusher: Arc<dyn Pusher>,
+        secrets: Option<SecretKey>,
+        metrics: Arc<Metrics>,
+        wake: crate::queue::Waker,
+        cfg: &PushConfig,
+    ) -> PushService {
         PushService {
             store,
             pusher,
             secrets: secrets.map(Arc::new),
             metrics,
-            wake: Arc::new(Notify::new()),
+            wake,
             delays: Arc::new(cfg.retry_delays()),
             expiry_warning: cfg.expiry_warning,
             loaded: Arc::new(Mutex::new(Vec::new())),
@@ -127,14 +134,10 @@ impl PushService {
         &self.metrics
     }
 
-    /// Wakes this replica's scheduler (after an enqueue marked enrollments due).
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Waits until [`PushService::wake`] is called (or was called since the last wait).
+    /// Waits until the queue wakes this replica's scheduler (after an enqueue marked
+    /// enrollments due), or has since the last wait.
     pub async fn woken(&self) {
-        self.wake.notified().await;
+        self.wake.woken().await;
     }
 
     /// The stored outcome of a push of `token` made when `attempts_before` pushes had already

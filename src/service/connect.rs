@@ -6,7 +6,7 @@ use super::hooks::Answered;
 use super::{DeviceResponse, MdmService, ServiceError};
 use crate::identity::IdentityInputs;
 use crate::protocol::report::{self, Status};
-use crate::store::queue::ResultEffect;
+use crate::queue::ResultEffect;
 
 impl MdmService {
     /// Handles a body PUT to the command (ServerURL) endpoint.
@@ -30,12 +30,12 @@ impl MdmService {
             let check = self.binding_check(&hash, &r.enrollment);
             let who = &r.enrollment;
             let next = match (r.status, r.command_uuid) {
-                (Status::Idle, _) => self.binding_learned(check.as_ref(), who, self.store.next_command(who.id.clone(), check.clone()).await)?,
+                (Status::Idle, _) => self.binding_learned(check.as_ref(), who, self.queue.next(who.id.clone(), check.clone()).await)?,
                 (status, Some(uuid)) => {
                     let (effect, next) = self.binding_learned(
                         check.as_ref(),
                         who,
-                        self.store.record_result(r.enrollment.id.clone(), uuid.clone(), status.as_str().to_string(), inputs.body.to_vec(), check.clone()).await,
+                        self.queue.report(r.enrollment.id.clone(), uuid.clone(), status, inputs.body.to_vec(), check.clone()).await,
                     )?;
                     let mut next = next;
                     if effect == ResultEffect::Done {
@@ -45,7 +45,7 @@ impl MdmService {
                             // What the answer led to (a ProfileList after the last install, a
                             // re-send, a re-install) goes out in this same connection.
                             if next.is_none() {
-                                next = self.store.next_after_result(r.enrollment.id.clone()).await?;
+                                next = self.queue.next_after_result(r.enrollment.id.clone()).await?;
                             }
                         }
                     }

@@ -11,7 +11,7 @@ pub mod retention;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
 use crate::protocol::enrollment::EnrollmentRef;
-use crate::store::queue::BindingCheck;
+use crate::queue::{BindingCheck, Queue};
 use crate::store::{Store, StoreError};
 
 pub use error::ServiceError;
@@ -49,6 +49,8 @@ impl DeviceResponse {
 /// The service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MdmService {
+    /// The command queue.
+    queue: Queue,
     store: Store,
     trust: TrustPolicy,
     vault: crate::sealed::Vault,
@@ -60,8 +62,8 @@ pub struct MdmService {
 
 impl MdmService {
     /// Builds the service.
-    pub fn new(store: Store, trust: TrustPolicy, vault: crate::sealed::Vault, opts: ServiceOptions) -> MdmService {
-        MdmService { store, trust, vault, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
+    pub fn new(store: Store, queue: Queue, trust: TrustPolicy, vault: crate::sealed::Vault, opts: ServiceOptions) -> MdmService {
+        MdmService { store, queue, trust, vault, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
     }
 
     /// Adds listeners for answered commands and enabled enrollments.

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::library::{TARGET_DEVICE, TARGET_GROUP};
 use super::models::Command;
-use super::queue::{enqueue_in, EnqueueOutcome};
 use super::schema::{app_assignments, app_events, app_inventory, apps, custom_attributes, device_apps, enrollment_queue, enrollments, group_members, secrets};
+use super::Tx;
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
+use crate::queue::{enqueue_in, Enqueue, EnqueueOutcome};
 
 /// An app in the catalogue.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
@@ -284,23 +285,6 @@ impl Store {
         .await
     }
 
-    /// Queues app commands and writes their state rows in one transaction; queued enrollments
-    /// are marked due for a push.
-    pub async fn queue_app_work(&self, work: AppWork) -> StoreResult<EnqueueOutcome> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let out = enqueue_in(conn, work.commands, work.rows, 0, true)?;
-                for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
-                    upsert_device_app(conn, st)?;
-                }
-                let events: Vec<_> = work.events.into_iter().filter(|e| out.queued.contains(&e.0)).collect();
-                insert_events(conn, &events)?;
-                Ok(out)
-            })
-        })
-        .await
-    }
-
     /// App states of one enrollment.
     pub async fn device_apps(&self, enrollment_id: String) -> StoreResult<Vec<DeviceApp>> {
         self.run(move |conn| {
@@ -422,7 +406,7 @@ impl Store {
         self.run(move |conn| {
             Ok(enrollment_queue::table
                 .filter(enrollment_queue::enrollment_id.eq(enrollment_id))
-                .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                .filter(enrollment_queue::status.eq_any(crate::queue::QueueStatus::ACTIVE_SQL))
                 .select(enrollment_queue::command_uuid)
                 .load(conn)?)
         })
@@ -436,7 +420,7 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let waiting = enrollment_queue::table
-                    .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                    .filter(enrollment_queue::status.eq_any(crate::queue::QueueStatus::ACTIVE_SQL))
                     .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
                     .select(enrollment_queue::enrollment_id);
                 let stale = || device_apps::checked_at.is_null().or(device_apps::checked_at.lt(cutoff));
@@ -559,4 +543,16 @@ fn insert_events(conn: &mut DbConn, events: &[EventRow]) -> StoreResult<()> {
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Queues app commands and writes their state rows and events inside `tx` (run by
+/// [`crate::queue::Queue::write`], which pushes the queued enrollments after the commit).
+pub(crate) fn queue_app_work(tx: &mut Tx<'_>, work: AppWork) -> StoreResult<EnqueueOutcome> {
+    let out = enqueue_in(tx, Enqueue::new(work.commands, work.rows))?;
+    for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
+        upsert_device_app(tx.conn, st)?;
+    }
+    let events: Vec<_> = work.events.into_iter().filter(|e| out.queued.contains(&e.0)).collect();
+    insert_events(tx.conn, &events)?;
+    Ok(out)
 }

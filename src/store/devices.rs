@@ -3,12 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::queue::QueueStatus;
+
 use super::models::{Device, Enrollment};
 use super::schema::{cert_bindings, devices, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
-
-/// Queue statuses that mean "still to be delivered".
-pub const ACTIVE_STATUSES: [&str; 2] = ["queued", "not_now"];
 
 /// The identity certificate presented with an Authenticate.
 #[derive(Debug, Clone)]
@@ -100,9 +99,11 @@ pub struct TokenUpdateOutcome {
 }
 
 fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreResult<usize> {
-    Ok(diesel::update(enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq_any(ids)).filter(enrollment_queue::status.eq_any(ACTIVE_STATUSES)))
-        .set((enrollment_queue::status.eq("cancelled"), enrollment_queue::done_at.eq(Some(at))))
-        .execute(conn)?)
+    Ok(diesel::update(
+        enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq_any(ids)).filter(enrollment_queue::status.eq_any(QueueStatus::ACTIVE_SQL)),
+    )
+    .set((enrollment_queue::status.eq(QueueStatus::Cancelled.as_sql()), enrollment_queue::done_at.eq(Some(at))))
+    .execute(conn)?)
 }
 
 fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> StoreResult<()> {

@@ -4,12 +4,13 @@
 use diesel::prelude::*;
 
 use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
-use super::queue::{enqueue_in, EnqueueOutcome};
 use super::schema::{
     cert_bindings, custom_attributes, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments,
     profile_versions, profiles, users,
 };
+use super::Tx;
 use super::{now, write_tx, Store, StoreError, StoreResult};
+use crate::queue::{enqueue_in, Enqueue, EnqueueOutcome};
 
 /// Assignment target kinds.
 pub const TARGET_DEVICE: &str = "device";
@@ -414,21 +415,6 @@ impl Store {
         .await
     }
 
-    /// Queues profile commands and writes the install-state rows they change, in one
-    /// transaction; the queued enrollments are marked due for a push.
-    pub async fn queue_profile_work(&self, work: ProfileWork) -> StoreResult<EnqueueOutcome> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let out = enqueue_in(conn, work.commands, work.rows, 0, true)?;
-                for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
-                    upsert_state(conn, st)?;
-                }
-                Ok(out)
-            })
-        })
-        .await
-    }
-
     /// Writes install-state rows without queueing anything.
     pub async fn put_device_profiles(&self, states: Vec<DeviceProfile>) -> StoreResult<()> {
         self.run(move |conn| write_tx(conn, |conn| states.iter().try_for_each(|s| upsert_state(conn, s)))).await
@@ -490,7 +476,7 @@ impl Store {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let waiting = enrollment_queue::table
-                    .filter(enrollment_queue::status.eq_any(super::devices::ACTIVE_STATUSES))
+                    .filter(enrollment_queue::status.eq_any(crate::queue::QueueStatus::ACTIVE_SQL))
                     .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
                     .select(enrollment_queue::enrollment_id);
                 let stale = device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff));
@@ -552,4 +538,14 @@ fn upsert_state(conn: &mut super::DbConn, s: &DeviceProfile) -> StoreResult<()> 
         diesel::insert_into(device_profiles::table).values(s).execute(conn)?;
     }
     Ok(())
+}
+
+/// Queues profile commands and writes the install-state rows they change, inside `tx` (run by
+/// [`crate::queue::Queue::write`], which pushes the queued enrollments after the commit).
+pub(crate) fn queue_profile_work(tx: &mut Tx<'_>, work: ProfileWork) -> StoreResult<EnqueueOutcome> {
+    let out = enqueue_in(tx, Enqueue::new(work.commands, work.rows))?;
+    for st in work.states.iter().filter(|s| out.queued.contains(&s.enrollment_id)) {
+        upsert_state(tx.conn, st)?;
+    }
+    Ok(out)
 }

@@ -7,24 +7,24 @@
 
 pub mod apps;
 pub mod at_rest;
-pub mod batch;
 pub mod binding;
 pub mod conn;
 pub mod devices;
 pub mod enroll;
 pub mod library;
 pub mod models;
-pub mod pg_queue;
 pub mod push;
-pub mod queue;
 pub mod retention;
 pub mod scep;
 pub mod schema;
 pub mod tokens;
+mod tx;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use conn::{Backend, DbConn, DbPool};
+pub(crate) use tx::AfterCommit;
+pub use tx::Tx;
 
 /// Migrations for PostgreSQL, embedded in the binary.
 pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -128,8 +128,8 @@ pub struct Store {
     /// than on the pool inside a blocking thread, so the blocking pool holds no more threads
     /// than there are connections to use.
     slots: std::sync::Arc<tokio::sync::Semaphore>,
-    /// Group commit of the command endpoint's statements (PostgreSQL only).
-    batches: std::sync::Arc<queue::Batches>,
+    /// How many connections the pool holds.
+    size: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -149,12 +149,22 @@ impl Store {
         };
         let pool = conn::build_pool(url, size)?;
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(size as usize));
-        Ok(Store { pool, backend, slots, batches: std::sync::Arc::new(queue::Batches::new(size as usize)) })
+        Ok(Store { pool, backend, slots, size: size as usize })
     }
 
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many connections the pool holds.
+    pub fn pool_size(&self) -> usize {
+        self.size
+    }
+
+    /// The pool, for work that manages its own connection (the queue's batches).
+    pub(crate) fn pool(&self) -> &DbPool {
+        &self.pool
     }
 
     /// Runs pending migrations for this backend; returns how many were applied.
@@ -175,7 +185,7 @@ impl Store {
 
     /// Waits (asynchronously, in order) until one of the pool's connections is free for the
     /// holder of the returned permit.
-    async fn slot(&self) -> StoreResult<tokio::sync::OwnedSemaphorePermit> {
+    pub(crate) async fn slot(&self) -> StoreResult<tokio::sync::OwnedSemaphorePermit> {
         self.slots.clone().acquire_owned().await.map_err(|e| StoreError::Task(e.to_string()))
     }
 

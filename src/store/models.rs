@@ -141,8 +141,9 @@ pub struct QueueRow {
     pub enrollment_id: String,
     /// CommandUUID.
     pub command_uuid: String,
-    /// queued | not_now | acknowledged | error | command_format_error | cancelled.
-    pub status: String,
+    /// Where the command stands for this enrollment.
+    #[diesel(deserialize_as = String)]
+    pub status: crate::queue::QueueStatus,
     /// Higher goes first.
     pub priority: i32,
     /// How many times the device answered NotNow.
@@ -165,8 +166,8 @@ pub struct NewQueueRow {
     pub enrollment_id: String,
     /// CommandUUID.
     pub command_uuid: String,
-    /// Always `queued` on insert.
-    pub status: String,
+    /// Always [`crate::queue::QueueStatus::Queued`] on insert, as stored.
+    pub status: &'static str,
     /// Higher goes first.
     pub priority: i32,
     /// 0.

@@ -204,7 +204,9 @@ impl Store {
                     return Ok(Vec::new());
                 }
                 let ids: Vec<String> = claimed.into_iter().map(|c| c.enrollment_id).collect();
-                let waiting = enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq(enrollments::id)).filter(enrollment_queue::status.eq("queued"));
+                let waiting = enrollment_queue::table
+                    .filter(enrollment_queue::enrollment_id.eq(enrollments::id))
+                    .filter(enrollment_queue::status.eq(crate::queue::QueueStatus::Queued.as_sql()));
                 let rows: Vec<DueRow> = enrollments::table
                     .inner_join(push_state::table)
                     .filter(enrollments::id.eq_any(&ids))

@@ -135,10 +135,11 @@ async fn thousand_commands_one_push(db: Db) {
     // Stop the server (and its scheduler) so this test is the only claimant.
     h.stop();
     tokio::time::sleep(Duration::from_millis(100)).await;
+    let queue = mdm::queue::Queue::new(h.store.clone());
     for i in 0..1000 {
         let uuid = format!("cmd-{i}");
         let cmd = mdm::store::models::Command { uuid: uuid.clone(), request_type: "ProfileList".into(), body: Vec::new(), created_at: mdm::store::now() };
-        h.store.enqueue(vec![cmd], vec![(d.udid.clone(), uuid)], 0, true).await.unwrap();
+        queue.enqueue(mdm::queue::Enqueue::new(vec![cmd], vec![(d.udid.clone(), uuid)])).await.unwrap();
     }
     let at = mdm::store::now() + chrono::Duration::seconds(1);
     let due = h.store.claim_due_pushes(at, at + chrono::Duration::minutes(1), 1000).await.unwrap();

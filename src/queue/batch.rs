@@ -3,7 +3,7 @@
 //! A device's Idle or result is one short statement, and under load its fixed costs (executor
 //! set-up, plan checks, the commit, a round trip to the database and the hand-offs to and from
 //! the blocking pool) outweigh the few rows it changes. A [`Batcher`] runs the requests that
-//! arrive while earlier ones are in the database as one statement instead (see `pg_queue`):
+//! arrive while earlier ones are in the database as one statement instead (see `postgres.rs`):
 //!
 //! - A request joins the pending list, then waits for its answer or for a leader permit,
 //!   whichever comes first. Only a few batches run at once.
@@ -26,10 +26,10 @@ use chrono::NaiveDateTime;
 use diesel::PgConnection;
 use tokio::sync::{oneshot, Semaphore};
 
-use super::{DbConn, DbPool, Store, StoreError, StoreResult};
+use crate::store::{DbConn, DbPool, Store, StoreError, StoreResult};
 
 /// A request that belongs to one enrollment; a batch holds at most one request per key.
-pub trait Keyed {
+pub(crate) trait Keyed {
     /// The enrollment the request touches.
     fn key(&self) -> &str;
     /// Bytes the request adds to the statement (a result's body); batches stop growing at
@@ -42,20 +42,20 @@ pub trait Keyed {
 /// The most payload bytes a batch takes, so a burst of large results (application lists,
 /// certificate lists) is not sent and held as one huge statement. A request larger than this
 /// still runs, in a batch of its own.
-pub const BATCH_BYTES: usize = 4 << 20;
+pub(crate) const BATCH_BYTES: usize = 4 << 20;
 
 /// Where one request's answer goes.
 type Answer<O> = oneshot::Sender<StoreResult<O>>;
 
 /// What a batch statement answers: the outer error is the statement's, the inner ones are each
 /// input's, in input order.
-pub type Answers<O> = StoreResult<Vec<StoreResult<O>>>;
+pub(crate) type Answers<O> = StoreResult<Vec<StoreResult<O>>>;
 
 /// A batch statement on a connection of type `C`.
-pub type RunBatch<C, I, O> = fn(&mut C, &[I], NaiveDateTime) -> Answers<O>;
+pub(crate) type RunBatch<C, I, O> = fn(&mut C, &[I], NaiveDateTime) -> Answers<O>;
 
 /// Groups concurrent requests of one kind into batch statements.
-pub struct Batcher<I, O> {
+pub(crate) struct Batcher<I, O> {
     pending: Mutex<VecDeque<(I, Answer<O>)>>,
     leaders: Arc<Semaphore>,
     max: usize,
@@ -75,7 +75,7 @@ fn dropped() -> StoreError {
 
 impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
     /// A batcher that runs at most `leaders` batches at once, each of at most `max` requests.
-    pub fn new(leaders: usize, max: usize, run: RunBatch<PgConnection, I, O>) -> Batcher<I, O> {
+    pub(crate) fn new(leaders: usize, max: usize, run: RunBatch<PgConnection, I, O>) -> Batcher<I, O> {
         Batcher { pending: Mutex::new(VecDeque::new()), leaders: Arc::new(Semaphore::new(leaders.max(1))), max: max.max(1), run }
     }
 
@@ -86,7 +86,7 @@ impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
     }
 
     /// Runs `item` in a batch on `store`'s PostgreSQL pool and returns its answer.
-    pub async fn submit(&self, store: &Store, item: I) -> StoreResult<O> {
+    pub(crate) async fn submit(&self, store: &Store, item: I) -> StoreResult<O> {
         let (tx, mut rx) = oneshot::channel();
         self.lock().push_back((item, tx));
         loop {
@@ -104,7 +104,7 @@ impl<I: Keyed + Send + 'static, O: Send + 'static> Batcher<I, O> {
                 drop((permit, slot));
                 return rx.await.unwrap_or_else(|_| Err(dropped()));
             }
-            let (pool, run) = (store.pool.clone(), self.run);
+            let (pool, run) = (store.pool().clone(), self.run);
             tokio::task::spawn_blocking(move || {
                 let _held = (permit, slot);
                 answer_batch(&pool, run, batch);

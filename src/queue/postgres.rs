@@ -4,7 +4,7 @@
 //! requests are grouped by [`super::batch::Batcher`], so under load one statement and one commit
 //! serve many devices; alone, a device's batch is just itself. Row claiming uses `FOR UPDATE SKIP
 //! LOCKED` so several server processes can share one database. SQLite uses the portable diesel
-//! queries in `queue.rs`; both paths are exercised by the same end-to-end suite.
+//! queries in `sqlite.rs`; both paths are exercised by the same end-to-end suite.
 //!
 //! A batch never holds two requests of one enrollment (the batcher keeps the later one for the
 //! next batch), so each input row touches only its own enrollment's rows, as if the requests
@@ -16,39 +16,14 @@ use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
 use super::batch::{Answers, Keyed};
-use super::queue::{BindingCheck, Claimed, ResultEffect};
-use super::{StoreError, StoreResult};
-
-/// One device's Idle: claim its next command (NotNow commands included).
-#[derive(Debug, Clone)]
-pub struct ClaimRequest {
-    /// The enrollment that reported Idle.
-    pub enrollment_id: String,
-    /// The binding to check first, when this process has not seen it recently.
-    pub check: Option<BindingCheck>,
-}
+use super::{BindingCheck, ClaimRequest, Claimed, QueueStatus, Report, ResultEffect};
+use crate::store::schema::commands;
+use crate::store::{DbConn, StoreError, StoreResult};
 
 impl Keyed for ClaimRequest {
     fn key(&self) -> &str {
         &self.enrollment_id
     }
-}
-
-/// One device's report of one command: record it and claim the next command.
-#[derive(Debug, Clone)]
-pub struct Report {
-    /// The reporting enrollment.
-    pub enrollment_id: String,
-    /// CommandUUID.
-    pub uuid: String,
-    /// The queue row status the report leads to (`queue::row_status_for`).
-    pub row_status: &'static str,
-    /// Status as the device reported it.
-    pub reported: String,
-    /// The raw report.
-    pub body: Vec<u8>,
-    /// The binding to check first, when this process has not seen it recently.
-    pub check: Option<BindingCheck>,
 }
 
 impl Keyed for Report {
@@ -289,7 +264,7 @@ struct ClaimRow {
 /// Claims the next command of each device that reported Idle (NotNow commands included), in one
 /// statement, after its binding check, if any, finds the certificate bound to the device. The
 /// outer error is the statement's; the inner ones are each device's, in input order.
-pub fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDateTime) -> Answers<Option<Claimed>> {
+pub(super) fn claim_many(conn: &mut PgConnection, items: &[ClaimRequest], at: NaiveDateTime) -> Answers<Option<Claimed>> {
     let mut binds = vec![Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect())];
     binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
     binds.extend([Bind::Time(at), Bind::Time(at)]);
@@ -323,11 +298,11 @@ struct RecordRow {
 /// statement. Nothing is recorded or claimed for a device whose command was never queued for
 /// it, nor when its binding check, if any, does not find the certificate bound to the device.
 /// The outer error is the statement's; the inner ones are each device's, in input order.
-pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> Answers<(ResultEffect, Option<Claimed>)> {
+pub(super) fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> Answers<(ResultEffect, Option<Claimed>)> {
     let mut binds = vec![
         Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect()),
         Bind::Texts(items.iter().map(|i| i.uuid.as_str()).collect()),
-        Bind::Texts(items.iter().map(|i| i.row_status).collect()),
+        Bind::Texts(items.iter().map(|i| i.status.as_sql()).collect()),
         Bind::Texts(items.iter().map(|i| i.reported.as_str()).collect()),
         Bind::Blobs(items.iter().map(|i| i.body.as_slice()).collect()),
     ];
@@ -343,12 +318,35 @@ pub fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime)
             let effect = match (row.current, row.updated) {
                 (None, _) => return Err(StoreError::UnknownCommand { enrollment: item.enrollment_id.clone(), command: item.uuid.clone() }),
                 (Some(_), false) => ResultEffect::AlreadyDone,
-                (Some(_), true) if item.row_status == "not_now" => ResultEffect::Deferred,
+                (Some(_), true) if item.status == QueueStatus::NotNow => ResultEffect::Deferred,
                 (Some(_), true) => ResultEffect::Done,
             };
             Ok((effect, claimed(row.uuid, row.body)))
         })
         .collect())
+}
+
+/// The next queued command (NotNow ones excluded) of one enrollment after a result, its row
+/// locked with `SKIP LOCKED` so a concurrent claim of another process never waits on it.
+pub(super) fn claim_after_result(conn: &mut DbConn, enrollment_id: &str, at: NaiveDateTime) -> StoreResult<Option<Claimed>> {
+    #[derive(diesel::QueryableByName)]
+    struct Picked {
+        #[diesel(sql_type = Text)]
+        command_uuid: String,
+    }
+    let picked: Option<Picked> = diesel::sql_query(
+        "UPDATE enrollment_queue q SET deliveries = q.deliveries + 1, last_delivered_at = $2 \
+         FROM (SELECT id FROM enrollment_queue WHERE enrollment_id = $1 AND status = 'queued' \
+               ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED) pick \
+         WHERE q.id = pick.id RETURNING q.command_uuid",
+    )
+    .bind::<Text, _>(enrollment_id)
+    .bind::<Timestamp, _>(at)
+    .get_result(conn)
+    .optional()?;
+    let Some(p) = picked else { return Ok(None) };
+    let body: Vec<u8> = commands::table.find(&p.command_uuid).select(commands::body).first(conn)?;
+    Ok(Some(Claimed { uuid: p.command_uuid, body }))
 }
 
 #[cfg(test)]
@@ -361,6 +359,13 @@ mod tests {
         assert_eq!(CLAIM_SQL.matches('?').count(), 6);
         assert_eq!(RECORD_SQL.matches('?').count(), 11);
         assert!(CLAIM_SQL.contains("), chk AS (") && RECORD_SQL.contains("), chk AS ("));
+    }
+
+    #[test]
+    fn statements_spell_the_statuses_as_stored() {
+        let [queued, not_now] = QueueStatus::ACTIVE_SQL;
+        assert!(CLAIM_SQL.contains(&format!("status IN ('{queued}', '{not_now}')")));
+        assert!(RECORD_SQL.contains(&format!("'{not_now}'")) && RECORD_SQL.contains(&format!("'{queued}'")));
     }
 
     #[test]
