@@ -10,26 +10,28 @@
 //! load-balancer deployment mode: plain HTTP with the device certificate in a proxy header.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../tests/kit/mod.rs"]
+mod kit;
+
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use mdm::config::{ApiConfig, CaConfig, CheckinConfig, Config, DatabaseConfig, IdentityConfig, PushConfig, SecretsConfig, ServerConfig, TrustMode};
+use mdm::config::{PushConfig, ServerConfig};
 use mdm::pki::Ca;
 use mdm::push::apns::ApnsClient;
 use mdm::push::cert::PushCert;
-use mdm::push::mock::{MockApns, MockApnsConfig, MockPki};
 use mdm::push::{PushOutcome, PushTarget, Pusher};
-use mdm::sim::fleet::percentile;
-use mdm::sim::wake::{by_token, wake_on_push};
-use mdm::sim::{Endpoint, Fleet, Transport};
+use mdm_sim::apns::{MockApns, MockApnsConfig, MockPki};
+use mdm_sim::fleet::percentile;
+use mdm_sim::wake::{by_token, wake_on_push};
+use mdm_sim::{Endpoint, Fleet, Transport};
 
 /// The load generator shares the machine's cores with the server; mimalloc keeps its own
 /// allocation cost down, as it does for the server binary.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const KEY: &str = "bench-admin-key-0123456789abcdef";
-const SCEP_CHALLENGE: &str = "bench-scep-challenge";
+use kit::{API_KEY as KEY, SCEP_CHALLENGE};
 const TOPIC: &str = "com.apple.mgmt.External.2f4d6b8a-1c3e-4a5b-9d7f-0e1a2b3c4d5e";
 
 struct Proc(Child);
@@ -53,22 +55,6 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn pg_db() -> Option<(String, String)> {
-    let base = std::env::var("MDM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    let admin = format!("{base}/postgres");
-    let mut c = <diesel::PgConnection as diesel::Connection>::establish(&admin).ok()?;
-    let name = format!("mdm_bench_{}", uuid::Uuid::new_v4().simple());
-    diesel::RunQueryDsl::execute(diesel::sql_query(format!("CREATE DATABASE {name}")), &mut c).ok()?;
-    Some((format!("{base}/{name}"), name))
-}
-
-fn drop_pg(name: &str) {
-    let base = std::env::var("MDM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-    if let Ok(mut c) = <diesel::PgConnection as diesel::Connection>::establish(&format!("{base}/postgres")) {
-        let _ = diesel::RunQueryDsl::execute(diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")), &mut c);
-    }
-}
-
 /// The APNs client alone against the mock over loopback (both in this process, on the same two
 /// cores): pushes/s for `n` pushes.
 async fn push_throughput(n: usize) {
@@ -77,7 +63,7 @@ async fn push_throughput(n: usize) {
     std::fs::write(dir.path().join("apns-ca.pem"), &mpki.server_ca_pem).unwrap();
     let cfg = PushConfig { url: mock.url(), ca_certs: vec![dir.path().join("apns-ca.pem")], system_roots: false, ..PushConfig::default() };
     let client = ApnsClient::new(&cfg).unwrap();
-    let cert = PushCert::from_combined_pem(&mdm::push::mock::identity_pem(&mpki.push_cert).unwrap()).unwrap();
+    let cert = PushCert::from_combined_pem(&mdm_sim::apns::identity_pem(&mpki.push_cert).unwrap()).unwrap();
     client.set_certs(&[cert]);
     let target = |i: usize| PushTarget {
         enrollment_id: i.to_string(),
@@ -136,7 +122,7 @@ struct ScepRun {
 /// HTTP), not the client's.
 async fn scep_load(url: &str, pid: u32, challenge: &str, n: usize, concurrency: usize) -> ScepRun {
     use futures::StreamExt;
-    let enroller = mdm::sim::scep::ScepEnroller::new(url, reqwest::Client::new()).await.unwrap();
+    let enroller = mdm_sim::scep::ScepEnroller::new(url, reqwest::Client::new()).await.unwrap();
     enroller.identity("warm-up", challenge).await.unwrap();
     let prepared: Vec<_> = (0..n).map(|i| enroller.prepare(&format!("bench-{i}"), challenge).unwrap()).collect();
     phase("scep", pid, &format!("{concurrency} at a time to {url}"));
@@ -175,8 +161,8 @@ async fn ota_enrollments(base: &str, device_ca: &Ca, n: usize, concurrency: usiz
         http.post(format!("{base}/v1/enrollment-tokens")).bearer_auth(KEY).json(&serde_json::json!({"unlimited": true, "note": "bench"})).send().await.unwrap();
     assert!(r.status().is_success());
     let token = r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
-    let enroller = mdm::sim::ota::OtaEnroller::new(base, None, device_ca.clone()).unwrap();
-    let login = mdm::sim::ota::Login::Token(token);
+    let enroller = mdm_sim::ota::OtaEnroller::new(base, None, device_ca.clone()).unwrap();
+    let login = mdm_sim::ota::Login::Token(token);
     // Warm-up: the simulator's SCEP key pool and connections.
     let _ = enroller.enroll_fleet(concurrency.min(n), concurrency, &login).await;
     let (_, s) = enroller.enroll_fleet(n, concurrency, &login).await;
@@ -302,54 +288,34 @@ fn start_mock(record: bool) -> (MockApns, MockPki) {
     (mock, MockPki { server_ca_pem: server_ca.cert.to_pem().unwrap(), ..mpki })
 }
 
-async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices: usize, concurrency: usize) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    std::fs::write(dir.join("ca.pem"), ca.cert.to_pem().unwrap()).unwrap();
-    std::fs::write(dir.join("ca.key"), ca.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
+    let port = kit::free_port();
+    let pki = kit::Pki::new();
+    let dir = pki.dir.path();
+    let device_ca = pki.device_ca.clone();
     let (mock, mpki) = start_mock(false);
     std::fs::write(dir.join("apns-ca.pem"), &mpki.server_ca_pem).unwrap();
-    let push = PushConfig {
+    // The load-balancer deployment: plain HTTP, the device certificate in a proxy header.
+    let mut cfg = kit::config(db_url, &pki);
+    cfg.server = ServerConfig {
+        listen: format!("127.0.0.1:{port}"),
+        public_url: format!("http://127.0.0.1:{port}"),
+        tls_cert: None,
+        tls_key: None,
+        plain_http: true,
+        max_body_bytes: 8 << 20,
+        drain_timeout: std::time::Duration::from_secs(20),
+    };
+    cfg.database.pool_size = std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    cfg.identity.client_cert_header = "X-Client-Cert".into();
+    cfg.identity.mtls = false;
+    cfg.push = PushConfig {
         url: mock.url(),
         ca_certs: vec![dir.join("apns-ca.pem")],
         system_roots: false,
         poll_interval: std::time::Duration::from_secs(1),
         ..PushConfig::default()
     };
-    let cfg = Config {
-        server: ServerConfig {
-            listen: format!("127.0.0.1:{port}"),
-            public_url: format!("http://127.0.0.1:{port}"),
-            tls_cert: None,
-            tls_key: None,
-            plain_http: true,
-            max_body_bytes: 8 << 20,
-            drain_timeout: std::time::Duration::from_secs(20),
-        },
-        database: DatabaseConfig { url: db_url.to_string(), pool_size: std::env::var("BENCH_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(8) },
-        identity: IdentityConfig {
-            trust: TrustMode::Ca,
-            ca_certs: vec![dir.join("ca.pem")],
-            client_cert_header: "X-Client-Cert".into(),
-            mdm_signature: true,
-            mtls: false,
-        },
-        api: ApiConfig { key_file: None, key: Some(KEY.into()), ..Default::default() },
-        checkin: CheckinConfig::default(),
-        ca: CaConfig { cert: Some(dir.join("ca.pem")), key: Some(dir.join("ca.key")) },
-        push,
-        secrets: SecretsConfig { key_file: None, key: Some(mdm::secrets::SecretKey::generate_base64().unwrap()) },
-        scep: mdm::config::ScepConfig { challenge: SCEP_CHALLENGE.into(), ..Default::default() },
-        profiles: Default::default(),
-        enroll: mdm::config::EnrollConfig {
-            device_trust: mdm::config::DeviceTrust::Ca,
-            device_ca_certs: vec![dir.join("device-ca.pem")],
-            ..Default::default()
-        },
-        apps: Default::default(),
-        retention: Default::default(),
-    };
-    let device_ca = Ca::generate("Bench iPhone Device CA").unwrap();
-    std::fs::write(dir.join("device-ca.pem"), device_ca.cert.to_pem().unwrap()).unwrap();
     let cfg_path = dir.join(format!("{label}.toml"));
     std::fs::write(&cfg_path, toml::to_string(&cfg).unwrap()).unwrap();
     let exe = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("mdm");
@@ -369,7 +335,7 @@ async fn run(label: &str, db_url: &str, ca: &Ca, dir: &std::path::Path, devices:
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let cert = mdm::push::mock::identity_pem(&mpki.push_cert).unwrap();
+    let cert = mdm_sim::apns::identity_pem(&mpki.push_cert).unwrap();
     let r = http.put(format!("{base}/v1/pushcert")).bearer_auth(KEY).body(cert).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     phase(label, pid, "identities over SCEP");
@@ -575,20 +541,16 @@ async fn main() {
     // `make bench` builds the server binary together with this benchmark (same features).
     let pushes: usize = std::env::var("BENCH_PUSHES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     push_throughput(pushes).await;
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::generate("Bench CA").unwrap();
     let only = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     if only.contains("sqlite") {
-        run("sqlite", dir.path().join("bench.db").to_str().unwrap(), &ca, dir.path(), devices, concurrency).await;
+        let db = kit::TestDb::create(kit::Db::Sqlite).unwrap();
+        run("sqlite", &db.url, devices, concurrency).await;
     }
     if !only.contains("postgres") {
         return;
     }
-    match pg_db() {
-        Some((url, name)) => {
-            run("postgres", &url, &ca, dir.path(), devices, concurrency).await;
-            drop_pg(&name);
-        }
+    match kit::TestDb::create(kit::Db::Postgres) {
+        Some(db) => run("postgres", &db.url, devices, concurrency).await,
         None => println!("[postgres] skipped: no PostgreSQL at MDM_TEST_PG_URL / 127.0.0.1:5432"),
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mdm::config::Config;
 use mdm::init::{InitOptions, Step};
-use mdm::sim::{Endpoint, Fleet, Transport};
+use mdm_sim::{Endpoint, Fleet, Transport};
 
 /// A CLI failure, printed as one line.
 pub type CliResult = Result<(), String>;
@@ -258,8 +258,8 @@ async fn sim_ota(config: &Path, a: SimArgs) -> CliResult {
             v["token"].as_str().ok_or("no token in the answer")?.to_string()
         }
     };
-    let enroller = mdm::sim::ota::OtaEnroller::new(&base, server_ca(&cfg), device_ca).map_err(|e| e.to_string())?;
-    let (mut fleet, s) = enroller.enroll_fleet(a.devices, a.concurrency, &mdm::sim::ota::Login::Token(token)).await;
+    let enroller = mdm_sim::ota::OtaEnroller::new(&base, server_ca(&cfg), device_ca).map_err(|e| e.to_string())?;
+    let (mut fleet, s) = enroller.enroll_fleet(a.devices, a.concurrency, &mdm_sim::ota::Login::Token(token)).await;
     println!("enrolled {} device(s) over the air in {:.2?} ({:.1}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
     if let Some(e) = &s.first_error {
         println!("  first error: {e}");

@@ -1,5 +1,7 @@
 //! `mdm`: an Apple MDM server. See README.md and docs/ARCHITECTURE.md.
 
+pub use mdm_pki as pki;
+
 pub mod api;
 pub mod apps;
 pub mod commands;
@@ -11,7 +13,6 @@ pub mod init;
 pub mod lifetime;
 pub mod limiter;
 pub mod metrics;
-pub mod pki;
 pub mod profiles;
 pub mod protocol;
 pub mod push;
@@ -21,5 +22,4 @@ pub mod sealed;
 pub mod secrets;
 pub mod server;
 pub mod service;
-pub mod sim;
 pub mod store;

@@ -8,6 +8,7 @@
 //! - [`limits`]: depth, size and count limits for every plist and JSON document read from outside.
 //! - [`vars`]: `{DeviceSerialNumber}`-style variables substituted per device.
 
+pub mod attributes;
 pub mod cms;
 pub mod issue;
 pub mod limits;

@@ -322,6 +322,16 @@ pub fn check_json_with(bytes: &[u8], limits: &Limits) -> Result<(), LimitError> 
     Ok(())
 }
 
+/// Serialises a dictionary as an XML plist (what devices are sent and send).
+pub fn to_xml(dict: &plist::Dictionary) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail for a well-formed in-memory dictionary.
+    if plist::Value::Dictionary(dict.clone()).to_writer_xml(&mut out).is_err() {
+        out.clear();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,9 @@ use crate::ProfileError;
 /// The `PayloadType` of a profile-service profile.
 pub const PAYLOAD_TYPE: &str = "Profile Service";
 
+/// The Content-Type a profile is served with, so the device offers to install it.
+pub const PROFILE_CONTENT_TYPE: &str = "application/x-apple-aspen-config";
+
 /// The attributes a device can be asked for, in Apple's spelling.
 pub const DEVICE_ATTRIBUTES: [&str; 8] = ["UDID", "VERSION", "PRODUCT", "SERIAL", "IMEI", "MEID", "DEVICE_NAME", "COMPROMISED"];
 

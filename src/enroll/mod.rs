@@ -15,7 +15,7 @@
 //! enrollment's first TokenUpdate ([`blueprint`]).
 
 pub mod admin;
-pub mod attributes;
+pub use mdm_profiles::attributes;
 pub mod blueprint;
 pub mod page;
 pub mod password;

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::enroll::{page, EnrollError, EnrollService, LoginError};
 
 /// The content type of configuration profiles.
-pub const PROFILE_TYPE: &str = "application/x-apple-aspen-config";
+pub use mdm_profiles::profile_service::PROFILE_CONTENT_TYPE as PROFILE_TYPE;
 
 /// What the enrollment handlers need.
 #[derive(Debug, Clone)]

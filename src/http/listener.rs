@@ -10,10 +10,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::DistinguishedName;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -43,44 +41,7 @@ pub enum ListenerError {
     },
 }
 
-/// Requests a client certificate and accepts any whose handshake signature verifies, leaving
-/// the trust decision to the application (which can then answer with a clear message instead of
-/// a failed handshake).
-#[derive(Debug)]
-pub struct AnyClientCert {
-    /// CA names sent as hints to the client.
-    pub hints: Vec<DistinguishedName>,
-    /// Signature algorithms for the handshake check.
-    pub algs: rustls::crypto::WebPkiSupportedAlgorithms,
-    /// Refuse handshakes without a client certificate.
-    pub mandatory: bool,
-}
-
-impl ClientCertVerifier for AnyClientCert {
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &self.hints
-    }
-
-    fn verify_client_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: UnixTime) -> Result<ClientCertVerified, rustls::Error> {
-        Ok(ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        self.mandatory
-    }
-}
+pub use mdm_pki::tls::AnyClientCert;
 
 fn material(path: &std::path::Path) -> Result<Vec<u8>, ListenerError> {
     std::fs::read(path).map_err(|e| ListenerError::Material { path: path.display().to_string(), message: e.to_string() })

@@ -59,12 +59,4 @@ pub fn parse_dict(body: &[u8]) -> Result<plist::Dictionary, ParseError> {
     value.into_dictionary().ok_or(ParseError::NotDictionary)
 }
 
-/// Serialises a dictionary as an XML plist (what devices are sent).
-pub fn to_xml(dict: &plist::Dictionary) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail for a well-formed in-memory dictionary.
-    if plist::Value::Dictionary(dict.clone()).to_writer_xml(&mut out).is_err() {
-        out.clear();
-    }
-    out
-}
+pub use mdm_profiles::limits::to_xml;

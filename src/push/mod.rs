@@ -10,7 +10,6 @@
 
 pub mod apns;
 pub mod cert;
-pub mod mock;
 pub mod scheduler;
 pub mod service;
 

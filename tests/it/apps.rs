@@ -5,7 +5,7 @@ use crate::both;
 use crate::harness::{Db, Harness, Opts};
 
 /// Runs connection loops until the device has nothing left; returns the request types handled.
-async fn drain(d: &mut mdm::sim::SimDevice) -> Vec<String> {
+async fn drain(d: &mut mdm_sim::SimDevice) -> Vec<String> {
     let mut all = Vec::new();
     for _ in 0..6 {
         let handled = d.connect().await.expect("connect");
@@ -17,7 +17,7 @@ async fn drain(d: &mut mdm::sim::SimDevice) -> Vec<String> {
     all
 }
 
-fn config_of<'a>(d: &'a mdm::sim::SimDevice, bundle: &str) -> &'a plist::Dictionary {
+fn config_of<'a>(d: &'a mdm_sim::SimDevice, bundle: &str) -> &'a plist::Dictionary {
     d.app(bundle).unwrap_or_else(|| panic!("{bundle} not installed")).configuration.as_ref().expect("configuration")
 }
 

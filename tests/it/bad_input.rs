@@ -34,7 +34,7 @@ async fn bad_device_input_is_4xx_and_changes_nothing(db: Db) {
     ];
     for (name, path, body, want, needle) in cases {
         match d.put(path, body).await {
-            Err(mdm::sim::SimError::Status { status, body }) => {
+            Err(mdm_sim::SimError::Status { status, body }) => {
                 assert_eq!(status, want, "{name}: {body}");
                 assert!(body.contains(needle), "{name}: message {body:?} should mention {needle:?}");
             }
@@ -42,7 +42,7 @@ async fn bad_device_input_is_4xx_and_changes_nothing(db: Db) {
         }
     }
     // Garbage Mdm-Signature on a connection without a client certificate.
-    let plain = h.endpoint(mdm::sim::Transport::Signature).client(None).unwrap();
+    let plain = h.endpoint(mdm_sim::Transport::Signature).client(None).unwrap();
     let idle = format!("<plist version=\"1.0\"><dict><key>Status</key><string>Idle</string><key>UDID</key><string>{}</string></dict></plist>", d.udid);
     for sig in ["!!not base64!!", "aGVsbG8gd29ybGQ="] {
         let r = plain.put(h.url("/mdm/connect")).header("Mdm-Signature", sig).body(idle.clone()).send().await.unwrap();
@@ -90,7 +90,7 @@ fn nested_binary(depth: usize) -> Vec<u8> {
 async fn deep_documents_are_refused_and_the_server_lives(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let d = h.enrolled(0).await;
-    let anonymous = h.endpoint(mdm::sim::Transport::Signature).client(None).unwrap();
+    let anonymous = h.endpoint(mdm_sim::Transport::Signature).client(None).unwrap();
     let alive = |h: &Harness| {
         let url = h.url("/healthz");
         let c = anonymous.clone();
@@ -107,7 +107,7 @@ async fn deep_documents_are_refused_and_the_server_lives(db: Db) {
         }
         // Signed by an enrolled device: still parsed before anything else.
         match d.put("/mdm/connect", body.clone()).await {
-            Err(mdm::sim::SimError::Status { status, body }) => assert_eq!((status, body.contains("max_depth")), (400, true), "{body}"),
+            Err(mdm_sim::SimError::Status { status, body }) => assert_eq!((status, body.contains("max_depth")), (400, true), "{body}"),
             other => panic!("{kind}: {other:?}"),
         }
         // Inside signed attributes, parsed before the signer is trusted.
@@ -199,7 +199,7 @@ async fn control_characters_are_400_and_errors_hide_the_database(db: Db) {
     ];
     for (name, path, dict) in cases {
         match d.put(path, binary(dict)).await {
-            Err(mdm::sim::SimError::Status { status, body }) => assert_eq!(status, 400, "{name}: {body}"),
+            Err(mdm_sim::SimError::Status { status, body }) => assert_eq!(status, 400, "{name}: {body}"),
             other => panic!("{name}: {other:?}"),
         }
     }

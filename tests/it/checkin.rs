@@ -1,7 +1,7 @@
 //! Less common check-in messages: user channels, bootstrap tokens, DeclarativeManagement,
 //! UserAuthenticate and GetToken; and the single `/mdm` URL told apart by body.
 
-use mdm::sim::SimError;
+use mdm_sim::SimError;
 
 use crate::both;
 use crate::harness::{Db, Harness};

@@ -67,7 +67,7 @@ async fn database_outage_is_503_with_retry_after(db: Db) {
     admin(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
     admin(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"));
     match d.connect().await {
-        Err(mdm::sim::SimError::Status { status, body }) => {
+        Err(mdm_sim::SimError::Status { status, body }) => {
             assert_eq!(status, 503, "{body}");
             assert!(!body.contains("database") || body.contains("unavailable"), "{body}");
         }
@@ -82,9 +82,7 @@ async fn database_outage_is_503_with_retry_after(db: Db) {
     loop {
         match d.connect().await {
             Ok(_) => break,
-            Err(mdm::sim::SimError::Status { status: 503, .. }) if t.elapsed() < Duration::from_secs(20) => {
-                tokio::time::sleep(Duration::from_millis(250)).await
-            }
+            Err(mdm_sim::SimError::Status { status: 503, .. }) if t.elapsed() < Duration::from_secs(20) => tokio::time::sleep(Duration::from_millis(250)).await,
             other => panic!("not served again once the database is back: {other:?}"),
         }
     }

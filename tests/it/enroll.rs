@@ -3,10 +3,10 @@
 //! TokenUpdate, the direct enrollment profile, and every refusal.
 
 use base64::Engine;
-use mdm::sim::ota::{Login, OtaEnroller};
 use mdm_profiles::profile_service::{DeviceAttributes, ProfileService};
 use mdm_profiles::schema::validate_profile;
 use mdm_profiles::Severity;
+use mdm_sim::ota::{Login, OtaEnroller};
 
 use crate::both;
 use crate::harness::{Db, Harness, Opts};
@@ -46,7 +46,7 @@ fn enroller(h: &Harness) -> OtaEnroller {
 }
 
 /// Runs connection loops until the device has nothing left; returns every request type handled.
-async fn drain(d: &mut mdm::sim::SimDevice) -> Vec<String> {
+async fn drain(d: &mut mdm_sim::SimDevice) -> Vec<String> {
     let mut all = Vec::new();
     for _ in 0..5 {
         let handled = d.connect().await.expect("connect");
@@ -275,7 +275,7 @@ async fn ota_refusals(db: Db) {
     assert!(m.contains("not issued for an enrollment session"), "{m}");
     // The real enrollment identity with another UDID.
     let scep = identity_profile["PayloadContent"].as_array().unwrap()[0].as_dictionary().unwrap()["PayloadContent"].as_dictionary().unwrap().clone();
-    let enroller = mdm::sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
+    let enroller = mdm_sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
     let id = enroller.identity("Enrollment", scep["Challenge"].as_string().unwrap()).await.unwrap();
     let mut other = attrs(None);
     other.udid = "00008110-SOMEONE-ELSE".into();
@@ -365,10 +365,10 @@ async fn direct_enrollment_profile(db: Db) {
         let content = p["PayloadContent"].as_array().unwrap();
         let scep = content[1].as_dictionary().unwrap()["PayloadContent"].as_dictionary().unwrap();
         // Like Apple Configurator would: SCEP with the profile's challenge, then check in.
-        let enroller = mdm::sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
+        let enroller = mdm_sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
         let d = enroller.identity("direct", scep["Challenge"].as_string().unwrap()).await.unwrap();
-        let ep = h.endpoint(mdm::sim::Transport::Signature);
-        let mut dev = mdm::sim::SimDevice::with_identity(format!("00008110-DIRECT{i}"), d, ep.clone(), &ep.client(None).unwrap()).unwrap();
+        let ep = h.endpoint(mdm_sim::Transport::Signature);
+        let mut dev = mdm_sim::SimDevice::with_identity(format!("00008110-DIRECT{i}"), d, ep.clone(), &ep.client(None).unwrap()).unwrap();
         dev.enroll().await.unwrap();
         assert_eq!(drain(&mut dev).await, ["DeviceInformation", "SecurityInfo", "ProfileList", "InstalledApplicationList"]);
         // The challenge was single-use: a second device cannot use the same profile.

@@ -1,7 +1,7 @@
 //! Device identity end to end: binding on Authenticate, wrong certificate, certificate reuse,
 //! untrusted issuers, and the three ways a certificate arrives (mTLS, Mdm-Signature, proxy header).
 
-use mdm::sim::{SimError, Transport};
+use mdm_sim::{SimError, Transport};
 
 use crate::both;
 use crate::harness::{Db, Harness, Opts};
@@ -108,7 +108,7 @@ async fn link_identity(h: &Harness, token: &str, cn: &str) -> mdm::pki::Issued {
         .as_dictionary()
         .unwrap()
         .clone();
-    let enroller = mdm::sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
+    let enroller = mdm_sim::scep::ScepEnroller::new(scep["URL"].as_string().unwrap(), h.api.clone()).await.unwrap();
     enroller.identity(cn, scep["Challenge"].as_string().unwrap()).await.unwrap()
 }
 
@@ -119,9 +119,9 @@ async fn multi_use_token(h: &Harness) -> String {
 }
 
 /// A device speaking with `identity` under `udid` over Mdm-Signature.
-fn impostor(h: &Harness, udid: &str, identity: mdm::pki::Issued) -> mdm::sim::SimDevice {
+fn impostor(h: &Harness, udid: &str, identity: mdm::pki::Issued) -> mdm_sim::SimDevice {
     let ep = h.endpoint(Transport::Signature);
-    mdm::sim::SimDevice::with_identity(udid.to_string(), identity, ep.clone(), &ep.client(None).unwrap()).unwrap()
+    mdm_sim::SimDevice::with_identity(udid.to_string(), identity, ep.clone(), &ep.client(None).unwrap()).unwrap()
 }
 
 async fn enabled(h: &Harness, udid: &str) -> bool {
@@ -136,8 +136,8 @@ async fn enrollment_link_cannot_take_over_a_udid(db: Db) {
     let Some(h) = Harness::start_with(db, Opts::apns()).await else { return };
     h.import_push_cert().await;
     let token = multi_use_token(&h).await;
-    let ota = mdm::sim::ota::OtaEnroller::new(&h.base, Some(h.pki.ca_pem.clone()), h.pki.device_ca.clone()).unwrap();
-    let mut victim = ota.enroll(0, &mdm::sim::ota::Login::Token(token.clone())).await.unwrap().device;
+    let ota = mdm_sim::ota::OtaEnroller::new(&h.base, Some(h.pki.ca_pem.clone()), h.pki.device_ca.clone()).unwrap();
+    let mut victim = ota.enroll(0, &mdm_sim::ota::Login::Token(token.clone())).await.unwrap().device;
     while !victim.connect().await.unwrap().is_empty() {}
     let (_, before) = h.get(&format!("/v1/devices/{}", victim.udid)).await;
 
@@ -154,7 +154,7 @@ async fn enrollment_link_cannot_take_over_a_udid(db: Db) {
     assert_eq!(got.iter().map(|c| c.request_type.as_str()).collect::<Vec<_>>(), ["DeviceInformation"]);
 
     // A certificate issued for one device's over-the-air session never enrolls another UDID.
-    let other = ota.enroll(1, &mdm::sim::ota::Login::Token(token.clone())).await.unwrap().device;
+    let other = ota.enroll(1, &mdm_sim::ota::Login::Token(token.clone())).await.unwrap().device;
     let borrowed = impostor(&h, "00008110-NEVERSEEN0001", other.identity.clone());
     assert_eq!(status_of(borrowed.authenticate().await), 403);
     let (s, _) = h.get("/v1/devices/00008110-NEVERSEEN0001").await;
@@ -172,8 +172,8 @@ async fn real_re_enrollments_get_through(db: Db) {
     let Some(h) = Harness::start_with(db, Opts { tweak: Some(no_window), ..Opts::apns() }).await else { return };
     h.import_push_cert().await;
     let token = multi_use_token(&h).await;
-    let ota = mdm::sim::ota::OtaEnroller::new(&h.base, Some(h.pki.ca_pem.clone()), h.pki.device_ca.clone()).unwrap();
-    let login = mdm::sim::ota::Login::Token(token.clone());
+    let ota = mdm_sim::ota::OtaEnroller::new(&h.base, Some(h.pki.ca_pem.clone()), h.pki.device_ca.clone()).unwrap();
+    let login = mdm_sim::ota::Login::Token(token.clone());
     let first = ota.enroll(0, &login).await.unwrap().device;
     let udid = first.udid.clone();
 

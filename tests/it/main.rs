@@ -10,6 +10,8 @@ mod edges;
 mod enroll;
 mod harness;
 mod identity;
+#[path = "../kit/mod.rs"]
+mod kit;
 mod profiles;
 mod push;
 mod queue;

@@ -4,7 +4,7 @@
 
 use crate::both;
 use crate::harness::{Db, Harness};
-use mdm::sim::SimDevice;
+use mdm_sim::SimDevice;
 
 /// A Wi-Fi-free profile that needs nothing from the network: a web clip whose URL carries the
 /// device's serial number, and a passcode policy.
@@ -44,7 +44,7 @@ async fn states(h: &Harness, udid: &str) -> serde_json::Value {
     v
 }
 
-fn kinds(handled: &[mdm::sim::device::Handled]) -> Vec<(String, String)> {
+fn kinds(handled: &[mdm_sim::device::Handled]) -> Vec<(String, String)> {
     handled.iter().map(|x| (x.request_type.clone(), x.status.clone())).collect()
 }
 

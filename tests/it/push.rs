@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use mdm::push::mock::Behaviour;
-use mdm::sim::wake::{by_token, wake_on_push};
+use mdm_sim::apns::Behaviour;
+use mdm_sim::wake::{by_token, wake_on_push};
 
 use crate::both;
 use crate::harness::{Db, Harness, Opts, API_KEY, TOPIC};
@@ -36,7 +36,7 @@ async fn push_now(h: &Harness, udid: &str) -> serde_json::Value {
     body["status"][udid].clone()
 }
 
-fn pushes_for(h: &Harness, token: &[u8]) -> Vec<mdm::push::mock::ReceivedPush> {
+fn pushes_for(h: &Harness, token: &[u8]) -> Vec<mdm_sim::apns::ReceivedPush> {
     let hex = hex::encode(token);
     h.mock().received().into_iter().filter(|p| p.token_hex == hex).collect()
 }

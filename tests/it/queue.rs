@@ -166,7 +166,7 @@ async fn reports_at_once_each_get_their_own_answer(db: Db) {
             0..=7 => assert_eq!(a.unwrap().unwrap()["CommandUUID"].as_string(), Some(uuid.as_str()), "device {i}"),
             8..=11 | 14 | 15 => assert!(a.unwrap().is_none(), "device {i}: nothing left"),
             _ => match a {
-                Err(mdm::sim::SimError::Status { status, body }) => {
+                Err(mdm_sim::SimError::Status { status, body }) => {
                     assert_eq!(status, 400, "device {i}");
                     assert!(body.contains("no-such-command"), "{body}");
                 }

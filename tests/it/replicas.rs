@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use mdm::sim::{Endpoint, Fleet, Transport};
+use mdm_sim::{Endpoint, Fleet, Transport};
 
 use crate::harness::{config, free_port, Db, Opts, Pki, TestDb, API_KEY, SCEP_CHALLENGE, TOPIC};
 
@@ -61,7 +61,7 @@ async fn two_servers_one_database_exactly_once() {
     let mut fleet = Fleet::build_scep(n, &scep_url, &[SCEP_CHALLENGE.to_string()], Endpoint::new(bases[0].clone(), t.clone(), None, TOPIC), 32).await.unwrap();
     let shared = ep(0).client(None).unwrap();
     for (i, d) in fleet.devices.iter_mut().enumerate() {
-        *d = mdm::sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i), &shared).unwrap();
+        *d = mdm_sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i), &shared).unwrap();
     }
     let s = fleet.enroll(100).await;
     assert_eq!((s.ok, s.errors), (n, 0), "{:?}", s.first_error);
@@ -71,7 +71,7 @@ async fn two_servers_one_database_exactly_once() {
     assert_eq!(r["queued"].as_array().unwrap().len(), n);
     let uuid = r["command_uuid"].as_str().unwrap().to_string();
     for (i, d) in fleet.devices.iter_mut().enumerate() {
-        *d = mdm::sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i + 1), &shared).unwrap();
+        *d = mdm_sim::SimDevice::with_identity(d.udid.clone(), d.identity.clone(), ep(i + 1), &shared).unwrap();
     }
     // Two rounds of connects, all devices at once across both servers.
     let first = fleet.connect(100).await;

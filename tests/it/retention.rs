@@ -22,7 +22,7 @@ async fn declarative_messages_are_bounded_per_device(db: Db) {
     assert_eq!(h.count(&format!("declarative_messages WHERE enrollment_id = '{}'", d.udid)), 20);
     assert_eq!(h.count(&format!("declarative_messages WHERE enrollment_id = '{}'", other.udid)), 1, "other devices keep theirs");
     match d.raw_checkin("DeclarativeManagement", &ddm("status", vec![b' '; 3 << 20])).await {
-        Err(mdm::sim::SimError::Status { status, body }) => assert_eq!(status, 400, "{body}"),
+        Err(mdm_sim::SimError::Status { status, body }) => assert_eq!(status, 400, "{body}"),
         other => panic!("{other:?}"),
     }
 }

@@ -124,17 +124,17 @@ async fn sim_device_enrolls_with_scep_identity(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let ep = h.endpoint(h.transport());
     let shared = ep.client(None).unwrap();
-    let enroller = mdm::sim::scep::ScepEnroller::new(&h.url("/scep"), shared.clone()).await.unwrap();
+    let enroller = mdm_sim::scep::ScepEnroller::new(&h.url("/scep"), shared.clone()).await.unwrap();
     let r = h.api.post(h.url("/v1/scep/challenges")).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(r.status(), 201);
     let once: serde_json::Value = r.json().await.unwrap();
     let once = once["challenge"].as_str().unwrap().to_string();
-    let d = mdm::sim::SimDevice::enroll_scep(0, &enroller, &once, ep.clone(), &shared).await.unwrap();
+    let d = mdm_sim::SimDevice::enroll_scep(0, &enroller, &once, ep.clone(), &shared).await.unwrap();
     d.enroll().await.unwrap();
     let (_, certs) = h.get("/v1/scep/certs").await;
     assert_eq!(certs[0]["device_id"], d.udid.as_str(), "{certs}");
     // The same one-time challenge cannot make a second identity.
-    let err = mdm::sim::SimDevice::enroll_scep(1, &enroller, &once, ep, &shared).await.unwrap_err();
+    let err = mdm_sim::SimDevice::enroll_scep(1, &enroller, &once, ep, &shared).await.unwrap_err();
     assert!(err.to_string().contains("Failure"), "{err}");
 }
 both!(sim_device_enrolls_with_scep_identity);
@@ -208,7 +208,7 @@ async fn scep_with_ra(db: Db) {
     assert_eq!(r.headers()["content-type"], "application/x-x509-ca-ra-cert");
     let ra = openssl::x509::X509::from_pem(&std::fs::read(h.pki.path("ra.pem")).unwrap()).unwrap();
     let shared = h.endpoint(h.transport()).client(None).unwrap();
-    let enroller = mdm::sim::scep::ScepEnroller::new(&h.url("/scep"), shared).await.unwrap();
+    let enroller = mdm_sim::scep::ScepEnroller::new(&h.url("/scep"), shared).await.unwrap();
     let announced: Vec<Vec<u8>> = enroller.ca_certs().iter().map(|c| c.to_der().unwrap()).collect();
     assert!(announced.contains(&ra.to_der().unwrap()) && announced.contains(&h.pki.ca.cert.to_der().unwrap()));
     let issued = enroller.identity("ra-device", SCEP_CHALLENGE).await.expect("our client through the RA");

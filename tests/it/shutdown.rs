@@ -39,7 +39,7 @@ async fn sigterm_drains_and_releases_push_leases(db: Db) {
     }
 
     // A push batch goes out and hangs at APNs: its enrollment is leased.
-    h.mock().set_default(mdm::push::mock::Behaviour::Delay(Duration::from_secs(60)));
+    h.mock().set_default(mdm_sim::apns::Behaviour::Delay(Duration::from_secs(60)));
     let (s, _) = h.command("DeviceInformation", std::slice::from_ref(&d.udid), serde_json::json!({"Queries": ["UDID"]})).await;
     assert_eq!(s, 200);
     let leased = format!("push_state WHERE enrollment_id = '{}' AND next_push_at > '{}'", d.udid, timestamp_in(30));

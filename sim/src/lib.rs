@@ -1,11 +1,16 @@
-//! Simulated devices: the library tests, benchmarks and `mdm sim` use to drive the server like
-//! iOS does — Authenticate, TokenUpdate, then the command loop, answering commands with
-//! realistic results. Thousands of devices run concurrently in one process.
+//! Simulated devices and a mock APNs: what the tests, the benchmarks and `mdm sim` use to drive
+//! the server as iOS and Apple do — Authenticate, TokenUpdate, then the command loop, answering
+//! commands with realistic results; pushes received by [`apns::MockApns`] wake the devices.
+//! Thousands of devices run concurrently in one process. Nothing here is linked into the
+//! server's modules: the `mdm` binary uses it only for its `sim` command.
+#![forbid(unsafe_code)]
 
 pub mod answer;
+pub mod apns;
 pub mod device;
 pub mod fleet;
 pub mod ota;
+mod plist_body;
 pub mod scep;
 pub mod transport;
 pub mod wake;
@@ -33,7 +38,7 @@ pub enum SimError {
     BadCommand(String),
     /// Certificate work failed.
     #[error("{0}")]
-    Pki(#[from] crate::pki::PkiError),
+    Pki(#[from] mdm_pki::PkiError),
     /// Obtaining the identity over SCEP failed.
     #[error("SCEP: {0}")]
     Scep(String),

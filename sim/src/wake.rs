@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, Mutex};
 
 use super::SimDevice;
-use crate::push::mock::ReceivedPush;
+use crate::apns::ReceivedPush;
 
 /// One connection loop a push caused.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use super::device::SimDevice;
 use super::scep::ScepEnroller;
 use super::transport::{Endpoint, Transport};
 use super::SimError;
-use crate::pki::{Ca, Issued};
+use mdm_pki::{Ca, Issued};
 
 /// How the person gets past the enrollment page.
 #[derive(Debug, Clone)]
@@ -144,8 +144,8 @@ impl OtaEnroller {
         if status != 200 {
             return Err(SimError::Status { status, body: String::from_utf8_lossy(&body).trim().to_string() });
         }
-        if ctype != crate::http::enroll::PROFILE_TYPE {
-            return Err(fail(step, format!("expected {}, got {ctype:?}", crate::http::enroll::PROFILE_TYPE)));
+        if ctype != mdm_profiles::profile_service::PROFILE_CONTENT_TYPE {
+            return Err(fail(step, format!("expected {}, got {ctype:?}", mdm_profiles::profile_service::PROFILE_CONTENT_TYPE)));
         }
         Ok(body)
     }
@@ -176,7 +176,7 @@ impl OtaEnroller {
     }
 
     async fn post_attributes(&self, url: &str, attrs: &DeviceAttributes, signer: &Issued, chain: &[X509], step: &str) -> Result<Vec<u8>, SimError> {
-        let body = crate::enroll::attributes::sign(attrs, &signer.cert, &signer.key, chain).map_err(|e| fail(step, e))?;
+        let body = mdm_profiles::attributes::sign(attrs, &signer.cert, &signer.key, chain).map_err(|e| fail(step, e))?;
         let req = self.http.post(url).header(reqwest::header::CONTENT_TYPE, "application/pkcs7-signature").body(body);
         self.fetch_profile(req, step).await
     }

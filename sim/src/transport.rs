@@ -2,7 +2,7 @@
 //! per device), `Mdm-Signature` over each body, or a proxy header carrying its certificate
 //! (the "behind a TLS-terminating load balancer" deployment).
 
-use crate::pki::Issued;
+use mdm_pki::Issued;
 
 use super::SimError;
 
@@ -54,8 +54,8 @@ impl Endpoint {
             b = b.add_root_certificate(reqwest::Certificate::from_pem(pem)?);
         }
         if let Some(id) = identity {
-            let mut pem = id.key.private_key_to_pem_pkcs8().map_err(crate::pki::PkiError::from)?;
-            pem.extend(id.cert.to_pem().map_err(crate::pki::PkiError::from)?);
+            let mut pem = id.key.private_key_to_pem_pkcs8().map_err(mdm_pki::PkiError::from)?;
+            pem.extend(id.cert.to_pem().map_err(mdm_pki::PkiError::from)?);
             b = b.identity(reqwest::Identity::from_pem(&pem)?);
         }
         Ok(b.build()?)
@@ -64,6 +64,6 @@ impl Endpoint {
 
 /// URL-escapes a PEM the way nginx's `$ssl_client_escaped_cert` does.
 pub fn escaped_pem(identity: &Issued) -> Result<String, SimError> {
-    let pem = identity.cert.to_pem().map_err(crate::pki::PkiError::from)?;
+    let pem = identity.cert.to_pem().map_err(mdm_pki::PkiError::from)?;
     Ok(percent_encoding::percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC).to_string())
 }

@@ -38,9 +38,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::http::listener::AnyClientCert;
-use crate::identity::cert::verify_chain;
-use crate::pki::{Ca, Issued, PkiError};
+use mdm_pki::tls::AnyClientCert;
+use mdm_pki::x509::verify_chain;
+use mdm_pki::{Ca, Issued, PkiError};
 
 /// Maximum concurrent HTTP/2 streams per connection, as APNs advertises.
 pub const MAX_CONCURRENT_STREAMS: u32 = 1000;
@@ -343,7 +343,7 @@ impl MockApns {
         Ok(MockApns { shared, addr, task: Arc::new(AcceptTask(task)) })
     }
 
-    /// Generates fresh material with [`crate::pki`] (a server CA and a server certificate for
+    /// Generates fresh material with [`mdm_pki`] (a server CA and a server certificate for
     /// 127.0.0.1/localhost, an "Apple" CA, a push certificate for `topic` valid 365 days) and
     /// starts a mock that trusts that Apple CA.
     pub fn start_with_new_pki(topic: &str) -> Result<(MockApns, MockPki), MockError> {

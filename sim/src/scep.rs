@@ -14,7 +14,7 @@ use scep::client::Client;
 use scep::{Caps, MessageType, PkiStatus, RequestBuilder};
 
 use super::SimError;
-use crate::pki::Issued;
+use mdm_pki::Issued;
 
 /// RSA keys kept in an enroller's pool.
 pub const KEY_POOL: usize = 8;

@@ -1,9 +1,10 @@
-//! Reading what a device POSTs to the profile service: a CMS SignedData (DER or BER, content
+//! What a device POSTs to the profile service in phases 2 and 3, both ways: [`sign`] (what a
+//! device, or the simulator, sends) and [`read`] (what the server checks). Reading what a device POSTs to the profile service: a CMS SignedData (DER or BER, content
 //! attached) around a plist of device attributes. The signature must verify; who the signer is
 //! and whether to trust it is the caller's decision (phase 2 vs phase 3).
 
-use mdm_profiles::cms;
-use mdm_profiles::profile_service::DeviceAttributes;
+use crate::cms;
+use crate::profile_service::DeviceAttributes;
 use openssl::x509::X509;
 
 /// Why a body is not a usable attributes message.
@@ -69,7 +70,7 @@ mod tests {
 
     #[test]
     fn reads_what_sign_writes_with_its_chain() {
-        let ca = crate::pki::Ca::generate("Device CA").unwrap();
+        let ca = mdm_pki::Ca::generate("Device CA").unwrap();
         let dev = ca.issue_device("device").unwrap();
         let body = sign(&attrs(), &dev.cert, &dev.key, std::slice::from_ref(&ca.cert)).unwrap();
         let s = read(&body).unwrap();
@@ -80,7 +81,7 @@ mod tests {
 
     #[test]
     fn refuses_unsigned_truncated_tampered_and_foreign_content() {
-        let ca = crate::pki::Ca::generate("Device CA").unwrap();
+        let ca = mdm_pki::Ca::generate("Device CA").unwrap();
         let dev = ca.issue_device("device").unwrap();
         assert!(matches!(read(b""), Err(AttributesError::NotSigned(_))));
         assert!(matches!(read(&attrs().to_xml().unwrap()), Err(AttributesError::NotSigned(_))));

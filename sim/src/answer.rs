@@ -143,7 +143,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                 Some(id) => {
                     let configuration = body.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
                     dev.apps.retain(|a| a.identifier != id);
-                    dev.apps.push(crate::sim::device::InstalledApp {
+                    dev.apps.push(crate::device::InstalledApp {
                         name: id.clone(),
                         identifier: id.clone(),
                         version: "1.0".into(),
@@ -281,10 +281,10 @@ pub(crate) struct Opened {
 
 /// Reads a profile as iOS does: plain or CMS-signed (the signature must verify), with
 /// `EncryptedPayloadContent` decrypted with `identity`'s key when given.
-pub(crate) fn open_profile(data: &[u8], identity: Option<&crate::pki::Issued>) -> Result<Opened, String> {
+pub(crate) fn open_profile(data: &[u8], identity: Option<&mdm_pki::Issued>) -> Result<Opened, String> {
     use mdm_profiles::cms;
     let unwrapped = cms::unwrap(data, None).map_err(|e| format!("The profile signature is invalid: {e}"))?;
-    let mut dict = crate::protocol::parse_dict(&unwrapped.content).map_err(|e| format!("The profile is not a plist: {e}"))?;
+    let mut dict = crate::plist_body::parse_dict(&unwrapped.content).map_err(|e| format!("The profile is not a plist: {e}"))?;
     let was_encrypted = dict.contains_key("EncryptedPayloadContent");
     if let (true, Some(id)) = (was_encrypted, identity) {
         cms::decrypt_payload_content(&mut dict, &id.cert, &id.key).map_err(|e| format!("The profile could not be decrypted: {e}"))?;
@@ -294,7 +294,7 @@ pub(crate) fn open_profile(data: &[u8], identity: Option<&crate::pki::Issued>) -
 
 /// Reads a profile from InstallProfile's Payload as a device does: a plain plist or CMS-signed
 /// (the signature must verify), with `EncryptedPayloadContent` decrypted with the device's key.
-fn profile_from_payload(data: &[u8], identity: &crate::pki::Issued) -> Result<InstalledProfile, String> {
+fn profile_from_payload(data: &[u8], identity: &mdm_pki::Issued) -> Result<InstalledProfile, String> {
     let opened = open_profile(data, Some(identity))?;
     let (dict, was_encrypted) = (opened.dict, opened.was_encrypted);
     let get = |k: &str| dict.get(k).and_then(|v| v.as_string()).map(str::to_string);

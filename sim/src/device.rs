@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::pki::Issued;
+use mdm_pki::Issued;
 
 use super::answer;
 use super::transport::{escaped_pem, Endpoint, Transport};
@@ -224,7 +224,7 @@ impl SimDevice {
         let mut req = self.client.put(url).header("Content-Type", ctype).header("User-Agent", "MDM/1.0");
         match &self.endpoint.transport {
             Transport::Mtls => {}
-            Transport::Signature => req = req.header("Mdm-Signature", crate::pki::mdm_signature(&self.identity, &body)?),
+            Transport::Signature => req = req.header("Mdm-Signature", mdm_pki::mdm_signature(&self.identity, &body)?),
             Transport::Header(name) => req = req.header(name.as_str(), self.header_value.as_str()),
         }
         let resp = req.body(body).send().await?;
@@ -237,7 +237,7 @@ impl SimDevice {
     }
 
     async fn checkin(&self, d: plist::Dictionary) -> Result<Vec<u8>, SimError> {
-        self.put(&self.endpoint.checkin_path.clone(), crate::protocol::to_xml(&d)).await
+        self.put(&self.endpoint.checkin_path.clone(), crate::plist_body::to_xml(&d)).await
     }
 
     /// Sends Authenticate.
@@ -309,11 +309,11 @@ impl SimDevice {
     pub async fn report(&self, result: plist::Dictionary) -> Result<Option<plist::Dictionary>, SimError> {
         let mut d = self.base(&[]);
         d.extend(result);
-        let body = self.put(&self.endpoint.connect_path.clone(), crate::protocol::to_xml(&d)).await?;
+        let body = self.put(&self.endpoint.connect_path.clone(), crate::plist_body::to_xml(&d)).await?;
         if body.is_empty() {
             return Ok(None);
         }
-        crate::protocol::parse_dict(&body).map(Some).map_err(|e| SimError::BadCommand(e.to_string()))
+        crate::plist_body::parse_dict(&body).map(Some).map_err(|e| SimError::BadCommand(e.to_string()))
     }
 
     async fn timed_report(&mut self, d: plist::Dictionary) -> Result<Option<plist::Dictionary>, SimError> {
