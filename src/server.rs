@@ -20,7 +20,7 @@ use crate::http::listener;
 use crate::identity::TrustPolicy;
 use crate::metrics::Metrics;
 use crate::profiles::render::Sealer;
-use crate::profiles::ProfileService;
+use crate::profiles::ProfileLibrary;
 use crate::push::apns::ApnsClient;
 use crate::push::scheduler::Scheduler;
 use crate::push::{PushService, Pusher};
@@ -131,9 +131,9 @@ pub fn profile_signer(cfg: &Config) -> Result<Option<mdm_profiles::cms::Signer>,
 }
 
 /// Builds the profile library service.
-pub fn profile_service(cfg: &Config, store: Store, queue: Queue) -> Result<ProfileService, StartError> {
+pub fn profile_service(cfg: &Config, store: Store, queue: Queue) -> Result<ProfileLibrary, StartError> {
     let sealer = Sealer::new(profile_signer(cfg)?, cfg.profiles.encrypt);
-    Ok(ProfileService::new(store, sealer, queue))
+    Ok(ProfileLibrary::new(store, sealer, queue))
 }
 
 /// The vault sealing secrets at rest. A server always has one: devices send UnlockTokens and
@@ -153,7 +153,7 @@ pub struct Services {
     /// Push certificates, pushes and their bookkeeping.
     pub push: PushService,
     /// The profile library.
-    pub profiles: ProfileService,
+    pub profiles: ProfileLibrary,
     /// Managed apps.
     pub apps: AppService,
     /// Seals and opens secrets at rest.
@@ -238,7 +238,7 @@ pub struct Server {
     app: Router,
     push: PushService,
     push_cfg: PushConfig,
-    profiles: ProfileService,
+    profiles: ProfileLibrary,
     audit_interval: std::time::Duration,
     apps: AppService,
     app_audit_interval: std::time::Duration,

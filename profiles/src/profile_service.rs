@@ -19,7 +19,7 @@ pub const DEVICE_ATTRIBUTES: [&str; 8] = ["UDID", "VERSION", "PRODUCT", "SERIAL"
 
 /// A profile-service profile (phase 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileService {
+pub struct ProfileServicePayload {
     /// `PayloadIdentifier`.
     pub identifier: String,
     /// `PayloadUUID`.
@@ -42,11 +42,11 @@ fn text(v: String) -> plist::Value {
     plist::Value::String(v)
 }
 
-impl ProfileService {
+impl ProfileServicePayload {
     /// A profile service at `url` asking for every attribute Apple's guide lists except
     /// COMPROMISED, with a fresh UUID.
-    pub fn new(identifier: impl Into<String>, url: impl Into<String>, challenge: Option<String>) -> ProfileService {
-        ProfileService {
+    pub fn new(identifier: impl Into<String>, url: impl Into<String>, challenge: Option<String>) -> ProfileServicePayload {
+        ProfileServicePayload {
             identifier: identifier.into(),
             uuid: crate::profile::new_uuid(),
             display_name: "Device Enrollment".into(),
@@ -83,7 +83,7 @@ impl ProfileService {
     }
 
     /// Reads a profile-service profile.
-    pub fn from_dict(d: &plist::Dictionary) -> Result<ProfileService, ProfileError> {
+    pub fn from_dict(d: &plist::Dictionary) -> Result<ProfileServicePayload, ProfileError> {
         let shape = |m: &str| ProfileError::Shape(m.to_string());
         let s = |dict: &plist::Dictionary, k: &str| dict.get(k).and_then(|v| v.as_string()).map(str::to_string);
         if s(d, "PayloadType").as_deref() != Some(PAYLOAD_TYPE) {
@@ -95,7 +95,7 @@ impl ProfileService {
             .iter()
             .map(|v| v.as_string().map(str::to_string).ok_or_else(|| shape("PayloadContent.DeviceAttributes holds a non-string")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(ProfileService {
+        Ok(ProfileServicePayload {
             identifier: s(d, "PayloadIdentifier").ok_or_else(|| shape("PayloadIdentifier is missing"))?,
             uuid: s(d, "PayloadUUID").ok_or_else(|| shape("PayloadUUID is missing"))?,
             display_name: s(d, "PayloadDisplayName").unwrap_or_default(),
@@ -192,13 +192,13 @@ mod tests {
 
     #[test]
     fn round_trip_and_checks() {
-        let p = ProfileService::new("com.example.enroll", "https://mdm.example.com/enroll/device", Some("abc".into()));
+        let p = ProfileServicePayload::new("com.example.enroll", "https://mdm.example.com/enroll/device", Some("abc".into()));
         assert!(p.check().is_empty(), "{:?}", p.check());
         let d = p.to_dict();
         assert_eq!(d.get("PayloadType").and_then(|v| v.as_string()), Some("Profile Service"));
         let content = d.get("PayloadContent").and_then(|v| v.as_dictionary()).unwrap();
         assert_eq!(content.get("Challenge").and_then(|v| v.as_string()), Some("abc"));
-        assert_eq!(ProfileService::from_dict(&d).unwrap(), p);
+        assert_eq!(ProfileServicePayload::from_dict(&d).unwrap(), p);
 
         let mut bad = p.clone();
         bad.url = "ftp://x".into();
@@ -210,12 +210,12 @@ mod tests {
 
     #[test]
     fn refuses_other_profiles() {
-        let mut d = ProfileService::new("a", "https://x/y", None).to_dict();
+        let mut d = ProfileServicePayload::new("a", "https://x/y", None).to_dict();
         d.insert("PayloadType".into(), plist::Value::String("Configuration".into()));
-        assert!(ProfileService::from_dict(&d).is_err());
+        assert!(ProfileServicePayload::from_dict(&d).is_err());
         d.insert("PayloadType".into(), plist::Value::String(PAYLOAD_TYPE.into()));
         d.insert("PayloadContent".into(), plist::Value::Array(vec![]));
-        assert!(ProfileService::from_dict(&d).is_err());
+        assert!(ProfileServicePayload::from_dict(&d).is_err());
     }
 
     #[test]

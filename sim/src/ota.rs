@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use mdm_profiles::profile_service::{DeviceAttributes, ProfileService};
+use mdm_profiles::profile_service::{DeviceAttributes, ProfileServicePayload};
 use openssl::x509::X509;
 use tokio::sync::OnceCell;
 
@@ -207,7 +207,7 @@ impl OtaEnroller {
     /// its device identity, from the device CA, attests it in phase 2).
     pub async fn enroll_as(&self, udid: String, login: &Login) -> Result<OtaEnrollment, SimError> {
         let phase1 = self.phase1(login).await?;
-        let service = ProfileService::from_dict(&open_profile(&phase1, None, "phase 1")?).map_err(|e| fail("phase 1", e))?;
+        let service = ProfileServicePayload::from_dict(&open_profile(&phase1, None, "phase 1")?).map_err(|e| fail("phase 1", e))?;
 
         // The device as it will present itself; attributes it was not asked for stay out.
         let device_identity = self.device_ca.issue_device(&udid)?;

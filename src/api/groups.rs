@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
-use crate::profiles::SyncOutcome;
+use crate::profiles::ProfileSync;
 use crate::store::models::DeviceGroup;
 
 /// Body of `POST /v1/groups`.
@@ -56,7 +56,7 @@ pub struct MembersAdded {
     /// Ids that are not known devices (not added).
     pub unknown: Vec<String>,
     /// Profiles queued for the new members.
-    pub sync: SyncOutcome,
+    pub sync: ProfileSync,
 }
 
 fn valid_name(n: &str) -> bool {
@@ -84,7 +84,7 @@ pub async fn show(State(st): State<ApiState>, Path(name): Path<String>) -> Resul
 }
 
 /// `DELETE /v1/groups/{name}`: members lose the group's profiles.
-pub async fn remove(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn remove(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<ProfileSync>, ApiError> {
     let (_, members) = st.store.group(name.clone()).await?.ok_or_else(|| ApiError::NotFound(format!("no group {name}")))?;
     st.store.delete_group(name).await?;
     resync(&st, &members).await.map(Json)
@@ -100,15 +100,15 @@ pub async fn add_members(State(st): State<ApiState>, Path(name): Path<String>, b
 }
 
 /// `DELETE /v1/groups/{name}/members/{device}`.
-pub async fn remove_member(State(st): State<ApiState>, Path((name, device)): Path<(String, String)>) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn remove_member(State(st): State<ApiState>, Path((name, device)): Path<(String, String)>) -> Result<Json<ProfileSync>, ApiError> {
     if !st.store.remove_group_member(name.clone(), device.clone()).await? {
         return Err(ApiError::NotFound(format!("{device} is not a member of {name}")));
     }
     resync(&st, &[device]).await.map(Json)
 }
 
-async fn resync(st: &ApiState, devices: &[String]) -> Result<SyncOutcome, ApiError> {
-    let mut out = SyncOutcome::default();
+async fn resync(st: &ApiState, devices: &[String]) -> Result<ProfileSync, ApiError> {
+    let mut out = ProfileSync::default();
     for d in devices {
         out.merge(st.profiles.sync_device(d, false).await?);
     }

@@ -37,7 +37,7 @@ pub struct ApiState {
     /// The SCEP server, when enabled.
     pub scep: Option<crate::scep_server::ScepService>,
     /// The profile library.
-    pub profiles: crate::profiles::ProfileService,
+    pub profiles: crate::profiles::ProfileLibrary,
     /// Enrollment: users, tokens, blueprints.
     pub enroll: crate::enroll::EnrollService,
     /// Managed apps.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::json::{plist_bytes_to_json, plist_to_json};
 use super::{ApiError, ApiState};
 use crate::profiles::input::{self, Submitted};
-use crate::profiles::SyncOutcome;
+use crate::profiles::ProfileSync;
 use crate::store::models::{DeviceProfile, ProfileRow, ProfileVersion};
 
 /// A profile as stored, plus what the submission produced.
@@ -23,7 +23,7 @@ pub struct Saved {
     pub warnings: Vec<mdm_profiles::Issue>,
     /// Installs/removals queued by this change.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sync: Option<SyncOutcome>,
+    pub sync: Option<ProfileSync>,
 }
 
 /// One profile in full.
@@ -127,7 +127,7 @@ pub async fn update(State(st): State<ApiState>, Path(id): Path<String>, headers:
 }
 
 /// `DELETE /v1/profiles/{id}`: removed from every device, then from the library.
-pub async fn remove(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn remove(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProfileSync>, ApiError> {
     st.profiles.delete(&id).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no profile {id}")))
 }
 
@@ -139,7 +139,7 @@ pub struct Assigned {
     /// Group names that do not exist (not assigned).
     pub unknown_groups: Vec<String>,
     /// What was queued.
-    pub sync: SyncOutcome,
+    pub sync: ProfileSync,
 }
 
 fn targets(body: super::json::JsonBody<Targets>) -> Result<Targets, ApiError> {
@@ -158,14 +158,14 @@ pub async fn assign(State(st): State<ApiState>, Path(id): Path<String>, body: su
 }
 
 /// `POST /v1/profiles/{id}/unassign` `{devices, groups}`.
-pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, body: super::json::JsonBody<Targets>) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, body: super::json::JsonBody<Targets>) -> Result<Json<ProfileSync>, ApiError> {
     let t = targets(body)?;
     found(&st, &id).await?;
     Ok(Json(st.profiles.unassign(&id, t.devices, t.groups).await?))
 }
 
 /// `POST /v1/profiles/{id}/sync`: re-sends where missing, outdated or failed.
-pub async fn sync(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<SyncOutcome>, ApiError> {
+pub async fn sync(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProfileSync>, ApiError> {
     Ok(Json(st.profiles.sync_profile(&id).await?))
 }
 

@@ -228,7 +228,7 @@ impl AppService {
 
     /// A new configuration version for an app whose rendered values changed (a secret), sent
     /// to every device that has it.
-    async fn bump_and_sync(&self, mut row: AppRow) -> Result<sync::SyncOutcome, AppError> {
+    async fn bump_and_sync(&self, mut row: AppRow) -> Result<sync::AppSync, AppError> {
         let expected = row.config_version;
         row.config_version += 1;
         row.updated_at = now();
@@ -362,7 +362,7 @@ impl AppService {
     }
 
     /// Changes an app; a new configuration or new attributes are sent to every device it is on.
-    pub async fn update(&self, id: &str, c: AppChanges) -> Result<(AppRow, sync::SyncOutcome), AppError> {
+    pub async fn update(&self, id: &str, c: AppChanges) -> Result<(AppRow, sync::AppSync), AppError> {
         let mut row = self.store.app(id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {id}")))?;
         let expected = row.config_version;
         if let Some(n) = c.name.filter(|n| !n.trim().is_empty()) {
@@ -392,7 +392,7 @@ impl AppService {
         }
         row.updated_at = now();
         self.store.update_app(row.clone(), expected).await?;
-        let out = if changed { self.sync_app(&row.id).await? } else { sync::SyncOutcome::default() };
+        let out = if changed { self.sync_app(&row.id).await? } else { sync::AppSync::default() };
         Ok((row, out))
     }
 

@@ -25,7 +25,7 @@ pub mod status {
 
 /// What a sync queued.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SyncOutcome {
+pub struct AppSync {
     /// Enrollments an InstallApplication was queued for.
     pub installing: Vec<String>,
     /// Enrollments a new configuration was queued for.
@@ -36,9 +36,9 @@ pub struct SyncOutcome {
     pub failed: Vec<(String, String)>,
 }
 
-impl SyncOutcome {
+impl AppSync {
     /// Adds another outcome's lists to this one.
-    pub fn merge(&mut self, o: SyncOutcome) {
+    pub fn merge(&mut self, o: AppSync) {
         self.installing.extend(o.installing);
         self.configuring.extend(o.configuring);
         self.removing.extend(o.removing);
@@ -79,7 +79,7 @@ impl AppService {
     fn plan(
         &self,
         plan: &mut Plan,
-        out: &mut SyncOutcome,
+        out: &mut AppSync,
         ctx: &DeviceContext,
         app: &AppRow,
         step: Step,
@@ -163,8 +163,8 @@ impl AppService {
 
     /// Brings one device's apps in line with its assignments. With `fresh` (a new enrollment)
     /// the device is taken to have none of them.
-    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<SyncOutcome, AppError> {
-        let mut out = SyncOutcome::default();
+    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<AppSync, AppError> {
+        let mut out = AppSync::default();
         // The device channel's enrollment id is the device id.
         let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
         let mut states = self.store.device_apps(device_id.to_string()).await?;
@@ -230,13 +230,13 @@ impl AppService {
     }
 
     /// Syncs every device an app is assigned to or present on.
-    pub async fn sync_app(&self, app_id: &str) -> Result<SyncOutcome, AppError> {
+    pub async fn sync_app(&self, app_id: &str) -> Result<AppSync, AppError> {
         let mut devices = self.store.app_devices(app_id.to_string()).await?;
         let states = self.store.app_states(app_id.to_string()).await?;
         devices.extend(states.into_iter().map(|s| s.enrollment_id));
         devices.sort();
         devices.dedup();
-        let mut out = SyncOutcome::default();
+        let mut out = AppSync::default();
         for d in devices {
             out.merge(self.sync_device(&d, false).await?);
         }
@@ -251,7 +251,7 @@ impl AppService {
         devices: Vec<String>,
         groups: Vec<String>,
         assign: bool,
-    ) -> Result<(Vec<String>, Vec<String>, SyncOutcome), AppError> {
+    ) -> Result<(Vec<String>, Vec<String>, AppSync), AppError> {
         let app = self.store.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
         let mut unknown_devices = Vec::new();
         let mut known_devices = Vec::new();
@@ -283,7 +283,7 @@ impl AppService {
         affected.extend(before);
         affected.sort();
         affected.dedup();
-        let mut out = SyncOutcome::default();
+        let mut out = AppSync::default();
         for d in affected {
             out.merge(self.sync_device(&d, false).await?);
         }
@@ -323,7 +323,7 @@ impl AppService {
     pub(crate) async fn reinstall(&self, ctx: &DeviceContext, app: &AppRow, state: &DeviceApp, why: String) -> Result<(), AppError> {
         let secrets = self.open_secrets().await?;
         let mut plan = Plan::default();
-        let mut out = SyncOutcome::default();
+        let mut out = AppSync::default();
         plan.work.events.push((ctx.enrollment.id.clone(), app.id.clone(), "missing".into(), Some(why)));
         self.plan(
             &mut plan,

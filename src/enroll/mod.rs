@@ -33,7 +33,7 @@ use openssl::x509::X509;
 use crate::apps::AppService;
 use crate::config::{Config, DeviceTrust, EnrollConfig};
 use crate::identity::cert::{sha256_hex, verify_chain};
-use crate::profiles::ProfileService;
+use crate::profiles::ProfileLibrary;
 use crate::push::PushService;
 use crate::scep_server::ScepService;
 use crate::service::hooks::DeviceHooks;
@@ -141,7 +141,7 @@ struct Inner {
     scep: Option<ScepService>,
     push: PushService,
     queue: crate::queue::Queue,
-    profiles: ProfileService,
+    profiles: ProfileLibrary,
     apps: AppService,
     trust: SignerTrust,
     roots: Vec<X509>,
@@ -198,7 +198,7 @@ impl EnrollService {
         queue: crate::queue::Queue,
         scep: Option<ScepService>,
         push: PushService,
-        profiles: ProfileService,
+        profiles: ProfileLibrary,
         apps: AppService,
     ) -> Result<EnrollService, EnrollSetupError> {
         let e = &cfg.enroll;

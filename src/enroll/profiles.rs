@@ -6,7 +6,7 @@
 use mdm_profiles::payloads::certs::Root;
 use mdm_profiles::payloads::mdm::{AccessRights, Mdm, ServerCapability};
 use mdm_profiles::payloads::scep::{KeySize, Scep, Subject};
-use mdm_profiles::profile_service::ProfileService;
+use mdm_profiles::profile_service::ProfileServicePayload;
 use mdm_profiles::{Profile, ProfileError};
 use openssl::x509::X509;
 
@@ -66,7 +66,7 @@ pub struct Branding {
 
 /// The phase-1 profile: where to send which attributes, with the session's challenge.
 pub fn profile_service(urls: &Urls, b: &Branding, challenge: &str) -> plist::Dictionary {
-    let mut p = ProfileService::new(format!("{}.enroll.service", urls.identifier_prefix()), urls.profile_service(), Some(challenge.to_string()));
+    let mut p = ProfileServicePayload::new(format!("{}.enroll.service", urls.identifier_prefix()), urls.profile_service(), Some(challenge.to_string()));
     p.display_name = format!("{} Device Enrollment", b.organization);
     p.description = Some("Identifies this device to the MDM server so it can be enrolled.".into());
     p.organization = Some(b.organization.clone());
@@ -166,7 +166,7 @@ mod tests {
     fn profiles_validate_against_apples_schema() {
         let (u, b, ca) = setup();
         let service = profile_service(&u, &b, "challenge");
-        let parsed = ProfileService::from_dict(&service).unwrap();
+        let parsed = ProfileServicePayload::from_dict(&service).unwrap();
         assert!(parsed.check().is_empty());
         assert_eq!(parsed.url, "https://mdm.example.com:8443/enroll/device");
 

@@ -4,10 +4,10 @@
 
 use futures::future::BoxFuture;
 
-use super::service::{ProfileService, CHECK_PREFIX, INSTALL_PREFIX, REMOVE_PREFIX};
+use super::service::{ProfileLibrary, CHECK_PREFIX, INSTALL_PREFIX, REMOVE_PREFIX};
 use crate::service::hooks::{Answered, DeviceHooks};
 
-impl DeviceHooks for ProfileService {
+impl DeviceHooks for ProfileLibrary {
     fn wants_result(&self, command_uuid: &str, report: &plist::Dictionary) -> bool {
         command_uuid.starts_with(INSTALL_PREFIX)
             || command_uuid.starts_with(REMOVE_PREFIX)

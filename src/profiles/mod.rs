@@ -7,4 +7,4 @@ pub mod input;
 pub mod render;
 pub mod service;
 
-pub use service::{LibraryError, ProfileService, SyncOutcome};
+pub use service::{LibraryError, ProfileLibrary, ProfileSync};

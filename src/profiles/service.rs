@@ -52,7 +52,7 @@ pub enum LibraryError {
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SyncOutcome {
+pub struct ProfileSync {
     /// Enrollments an InstallProfile was queued for.
     pub installing: Vec<String>,
     /// Enrollments a RemoveProfile was queued for.
@@ -61,9 +61,9 @@ pub struct SyncOutcome {
     pub failed: Vec<(String, String)>,
 }
 
-impl SyncOutcome {
+impl ProfileSync {
     /// Adds another outcome's lists to this one.
-    pub fn merge(&mut self, other: SyncOutcome) {
+    pub fn merge(&mut self, other: ProfileSync) {
         self.installing.extend(other.installing);
         self.removing.extend(other.removing);
         self.failed.extend(other.failed);
@@ -80,7 +80,7 @@ struct Template {
 
 /// The profile library service. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct ProfileService {
+pub struct ProfileLibrary {
     store: Store,
     sealer: Arc<Sealer>,
     queue: Queue,
@@ -115,10 +115,10 @@ fn command(uuid: String, request_type: &str, keys: plist::Dictionary) -> Result<
     Ok(envelope_with_uuid(uuid, c).map_err(|e| e.to_string())?.into())
 }
 
-impl ProfileService {
+impl ProfileLibrary {
     /// Builds the service.
-    pub fn new(store: Store, sealer: Sealer, queue: Queue) -> ProfileService {
-        ProfileService { store, sealer: Arc::new(sealer), queue }
+    pub fn new(store: Store, sealer: Sealer, queue: Queue) -> ProfileLibrary {
+        ProfileLibrary { store, sealer: Arc::new(sealer), queue }
     }
 
     /// The signing/encryption settings.
@@ -154,7 +154,7 @@ impl ProfileService {
     /// Stores a new version and rolls it out to every device the profile is assigned to. The
     /// PayloadIdentifier cannot change; a new version gets a new top-level PayloadUUID so the
     /// server can tell the versions apart in ProfileList.
-    pub async fn update(&self, id: &str, mut sub: Submitted) -> Result<(ProfileRow, SyncOutcome), LibraryError> {
+    pub async fn update(&self, id: &str, mut sub: Submitted) -> Result<(ProfileRow, ProfileSync), LibraryError> {
         let current = self.store.profile(id.to_string()).await?.ok_or_else(|| StoreError::NotFound(format!("no profile {id}")))?;
         if current.identifier != sub.identifier {
             return Err(LibraryError::Conflict(format!(
@@ -184,7 +184,7 @@ impl ProfileService {
     }
 
     /// Removes the profile from every device that has it, then deletes it from the library.
-    pub async fn delete(&self, id: &str) -> Result<Option<SyncOutcome>, LibraryError> {
+    pub async fn delete(&self, id: &str) -> Result<Option<ProfileSync>, LibraryError> {
         if self.store.profile(id.to_string()).await?.is_none() {
             return Ok(None);
         }
@@ -197,7 +197,7 @@ impl ProfileService {
 
     /// Assigns to devices and groups, then installs where needed. Returns unknown devices and
     /// groups (not assigned) and what the sync did.
-    pub async fn assign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, SyncOutcome), LibraryError> {
+    pub async fn assign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, ProfileSync), LibraryError> {
         let unknown_devices = self.store.assign_profile(id.to_string(), TARGET_DEVICE, devices).await?;
         let unknown_groups = self.store.assign_profile(id.to_string(), TARGET_GROUP, groups).await?;
         let sync = self.sync_profile(id).await?;
@@ -205,7 +205,7 @@ impl ProfileService {
     }
 
     /// Drops assignments, then removes the profile where it is no longer wanted.
-    pub async fn unassign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<SyncOutcome, LibraryError> {
+    pub async fn unassign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<ProfileSync, LibraryError> {
         self.store.unassign_profile(id.to_string(), TARGET_DEVICE, devices).await?;
         self.store.unassign_profile(id.to_string(), TARGET_GROUP, groups).await?;
         self.sync_profile(id).await
@@ -213,7 +213,7 @@ impl ProfileService {
 
     /// Brings one profile's install state in line with its assignments: installs where it is
     /// missing, outdated or failed; removes where it is no longer assigned.
-    pub async fn sync_profile(&self, id: &str) -> Result<SyncOutcome, LibraryError> {
+    pub async fn sync_profile(&self, id: &str) -> Result<ProfileSync, LibraryError> {
         let Some(t) = self.template(id).await? else {
             return Err(StoreError::NotFound(format!("no profile {id}")).into());
         };
@@ -238,18 +238,18 @@ impl ProfileService {
 
     /// Brings one device's profiles in line with its assignments (after group changes or
     /// enrollment). With `fresh`, the device is taken to have none of them (just enrolled).
-    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<SyncOutcome, LibraryError> {
+    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<ProfileSync, LibraryError> {
         let wanted = self.store.device_assigned_profiles(device_id.to_string()).await?;
         // The device channel's enrollment id is the device id.
         let states = self.store.enrollment_profiles(device_id.to_string()).await?;
         if wanted.is_empty() && states.is_empty() {
-            return Ok(SyncOutcome::default());
+            return Ok(ProfileSync::default());
         }
         let contexts = self.store.device_contexts(vec![device_id.to_string()]).await?;
         let Some(ctx) = contexts.into_iter().next() else {
-            return Ok(SyncOutcome::default());
+            return Ok(ProfileSync::default());
         };
-        let mut out = SyncOutcome::default();
+        let mut out = ProfileSync::default();
         for id in &wanted {
             let Some(t) = self.template(id).await? else { continue };
             let s = states.iter().find(|s| &s.profile_id == id);
@@ -288,14 +288,14 @@ impl ProfileService {
     /// Renders `t` for each device (in parallel, off the async threads) and queues the
     /// InstallProfile commands with their pending state; devices it cannot be rendered for are
     /// marked failed with the reason.
-    async fn queue_installs(&self, t: &Template, targets: Vec<(DeviceContext, i32)>) -> Result<SyncOutcome, LibraryError> {
+    async fn queue_installs(&self, t: &Template, targets: Vec<(DeviceContext, i32)>) -> Result<ProfileSync, LibraryError> {
         if targets.is_empty() {
-            return Ok(SyncOutcome::default());
+            return Ok(ProfileSync::default());
         }
         let rendered = render_all(self.sealer.clone(), t.dict.clone(), targets).await;
         let mut work = ProfileWork::default();
         let mut failed_states = Vec::new();
-        let mut out = SyncOutcome::default();
+        let mut out = ProfileSync::default();
         for (ctx, reinstalls, result) in rendered {
             let enrollment = ctx.enrollment.id.clone();
             let cmd = result.map_err(|e| e.to_string()).and_then(|payload| {
@@ -327,7 +327,7 @@ impl ProfileService {
     }
 
     /// Queues RemoveProfile for each state row and marks it removing.
-    async fn queue_removals(&self, states: Vec<DeviceProfile>) -> Result<SyncOutcome, LibraryError> {
+    async fn queue_removals(&self, states: Vec<DeviceProfile>) -> Result<ProfileSync, LibraryError> {
         let mut work = ProfileWork::default();
         let mut gone = Vec::new();
         for s in states {
@@ -346,7 +346,7 @@ impl ProfileService {
         for s in gone {
             self.store.delete_device_profile(s.enrollment_id, s.profile_id).await?;
         }
-        let mut out = SyncOutcome::default();
+        let mut out = ProfileSync::default();
         if !work.commands.is_empty() {
             let queued = self.queue.write(move |tx| library::queue_profile_work(tx, work)).await?;
             out.removing = queued.queued;

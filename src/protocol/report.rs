@@ -35,7 +35,7 @@ impl Status {
 
 /// A parsed report.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
+pub struct CommandReport {
     /// Who sent it.
     pub enrollment: EnrollmentRef,
     /// Status.
@@ -45,7 +45,7 @@ pub struct Report {
 }
 
 /// Parses a command report dictionary (one that has `Status`).
-pub fn parse(d: &plist::Dictionary) -> Result<Report, ParseError> {
+pub fn parse(d: &plist::Dictionary) -> Result<CommandReport, ParseError> {
     let status = match d.req_str("Status")?.as_str() {
         "Idle" => Status::Idle,
         "Acknowledged" => Status::Acknowledged,
@@ -58,7 +58,7 @@ pub fn parse(d: &plist::Dictionary) -> Result<Report, ParseError> {
     if status != Status::Idle && command_uuid.is_none() {
         return Err(ParseError::Missing("CommandUUID"));
     }
-    Ok(Report { enrollment: resolve(d)?, status, command_uuid })
+    Ok(CommandReport { enrollment: resolve(d)?, status, command_uuid })
 }
 
 /// The first ErrorChain entry's description, or the status.

@@ -96,7 +96,7 @@ impl BindingCheck {
 
 /// One device's report of one command.
 #[derive(Debug, Clone)]
-pub(crate) struct Report {
+pub(crate) struct RecordRequest {
     /// The reporting enrollment.
     pub(crate) enrollment_id: String,
     /// CommandUUID.
@@ -125,7 +125,7 @@ pub(crate) struct ClaimRequest {
 #[derive(Debug)]
 struct Batches {
     claims: Batcher<ClaimRequest, Option<Claimed>>,
-    records: Batcher<Report, (ResultEffect, Option<Claimed>)>,
+    records: Batcher<RecordRequest, (ResultEffect, Option<Claimed>)>,
 }
 
 /// The most requests one batch statement serves.
@@ -226,7 +226,7 @@ impl Queue {
         let Some(status) = QueueStatus::after(reported) else {
             return Err(StoreError::UnknownCommand { enrollment: enrollment_id, command: uuid });
         };
-        let report = Report { enrollment_id, uuid, status, reported, body, check };
+        let report = RecordRequest { enrollment_id, uuid, status, reported, body, check };
         match self.store.backend() {
             Backend::Postgres => self.batches.records.submit(&self.store, report).await,
             Backend::Sqlite => self.store.run(move |conn| write_tx(conn, |conn| sqlite::report(conn, &report, now()))).await,

@@ -16,7 +16,7 @@ use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
 use diesel::PgConnection;
 
 use super::batch::{Answers, Keyed};
-use super::{BindingCheck, ClaimRequest, Claimed, QueueStatus, Report, ResultEffect};
+use super::{BindingCheck, ClaimRequest, Claimed, QueueStatus, RecordRequest, ResultEffect};
 use crate::store::schema::commands;
 use crate::store::{DbConn, StoreError, StoreResult};
 
@@ -26,7 +26,7 @@ impl Keyed for ClaimRequest {
     }
 }
 
-impl Keyed for Report {
+impl Keyed for RecordRequest {
     fn key(&self) -> &str {
         &self.enrollment_id
     }
@@ -298,7 +298,7 @@ struct RecordRow {
 /// statement. Nothing is recorded or claimed for a device whose command was never queued for
 /// it, nor when its binding check, if any, does not find the certificate bound to the device.
 /// The outer error is the statement's; the inner ones are each device's, in input order.
-pub(super) fn record_many(conn: &mut PgConnection, items: &[Report], at: NaiveDateTime) -> Answers<(ResultEffect, Option<Claimed>)> {
+pub(super) fn record_many(conn: &mut PgConnection, items: &[RecordRequest], at: NaiveDateTime) -> Answers<(ResultEffect, Option<Claimed>)> {
     let mut binds = vec![
         Bind::Texts(items.iter().map(|i| i.enrollment_id.as_str()).collect()),
         Bind::Texts(items.iter().map(|i| i.uuid.as_str()).collect()),

@@ -57,7 +57,7 @@ pub(super) fn next(conn: &mut DbConn, enrollment_id: &str, check: Option<&Bindin
 }
 
 /// Records a report and claims the next command (NotNow ones excluded), after the check.
-pub(super) fn report(conn: &mut DbConn, r: &super::Report, at: NaiveDateTime) -> StoreResult<(ResultEffect, Option<Claimed>)> {
+pub(super) fn report(conn: &mut DbConn, r: &super::RecordRequest, at: NaiveDateTime) -> StoreResult<(ResultEffect, Option<Claimed>)> {
     check_binding(conn, r.check.as_ref())?;
     let unknown_command = || StoreError::UnknownCommand { enrollment: r.enrollment_id.clone(), command: r.uuid.clone() };
     // last_seen_at moves on Idle (the start of every connection loop), not per result.

@@ -8,7 +8,7 @@ use crate::identity::IdentityInputs;
 use crate::protocol::checkin::{self, CheckinKind};
 use crate::protocol::to_xml;
 use crate::sealed::Kind;
-use crate::store::devices::{AuthenticateInput, CertInfo, DeviceAttributes, TokenUpdateInput};
+use crate::store::devices::{AuthenticateInput, CertInfo, AuthenticatedDevice, TokenUpdateInput};
 
 impl MdmService {
     /// Handles a body PUT to the check-in URL.
@@ -36,7 +36,7 @@ impl MdmService {
                         None => self.identify_cert(&inputs)?,
                     };
                     let input = AuthenticateInput {
-                        device: DeviceAttributes {
+                        device: AuthenticatedDevice {
                             id: who.device_id.clone(),
                             serial_number: a.serial_number,
                             model: a.model,

@@ -28,7 +28,7 @@ pub struct CertInfo {
 #[derive(Debug, Clone)]
 pub struct AuthenticateInput {
     /// Device attributes (id = UDID or EnrollmentID); timestamps are filled by the store.
-    pub device: DeviceAttributes,
+    pub device: AuthenticatedDevice,
     /// Device or UserEnrollmentDevice.
     pub enrollment_type: String,
     /// APNs topic the device reported.
@@ -37,9 +37,9 @@ pub struct AuthenticateInput {
     pub cert: Option<CertInfo>,
 }
 
-/// Device attributes from Authenticate.
+/// What an Authenticate message says of the device.
 #[derive(Debug, Clone, Default)]
-pub struct DeviceAttributes {
+pub struct AuthenticatedDevice {
     /// UDID or EnrollmentID.
     pub id: String,
     /// SerialNumber.
@@ -106,7 +106,7 @@ fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> 
     .execute(conn)?)
 }
 
-fn upsert_device(conn: &mut DbConn, a: &DeviceAttributes, at: NaiveDateTime) -> StoreResult<()> {
+fn upsert_device(conn: &mut DbConn, a: &AuthenticatedDevice, at: NaiveDateTime) -> StoreResult<()> {
     let mut row = Device {
         id: a.id.clone(),
         serial_number: a.serial_number.clone(),

@@ -3,7 +3,7 @@
 //! TokenUpdate, the direct enrollment profile, and every refusal.
 
 use base64::Engine;
-use mdm_profiles::profile_service::{DeviceAttributes, ProfileService};
+use mdm_profiles::profile_service::{DeviceAttributes, ProfileServicePayload};
 use mdm_profiles::schema::validate_profile;
 use mdm_profiles::Severity;
 use mdm_sim::ota::{Login, OtaEnroller};
@@ -101,7 +101,7 @@ async fn ota_with_a_token(db: Db) {
 
     // Phase 1: a signed profile-service profile.
     let p1 = open(&e.phase1);
-    let service = ProfileService::from_dict(&p1).unwrap();
+    let service = ProfileServicePayload::from_dict(&p1).unwrap();
     assert!(service.check().is_empty(), "{:?}", service.check());
     assert_eq!(service.url, format!("{}/enroll/device", h.base));
     assert_eq!(service.device_attributes, ["UDID", "VERSION", "PRODUCT", "SERIAL", "IMEI", "MEID", "DEVICE_NAME"]);
@@ -246,7 +246,7 @@ async fn ota_refusals(db: Db) {
     let ota = enroller(&h);
     let t = token(&h, serde_json::json!({"max_uses": 5})).await;
     let p1 = ota.phase1(&Login::Token(t.clone())).await.unwrap();
-    let challenge = ProfileService::from_dict(&open(&p1)).unwrap().challenge.unwrap();
+    let challenge = ProfileServicePayload::from_dict(&open(&p1)).unwrap().challenge.unwrap();
 
     // Signed by a CA the server does not trust for devices.
     let rogue = mdm::pki::Ca::generate("Rogue").unwrap().issue_device("x").unwrap();
