@@ -50,7 +50,13 @@ pub async fn create(State(st): State<ApiState>, b: JsonBody<NewApp>) -> Result<(
 pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let row = find(&st, &id).await?;
     let mut v = app_json(&row)?;
-    let assignments: Vec<Value> = st.store.app_assignments(row.id.clone()).await?.into_iter().map(|(k, t)| json!({"kind": k, "target": t})).collect();
+    let assignments: Vec<Value> = st
+        .store
+        .assignments(crate::store::assignments::Subject::App(row.id.clone()))
+        .await?
+        .into_iter()
+        .map(|(k, t)| json!({"kind": k, "target": t}))
+        .collect();
     if let Value::Object(m) = &mut v {
         m.insert("assignments".into(), Value::Array(assignments));
         m.insert("devices".into(), json!(st.store.app_states(row.id.clone()).await?));
@@ -73,21 +79,22 @@ pub async fn remove(State(st): State<ApiState>, Path(id): Path<String>) -> Resul
     Ok(Json(json!({ "deleted": row.id, "sync": sync })))
 }
 
-async fn assignment(st: ApiState, id: String, b: JsonBody<Targets>, assign: bool) -> Result<Json<Value>, ApiError> {
-    let t = body(b)?;
-    let row = find(&st, &id).await?;
-    let (unknown_devices, unknown_groups, sync) = st.apps.assign(&row.id, t.devices, t.groups, assign).await?;
-    Ok(Json(json!({ "unknown_devices": unknown_devices, "unknown_groups": unknown_groups, "sync": sync })))
+fn assignment_answer((unknown_devices, unknown_groups, sync): (Vec<String>, Vec<String>, crate::apps::sync::AppSync)) -> Json<Value> {
+    Json(json!({ "unknown_devices": unknown_devices, "unknown_groups": unknown_groups, "sync": sync }))
 }
 
 /// `POST /v1/apps/{id}/assign`: `{"devices": [...], "groups": [...]}`.
 pub async fn assign(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<Targets>) -> Result<Json<Value>, ApiError> {
-    assignment(st, id, b, true).await
+    let t = body(b)?;
+    let row = find(&st, &id).await?;
+    Ok(assignment_answer(st.apps.assign(&row.id, t.devices, t.groups).await?))
 }
 
 /// `POST /v1/apps/{id}/unassign`.
 pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, b: JsonBody<Targets>) -> Result<Json<Value>, ApiError> {
-    assignment(st, id, b, false).await
+    let t = body(b)?;
+    let row = find(&st, &id).await?;
+    Ok(assignment_answer(st.apps.unassign(&row.id, t.devices, t.groups).await?))
 }
 
 /// `GET /v1/devices/{id}/apps`: each managed app's state (pending, installed, failed and why),

@@ -91,7 +91,13 @@ pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
     let profile = found(&st, &id).await?;
     let versions = st.store.profile_versions(id.clone()).await?;
     let content = versions.iter().find(|v| v.version == profile.version).map(|v| plist_bytes_to_json(&v.body)).unwrap_or_default();
-    let assignments = st.store.profile_assignments(id.clone()).await?.into_iter().map(|(kind, target)| Assignment { kind, target }).collect();
+    let assignments = st
+        .store
+        .assignments(crate::store::assignments::Subject::Profile(id.clone()))
+        .await?
+        .into_iter()
+        .map(|(kind, target)| Assignment { kind, target })
+        .collect();
     let devices = st.store.profile_states(id).await?;
     Ok(Json(ProfileDetail { profile, content, versions, assignments, devices }))
 }

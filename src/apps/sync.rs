@@ -7,9 +7,17 @@ use super::commands::{self, CONFIG_PREFIX, INSTALL_PREFIX, LIST_PREFIX, REMOVE_P
 use super::{appconfig, AppError, AppService};
 use crate::protocol::command::envelope_with_uuid;
 use crate::store::apps::{AppRow, AppWork, DeviceApp};
-use crate::store::library::{DeviceContext, TARGET_DEVICE, TARGET_GROUP};
+use crate::store::assignments::{Subject, SubjectKind, TargetKind};
+use crate::store::library::DeviceContext;
 use crate::store::models::Command;
 use crate::store::now;
+
+/// Which way an assignment changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Assign,
+    Unassign,
+}
 
 /// Install-state values.
 pub mod status {
@@ -166,7 +174,7 @@ impl AppService {
     pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<AppSync, AppError> {
         let mut out = AppSync::default();
         // The device channel's enrollment id is the device id.
-        let wanted = self.store.device_assigned_apps(device_id.to_string()).await?;
+        let wanted = self.store.assigned_to_device(SubjectKind::App, device_id.to_string()).await?;
         let mut states = self.store.device_apps(device_id.to_string()).await?;
         if wanted.is_empty() && states.is_empty() {
             return Ok(out);
@@ -231,7 +239,7 @@ impl AppService {
 
     /// Syncs every device an app is assigned to or present on.
     pub async fn sync_app(&self, app_id: &str) -> Result<AppSync, AppError> {
-        let mut devices = self.store.app_devices(app_id.to_string()).await?;
+        let mut devices = self.store.assigned_devices(Subject::App(app_id.to_string())).await?;
         let states = self.store.app_states(app_id.to_string()).await?;
         devices.extend(states.into_iter().map(|s| s.enrollment_id));
         devices.sort();
@@ -243,43 +251,37 @@ impl AppService {
         Ok(out)
     }
 
-    /// Assigns (or with `assign = false` unassigns) an app and syncs the devices concerned.
-    /// Returns the devices and groups that do not exist (not assigned).
-    pub async fn assign(
+    /// Assigns an app to devices and groups and syncs the devices concerned. Returns the
+    /// devices and groups that do not exist (not assigned).
+    pub async fn assign(&self, app_id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, AppSync), AppError> {
+        self.change_assignments(app_id, devices, groups, Change::Assign).await
+    }
+
+    /// Drops an app's assignments to devices and groups and syncs the devices concerned.
+    /// Returns the devices and groups that do not exist.
+    pub async fn unassign(&self, app_id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, AppSync), AppError> {
+        self.change_assignments(app_id, devices, groups, Change::Unassign).await
+    }
+
+    async fn change_assignments(
         &self,
         app_id: &str,
         devices: Vec<String>,
         groups: Vec<String>,
-        assign: bool,
+        change: Change,
     ) -> Result<(Vec<String>, Vec<String>, AppSync), AppError> {
         let app = self.store.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
-        let mut unknown_devices = Vec::new();
-        let mut known_devices = Vec::new();
-        for d in devices {
-            if self.store.device(d.clone()).await?.is_some() {
-                known_devices.push(d);
-            } else {
-                unknown_devices.push(d);
+        let subject = || Subject::App(app.id.clone());
+        let before = self.store.assigned_devices(subject()).await?;
+        let (unknown_devices, unknown_groups) = match change {
+            Change::Assign => {
+                (self.store.assign(subject(), TargetKind::Device, devices).await?, self.store.assign(subject(), TargetKind::Group, groups).await?)
             }
-        }
-        let mut unknown_groups = Vec::new();
-        let mut known_groups = Vec::new();
-        for g in groups {
-            if self.store.group(g.clone()).await?.is_some() {
-                known_groups.push(g);
-            } else {
-                unknown_groups.push(g);
+            Change::Unassign => {
+                (self.store.unassign(subject(), TargetKind::Device, devices).await?, self.store.unassign(subject(), TargetKind::Group, groups).await?)
             }
-        }
-        let before = self.store.app_devices(app.id.clone()).await?;
-        if assign {
-            self.store.assign_app(app.id.clone(), TARGET_DEVICE, known_devices).await?;
-            self.store.assign_app(app.id.clone(), TARGET_GROUP, known_groups).await?;
-        } else {
-            self.store.unassign_app(app.id.clone(), TARGET_DEVICE, known_devices).await?;
-            self.store.unassign_app(app.id.clone(), TARGET_GROUP, known_groups).await?;
-        }
-        let mut affected = self.store.app_devices(app.id.clone()).await?;
+        };
+        let mut affected = self.store.assigned_devices(subject()).await?;
         affected.extend(before);
         affected.sort();
         affected.dedup();

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::protocol::command::envelope_with_uuid;
 use crate::protocol::report::{error_text, Status};
 use crate::queue::{Enqueue, Queue};
-use crate::store::library::{self, DeviceContext, ProfileWork, TARGET_DEVICE, TARGET_GROUP};
+use crate::store::assignments::{Subject, SubjectKind, TargetKind};
+use crate::store::library::{self, DeviceContext, ProfileWork};
 use crate::store::models::{Command, DeviceProfile, ProfileRow, ProfileVersion};
 use crate::store::{now, Store, StoreError};
 
@@ -198,16 +199,16 @@ impl ProfileLibrary {
     /// Assigns to devices and groups, then installs where needed. Returns unknown devices and
     /// groups (not assigned) and what the sync did.
     pub async fn assign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, ProfileSync), LibraryError> {
-        let unknown_devices = self.store.assign_profile(id.to_string(), TARGET_DEVICE, devices).await?;
-        let unknown_groups = self.store.assign_profile(id.to_string(), TARGET_GROUP, groups).await?;
+        let unknown_devices = self.store.assign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
+        let unknown_groups = self.store.assign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
         let sync = self.sync_profile(id).await?;
         Ok((unknown_devices, unknown_groups, sync))
     }
 
     /// Drops assignments, then removes the profile where it is no longer wanted.
     pub async fn unassign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<ProfileSync, LibraryError> {
-        self.store.unassign_profile(id.to_string(), TARGET_DEVICE, devices).await?;
-        self.store.unassign_profile(id.to_string(), TARGET_GROUP, groups).await?;
+        self.store.unassign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
+        self.store.unassign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
         self.sync_profile(id).await
     }
 
@@ -217,7 +218,7 @@ impl ProfileLibrary {
         let Some(t) = self.template(id).await? else {
             return Err(StoreError::NotFound(format!("no profile {id}")).into());
         };
-        let wanted = self.store.profile_devices(id.to_string()).await?;
+        let wanted = self.store.assigned_devices(Subject::Profile(id.to_string())).await?;
         let states = self.store.profile_states(id.to_string()).await?;
         let by_enrollment: HashMap<&str, &DeviceProfile> = states.iter().map(|s| (s.enrollment_id.as_str(), s)).collect();
         let contexts = self.store.device_contexts(wanted).await?;
@@ -239,7 +240,7 @@ impl ProfileLibrary {
     /// Brings one device's profiles in line with its assignments (after group changes or
     /// enrollment). With `fresh`, the device is taken to have none of them (just enrolled).
     pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<ProfileSync, LibraryError> {
-        let wanted = self.store.device_assigned_profiles(device_id.to_string()).await?;
+        let wanted = self.store.assigned_to_device(SubjectKind::Profile, device_id.to_string()).await?;
         // The device channel's enrollment id is the device id.
         let states = self.store.enrollment_profiles(device_id.to_string()).await?;
         if wanted.is_empty() && states.is_empty() {

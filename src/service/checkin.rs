@@ -8,7 +8,7 @@ use crate::identity::IdentityInputs;
 use crate::protocol::checkin::{self, CheckinKind};
 use crate::protocol::to_xml;
 use crate::sealed::Kind;
-use crate::store::devices::{AuthenticateInput, CertInfo, AuthenticatedDevice, TokenUpdateInput};
+use crate::store::devices::{AuthenticateInput, AuthenticatedDevice, CertInfo, TokenUpdateInput};
 
 impl MdmService {
     /// Handles a body PUT to the check-in URL.

@@ -7,9 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::library::{TARGET_DEVICE, TARGET_GROUP};
 use super::models::Command;
-use super::schema::{app_assignments, app_events, app_inventory, apps, custom_attributes, device_apps, enrollment_queue, enrollments, group_members, secrets};
+use super::schema::{app_events, app_inventory, apps, custom_attributes, device_apps, enrollment_queue, enrollments, secrets};
 use super::Tx;
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
 use crate::queue::{enqueue_in, Enqueue, EnqueueOutcome};
@@ -200,89 +199,6 @@ impl Store {
     /// Deletes an app and its assignments; false when there was none.
     pub async fn delete_app(&self, id: String) -> StoreResult<bool> {
         self.run(move |conn| Ok(diesel::delete(apps::table.find(id)).execute(conn)? > 0)).await
-    }
-
-    /// Assigns an app to targets of one kind (already there: no change).
-    pub async fn assign_app(&self, app_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                for t in &targets {
-                    let there: i64 = app_assignments::table.find((&app_id, kind, t)).count().get_result(conn)?;
-                    if there == 0 {
-                        diesel::insert_into(app_assignments::table)
-                            .values((
-                                app_assignments::app_id.eq(&app_id),
-                                app_assignments::target_kind.eq(kind),
-                                app_assignments::target.eq(t),
-                                app_assignments::created_at.eq(now()),
-                            ))
-                            .execute(conn)?;
-                    }
-                }
-                Ok(())
-            })
-        })
-        .await
-    }
-
-    /// Removes assignments.
-    pub async fn unassign_app(&self, app_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::delete(
-                app_assignments::table
-                    .filter(app_assignments::app_id.eq(&app_id))
-                    .filter(app_assignments::target_kind.eq(kind))
-                    .filter(app_assignments::target.eq_any(&targets)),
-            )
-            .execute(conn)?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// An app's assignments as (kind, target).
-    pub async fn app_assignments(&self, app_id: String) -> StoreResult<Vec<(String, String)>> {
-        self.run(move |conn| {
-            Ok(app_assignments::table
-                .filter(app_assignments::app_id.eq(app_id))
-                .select((app_assignments::target_kind, app_assignments::target))
-                .order((app_assignments::target_kind, app_assignments::target))
-                .load(conn)?)
-        })
-        .await
-    }
-
-    /// Devices an app is assigned to, directly or through a group.
-    pub async fn app_devices(&self, app_id: String) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let rows: Vec<(String, String)> = app_assignments::table
-                .filter(app_assignments::app_id.eq(&app_id))
-                .select((app_assignments::target_kind, app_assignments::target))
-                .load(conn)?;
-            super::library::targets_to_devices(conn, &rows)
-        })
-        .await
-    }
-
-    /// Apps assigned to a device, directly or through its groups.
-    pub async fn device_assigned_apps(&self, device_id: String) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
-            let mut ids: Vec<String> = app_assignments::table
-                .filter(
-                    app_assignments::target_kind
-                        .eq(TARGET_DEVICE)
-                        .and(app_assignments::target.eq(&device_id))
-                        .or(app_assignments::target_kind.eq(TARGET_GROUP).and(app_assignments::target.eq_any(&groups))),
-                )
-                .filter(super::planned_per_call())
-                .select(app_assignments::app_id)
-                .load(conn)?;
-            ids.sort();
-            ids.dedup();
-            Ok(ids)
-        })
-        .await
     }
 
     /// App states of one enrollment.

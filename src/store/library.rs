@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+pub use super::assignments::{targets_to_devices, TARGET_DEVICE, TARGET_GROUP};
 use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
 use super::schema::{
     cert_bindings, custom_attributes, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments,
@@ -11,11 +12,6 @@ use super::schema::{
 use super::Tx;
 use super::{now, write_tx, Store, StoreError, StoreResult};
 use crate::queue::{enqueue_in, Enqueue, EnqueueOutcome};
-
-/// Assignment target kinds.
-pub const TARGET_DEVICE: &str = "device";
-/// Assignment target kinds.
-pub const TARGET_GROUP: &str = "group";
 
 /// What a device offers for rendering a profile: its attributes, its device channel and the
 /// certificate it authenticated with (for encryption).
@@ -44,24 +40,6 @@ pub struct ProfileWork {
     pub rows: Vec<(String, String)>,
     /// Install-state rows written (upserted) in the same transaction.
     pub states: Vec<DeviceProfile>,
-}
-
-/// The devices that (kind, target) assignment rows reach: devices named directly and the
-/// members of groups named, each once, sorted.
-pub fn targets_to_devices(conn: &mut super::DbConn, rows: &[(String, String)]) -> StoreResult<Vec<String>> {
-    let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
-    let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
-    if !groups.is_empty() {
-        let members: Vec<String> = group_members::table
-            .filter(group_members::group_name.eq_any(groups))
-            .filter(super::planned_per_call())
-            .select(group_members::device_id)
-            .load(conn)?;
-        out.extend(members);
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 fn not_found(what: &str, id: &str) -> StoreError {
@@ -236,108 +214,6 @@ impl Store {
     /// Removes a device from a group; false when it was not a member.
     pub async fn remove_group_member(&self, name: String, device_id: String) -> StoreResult<bool> {
         self.run(move |conn| Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)).await
-    }
-
-    /// Assigns a profile to targets of one kind; returns the targets that do not exist
-    /// (devices never seen, groups not created), which are not assigned.
-    pub async fn assign_profile(&self, profile_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let exists: i64 = profiles::table.filter(profiles::id.eq(&profile_id)).count().get_result(conn)?;
-                if exists == 0 {
-                    return Err(not_found("profile", &profile_id));
-                }
-                let known: Vec<String> = if kind == TARGET_GROUP {
-                    device_groups::table
-                        .filter(device_groups::name.eq_any(&targets))
-                        .filter(super::planned_per_call())
-                        .select(device_groups::name)
-                        .load(conn)?
-                } else {
-                    devices::table.filter(devices::id.eq_any(&targets)).filter(super::planned_per_call()).select(devices::id).load(conn)?
-                };
-                let present: Vec<String> = profile_assignments::table
-                    .filter(profile_assignments::profile_id.eq(&profile_id))
-                    .filter(profile_assignments::target_kind.eq(kind))
-                    .select(profile_assignments::target)
-                    .load(conn)?;
-                let at = now();
-                let mut fresh: Vec<&String> = known.iter().filter(|t| !present.contains(t)).collect();
-                fresh.sort();
-                fresh.dedup();
-                for t in fresh {
-                    diesel::insert_into(profile_assignments::table)
-                        .values((
-                            profile_assignments::profile_id.eq(&profile_id),
-                            profile_assignments::target_kind.eq(kind),
-                            profile_assignments::target.eq(t),
-                            profile_assignments::created_at.eq(at),
-                        ))
-                        .execute(conn)?;
-                }
-                Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
-            })
-        })
-        .await
-    }
-
-    /// Removes assignments; returns how many existed.
-    pub async fn unassign_profile(&self, profile_id: String, kind: &'static str, targets: Vec<String>) -> StoreResult<usize> {
-        self.run(move |conn| {
-            Ok(diesel::delete(
-                profile_assignments::table
-                    .filter(profile_assignments::profile_id.eq(profile_id))
-                    .filter(profile_assignments::target_kind.eq(kind))
-                    .filter(profile_assignments::target.eq_any(targets)),
-            )
-            .execute(conn)?)
-        })
-        .await
-    }
-
-    /// A profile's assignments as (kind, target).
-    pub async fn profile_assignments(&self, profile_id: String) -> StoreResult<Vec<(String, String)>> {
-        self.run(move |conn| {
-            Ok(profile_assignments::table
-                .filter(profile_assignments::profile_id.eq(profile_id))
-                .order((profile_assignments::target_kind, profile_assignments::target))
-                .select((profile_assignments::target_kind, profile_assignments::target))
-                .load(conn)?)
-        })
-        .await
-    }
-
-    /// The device ids a profile reaches: assigned directly or through a group.
-    pub async fn profile_devices(&self, profile_id: String) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let rows: Vec<(String, String)> = profile_assignments::table
-                .filter(profile_assignments::profile_id.eq(&profile_id))
-                .select((profile_assignments::target_kind, profile_assignments::target))
-                .load(conn)?;
-            targets_to_devices(conn, &rows)
-        })
-        .await
-    }
-
-    /// The profile ids assigned to a device, directly or through its groups.
-    pub async fn device_assigned_profiles(&self, device_id: String) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
-            let mut out: Vec<String> = profile_assignments::table
-                .filter(
-                    profile_assignments::target_kind
-                        .eq(TARGET_DEVICE)
-                        .and(profile_assignments::target.eq(&device_id))
-                        .or(profile_assignments::target_kind.eq(TARGET_GROUP).and(profile_assignments::target.eq_any(&groups))),
-                )
-                .filter(super::planned_per_call())
-                .select(profile_assignments::profile_id)
-                .load(conn)?;
-            out.sort();
-            out.dedup();
-            Ok(out)
-        })
-        .await
     }
 
     /// Attributes, device channel and certificate of the devices given, for rendering. Devices

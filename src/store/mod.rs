@@ -6,6 +6,7 @@
 //! tokio's blocking pool through [`Store::run`]. This module knows nothing of HTTP.
 
 pub mod apps;
+pub mod assignments;
 pub mod at_rest;
 pub mod binding;
 pub mod conn;
