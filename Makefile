@@ -37,8 +37,14 @@ bench: deps
 	$(CARGO) build --release --bin mdm --example bench
 	./target/release/examples/bench
 
+## Guardrails (not part of `make test`): formatting, clippy with warnings as errors, and no
+## server module using the simulator (only the binary's `sim` command and tests may).
 lint:
+	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@if grep -rn --include='*.rs' mdm_sim src | grep -v -e '^src/main.rs:' -e '^src/cli.rs:' -e '/tests.rs:'; then \
+	  echo "lint: server modules must not use mdm-sim (only the binary's sim command and tests may)"; exit 1; fi
+	@echo "lint: clean"
 
 ## Fuzzing (libFuzzer through cargo-fuzz): each target for FUZZ_SECONDS (default 600). Installs
 ## cargo-fuzz if absent; uses a nightly toolchain when one is installed, else the stable one with

@@ -1,4 +1,6 @@
 //! `mdm`: an Apple MDM server. See README.md and docs/ARCHITECTURE.md.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub use mdm_pki as pki;
 
@@ -10,15 +12,15 @@ pub mod enroll;
 pub mod http;
 pub mod identity;
 pub mod init;
-pub mod lifetime;
-pub mod limiter;
-pub mod metrics;
+pub(crate) mod lifetime;
+pub(crate) mod limiter;
+pub(crate) mod metrics;
 pub mod profiles;
 pub mod protocol;
 pub mod push;
 pub mod queue;
-pub mod scep_server;
-pub mod sealed;
+pub(crate) mod scep_server;
+pub(crate) mod sealed;
 pub mod secrets;
 pub mod server;
 pub mod service;

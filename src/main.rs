@@ -1,4 +1,5 @@
 //! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, profile, sim.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -7,6 +7,7 @@
 //! - [`cms`]: signing (CMS SignedData) and per-device encryption (`EncryptedPayloadContent`).
 //! - [`limits`]: depth, size and count limits for every plist and JSON document read from outside.
 //! - [`vars`]: `{DeviceSerialNumber}`-style variables substituted per device.
+#![forbid(unsafe_code)]
 
 pub mod attributes;
 pub mod cms;

@@ -8,10 +8,13 @@
 //! input; malformed, tampered or undecryptable messages yield a [`ScepError`].
 
 #![warn(missing_docs)]
+// Only the FFI module may use `unsafe` (OpenSSL calls the openssl crate does not wrap).
+#![deny(unsafe_code)]
 
 mod caps;
 mod csr;
 mod der;
+#[allow(unsafe_code)]
 mod ffi;
 mod message;
 

@@ -3,6 +3,7 @@
 //! commands with realistic results; pushes received by [`apns::MockApns`] wake the devices.
 //! Thousands of devices run concurrently in one process. Nothing here is linked into the
 //! server's modules: the `mdm` binary uses it only for its `sim` command.
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod answer;

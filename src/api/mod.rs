@@ -2,19 +2,19 @@
 //! and JSON endpoints for devices and commands. Every route requires a token whose role allows it
 //! ([`auth`], [`authz`]); this is the only place the server answers 401.
 
-pub mod apps;
-pub mod auth;
-pub mod authz;
-pub mod commands;
-pub mod devices;
-pub mod enqueue;
-pub mod enrollment;
-pub mod error;
-pub mod groups;
-pub mod json;
-pub mod profiles;
-pub mod pushcert;
-pub mod scep;
+pub(crate) mod apps;
+pub(crate) mod auth;
+pub(crate) mod authz;
+pub(crate) mod commands;
+pub(crate) mod devices;
+pub(crate) mod enqueue;
+pub(crate) mod enrollment;
+pub(crate) mod error;
+pub(crate) mod groups;
+pub(crate) mod json;
+pub(crate) mod profiles;
+pub(crate) mod pushcert;
+pub(crate) mod scep;
 pub mod tokens;
 
 use axum::routing::{delete, get, post, put};

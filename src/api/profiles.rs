@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::json::{plist_bytes_to_json, plist_to_json};
+use super::json::plist_bytes_to_json;
 use super::{ApiError, ApiState};
 use crate::profiles::input::{self, Submitted};
 use crate::profiles::ProfileSync;
@@ -196,9 +196,4 @@ pub async fn check(State(st): State<ApiState>, Path(id): Path<String>) -> Result
         return Err(ApiError::NotFound(format!("unknown enrollment {id}")));
     }
     Ok(Json(CheckQueued { queued: st.profiles.queue_check(&id).await? }))
-}
-
-/// A profile dictionary as JSON (for the CLI and tests).
-pub fn dict_json(d: &plist::Dictionary) -> serde_json::Value {
-    plist_to_json(&plist::Value::Dictionary(d.clone()))
 }

@@ -7,11 +7,11 @@
 //! the device or its groups (`{Attribute.NAME}`) and admin-defined secrets (`{Secret.NAME}`),
 //! stored sealed and never shown again in full.
 
-pub mod answers;
+pub(crate) mod answers;
 pub mod appconfig;
-pub mod commands;
-pub mod presets;
-pub mod sync;
+pub(crate) mod commands;
+pub(crate) mod presets;
+pub(crate) mod sync;
 
 use std::collections::BTreeMap;
 

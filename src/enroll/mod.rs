@@ -14,13 +14,13 @@
 //! authenticates with leads back to who enrolled it; the session's blueprint runs on the
 //! enrollment's first TokenUpdate ([`blueprint`]).
 
-pub mod admin;
+pub(crate) mod admin;
 pub use mdm_profiles::attributes;
-pub mod blueprint;
-pub mod page;
-pub mod password;
-pub mod profiles;
-pub mod qr;
+pub(crate) mod blueprint;
+pub(crate) mod page;
+pub(crate) mod password;
+pub(crate) mod profiles;
+pub(crate) mod qr;
 
 use std::sync::Arc;
 

@@ -2,12 +2,12 @@
 //! certificate into each request), the thin handlers for the check-in and command endpoints, and
 //! the enrollment page and profile service.
 
-pub mod body_limit;
-pub mod device;
-pub mod enroll;
+pub(crate) mod body_limit;
+pub(crate) mod device;
+pub(crate) mod enroll;
 pub mod listener;
-pub mod request_id;
-pub mod uri_guard;
+pub(crate) mod request_id;
+pub(crate) mod uri_guard;
 
 /// The client's address: the last entry of the configured header (what the proxy in front
 /// appended; earlier entries come from the client and can be anything), else the connection's

@@ -2,10 +2,10 @@
 //! proxy's header, or from the `Mdm-Signature` header, and checked against the trusted CAs.
 //! Binding a certificate to an enrollment happens in the service, on Authenticate.
 
-pub mod binding;
+pub(crate) mod binding;
 pub mod cert;
 pub mod source;
-pub mod trust;
+pub(crate) mod trust;
 
 pub use cert::DeviceCert;
 pub use source::{extract, IdentityInputs, TlsPeer};

@@ -2,9 +2,9 @@
 //! devices and groups; each device gets its own rendering (variables, encryption, signature),
 //! and the server follows every install until the device's ProfileList shows it.
 
-pub mod hooks;
+pub(crate) mod hooks;
 pub mod input;
 pub mod render;
-pub mod service;
+pub(crate) mod service;
 
 pub use service::{LibraryError, ProfileLibrary, ProfileSync};

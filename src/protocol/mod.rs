@@ -2,9 +2,9 @@
 //! Nothing here knows about storage or HTTP. Key names follow Apple's device-management schema.
 
 pub mod checkin;
-pub mod command;
-pub mod dict;
-pub mod enrollment;
+pub(crate) mod command;
+pub(crate) mod dict;
+pub(crate) mod enrollment;
 pub mod report;
 
 /// A body that is not a usable MDM plist. Every variant is the sender's fault (a 4xx).

@@ -10,8 +10,8 @@
 
 pub mod apns;
 pub mod cert;
-pub mod scheduler;
-pub mod service;
+pub(crate) mod scheduler;
+pub(crate) mod service;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,7 @@
 //! issued here, GetCertInitial polling). Message encoding lives in the `scep` crate; this module
 //! decides who gets a certificate, issues it with the `[ca]` CA and records it.
 
-pub mod http;
+pub(crate) mod http;
 
 use std::sync::Arc;
 

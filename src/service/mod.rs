@@ -1,12 +1,12 @@
 //! The MDM service: what a check-in or command report does, independent of HTTP.
 //! Handlers in `http/` parse nothing themselves; they pass the body and identity inputs here.
 
-pub mod binding_cache;
-pub mod checkin;
-pub mod connect;
-pub mod error;
-pub mod hooks;
-pub mod periodic;
+pub(crate) mod binding_cache;
+pub(crate) mod checkin;
+pub(crate) mod connect;
+pub(crate) mod error;
+pub(crate) mod hooks;
+pub(crate) mod periodic;
 pub mod retention;
 
 use crate::identity::{self, DeviceCert, IdentityInputs, TrustPolicy};
