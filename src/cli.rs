@@ -144,7 +144,7 @@ pub async fn push_cert_import(config: &Path, file: &Path, password: Option<Strin
         data.extend(read(&k)?);
     }
     let svc = offline_push_service(config).await?;
-    let imported = svc.import(&data, password.as_deref(), force).await.map_err(|e| e.to_string())?;
+    let imported = svc.import(&data, password.as_deref(), mdm::store::push::TopicChange::forced(force)).await.map_err(|e| e.to_string())?;
     print_json(&imported)
 }
 

@@ -6,6 +6,7 @@ pub use mdm_pki as pki;
 
 pub mod api;
 pub mod apps;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod enroll;

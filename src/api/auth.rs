@@ -25,7 +25,7 @@ use super::{ApiError, ApiState};
 use crate::identity::cert::sha256_hex;
 use crate::limiter::LoginLimiter;
 use crate::store::tokens::NewAudit;
-use crate::store::{now, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// The actor of the bootstrap key in the audit log.
 pub const BOOTSTRAP: &str = "bootstrap key";
@@ -55,13 +55,20 @@ pub struct Gate {
     limiter: LoginLimiter,
     client_ip_header: Option<HeaderName>,
     touched: Mutex<HashMap<String, Instant>>,
+    /// The time token expiry and audit entries are judged and written at.
+    clock: crate::clock::SharedClock,
 }
 
 impl Gate {
     /// A gate with the bootstrap key, allowing `failures` failed authentications per client
     /// within `window`.
     pub fn new(bootstrap: String, failures: u32, window: Duration, client_ip_header: Option<HeaderName>) -> Gate {
-        Gate { bootstrap, limiter: LoginLimiter::new(failures, window), client_ip_header, touched: Mutex::new(HashMap::new()) }
+        Gate { bootstrap, limiter: LoginLimiter::new(failures, window), client_ip_header, touched: Mutex::new(HashMap::new()), clock: crate::clock::system() }
+    }
+
+    /// The same gate on `clock`.
+    pub fn with_clock(self, clock: crate::clock::SharedClock) -> Gate {
+        Gate { clock, ..self }
     }
 
     /// Who `presented` is: the bootstrap key, a valid stored token, or nobody (`None`).
@@ -70,7 +77,7 @@ impl Gate {
             return Ok(Some(Caller { actor: BOOTSTRAP.into(), token_id: None, role: Role::Admin, device: None, client }));
         }
         let Some(t) = store.api_token_by_hash(sha256_hex(presented.as_bytes())).await? else { return Ok(None) };
-        let at = now();
+        let at = self.clock.now();
         let (Some(role), None, true) = (Role::parse(&t.role), t.revoked_at, t.expires_at.is_none_or(|e| e > at)) else { return Ok(None) };
         if self.should_touch(&t.id) {
             store.touch_api_token(t.id.clone(), at).await?;
@@ -148,15 +155,15 @@ pub async fn require(State(st): State<ApiState>, mut req: Request, next: Next) -
         ApiError::Forbidden(format!("the {} role may not {method} {route}", caller.role.as_str())).into_response()
     };
     if change {
-        audit(&st.store, &caller, &method, &path, resp.status().as_u16()).await;
+        audit(&st.store, &caller, &method, &path, resp.status().as_u16(), st.gate.clock.now()).await;
     }
     resp
 }
 
 /// Writes one audit entry; a failure is logged (the change itself has happened).
-async fn audit(store: &Store, c: &Caller, method: &Method, path: &str, status: u16) {
+async fn audit(store: &Store, c: &Caller, method: &Method, path: &str, status: u16, at: chrono::NaiveDateTime) {
     let entry = NewAudit {
-        at: now(),
+        at,
         actor: c.actor.clone(),
         token_id: c.token_id.clone(),
         role: c.role.as_str().to_string(),

@@ -110,7 +110,7 @@ pub async fn remove_member(State(st): State<ApiState>, Path((name, device)): Pat
 async fn resync(st: &ApiState, devices: &[String]) -> Result<ProfileSync, ApiError> {
     let mut out = ProfileSync::default();
     for d in devices {
-        out.merge(st.profiles.sync_device(d, false).await?);
+        out.merge(st.profiles.sync_device(d, crate::store::assignments::Holds::AsRecorded).await?);
     }
     Ok(out)
 }

@@ -7,6 +7,7 @@
 //! password in the `X-Password` header and `?force=1` in the query. A password is never taken
 //! from the URL, where access logs would keep it.
 
+use crate::store::push::TopicChange;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -86,13 +87,13 @@ pub async fn import(
             (None, Some(cert), Some(key)) => format!("{cert}\n{key}\n").into_bytes(),
             _ => return Err(ApiError::BadRequest("give either p12 (+ password) or cert_pem and key_pem".into())),
         };
-        st.push.import(&data, u.password.as_deref(), u.force).await?
+        st.push.import(&data, u.password.as_deref(), TopicChange::forced(u.force)).await?
     } else {
         if body.is_empty() {
             return Err(ApiError::BadRequest("empty body: send the .p12 or PEM certificate and key".into()));
         }
         let password = headers.get("x-password").and_then(|v| v.to_str().ok());
-        st.push.import(&body, password, truthy(q.force.as_deref())).await?
+        st.push.import(&body, password, TopicChange::forced(truthy(q.force.as_deref()))).await?
     };
     Ok((StatusCode::OK, Json(imported)))
 }

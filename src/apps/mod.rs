@@ -253,7 +253,7 @@ impl AppService {
         if kind == crate::store::library::TARGET_DEVICE {
             let ids = affected.iter().map(|a| a.id.clone()).collect();
             self.store.mark_apps_stale(scope.to_string(), ids).await?;
-            self.sync_device(scope, false).await?;
+            self.sync_device(scope, crate::store::assignments::Holds::AsRecorded).await?;
         } else {
             for app in affected {
                 self.bump_and_sync(app).await?;

@@ -7,7 +7,7 @@ use super::commands::{self, CONFIG_PREFIX, INSTALL_PREFIX, LIST_PREFIX, REMOVE_P
 use super::{appconfig, AppError, AppService};
 use crate::protocol::command::envelope_with_uuid;
 use crate::store::apps::{AppRow, AppWork, DeviceApp};
-use crate::store::assignments::{Subject, SubjectKind, TargetKind};
+use crate::store::assignments::{Holds, Subject, SubjectKind, TargetKind};
 use crate::store::library::DeviceContext;
 use crate::store::models::Command;
 use crate::store::now;
@@ -169,9 +169,9 @@ impl AppService {
         Ok(())
     }
 
-    /// Brings one device's apps in line with its assignments. With `fresh` (a new enrollment)
-    /// the device is taken to have none of them.
-    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<AppSync, AppError> {
+    /// Brings one device's apps in line with its assignments; `holds` says what the device
+    /// is taken to have.
+    pub async fn sync_device(&self, device_id: &str, holds: Holds) -> Result<AppSync, AppError> {
         let mut out = AppSync::default();
         // The device channel's enrollment id is the device id.
         let wanted = self.store.assigned_to_device(SubjectKind::App, device_id.to_string()).await?;
@@ -182,7 +182,7 @@ impl AppService {
         let Some(ctx) = self.store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
             return Ok(out);
         };
-        if fresh {
+        if holds == Holds::Nothing {
             // A new enrollment has none of the old ones: forget them.
             let old: Vec<DeviceApp> = states.drain(..).map(|s| DeviceApp { status: "gone".into(), ..s }).collect();
             if !old.is_empty() {
@@ -246,7 +246,7 @@ impl AppService {
         devices.dedup();
         let mut out = AppSync::default();
         for d in devices {
-            out.merge(self.sync_device(&d, false).await?);
+            out.merge(self.sync_device(&d, Holds::AsRecorded).await?);
         }
         Ok(out)
     }
@@ -287,7 +287,7 @@ impl AppService {
         affected.dedup();
         let mut out = AppSync::default();
         for d in affected {
-            out.merge(self.sync_device(&d, false).await?);
+            out.merge(self.sync_device(&d, Holds::AsRecorded).await?);
         }
         Ok((unknown_devices, unknown_groups, out))
     }

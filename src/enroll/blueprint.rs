@@ -7,6 +7,7 @@
 //! server did not hand out (no session) gets its assigned profiles, and DeviceConfigured when
 //! awaited, but no inventory or naming.
 
+use crate::store::assignments::Holds;
 use serde::{Deserialize, Serialize};
 
 use super::{EnrollError, EnrollService};
@@ -187,12 +188,12 @@ impl EnrollService {
         self.queue(device_id, inventory, &mut ran).await?;
 
         if bp.profiles {
-            let out = self.inner.profiles.sync_device(device_id, true).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
+            let out = self.inner.profiles.sync_device(device_id, Holds::Nothing).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
             ran.queued.extend(out.installing.iter().map(|_| "InstallProfile".to_string()));
             ran.skipped.extend(out.failed.into_iter().map(|(_, why)| format!("a profile was not queued: {why}")));
         }
         if bp.apps {
-            let out = self.inner.apps.sync_device(device_id, true).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
+            let out = self.inner.apps.sync_device(device_id, Holds::Nothing).await.map_err(|e| EnrollError::Internal(e.to_string()))?;
             ran.queued.extend(out.installing.iter().map(|_| "InstallApplication".to_string()));
             ran.skipped.extend(out.failed.into_iter().map(|(_, why)| format!("an app was not queued: {why}")));
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::protocol::command::envelope_with_uuid;
 use crate::protocol::report::{error_text, Status};
 use crate::queue::{Enqueue, Queue};
-use crate::store::assignments::{Subject, SubjectKind, TargetKind};
+use crate::store::assignments::{Holds, Subject, SubjectKind, TargetKind};
 use crate::store::library::{self, DeviceContext, ProfileWork};
 use crate::store::models::{Command, DeviceProfile, ProfileRow, ProfileVersion};
 use crate::store::{now, Store, StoreError};
@@ -238,8 +238,8 @@ impl ProfileLibrary {
     }
 
     /// Brings one device's profiles in line with its assignments (after group changes or
-    /// enrollment). With `fresh`, the device is taken to have none of them (just enrolled).
-    pub async fn sync_device(&self, device_id: &str, fresh: bool) -> Result<ProfileSync, LibraryError> {
+    /// enrollment); `holds` says what the device is taken to have.
+    pub async fn sync_device(&self, device_id: &str, holds: Holds) -> Result<ProfileSync, LibraryError> {
         let wanted = self.store.assigned_to_device(SubjectKind::Profile, device_id.to_string()).await?;
         // The device channel's enrollment id is the device id.
         let states = self.store.enrollment_profiles(device_id.to_string()).await?;
@@ -255,12 +255,12 @@ impl ProfileLibrary {
             let Some(t) = self.template(id).await? else { continue };
             let s = states.iter().find(|s| &s.profile_id == id);
             let reinstalls = s.map(|s| s.reinstalls).unwrap_or(0);
-            if fresh || needs_install(s, &t) {
+            if holds == Holds::Nothing || needs_install(s, &t) {
                 out.merge(self.queue_installs(&t, vec![(ctx.clone(), reinstalls)]).await?);
             }
         }
         let unwanted = states.into_iter().filter(|s| !wanted.contains(&s.profile_id));
-        if fresh {
+        if holds == Holds::Nothing {
             // A new enrollment has none of the old ones: forget them.
             for s in unwanted {
                 self.store.delete_device_profile(s.enrollment_id, s.profile_id).await?;

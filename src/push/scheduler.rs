@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use super::{PushService, PushTarget};
 use crate::config::PushConfig;
-use crate::store::{now, StoreError};
+use crate::store::StoreError;
 
 /// Most enrollments claimed per round of a pass.
 pub const BATCH: i64 = 1000;
@@ -103,7 +103,7 @@ impl Scheduler {
     /// The rounds of a pass, counting claimed enrollments into `total`.
     async fn rounds(&self, total: &mut usize) -> Result<(), StoreError> {
         loop {
-            let at = now();
+            let at = self.svc.now();
             // Whole microseconds: the lease is compared for equality after a database round trip.
             let lease_until = (at + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2))).trunc_subsecs(6);
             self.held.set(Some(lease_until));
@@ -119,7 +119,7 @@ impl Scheduler {
                 due.into_iter().map(|d| PushTarget { enrollment_id: d.enrollment_id, topic: d.topic, token: d.token, push_magic: d.push_magic }).collect();
             let n = targets.len();
             let results = self.svc.pusher().push(targets).instrument(tracing::debug_span!("push_batch", n)).await;
-            let done = now();
+            let done = self.svc.now();
             let records = results
                 .into_iter()
                 .map(|(id, o)| {

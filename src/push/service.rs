@@ -15,7 +15,7 @@ use crate::metrics::Metrics;
 use crate::secrets::{SecretKey, SecretsError};
 use crate::store::models::PushCertRow;
 use crate::store::push::{PushRecord, SaveCertOutcome, StaleToken};
-use crate::store::{now, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Errors importing a push certificate.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,7 @@ pub struct PushService {
     secrets: Option<Arc<SecretKey>>,
     metrics: Arc<Metrics>,
     wake: crate::queue::Waker,
+    clock: crate::clock::SharedClock,
     delays: Arc<Vec<Duration>>,
     expiry_warning: Duration,
     loaded: Arc<Mutex<Vec<(String, NaiveDateTime)>>>,
@@ -113,10 +114,21 @@ impl PushService {
             secrets: secrets.map(Arc::new),
             metrics,
             wake,
+            clock: crate::clock::system(),
             delays: Arc::new(cfg.retry_delays()),
             expiry_warning: cfg.expiry_warning,
             loaded: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// The same service on `clock` (tests move it to see schedules and expiry).
+    pub fn with_clock(self, clock: crate::clock::SharedClock) -> PushService {
+        PushService { clock, ..self }
+    }
+
+    /// The time this service works at.
+    pub fn now(&self) -> NaiveDateTime {
+        self.clock.now()
     }
 
     /// The storage handle.
@@ -187,7 +199,7 @@ impl PushService {
         if !targets.is_empty() {
             let tokens: std::collections::HashMap<String, Vec<u8>> = targets.iter().map(|t| (t.enrollment_id.clone(), t.token.clone())).collect();
             let results = self.pusher.push(targets).await;
-            let at = now();
+            let at = self.clock.now();
             let mut records = Vec::with_capacity(results.len());
             for (id, o) in results {
                 self.note(&id, &o);
@@ -235,7 +247,7 @@ impl PushService {
 
     /// Stored certificates, newest (active) first.
     pub async fn certs(&self) -> Result<Vec<CertView>, StoreError> {
-        let at = now();
+        let at = self.clock.now();
         Ok(self.store.push_certs().await?.iter().enumerate().map(|(i, c)| self.view(c, i == 0, at)).collect())
     }
 
@@ -246,11 +258,11 @@ impl PushService {
 
     /// Imports an uploaded certificate (.p12 with `password`, or PEM with certificate and key).
     /// Nothing is stored unless it parses, is an unexpired MDM push certificate, and its topic
-    /// is the stored one (or `force`). The new certificate is used at once.
-    pub async fn import(&self, data: &[u8], password: Option<&str>, force: bool) -> Result<Imported, ImportError> {
+    /// is the stored one (or `topic` allows a new one). The new certificate is used at once.
+    pub async fn import(&self, data: &[u8], password: Option<&str>, topic: crate::store::push::TopicChange) -> Result<Imported, ImportError> {
         let cert = PushCert::from_upload(data, password)?;
         let key = self.secrets.as_ref().ok_or(SecretsError::NotConfigured)?;
-        let at = now();
+        let at = self.clock.now();
         let row = PushCertRow {
             topic: cert.topic.clone(),
             subject: cert.subject.clone(),
@@ -261,7 +273,7 @@ impl PushService {
             created_at: at,
             updated_at: at,
         };
-        let outcome = self.store.save_push_cert(row.clone(), force).await?;
+        let outcome = self.store.save_push_cert(row.clone(), topic).await?;
         tracing::info!(topic = %cert.topic, not_after = %cert.not_after, ?outcome, "push certificate imported");
         self.reload().await?;
         let certificate = self.certs().await?.into_iter().find(|c| c.topic == cert.topic).unwrap_or_else(|| self.view(&row, true, at));
@@ -282,7 +294,7 @@ impl PushService {
     /// certificates that expired or expire soon. Returns how many are usable.
     pub async fn reload(&self) -> Result<usize, ImportError> {
         let rows = self.store.push_certs().await?;
-        let at = now();
+        let at = self.clock.now();
         let mut certs = Vec::new();
         for r in &rows {
             let Some(key) = self.secrets.as_ref() else {
@@ -332,7 +344,7 @@ impl PushService {
     /// Refreshes the expiry gauges and logs expired or soon-expiring certificates (daily).
     pub async fn check_expiry(&self) -> Result<(), StoreError> {
         let rows = self.store.push_certs().await?;
-        self.report_expiry(&rows, now());
+        self.report_expiry(&rows, self.clock.now());
         Ok(())
     }
 }
@@ -357,5 +369,35 @@ mod tests {
         assert_eq!(days_until(t0 + chrono::Duration::hours(47), t0), 1);
         assert_eq!(days_until(t0 + chrono::Duration::hours(48), t0), 2);
         assert_eq!(days_until(t0 - chrono::Duration::hours(1), t0), -1);
+    }
+
+    /// Expiry is judged at the service's clock: moving it turns a valid certificate into one
+    /// that expires soon, then into an expired one, with no certificate changed.
+    #[tokio::test]
+    async fn expiry_follows_the_clock() {
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::connect(dir.path().join("push.db").to_str().unwrap(), 2).unwrap();
+        store.migrate().await.unwrap();
+        let key = crate::secrets::SecretKey::from_base64(&crate::secrets::SecretKey::generate_base64().unwrap()).unwrap();
+        let clock = crate::clock::ManualClock::at(crate::store::now());
+        let cfg = crate::config::PushConfig::default();
+        let svc = super::PushService::new(store, Arc::new(crate::push::Offline), Some(key), Arc::new(crate::metrics::Metrics::new()), Default::default(), &cfg)
+            .with_clock(Arc::new(clock.clone()));
+        let apple = crate::pki::Ca::generate("Apple Push CA").unwrap();
+        let issued = apple.issue_push_cert("com.apple.mgmt.External.0f0e0d0c-1b2a-4c3d-8e9f-a0b1c2d3e4f5", 60).unwrap();
+        let mut pem = issued.cert.to_pem().unwrap();
+        pem.extend(issued.key.private_key_to_pem_pkcs8().unwrap());
+        svc.import(&pem, None, crate::store::push::TopicChange::Refuse).await.unwrap();
+        let view = |v: &super::CertView| (v.days_left, v.expires_soon, v.expired);
+        let (days, soon, expired) = view(&svc.certs().await.unwrap()[0]);
+        assert!((58..=60).contains(&days) && !soon && !expired, "{days} {soon} {expired}");
+        let warn = chrono::Duration::from_std(cfg.expiry_warning).unwrap();
+        clock.advance(chrono::Duration::days(days) - warn + chrono::Duration::days(1));
+        let (_, soon, expired) = view(&svc.certs().await.unwrap()[0]);
+        assert!(soon && !expired);
+        clock.advance(warn + chrono::Duration::days(1));
+        let (days, _, expired) = view(&svc.certs().await.unwrap()[0]);
+        assert!(expired && days < 0, "{days}");
     }
 }

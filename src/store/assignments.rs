@@ -12,6 +12,15 @@ pub const TARGET_DEVICE: &str = "device";
 /// Assignment target kind as stored: a group.
 pub const TARGET_GROUP: &str = "group";
 
+/// What a device is taken to hold when its assignments are brought in line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// Nothing: it has just enrolled, so every assigned item is sent.
+    Nothing,
+    /// What its install-state rows record.
+    AsRecorded,
+}
+
 /// What is assigned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {

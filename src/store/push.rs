@@ -119,6 +119,27 @@ pub fn token_refreshed(conn: &mut DbConn, enrollment_id: &str, at: NaiveDateTime
     Ok(())
 }
 
+/// Whether importing a push certificate may change the active topic. Devices keep the topic
+/// they enrolled with, so a new one strands them until they enroll again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopicChange {
+    /// Refuse a certificate for another topic while one is stored.
+    Refuse,
+    /// Accept it (`force`): the new topic becomes the active one.
+    Allow,
+}
+
+impl TopicChange {
+    /// `Allow` when the admin forced it.
+    pub fn forced(force: bool) -> TopicChange {
+        if force {
+            TopicChange::Allow
+        } else {
+            TopicChange::Refuse
+        }
+    }
+}
+
 impl Store {
     /// All push certificates (sealed keys included; callers open them).
     pub async fn push_certs(&self) -> StoreResult<Vec<PushCertRow>> {
@@ -131,9 +152,9 @@ impl Store {
     }
 
     /// Saves a certificate. The same topic replaces (renews) the stored one; a different topic
-    /// is refused while another certificate exists unless `force`, because devices enrolled with
+    /// is refused while another certificate exists unless `topic` allows it, because devices enrolled with
     /// the old topic could no longer be woken by the new certificate.
-    pub async fn save_push_cert(&self, row: PushCertRow, force: bool) -> StoreResult<SaveCertOutcome> {
+    pub async fn save_push_cert(&self, row: PushCertRow, topic: TopicChange) -> StoreResult<SaveCertOutcome> {
         self.run(move |conn| {
             write_tx(conn, |conn| {
                 let topics: Vec<String> = push_certs::table.select(push_certs::topic).load(conn)?;
@@ -150,7 +171,7 @@ impl Store {
                         .execute(conn)?;
                     return Ok(SaveCertOutcome::Renewed);
                 }
-                if !topics.is_empty() && !force {
+                if !topics.is_empty() && topic == TopicChange::Refuse {
                     return Err(StoreError::TopicChange { new: row.topic.clone(), existing: topics });
                 }
                 diesel::insert_into(push_certs::table).values(&row).execute(conn)?;
