@@ -248,8 +248,8 @@ impl RequestIssuer {
 
 /// The same public key in a form OpenSSL 3.0 encodes cheaply. A key decoded from DER is a
 /// provider key, and writing one into a certificate looks its encoder up among every provider's
-/// (about 250 µs, a third of the CA signature); an RSA key rebuilt from its modulus and exponent
-/// is encoded directly (a few µs). Other key types are returned as they are.
+/// (docs/BENCHMARKS.md, "OpenSSL"); an RSA key rebuilt from its modulus and exponent is encoded
+/// directly. Other key types are returned as they are.
 fn encodable_public_key(key: PKey<Public>) -> Result<PKey<Public>, PkiError> {
     if key.id() != openssl::pkey::Id::RSA {
         return Ok(key);
