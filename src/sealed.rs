@@ -104,19 +104,19 @@ pub async fn seal_existing(store: &Store, vault: &Vault) -> Result<usize, StoreE
     let seal = |kind: Kind, rows: Vec<(String, Vec<u8>)>| -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         rows.into_iter().map(|(id, plain)| vault.seal(kind, &id, &plain).map(|s| (id, s)).map_err(|e| StoreError::Task(format!("sealing: {e}")))).collect()
     };
-    let rows = store.clear_unlock_tokens().await?;
+    let rows = store.at_rest().clear_unlock_tokens().await?;
     sealed += rows.len();
-    store.replace_unlock_tokens(seal(Kind::UnlockToken, rows)?).await?;
-    let rows = store.clear_bootstrap_tokens().await?;
+    store.at_rest().replace_unlock_tokens(seal(Kind::UnlockToken, rows)?).await?;
+    let rows = store.at_rest().clear_bootstrap_tokens().await?;
     sealed += rows.len();
-    store.replace_bootstrap_tokens(seal(Kind::BootstrapToken, rows)?).await?;
+    store.at_rest().replace_bootstrap_tokens(seal(Kind::BootstrapToken, rows)?).await?;
     let prefixes = SECRET_COMMAND_PREFIXES.iter().map(|p| p.to_string()).collect();
     let types = crate::commands::UNLOCK_TOKEN_TYPES.iter().map(|t| t.to_string()).collect();
-    let rows = store.clear_secret_commands(prefixes, types).await?;
+    let rows = store.at_rest().clear_secret_commands(prefixes, types).await?;
     sealed += rows.len();
-    store.replace_command_bodies(seal(Kind::CommandBody, rows)?).await?;
+    store.at_rest().replace_command_bodies(seal(Kind::CommandBody, rows)?).await?;
     if sealed > 0 {
-        store.scrub_after_sealing().await?;
+        store.at_rest().scrub_after_sealing().await?;
     }
     Ok(sealed)
 }

@@ -47,9 +47,9 @@ pub async fn run(config: &Path, cmd: TokenCmd) -> CliResult {
             let issued = mdm::api::tokens::issue(&store, t, "cli").await.map_err(|e| e.to_string())?;
             print_json(&issued)
         }
-        TokenCmd::List => print_json(&store.api_tokens().await.map_err(|e| e.to_string())?),
+        TokenCmd::List => print_json(&store.tokens().api_tokens().await.map_err(|e| e.to_string())?),
         TokenCmd::Revoke { id } => {
-            if store.revoke_api_token(id.clone(), mdm::store::now()).await.map_err(|e| e.to_string())? {
+            if store.tokens().revoke_api_token(id.clone(), mdm::store::now()).await.map_err(|e| e.to_string())? {
                 println!("revoked {id}");
                 Ok(())
             } else {

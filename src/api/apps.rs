@@ -26,12 +26,12 @@ fn app_json(row: &AppRow) -> Result<Value, ApiError> {
 }
 
 async fn find(st: &ApiState, id: &str) -> Result<AppRow, ApiError> {
-    st.store.app(id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no app {id}")))
+    st.store.apps().app(id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no app {id}")))
 }
 
 /// `GET /v1/apps`.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    let rows = st.store.apps().await?;
+    let rows = st.store.apps().list().await?;
     Ok(Json(Value::Array(rows.iter().map(app_json).collect::<Result<_, _>>()?)))
 }
 
@@ -52,14 +52,15 @@ pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
     let mut v = app_json(&row)?;
     let assignments: Vec<Value> = st
         .store
-        .assignments(crate::store::assignments::Subject::App(row.id.clone()))
+        .assignments()
+        .of(crate::store::assignments::Subject::App(row.id.clone()))
         .await?
         .into_iter()
         .map(|(k, t)| json!({"kind": k, "target": t}))
         .collect();
     if let Value::Object(m) = &mut v {
         m.insert("assignments".into(), Value::Array(assignments));
-        m.insert("devices".into(), json!(st.store.app_states(row.id.clone()).await?));
+        m.insert("devices".into(), json!(st.store.apps().app_states(row.id.clone()).await?));
     }
     Ok(Json(v))
 }
@@ -74,7 +75,7 @@ pub async fn update(State(st): State<ApiState>, Path(id): Path<String>, b: JsonB
 /// `DELETE /v1/apps/{id}`: RemoveApplication where it is installed, then gone.
 pub async fn remove(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let row = find(&st, &id).await?;
-    st.store.delete_app(row.id.clone()).await?;
+    st.store.apps().delete_app(row.id.clone()).await?;
     let sync = st.apps.sync_app(&row.id).await?;
     Ok(Json(json!({ "deleted": row.id, "sync": sync })))
 }
@@ -100,20 +101,20 @@ pub async fn unassign(State(st): State<ApiState>, Path(id): Path<String>, b: Jso
 /// `GET /v1/devices/{id}/apps`: each managed app's state (pending, installed, failed and why),
 /// what the device last reported, and recent app events.
 pub async fn device_apps(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    if st.store.enrollment(id.clone()).await?.is_none() {
+    if st.store.devices().enrollment(id.clone()).await?.is_none() {
         return Err(ApiError::NotFound(format!("unknown enrollment {id}")));
     }
     Ok(Json(json!({
-        "apps": st.store.device_apps(id.clone()).await?,
-        "reported": st.store.inventory(id.clone()).await?,
-        "events": st.store.app_events(id, 100).await?,
+        "apps": st.store.apps().device_apps(id.clone()).await?,
+        "reported": st.store.apps().inventory(id.clone()).await?,
+        "events": st.store.apps().app_events(id, 100).await?,
     })))
 }
 
 /// `POST /v1/devices/{id}/apps/check`: queue a ManagedApplicationList; a required app missing
 /// from it is installed again.
 pub async fn check(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    if st.store.enrollment(id.clone()).await?.is_none() {
+    if st.store.devices().enrollment(id.clone()).await?.is_none() {
         return Err(ApiError::NotFound(format!("unknown enrollment {id}")));
     }
     Ok(Json(json!({ "queued": st.apps.check(&id).await? })))
@@ -152,8 +153,8 @@ pub async fn delete_secret(State(st): State<ApiState>, Path(name): Path<String>)
 /// Refuses attributes of a device or group that does not exist.
 async fn ensure_scope(st: &ApiState, kind: &'static str, scope: &str) -> Result<(), ApiError> {
     let exists = match kind {
-        crate::store::library::TARGET_DEVICE => st.store.device(scope.to_string()).await?.is_some(),
-        _ => st.store.group(scope.to_string()).await?.is_some(),
+        crate::store::library::TARGET_DEVICE => st.store.devices().device(scope.to_string()).await?.is_some(),
+        _ => st.store.library().group(scope.to_string()).await?.is_some(),
     };
     if exists {
         Ok(())
@@ -165,7 +166,7 @@ async fn ensure_scope(st: &ApiState, kind: &'static str, scope: &str) -> Result<
 /// `GET /v1/devices/{id}/attributes` and `GET /v1/groups/{name}/attributes`.
 async fn get_attributes(st: &ApiState, kind: &'static str, scope: String) -> Result<Json<Value>, ApiError> {
     ensure_scope(st, kind, &scope).await?;
-    Ok(Json(json!(st.store.attributes(kind, scope).await?)))
+    Ok(Json(json!(st.store.apps().attributes(kind, scope).await?)))
 }
 
 /// Sets attributes from `{"NAME": "value" | null}` (null removes one); names are letters,
@@ -185,7 +186,7 @@ async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: Jso
     }
     ensure_scope(st, kind, &scope).await?;
     let names: Vec<String> = values.iter().map(|(n, _)| n.clone()).collect();
-    st.store.put_attributes(kind, scope.clone(), values).await?;
+    st.store.apps().put_attributes(kind, scope.clone(), values).await?;
     st.apps.attributes_changed(kind, &scope, &names).await?;
     get_attributes(st, kind, scope).await
 }

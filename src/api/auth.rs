@@ -76,11 +76,11 @@ impl Gate {
         if bool::from(presented.as_bytes().ct_eq(self.bootstrap.as_bytes())) {
             return Ok(Some(Caller { actor: BOOTSTRAP.into(), token_id: None, role: Role::Admin, device: None, client }));
         }
-        let Some(t) = store.api_token_by_hash(sha256_hex(presented.as_bytes())).await? else { return Ok(None) };
+        let Some(t) = store.tokens().api_token_by_hash(sha256_hex(presented.as_bytes())).await? else { return Ok(None) };
         let at = self.clock.now();
         let (Some(role), None, true) = (Role::parse(&t.role), t.revoked_at, t.expires_at.is_none_or(|e| e > at)) else { return Ok(None) };
         if self.should_touch(&t.id) {
-            store.touch_api_token(t.id.clone(), at).await?;
+            store.tokens().touch_api_token(t.id.clone(), at).await?;
         }
         Ok(Some(Caller { actor: t.name, token_id: Some(t.id), role, device: t.device_id, client }))
     }
@@ -173,7 +173,7 @@ async fn audit(store: &Store, c: &Caller, method: &Method, path: &str, status: u
         status: i32::from(status),
         detail: None,
     };
-    if let Err(e) = store.audit(entry).await {
+    if let Err(e) = store.tokens().audit(entry).await {
         tracing::error!(error = %e, actor = %c.actor, %method, %path, status, "writing the audit log failed");
     }
 }

@@ -36,7 +36,7 @@ pub async fn create(State(st): State<ApiState>, body: super::json::JsonBody<NewC
     let command = crate::commands::build(&req.request_type, &payload).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let bad = |e: crate::protocol::ParseError| ApiError::Internal(e.to_string());
     let (cmds, rows) = if crate::commands::needs_unlock_token(&req.request_type) {
-        let found = st.store.enrollments_by_ids(targets.clone()).await?;
+        let found = st.store.devices().enrollments_by_ids(targets.clone()).await?;
         let mut cmds = Vec::new();
         let mut rows = Vec::new();
         let mut missing = Vec::new();

@@ -46,9 +46,9 @@ impl From<Enrollment> for EnrollmentView {
 
 /// `GET /v1/devices`.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, ApiError> {
-    let devices = st.store.devices().await?;
+    let devices = st.store.devices().list().await?;
     let mut by_device: BTreeMap<String, Vec<EnrollmentView>> = BTreeMap::new();
-    for e in st.store.enrollments().await? {
+    for e in st.store.devices().enrollments().await? {
         by_device.entry(e.device_id.clone()).or_default().push(e.into());
     }
     Ok(Json(devices.into_iter().map(|d| DeviceView { enrollments: by_device.remove(&d.id).unwrap_or_default(), device: d, enrolled_by: None }).collect()))
@@ -56,11 +56,11 @@ pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, A
 
 /// Finds the device an id names: a device id, or any enrollment id of it.
 async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
-    if let Some(d) = st.store.device(id.to_string()).await? {
+    if let Some(d) = st.store.devices().device(id.to_string()).await? {
         return Ok(d);
     }
-    if let Some(e) = st.store.enrollment(id.to_string()).await? {
-        if let Some(d) = st.store.device(e.device_id).await? {
+    if let Some(e) = st.store.devices().enrollment(id.to_string()).await? {
+        if let Some(d) = st.store.devices().device(e.device_id).await? {
             return Ok(d);
         }
     }
@@ -70,13 +70,13 @@ async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
 /// `GET /v1/devices/{id}` (device id or enrollment id).
 pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<DeviceView>, ApiError> {
     let device = resolve_device(&st, &id).await?;
-    let mut enrollments: Vec<EnrollmentView> = st.store.device_enrollments(device.id.clone()).await?.into_iter().map(Into::into).collect();
+    let mut enrollments: Vec<EnrollmentView> = st.store.devices().device_enrollments(device.id.clone()).await?.into_iter().map(Into::into).collect();
     let ids = enrollments.iter().map(|e| e.enrollment.id.clone()).collect();
-    let mut states: BTreeMap<String, PushState> = st.store.push_states(ids).await?.into_iter().map(|p| (p.enrollment_id.clone(), p)).collect();
+    let mut states: BTreeMap<String, PushState> = st.store.push().push_states(ids).await?.into_iter().map(|p| (p.enrollment_id.clone(), p)).collect();
     for e in &mut enrollments {
         e.push = states.remove(&e.enrollment.id);
     }
-    let enrolled_by = Some(st.store.device_owner(device.id.clone()).await?);
+    let enrolled_by = Some(st.store.enroll().device_owner(device.id.clone()).await?);
     Ok(Json(DeviceView { device, enrollments, enrolled_by }))
 }
 
@@ -101,11 +101,11 @@ pub struct HistoryEntry {
 /// channel of the device; an enrollment id only that channel.
 pub async fn commands(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<HistoryQuery>) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let ids: Vec<String> = match st.store.enrollment(id.clone()).await? {
+    let ids: Vec<String> = match st.store.devices().enrollment(id.clone()).await? {
         Some(e) if e.channel == "user" => vec![e.id],
         _ => {
             let device = resolve_device(&st, &id).await?;
-            st.store.device_enrollments(device.id).await?.into_iter().map(|e| e.id).collect()
+            st.store.devices().device_enrollments(device.id).await?.into_iter().map(|e| e.id).collect()
         }
     };
     let mut out = Vec::new();

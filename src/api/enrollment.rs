@@ -16,7 +16,7 @@ use crate::store::enroll::UserRow;
 
 /// `GET /v1/users`.
 pub async fn users(State(st): State<ApiState>) -> Result<Json<Vec<UserRow>>, ApiError> {
-    Ok(Json(st.store.users().await?))
+    Ok(Json(st.store.enroll().users().await?))
 }
 
 /// `POST /v1/users`.
@@ -26,7 +26,7 @@ pub async fn create_user(State(st): State<ApiState>, b: JsonBody<NewUser>) -> Re
 
 /// `GET /v1/users/{name}`.
 pub async fn user(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<UserRow>, ApiError> {
-    st.store.user(name.clone()).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no user {name}")))
+    st.store.enroll().user(name.clone()).await?.map(Json).ok_or_else(|| ApiError::NotFound(format!("no user {name}")))
 }
 
 /// `PUT /v1/users/{name}`: changes the given fields.
@@ -36,7 +36,7 @@ pub async fn update_user(State(st): State<ApiState>, Path(name): Path<String>, b
 
 /// `DELETE /v1/users/{name}`.
 pub async fn delete_user(State(st): State<ApiState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    if st.store.delete_user(name.clone()).await? {
+    if st.store.enroll().delete_user(name.clone()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no user {name}")))
@@ -45,7 +45,7 @@ pub async fn delete_user(State(st): State<ApiState>, Path(name): Path<String>) -
 
 /// `GET /v1/enrollment-tokens`: every token (without values).
 pub async fn tokens(State(st): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(st.store.tokens().await?)))
+    Ok(Json(json!(st.store.enroll().enrollment_tokens().await?)))
 }
 
 /// `POST /v1/enrollment-tokens`: the token with its value, enrollment URL and QR code (PNG,
@@ -64,7 +64,7 @@ pub async fn create_token(State(st): State<ApiState>, b: JsonBody<NewToken>) -> 
 
 /// `DELETE /v1/enrollment-tokens/{id}`: revokes it.
 pub async fn revoke_token(State(st): State<ApiState>, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
-    if st.store.revoke_token(id.clone()).await? {
+    if st.store.enroll().revoke_token(id.clone()).await? {
         tracing::info!(token = %id, "enrollment token revoked");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -84,7 +84,7 @@ pub async fn blueprints(State(st): State<ApiState>) -> Result<Json<Value>, ApiEr
 
 /// `GET /v1/blueprints/{name}`.
 pub async fn blueprint(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let stored = st.store.blueprint(name.clone()).await?.is_some();
+    let stored = st.store.enroll().blueprint(name.clone()).await?.is_some();
     match st.enroll.blueprint_named(&name).await? {
         Some(b) => Ok(Json(blueprint_json(&name, &b, stored))),
         None => Err(ApiError::NotFound(format!("no blueprint {name}"))),
@@ -100,7 +100,7 @@ pub async fn put_blueprint(State(st): State<ApiState>, Path(name): Path<String>,
 
 /// `DELETE /v1/blueprints/{name}`.
 pub async fn delete_blueprint(State(st): State<ApiState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
-    if st.store.delete_blueprint(name.clone()).await? {
+    if st.store.enroll().delete_blueprint(name.clone()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no stored blueprint {name}")))

@@ -69,31 +69,31 @@ pub async fn create(State(st): State<ApiState>, b: JsonBody<NewGroup>) -> Result
     if !valid_name(&g.name) {
         return Err(ApiError::BadRequest("a group name is 1-64 letters, digits, '-', '_' or '.'".into()));
     }
-    Ok((StatusCode::CREATED, Json(st.store.create_group(g.name, g.description).await?)))
+    Ok((StatusCode::CREATED, Json(st.store.library().create_group(g.name, g.description).await?)))
 }
 
 /// `GET /v1/groups`.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<GroupSummary>>, ApiError> {
-    Ok(Json(st.store.groups().await?.into_iter().map(|(group, members)| GroupSummary { group, members }).collect()))
+    Ok(Json(st.store.library().groups().await?.into_iter().map(|(group, members)| GroupSummary { group, members }).collect()))
 }
 
 /// `GET /v1/groups/{name}`.
 pub async fn show(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<GroupDetail>, ApiError> {
-    let (group, members) = st.store.group(name.clone()).await?.ok_or_else(|| ApiError::NotFound(format!("no group {name}")))?;
+    let (group, members) = st.store.library().group(name.clone()).await?.ok_or_else(|| ApiError::NotFound(format!("no group {name}")))?;
     Ok(Json(GroupDetail { group, members }))
 }
 
 /// `DELETE /v1/groups/{name}`: members lose the group's profiles.
 pub async fn remove(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<ProfileSync>, ApiError> {
-    let (_, members) = st.store.group(name.clone()).await?.ok_or_else(|| ApiError::NotFound(format!("no group {name}")))?;
-    st.store.delete_group(name).await?;
+    let (_, members) = st.store.library().group(name.clone()).await?.ok_or_else(|| ApiError::NotFound(format!("no group {name}")))?;
+    st.store.library().delete_group(name).await?;
     resync(&st, &members).await.map(Json)
 }
 
 /// `POST /v1/groups/{name}/members` `{devices}`.
 pub async fn add_members(State(st): State<ApiState>, Path(name): Path<String>, b: JsonBody<Members>) -> Result<Json<MembersAdded>, ApiError> {
     let m = body(b)?;
-    let unknown = st.store.add_group_members(name, m.devices.clone()).await?;
+    let unknown = st.store.library().add_group_members(name, m.devices.clone()).await?;
     let added: Vec<String> = m.devices.into_iter().filter(|d| !unknown.contains(d)).collect();
     let sync = resync(&st, &added).await?;
     Ok(Json(MembersAdded { unknown, sync }))
@@ -101,7 +101,7 @@ pub async fn add_members(State(st): State<ApiState>, Path(name): Path<String>, b
 
 /// `DELETE /v1/groups/{name}/members/{device}`.
 pub async fn remove_member(State(st): State<ApiState>, Path((name, device)): Path<(String, String)>) -> Result<Json<ProfileSync>, ApiError> {
-    if !st.store.remove_group_member(name.clone(), device.clone()).await? {
+    if !st.store.library().remove_group_member(name.clone(), device.clone()).await? {
         return Err(ApiError::NotFound(format!("{device} is not a member of {name}")));
     }
     resync(&st, &[device]).await.map(Json)

@@ -79,26 +79,27 @@ pub async fn create(State(st): State<ApiState>, headers: HeaderMap, body: Bytes)
 
 /// `GET /v1/profiles`.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<ProfileRow>>, ApiError> {
-    Ok(Json(st.store.profiles().await?))
+    Ok(Json(st.store.library().profiles().await?))
 }
 
 async fn found(st: &ApiState, id: &str) -> Result<ProfileRow, ApiError> {
-    st.store.profile(id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no profile {id}")))
+    st.store.library().profile(id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no profile {id}")))
 }
 
 /// `GET /v1/profiles/{id}`.
 pub async fn show(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<ProfileDetail>, ApiError> {
     let profile = found(&st, &id).await?;
-    let versions = st.store.profile_versions(id.clone()).await?;
+    let versions = st.store.library().profile_versions(id.clone()).await?;
     let content = versions.iter().find(|v| v.version == profile.version).map(|v| plist_bytes_to_json(&v.body)).unwrap_or_default();
     let assignments = st
         .store
-        .assignments(crate::store::assignments::Subject::Profile(id.clone()))
+        .assignments()
+        .of(crate::store::assignments::Subject::Profile(id.clone()))
         .await?
         .into_iter()
         .map(|(kind, target)| Assignment { kind, target })
         .collect();
-    let devices = st.store.profile_states(id).await?;
+    let devices = st.store.library().profile_states(id).await?;
     Ok(Json(ProfileDetail { profile, content, versions, assignments, devices }))
 }
 
@@ -116,7 +117,8 @@ pub struct DownloadQuery {
 pub async fn download(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<DownloadQuery>) -> Result<Response, ApiError> {
     let profile = found(&st, &id).await?;
     let version = q.version.unwrap_or(profile.version);
-    let v = st.store.profile_version(id.clone(), version).await?.ok_or_else(|| ApiError::NotFound(format!("profile {id} has no version {version}")))?;
+    let v =
+        st.store.library().profile_version(id.clone(), version).await?.ok_or_else(|| ApiError::NotFound(format!("profile {id} has no version {version}")))?;
     let signed = matches!(q.signed.as_deref(), Some("1" | "true" | "yes"));
     let body = if signed { st.profiles.sign_bytes(&v.body).map_err(|e| ApiError::Conflict(e.to_string()))? } else { v.body };
     let name = format!("attachment; filename=\"{}.mobileconfig\"", profile.identifier.replace(['"', '\\', '/'], "_"));
@@ -177,10 +179,10 @@ pub async fn sync(State(st): State<ApiState>, Path(id): Path<String>) -> Result<
 
 /// `GET /v1/devices/{id}/profiles`: install state of library profiles on the device.
 pub async fn device_profiles(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Vec<DeviceProfile>>, ApiError> {
-    if st.store.enrollment(id.clone()).await?.is_none() {
+    if st.store.devices().enrollment(id.clone()).await?.is_none() {
         return Err(ApiError::NotFound(format!("unknown enrollment {id}")));
     }
-    Ok(Json(st.store.enrollment_profiles(id).await?))
+    Ok(Json(st.store.library().enrollment_profiles(id).await?))
 }
 
 /// What a check reports.
@@ -192,7 +194,7 @@ pub struct CheckQueued {
 
 /// `POST /v1/devices/{id}/profiles/check`: queue a ProfileList to verify the device's profiles.
 pub async fn check(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<CheckQueued>, ApiError> {
-    if st.store.enrollment(id.clone()).await?.is_none() {
+    if st.store.devices().enrollment(id.clone()).await?.is_none() {
         return Err(ApiError::NotFound(format!("unknown enrollment {id}")));
     }
     Ok(Json(CheckQueued { queued: st.profiles.queue_check(&id).await? }))

@@ -64,5 +64,5 @@ pub struct CertsQuery {
 
 /// `GET /v1/scep/certs`: issued certificates, newest first.
 pub async fn certs(State(st): State<ApiState>, Query(q): Query<CertsQuery>) -> Result<Json<Vec<ScepCert>>, ApiError> {
-    Ok(Json(st.store.scep_certs(q.limit.unwrap_or(100).clamp(1, 1000)).await?))
+    Ok(Json(st.store.scep().scep_certs(q.limit.unwrap_or(100).clamp(1, 1000)).await?))
 }

@@ -72,7 +72,7 @@ pub async fn issue(store: &Store, t: NewToken, created_by: &str) -> Result<Issue
         revoked_at: None,
         last_used_at: None,
     };
-    store.create_api_token(row.clone()).await?;
+    store.tokens().create_api_token(row.clone()).await?;
     tracing::info!(token = %row.id, name = %row.name, role = %row.role, by = %created_by, "API token created");
     Ok(Issued { row, token: value })
 }
@@ -85,12 +85,12 @@ pub async fn create(State(st): State<ApiState>, Extension(caller): Extension<Cal
 
 /// `GET /v1/tokens`: every token, never a value.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<ApiTokenRow>>, ApiError> {
-    Ok(Json(st.store.api_tokens().await?))
+    Ok(Json(st.store.tokens().api_tokens().await?))
 }
 
 /// `DELETE /v1/tokens/{id}` (id or name).
 pub async fn revoke(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
-    if !st.store.revoke_api_token(id.clone(), now()).await? {
+    if !st.store.tokens().revoke_api_token(id.clone(), now()).await? {
         return Err(ApiError::NotFound(format!("no active API token {id}")));
     }
     tracing::info!(token = %id, "API token revoked");
@@ -108,5 +108,5 @@ pub struct AuditQuery {
 
 /// `GET /v1/audit`: admin changes, newest first.
 pub async fn audit(State(st): State<ApiState>, Query(q): Query<AuditQuery>) -> Result<Json<Vec<AuditRow>>, ApiError> {
-    Ok(Json(st.store.audit_log(q.limit.unwrap_or(100).clamp(1, 1000), q.before).await?))
+    Ok(Json(st.store.tokens().audit_log(q.limit.unwrap_or(100).clamp(1, 1000), q.before).await?))
 }

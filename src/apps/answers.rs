@@ -107,18 +107,18 @@ impl AppService {
                 reported_at: at,
             })
             .collect();
-        self.store.record_inventory(enrollment_id.to_string(), rows, full).await?;
+        self.apps.record_inventory(enrollment_id.to_string(), rows, full).await?;
         // Desired state: a required app the device had accepted but no longer lists.
-        let states = self.store.device_apps(enrollment_id.to_string()).await?;
+        let states = self.apps.device_apps(enrollment_id.to_string()).await?;
         let present = |id: &str| apps.iter().any(|a| a.bundle_id == id && !a.managed_status.as_deref().is_some_and(|st| GONE.contains(&st)));
         let asked = |id: &str| scope.as_ref().is_none_or(|ids| ids.iter().any(|i| i == id));
         let missing: Vec<DeviceApp> = states.into_iter().filter(|s| s.status == status::INSTALLED && asked(&s.bundle_id) && !present(&s.bundle_id)).collect();
         if missing.is_empty() {
             return Ok(());
         }
-        let Some(ctx) = self.store.device_contexts(vec![enrollment_id.to_string()]).await?.into_iter().next() else { return Ok(()) };
+        let Some(ctx) = self.library.device_contexts(vec![enrollment_id.to_string()]).await?.into_iter().next() else { return Ok(()) };
         for s in missing {
-            let Some(app) = self.store.app(s.app_id.clone()).await? else { continue };
+            let Some(app) = self.apps.app(s.app_id.clone()).await? else { continue };
             if !app.required {
                 continue;
             }
@@ -136,7 +136,7 @@ impl AppService {
     }
 
     async fn command_answered(&self, enrollment_id: &str, command_uuid: &str, st: Status, report: &plist::Dictionary) -> Result<(), AppError> {
-        let states = self.store.device_apps(enrollment_id.to_string()).await?;
+        let states = self.apps.device_apps(enrollment_id.to_string()).await?;
         let Some(mut s) = states.into_iter().find(|s| s.command_uuid.as_deref() == Some(command_uuid)) else {
             return Ok(()); // superseded by a newer command
         };
@@ -184,7 +184,7 @@ impl AppService {
         s.command_uuid = None;
         s.updated_at = now();
         let event = (s.enrollment_id.clone(), s.app_id.clone(), kind.to_string(), detail);
-        self.store.put_device_apps(vec![s], vec![event]).await?;
+        self.apps.put_device_apps(vec![s], vec![event]).await?;
         Ok(())
     }
 }

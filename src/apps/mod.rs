@@ -133,7 +133,12 @@ pub struct AppChanges {
 /// The app service. Cheap to clone.
 #[derive(Clone)]
 pub struct AppService {
-    store: Store,
+    /// The managed-app tables.
+    apps: crate::store::apps::AppStore,
+    /// The profile library tables.
+    library: crate::store::library::LibraryStore,
+    /// Assignments to devices and groups.
+    assignments: crate::store::assignments::AssignmentStore,
     queue: Queue,
     vault: Option<crate::sealed::Vault>,
 }
@@ -180,7 +185,7 @@ impl AppService {
     /// Builds the service; `vault` seals secrets and the commands that carry AppConfig (without
     /// it secrets cannot be stored or used).
     pub fn new(store: Store, queue: Queue, vault: Option<crate::sealed::Vault>) -> AppService {
-        AppService { store, queue, vault }
+        AppService { apps: store.apps(), library: store.library(), assignments: store.assignments(), queue, vault }
     }
 
     fn key(&self) -> Result<&SecretKey, AppError> {
@@ -202,7 +207,7 @@ impl AppService {
         let sealed = self.key()?.seal(value.as_bytes(), name.as_bytes()).map_err(|e| AppError::Internal(e.to_string()))?;
         let tail: String = value.chars().rev().take(4.min(value.chars().count() / 3)).collect::<Vec<_>>().into_iter().rev().collect();
         let at = now();
-        let created = self.store.put_secret(SecretRow { name: name.to_string(), sealed, hint: format!("…{tail}"), created_at: at, updated_at: at }).await?;
+        let created = self.apps.put_secret(SecretRow { name: name.to_string(), sealed, hint: format!("…{tail}"), created_at: at, updated_at: at }).await?;
         tracing::info!(secret = %name, "secret stored");
         if !created {
             // A new value: every configuration using it goes out again.
@@ -216,7 +221,7 @@ impl AppService {
     /// Apps whose configuration references the variable `{wanted}`.
     async fn apps_using(&self, wanted: &str) -> Result<Vec<AppRow>, AppError> {
         let mut out = Vec::new();
-        for app in self.store.apps().await? {
+        for app in self.apps.list().await? {
             let (_, cfg) = AppService::parts(&app)?;
             let refs = mdm_profiles::vars::references(&plist::Value::Dictionary(appconfig::to_dict(&cfg)), "");
             if refs.iter().any(|(_, n)| *n == wanted) {
@@ -232,7 +237,7 @@ impl AppService {
         let expected = row.config_version;
         row.config_version += 1;
         row.updated_at = now();
-        self.store.update_app(row.clone(), expected).await?;
+        self.apps.update_app(row.clone(), expected).await?;
         self.sync_app(&row.id).await
     }
 
@@ -252,7 +257,7 @@ impl AppService {
         }
         if kind == crate::store::library::TARGET_DEVICE {
             let ids = affected.iter().map(|a| a.id.clone()).collect();
-            self.store.mark_apps_stale(scope.to_string(), ids).await?;
+            self.apps.mark_apps_stale(scope.to_string(), ids).await?;
             self.sync_device(scope, crate::store::assignments::Holds::AsRecorded).await?;
         } else {
             for app in affected {
@@ -269,17 +274,17 @@ impl AppService {
             let names: Vec<String> = users.iter().map(|a| a.bundle_id.clone()).collect();
             return Err(AppError::Conflict(format!("secret {name} is used by the configuration of {}", names.join(", "))));
         }
-        Ok(self.store.delete_secret(name.to_string()).await?)
+        Ok(self.apps.delete_secret(name.to_string()).await?)
     }
 
     /// Secrets as shown to admins.
     pub async fn secrets(&self) -> Result<Vec<SecretView>, AppError> {
-        Ok(self.store.secrets().await?.into_iter().map(|s| SecretView { name: s.name, hint: s.hint, updated_at: s.updated_at }).collect())
+        Ok(self.apps.secrets().await?.into_iter().map(|s| SecretView { name: s.name, hint: s.hint, updated_at: s.updated_at }).collect())
     }
 
     /// Every secret's value, for rendering configurations.
     async fn open_secrets(&self) -> Result<BTreeMap<String, String>, AppError> {
-        let rows = self.store.secrets().await?;
+        let rows = self.apps.secrets().await?;
         if rows.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -295,8 +300,8 @@ impl AppService {
     /// Checks a configuration's variables: built-ins, stored secrets, and custom attributes
     /// defined on some device or group.
     async fn check_config(&self, cfg: &AppConfig) -> Result<(), AppError> {
-        let names: Vec<String> = self.store.secrets().await?.into_iter().map(|s| s.name).collect();
-        let attributes = self.store.attribute_names().await?;
+        let names: Vec<String> = self.apps.secrets().await?.into_iter().map(|s| s.name).collect();
+        let attributes = self.apps.attribute_names().await?;
         let known = |n: &str| {
             mdm_profiles::vars::is_builtin(n)
                 || n.strip_prefix(SECRET_PREFIX).is_some_and(|s| names.iter().any(|x| x == s))
@@ -356,14 +361,14 @@ impl AppService {
             created_at: at,
             updated_at: at,
         };
-        self.store.create_app(row.clone()).await?;
+        self.apps.create_app(row.clone()).await?;
         tracing::info!(app = %row.id, bundle_id = %row.bundle_id, "app added");
         Ok(row)
     }
 
     /// Changes an app; a new configuration or new attributes are sent to every device it is on.
     pub async fn update(&self, id: &str, c: AppChanges) -> Result<(AppRow, sync::AppSync), AppError> {
-        let mut row = self.store.app(id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {id}")))?;
+        let mut row = self.apps.app(id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {id}")))?;
         let expected = row.config_version;
         if let Some(n) = c.name.filter(|n| !n.trim().is_empty()) {
             row.name = n.trim().to_string();
@@ -391,7 +396,7 @@ impl AppService {
             row.config_version += 1;
         }
         row.updated_at = now();
-        self.store.update_app(row.clone(), expected).await?;
+        self.apps.update_app(row.clone(), expected).await?;
         let out = if changed { self.sync_app(&row.id).await? } else { sync::AppSync::default() };
         Ok((row, out))
     }

@@ -164,7 +164,7 @@ impl AppService {
             self.queue.write(move |tx| crate::store::apps::queue_app_work(tx, work)).await?;
         }
         if !plan.failed.is_empty() {
-            self.store.put_device_apps(plan.failed, plan.failed_events).await?;
+            self.apps.put_device_apps(plan.failed, plan.failed_events).await?;
         }
         Ok(())
     }
@@ -174,30 +174,30 @@ impl AppService {
     pub async fn sync_device(&self, device_id: &str, holds: Holds) -> Result<AppSync, AppError> {
         let mut out = AppSync::default();
         // The device channel's enrollment id is the device id.
-        let wanted = self.store.assigned_to_device(SubjectKind::App, device_id.to_string()).await?;
-        let mut states = self.store.device_apps(device_id.to_string()).await?;
+        let wanted = self.assignments.assigned_to_device(SubjectKind::App, device_id.to_string()).await?;
+        let mut states = self.apps.device_apps(device_id.to_string()).await?;
         if wanted.is_empty() && states.is_empty() {
             return Ok(out);
         }
-        let Some(ctx) = self.store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
+        let Some(ctx) = self.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
             return Ok(out);
         };
         if holds == Holds::Nothing {
             // A new enrollment has none of the old ones: forget them.
             let old: Vec<DeviceApp> = states.drain(..).map(|s| DeviceApp { status: "gone".into(), ..s }).collect();
             if !old.is_empty() {
-                self.store.put_device_apps(old, Vec::new()).await?;
+                self.apps.put_device_apps(old, Vec::new()).await?;
             }
         }
         // A command that left the queue unanswered (cancelled by a re-enrollment or CheckOut)
         // leaves its row pending or removing: such rows are planned again.
-        let active = if states.iter().any(|s| s.command_uuid.is_some()) { self.store.active_commands(ctx.enrollment.id.clone()).await? } else { Vec::new() };
+        let active = if states.iter().any(|s| s.command_uuid.is_some()) { self.apps.active_commands(ctx.enrollment.id.clone()).await? } else { Vec::new() };
         let stalled =
             |s: &DeviceApp| s.command_uuid.as_ref().is_some_and(|c| !active.contains(c)) && (s.status == status::PENDING || s.status == status::REMOVING);
         let secrets = self.open_secrets().await?;
         let mut plan = Plan::default();
         for id in &wanted {
-            let Some(app) = self.store.app(id.clone()).await? else { continue };
+            let Some(app) = self.apps.app(id.clone()).await? else { continue };
             let s = states.iter().find(|s| &s.app_id == id);
             let step = match s {
                 None => Some(Step::Install { reinstalls: 0, event: None }),
@@ -216,17 +216,17 @@ impl AppService {
         let mut unwanted = Vec::new();
         let mut gone = Vec::new();
         for s in states.iter().filter(|s| !wanted.contains(&s.app_id) && (s.status != status::REMOVING || stalled(s))) {
-            if s.status == status::FAILED && !self.store.app_was_installed(s.enrollment_id.clone(), s.app_id.clone()).await? {
+            if s.status == status::FAILED && !self.apps.app_was_installed(s.enrollment_id.clone(), s.app_id.clone()).await? {
                 gone.push(DeviceApp { status: "gone".into(), ..s.clone() });
             } else {
                 unwanted.push(s);
             }
         }
         if !gone.is_empty() {
-            self.store.put_device_apps(gone, Vec::new()).await?;
+            self.apps.put_device_apps(gone, Vec::new()).await?;
         }
         for s in unwanted {
-            let app = match self.store.app(s.app_id.clone()).await? {
+            let app = match self.apps.app(s.app_id.clone()).await? {
                 Some(a) => a,
                 // Deleted from the catalogue: remove by the bundle id it was installed with.
                 None => AppRow { bundle_id: s.bundle_id.clone(), ..placeholder(&s.app_id) },
@@ -239,8 +239,8 @@ impl AppService {
 
     /// Syncs every device an app is assigned to or present on.
     pub async fn sync_app(&self, app_id: &str) -> Result<AppSync, AppError> {
-        let mut devices = self.store.assigned_devices(Subject::App(app_id.to_string())).await?;
-        let states = self.store.app_states(app_id.to_string()).await?;
+        let mut devices = self.assignments.assigned_devices(Subject::App(app_id.to_string())).await?;
+        let states = self.apps.app_states(app_id.to_string()).await?;
         devices.extend(states.into_iter().map(|s| s.enrollment_id));
         devices.sort();
         devices.dedup();
@@ -270,18 +270,19 @@ impl AppService {
         groups: Vec<String>,
         change: Change,
     ) -> Result<(Vec<String>, Vec<String>, AppSync), AppError> {
-        let app = self.store.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
+        let app = self.apps.app(app_id.to_string()).await?.ok_or_else(|| AppError::NotFound(format!("no app {app_id}")))?;
         let subject = || Subject::App(app.id.clone());
-        let before = self.store.assigned_devices(subject()).await?;
+        let before = self.assignments.assigned_devices(subject()).await?;
         let (unknown_devices, unknown_groups) = match change {
             Change::Assign => {
-                (self.store.assign(subject(), TargetKind::Device, devices).await?, self.store.assign(subject(), TargetKind::Group, groups).await?)
+                (self.assignments.assign(subject(), TargetKind::Device, devices).await?, self.assignments.assign(subject(), TargetKind::Group, groups).await?)
             }
-            Change::Unassign => {
-                (self.store.unassign(subject(), TargetKind::Device, devices).await?, self.store.unassign(subject(), TargetKind::Group, groups).await?)
-            }
+            Change::Unassign => (
+                self.assignments.unassign(subject(), TargetKind::Device, devices).await?,
+                self.assignments.unassign(subject(), TargetKind::Group, groups).await?,
+            ),
         };
-        let mut affected = self.store.assigned_devices(subject()).await?;
+        let mut affected = self.assignments.assigned_devices(subject()).await?;
         affected.extend(before);
         affected.sort();
         affected.dedup();
@@ -305,7 +306,7 @@ impl AppService {
     pub async fn audit_once(&self, interval: std::time::Duration, limit: i64) -> Result<usize, AppError> {
         let cutoff = now() - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
         let mut n = 0;
-        for e in self.store.claim_app_audits(cutoff, limit, LIST_PREFIX).await? {
+        for e in self.apps.claim_app_audits(cutoff, limit, LIST_PREFIX).await? {
             if self.check(&e).await? {
                 n += 1;
             }

@@ -120,14 +120,14 @@ async fn hash_password(pw: String) -> Result<String, EnrollError> {
 impl EnrollService {
     /// Refuses names of groups, users or blueprints that do not exist.
     async fn check_refs(&self, user: Option<&str>, group: Option<&str>, blueprint: Option<&str>) -> Result<(), EnrollError> {
-        let store = &self.inner.store;
+        let store = &self.inner;
         if let Some(u) = user {
-            if store.user(u.to_string()).await?.is_none() {
+            if store.enroll.user(u.to_string()).await?.is_none() {
                 return Err(EnrollError::NotFound(format!("no user {u}")));
             }
         }
         if let Some(g) = group {
-            if store.group(g.to_string()).await?.is_none() {
+            if store.library.group(g.to_string()).await?.is_none() {
                 return Err(EnrollError::NotFound(format!("no group {g}; create it first (POST /v1/groups)")));
             }
         }
@@ -157,15 +157,15 @@ impl EnrollService {
             created_at: at,
             updated_at: at,
         };
-        self.inner.store.create_user(row.clone()).await?;
+        self.inner.enroll.create_user(row.clone()).await?;
         tracing::info!(username = %row.username, "user created");
         Ok(row)
     }
 
     /// Changes a user.
     pub async fn update_user(&self, username: &str, c: UserChanges) -> Result<UserRow, EnrollError> {
-        let store = &self.inner.store;
-        let mut row = store.user(username.to_string()).await?.ok_or_else(|| EnrollError::NotFound(format!("no user {username}")))?;
+        let store = &self.inner;
+        let mut row = store.enroll.user(username.to_string()).await?.ok_or_else(|| EnrollError::NotFound(format!("no user {username}")))?;
         if let Some(pw) = c.password {
             row.password_hash = hash_password(pw).await?;
         }
@@ -186,7 +186,7 @@ impl EnrollService {
         }
         self.check_refs(None, row.group_name.as_deref(), row.blueprint.as_deref()).await?;
         row.updated_at = now();
-        store.update_user(row.clone()).await?;
+        store.enroll.update_user(row.clone()).await?;
         Ok(row)
     }
 
@@ -215,7 +215,7 @@ impl EnrollService {
             revoked_at: None,
             created_at: at,
         };
-        self.inner.store.create_token(row.clone()).await?;
+        self.inner.enroll.create_token(row.clone()).await?;
         let url = format!("{}?token={value}", self.page_url());
         let direct_url = format!("{}/mdm/enroll?token={value}", self.inner.urls.base);
         let qr_png = qr::png(&url).map_err(|e| EnrollError::Internal(e.to_string()))?;
@@ -234,12 +234,12 @@ impl EnrollService {
             return Err(EnrollError::BadRequest(format!("invalid blueprint: {}", problems.join("; "))));
         }
         let body = serde_json::to_string(b).map_err(|e| EnrollError::Internal(e.to_string()))?;
-        Ok(self.inner.store.put_blueprint(name.to_string(), body).await?)
+        Ok(self.inner.enroll.put_blueprint(name.to_string(), body).await?)
     }
 
     /// Every blueprint: the stored ones, and the built-in default unless replaced.
     pub async fn blueprints(&self) -> Result<Vec<(String, Blueprint, bool)>, EnrollError> {
-        let rows: Vec<BlueprintRow> = self.inner.store.blueprints().await?;
+        let rows: Vec<BlueprintRow> = self.inner.enroll.blueprints().await?;
         let mut out = Vec::new();
         for r in rows {
             let b = serde_json::from_str(&r.body).map_err(|e| EnrollError::Internal(format!("stored blueprint {} is unreadable: {e}", r.name)))?;

@@ -133,7 +133,7 @@ impl EnrollService {
     /// The blueprint called `name`: the stored one, else the built-in default for
     /// [`DEFAULT_NAME`]. `None` when neither exists.
     pub async fn blueprint_named(&self, name: &str) -> Result<Option<Blueprint>, EnrollError> {
-        match self.inner.store.blueprint(name.to_string()).await? {
+        match self.inner.enroll.blueprint(name.to_string()).await? {
             Some(row) => serde_json::from_str(&row.body).map(Some).map_err(|e| EnrollError::Internal(format!("stored blueprint {name} is unreadable: {e}"))),
             None if name == DEFAULT_NAME => Ok(Some(Blueprint::default())),
             None => Ok(None),
@@ -158,8 +158,8 @@ impl EnrollService {
     /// Runs the blueprint for a device channel that just completed its first TokenUpdate: applies
     /// its session (user, group), then queues the actions in order and wakes the device.
     pub async fn run_blueprint(&self, device_id: &str) -> Result<Ran, EnrollError> {
-        let store = &self.inner.store;
-        let (session, missing_group) = store.apply_enrollment(device_id.to_string()).await?;
+        let store = &self.inner;
+        let (session, missing_group) = store.enroll.apply_enrollment(device_id.to_string()).await?;
         let mut ran = Ran::default();
         if let Some(g) = missing_group {
             ran.skipped.push(format!("group {g} does not exist; the device joined no group"));
@@ -176,7 +176,7 @@ impl EnrollService {
                 })
             }
         };
-        let Some(enrollment) = store.enrollment(device_id.to_string()).await? else {
+        let Some(enrollment) = store.devices.enrollment(device_id.to_string()).await? else {
             return Err(EnrollError::NotFound(format!("no enrollment {device_id}")));
         };
 
@@ -200,7 +200,7 @@ impl EnrollService {
 
         // The device's values fill the name template and extra commands; nothing else needs them.
         let ctx = if bp.device_name.is_some() || !bp.commands.is_empty() {
-            store.device_contexts(vec![device_id.to_string()]).await?.into_iter().next()
+            store.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next()
         } else {
             None
         };

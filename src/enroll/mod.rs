@@ -133,7 +133,12 @@ enum SignerTrust {
 pub struct EnrollSetupError(pub String);
 
 struct Inner {
-    store: Store,
+    /// Enrollment users, tokens, sessions and blueprints.
+    enroll: crate::store::enroll::EnrollStore,
+    /// Devices and enrollments.
+    devices: crate::store::devices::DeviceStore,
+    /// Groups (blueprints add devices to them).
+    library: crate::store::library::LibraryStore,
     cfg: EnrollConfig,
     urls: Urls,
     branding: Branding,
@@ -240,7 +245,9 @@ impl EnrollService {
         let urls = Urls { base: cfg.server.public_url.trim_end_matches('/').to_string(), scep_path: cfg.scep.path.clone() };
         Ok(EnrollService {
             inner: Arc::new(Inner {
-                store,
+                enroll: store.enroll(),
+                devices: store.devices(),
+                library: store.library(),
                 cfg: e.clone(),
                 urls,
                 branding: Branding { organization: e.organization.clone(), key_size },
@@ -294,7 +301,7 @@ impl EnrollService {
 
     /// The token with this value, if it can be used now.
     pub async fn usable_token(&self, value: &str) -> Result<TokenRow, EnrollError> {
-        let t = self.inner.store.token_by_hash(sha256_hex(value.trim().as_bytes())).await?;
+        let t = self.inner.enroll.token_by_hash(sha256_hex(value.trim().as_bytes())).await?;
         let t = t.ok_or_else(|| EnrollError::Refused("unknown enrollment token".into()))?;
         match t.unusable(now()) {
             Some(why) => Err(EnrollError::Refused(why)),
@@ -307,7 +314,7 @@ impl EnrollService {
     async fn session(&self, method: &str, token: Option<&TokenRow>, user: Option<UserRow>, client: Option<String>) -> Result<SessionRow, EnrollError> {
         let user = match (user, token.and_then(|t| t.username.clone())) {
             (Some(u), _) => Some(u),
-            (None, Some(name)) => self.inner.store.user(name).await?,
+            (None, Some(name)) => self.inner.enroll.user(name).await?,
             (None, None) => None,
         };
         let at = now();
@@ -339,7 +346,7 @@ impl EnrollService {
         let challenge = random_secret(24)?;
         session.challenge_hash = Some(sha256_hex(challenge.as_bytes()));
         let id = session.id.clone();
-        self.inner.store.create_session(session, false, None).await?;
+        self.inner.enroll.create_session(session, false, None).await?;
         tracing::info!(session = %id, "enrollment: profile-service profile served");
         self.seal(profiles::profile_service(&self.inner.urls, &self.inner.branding, &challenge), None).await
     }
@@ -355,7 +362,7 @@ impl EnrollService {
             // No user has such a name (and PostgreSQL could not even look one up with NUL).
             return Err(LoginError::Wrong);
         }
-        let user = self.inner.store.user(username.trim().to_string()).await.map_err(EnrollError::from)?;
+        let user = self.inner.enroll.user(username.trim().to_string()).await.map_err(EnrollError::from)?;
         let phc = user.as_ref().filter(|u| !u.disabled).map(|u| u.password_hash.clone()).unwrap_or_else(|| password::decoy().to_string());
         let pw = password.to_string();
         // Argon2 takes ~19 MiB and tens of milliseconds per check: a few at a time.
@@ -411,7 +418,7 @@ impl EnrollService {
             .map_err(|e| EnrollError::Internal(e.to_string()))?;
         let session = self
             .inner
-            .store
+            .enroll
             .session_phase2(Phase2 { challenge_hash: sha256_hex(challenge.as_bytes()), udid: a.udid.clone(), attributes }, row)
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 2 refused"))?;
@@ -423,7 +430,7 @@ impl EnrollService {
 
     async fn phase3(&self, s: Signed) -> Result<Vec<u8>, EnrollError> {
         let hash = sha256_hex(&s.signer.to_der().map_err(|e| EnrollError::Internal(e.to_string()))?);
-        let found = self.inner.store.session_for_cert(hash).await?;
+        let found = self.inner.enroll.session_for_cert(hash).await?;
         let Some((session, is_mdm)) = found else {
             return Err(EnrollError::Refused("the request is signed by a certificate that was not issued for an enrollment session".into()));
         };
@@ -434,7 +441,7 @@ impl EnrollService {
             return Err(EnrollError::Refused("the UDID differs from the one this enrollment identity was issued for".into()));
         }
         let (value, row) = self.challenge(self.scep()?, format!("MDM identity of {}", s.attributes.udid))?;
-        self.inner.store.session_phase3(session.id.clone(), row).await.inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 3 refused"))?;
+        self.inner.enroll.session_phase3(session.id.clone(), row).await.inspect_err(|e| tracing::warn!(error = %e, "enrollment phase 3 refused"))?;
         let topic = self.topic_for(Some(&s.attributes.udid)).await?;
         let dict = self.enrollment_dict(topic, &s.attributes.udid, &value)?;
         tracing::info!(session = %session.id, "enrollment: enrollment profile served (encrypted)");
@@ -458,7 +465,7 @@ impl EnrollService {
             ));
         };
         if let Some(udid) = udid {
-            if let Some(e) = self.inner.store.enrollment(udid.to_string()).await? {
+            if let Some(e) = self.inner.devices.enrollment(udid.to_string()).await? {
                 if certs.iter().any(|c| c.topic == e.topic) {
                     return Ok(e.topic);
                 }
@@ -479,7 +486,7 @@ impl EnrollService {
         session.mdm_challenge_id = Some(row.id.clone());
         let id = session.id.clone();
         let dict = self.enrollment_dict(topic, &format!("MDM Identity {}", id.split('-').next().unwrap_or(&id)), &value)?;
-        self.inner.store.create_session(session, true, Some(row)).await?;
+        self.inner.enroll.create_session(session, true, Some(row)).await?;
         tracing::info!(session = %id, token = %t.id, "enrollment: direct enrollment profile served");
         self.seal(dict, None).await
     }

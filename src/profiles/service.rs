@@ -82,7 +82,10 @@ struct Template {
 /// The profile library service. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ProfileLibrary {
-    store: Store,
+    /// The profile library tables.
+    library: crate::store::library::LibraryStore,
+    /// Assignments to devices and groups.
+    assignments: crate::store::assignments::AssignmentStore,
     sealer: Arc<Sealer>,
     queue: Queue,
 }
@@ -119,7 +122,7 @@ fn command(uuid: String, request_type: &str, keys: plist::Dictionary) -> Result<
 impl ProfileLibrary {
     /// Builds the service.
     pub fn new(store: Store, sealer: Sealer, queue: Queue) -> ProfileLibrary {
-        ProfileLibrary { store, sealer: Arc::new(sealer), queue }
+        ProfileLibrary { library: store.library(), assignments: store.assignments(), sealer: Arc::new(sealer), queue }
     }
 
     /// The signing/encryption settings.
@@ -147,7 +150,7 @@ impl ProfileLibrary {
             signer: sub.signer.clone(),
             created_at: at,
         };
-        self.store.create_profile(row.clone(), version).await?;
+        self.library.create_profile(row.clone(), version).await?;
         tracing::info!(profile = %row.id, identifier = %row.identifier, "profile created");
         Ok(row)
     }
@@ -156,14 +159,14 @@ impl ProfileLibrary {
     /// PayloadIdentifier cannot change; a new version gets a new top-level PayloadUUID so the
     /// server can tell the versions apart in ProfileList.
     pub async fn update(&self, id: &str, mut sub: Submitted) -> Result<(ProfileRow, ProfileSync), LibraryError> {
-        let current = self.store.profile(id.to_string()).await?.ok_or_else(|| StoreError::NotFound(format!("no profile {id}")))?;
+        let current = self.library.profile(id.to_string()).await?.ok_or_else(|| StoreError::NotFound(format!("no profile {id}")))?;
         if current.identifier != sub.identifier {
             return Err(LibraryError::Conflict(format!(
                 "PayloadIdentifier cannot change (devices know the profile as {}); create a new profile instead",
                 current.identifier
             )));
         }
-        let previous = self.store.profile_version(id.to_string(), current.version).await?;
+        let previous = self.library.profile_version(id.to_string(), current.version).await?;
         let mut payload_uuid = top_uuid(&sub.dict);
         if previous.as_ref().is_some_and(|p| p.payload_uuid == payload_uuid) {
             payload_uuid = uuid::Uuid::new_v4().to_string().to_uppercase();
@@ -178,7 +181,7 @@ impl ProfileLibrary {
             signer: sub.signer.clone(),
             created_at: now(),
         };
-        let row = self.store.add_profile_version(id.to_string(), sub.name.clone(), version).await?;
+        let row = self.library.add_profile_version(id.to_string(), sub.name.clone(), version).await?;
         tracing::info!(profile = %id, version = row.version, "profile updated");
         let sync = self.sync_profile(id).await?;
         Ok((row, sync))
@@ -186,12 +189,12 @@ impl ProfileLibrary {
 
     /// Removes the profile from every device that has it, then deletes it from the library.
     pub async fn delete(&self, id: &str) -> Result<Option<ProfileSync>, LibraryError> {
-        if self.store.profile(id.to_string()).await?.is_none() {
+        if self.library.profile(id.to_string()).await?.is_none() {
             return Ok(None);
         }
-        let states = self.store.profile_states(id.to_string()).await?;
+        let states = self.library.profile_states(id.to_string()).await?;
         let out = self.queue_removals(states).await?;
-        self.store.delete_profile(id.to_string()).await?;
+        self.library.delete_profile(id.to_string()).await?;
         tracing::info!(profile = %id, removing = out.removing.len(), "profile deleted");
         Ok(Some(out))
     }
@@ -199,16 +202,16 @@ impl ProfileLibrary {
     /// Assigns to devices and groups, then installs where needed. Returns unknown devices and
     /// groups (not assigned) and what the sync did.
     pub async fn assign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<(Vec<String>, Vec<String>, ProfileSync), LibraryError> {
-        let unknown_devices = self.store.assign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
-        let unknown_groups = self.store.assign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
+        let unknown_devices = self.assignments.assign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
+        let unknown_groups = self.assignments.assign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
         let sync = self.sync_profile(id).await?;
         Ok((unknown_devices, unknown_groups, sync))
     }
 
     /// Drops assignments, then removes the profile where it is no longer wanted.
     pub async fn unassign(&self, id: &str, devices: Vec<String>, groups: Vec<String>) -> Result<ProfileSync, LibraryError> {
-        self.store.unassign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
-        self.store.unassign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
+        self.assignments.unassign(Subject::Profile(id.to_string()), TargetKind::Device, devices).await?;
+        self.assignments.unassign(Subject::Profile(id.to_string()), TargetKind::Group, groups).await?;
         self.sync_profile(id).await
     }
 
@@ -218,10 +221,10 @@ impl ProfileLibrary {
         let Some(t) = self.template(id).await? else {
             return Err(StoreError::NotFound(format!("no profile {id}")).into());
         };
-        let wanted = self.store.assigned_devices(Subject::Profile(id.to_string())).await?;
-        let states = self.store.profile_states(id.to_string()).await?;
+        let wanted = self.assignments.assigned_devices(Subject::Profile(id.to_string())).await?;
+        let states = self.library.profile_states(id.to_string()).await?;
         let by_enrollment: HashMap<&str, &DeviceProfile> = states.iter().map(|s| (s.enrollment_id.as_str(), s)).collect();
-        let contexts = self.store.device_contexts(wanted).await?;
+        let contexts = self.library.device_contexts(wanted).await?;
         let wanted_ids: std::collections::HashSet<&str> = contexts.iter().map(|c| c.enrollment.id.as_str()).collect();
         let installs: Vec<(DeviceContext, i32)> = contexts
             .iter()
@@ -240,13 +243,13 @@ impl ProfileLibrary {
     /// Brings one device's profiles in line with its assignments (after group changes or
     /// enrollment); `holds` says what the device is taken to have.
     pub async fn sync_device(&self, device_id: &str, holds: Holds) -> Result<ProfileSync, LibraryError> {
-        let wanted = self.store.assigned_to_device(SubjectKind::Profile, device_id.to_string()).await?;
+        let wanted = self.assignments.assigned_to_device(SubjectKind::Profile, device_id.to_string()).await?;
         // The device channel's enrollment id is the device id.
-        let states = self.store.enrollment_profiles(device_id.to_string()).await?;
+        let states = self.library.enrollment_profiles(device_id.to_string()).await?;
         if wanted.is_empty() && states.is_empty() {
             return Ok(ProfileSync::default());
         }
-        let contexts = self.store.device_contexts(vec![device_id.to_string()]).await?;
+        let contexts = self.library.device_contexts(vec![device_id.to_string()]).await?;
         let Some(ctx) = contexts.into_iter().next() else {
             return Ok(ProfileSync::default());
         };
@@ -263,7 +266,7 @@ impl ProfileLibrary {
         if holds == Holds::Nothing {
             // A new enrollment has none of the old ones: forget them.
             for s in unwanted {
-                self.store.delete_device_profile(s.enrollment_id, s.profile_id).await?;
+                self.library.delete_device_profile(s.enrollment_id, s.profile_id).await?;
             }
         } else {
             let removals: Vec<DeviceProfile> = unwanted.filter(|s| s.status != status::REMOVING).collect();
@@ -274,8 +277,8 @@ impl ProfileLibrary {
 
     /// Loads the current version of a profile, parsed.
     async fn template(&self, id: &str) -> Result<Option<Template>, LibraryError> {
-        let Some(row) = self.store.profile(id.to_string()).await? else { return Ok(None) };
-        let Some(v) = self.store.profile_version(id.to_string(), row.version).await? else {
+        let Some(row) = self.library.profile(id.to_string()).await? else { return Ok(None) };
+        let Some(v) = self.library.profile_version(id.to_string(), row.version).await? else {
             return Err(LibraryError::Corrupt(id.to_string(), format!("version {} is missing", row.version)));
         };
         let dict = match mdm_profiles::limits::parse_plist(&v.body) {
@@ -318,7 +321,7 @@ impl ProfileLibrary {
             }
         }
         if !failed_states.is_empty() {
-            self.store.put_device_profiles(failed_states).await?;
+            self.library.put_device_profiles(failed_states).await?;
         }
         if !work.commands.is_empty() {
             let queued = self.queue.write(move |tx| library::queue_profile_work(tx, work)).await?;
@@ -345,7 +348,7 @@ impl ProfileLibrary {
             work.commands.push(c);
         }
         for s in gone {
-            self.store.delete_device_profile(s.enrollment_id, s.profile_id).await?;
+            self.library.delete_device_profile(s.enrollment_id, s.profile_id).await?;
         }
         let mut out = ProfileSync::default();
         if !work.commands.is_empty() {
@@ -368,7 +371,7 @@ impl ProfileLibrary {
     /// claim enrollments by moving their check time, so each is audited once.
     pub async fn audit_once(&self, interval: std::time::Duration, limit: i64) -> Result<usize, LibraryError> {
         let cutoff = now() - chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
-        let due = self.store.claim_profile_audits(cutoff, limit, CHECK_PREFIX).await?;
+        let due = self.library.claim_profile_audits(cutoff, limit, CHECK_PREFIX).await?;
         let mut n = 0;
         for e in &due {
             if self.queue_check(e).await? {
@@ -396,27 +399,27 @@ impl ProfileLibrary {
         if !(command_uuid.starts_with(INSTALL_PREFIX) || command_uuid.starts_with(REMOVE_PREFIX)) {
             return Ok(());
         }
-        let Some(row) = self.store.device_profile_by_command(enrollment_id.to_string(), command_uuid.to_string()).await? else {
+        let Some(row) = self.library.device_profile_by_command(enrollment_id.to_string(), command_uuid.to_string()).await? else {
             return Ok(());
         };
         let removing = command_uuid.starts_with(REMOVE_PREFIX);
         match (removing, st) {
             (false, Status::Acknowledged) => {
-                self.store.put_device_profiles(vec![DeviceProfile { status: status::INSTALLED.into(), detail: None, updated_at: now(), ..row }]).await?;
+                self.library.put_device_profiles(vec![DeviceProfile { status: status::INSTALLED.into(), detail: None, updated_at: now(), ..row }]).await?;
                 // Verify once nothing else is pending for this enrollment.
-                let states = self.store.enrollment_profiles(enrollment_id.to_string()).await?;
+                let states = self.library.enrollment_profiles(enrollment_id.to_string()).await?;
                 if !states.iter().any(|s| s.status == status::PENDING) {
                     self.queue_check(enrollment_id).await?;
                 }
             }
             (true, Status::Acknowledged) => {
-                self.store.delete_device_profile(row.enrollment_id, row.profile_id).await?;
+                self.library.delete_device_profile(row.enrollment_id, row.profile_id).await?;
             }
             (_, _) => {
                 let why = error_text(report);
                 let what = if removing { "removal failed" } else { "install failed" };
                 tracing::warn!(enrollment = %enrollment_id, command_uuid = %command_uuid, reason = %why, "profile {what}");
-                self.store
+                self.library
                     .put_device_profiles(vec![DeviceProfile {
                         status: status::FAILED.into(),
                         detail: Some(format!("{what}: {why}")),
@@ -442,12 +445,12 @@ impl ProfileLibrary {
                 Some((id, uuid))
             })
             .collect();
-        let states = self.store.enrollment_profiles(enrollment_id.to_string()).await?;
+        let states = self.library.enrollment_profiles(enrollment_id.to_string()).await?;
         if states.is_empty() {
             // Nothing of the library's is on this enrollment: nothing to verify or to re-send.
             return Ok(());
         }
-        self.store.profiles_checked(enrollment_id.to_string()).await?;
+        self.library.profiles_checked(enrollment_id.to_string()).await?;
         let mut updates = Vec::new();
         let mut drifted = Vec::new();
         for s in states {
@@ -466,18 +469,18 @@ impl ProfileLibrary {
                     }
                 },
                 status::REMOVING if seen.is_none() => {
-                    self.store.delete_device_profile(s.enrollment_id.clone(), s.profile_id.clone()).await?;
+                    self.library.delete_device_profile(s.enrollment_id.clone(), s.profile_id.clone()).await?;
                 }
                 _ => {}
             }
         }
         if !updates.is_empty() {
-            self.store.put_device_profiles(updates).await?;
+            self.library.put_device_profiles(updates).await?;
         }
         if drifted.is_empty() {
             return Ok(());
         }
-        let contexts = self.store.device_contexts(vec![enrollment_device(enrollment_id)]).await?;
+        let contexts = self.library.device_contexts(vec![enrollment_device(enrollment_id)]).await?;
         let Some(ctx) = contexts.into_iter().find(|c| c.enrollment.id == enrollment_id) else { return Ok(()) };
         for (s, why) in drifted {
             let Some(t) = self.template(&s.profile_id).await? else { continue };

@@ -45,7 +45,7 @@ impl Lease {
     pub async fn release(&self, store: &crate::store::Store) -> Result<usize, StoreError> {
         let held = self.0.lock().ok().and_then(|mut g| g.take());
         match held {
-            Some(lease) => store.release_push_lease(lease).await,
+            Some(lease) => store.push().release_push_lease(lease).await,
             None => Ok(0),
         }
     }
@@ -107,7 +107,7 @@ impl Scheduler {
             // Whole microseconds: the lease is compared for equality after a database round trip.
             let lease_until = (at + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2))).trunc_subsecs(6);
             self.held.set(Some(lease_until));
-            let due = self.svc.store().claim_due_pushes(at, lease_until, self.batch).await?;
+            let due = self.svc.state().claim_due_pushes(at, lease_until, self.batch).await?;
             if due.is_empty() {
                 self.held.set(None);
                 return Ok(());
@@ -129,7 +129,7 @@ impl Scheduler {
                     (id, rec)
                 })
                 .collect();
-            self.svc.store().record_pushes(records, Some(lease_until)).await?;
+            self.svc.state().record_pushes(records, Some(lease_until)).await?;
             self.held.set(None);
         }
     }

@@ -68,7 +68,10 @@ pub struct Imported {
 /// Pushes, certificates and push bookkeeping. Cheap to clone.
 #[derive(Clone)]
 pub struct PushService {
-    store: Store,
+    /// Push certificates and push state.
+    push: crate::store::push::PushStore,
+    /// Enrollments (tokens to push).
+    devices: crate::store::devices::DeviceStore,
     pusher: Arc<dyn Pusher>,
     secrets: Option<Arc<SecretKey>>,
     metrics: Arc<Metrics>,
@@ -109,7 +112,8 @@ impl PushService {
         cfg: &PushConfig,
     ) -> PushService {
         PushService {
-            store,
+            push: store.push(),
+            devices: store.devices(),
             pusher,
             secrets: secrets.map(Arc::new),
             metrics,
@@ -131,9 +135,9 @@ impl PushService {
         self.clock.now()
     }
 
-    /// The storage handle.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The push tables (for the scheduler).
+    pub fn state(&self) -> &crate::store::push::PushStore {
+        &self.push
     }
 
     /// The pusher.
@@ -172,9 +176,9 @@ impl PushService {
     /// stale-token enrollments are reported, not pushed. Outcomes are recorded; the re-push
     /// schedule is left as it is.
     pub async fn push_now(&self, ids: &[String]) -> Result<BTreeMap<String, PushOutcome>, StoreError> {
-        let found = self.store.enrollments_by_ids(ids.to_vec()).await?;
+        let found = self.devices.enrollments_by_ids(ids.to_vec()).await?;
         let stale: std::collections::HashMap<String, Option<NaiveDateTime>> =
-            self.store.push_states(ids.to_vec()).await?.into_iter().map(|s| (s.enrollment_id, s.token_stale_at)).collect();
+            self.push.push_states(ids.to_vec()).await?.into_iter().map(|s| (s.enrollment_id, s.token_stale_at)).collect();
         let mut out = BTreeMap::new();
         let mut targets = Vec::new();
         for id in ids {
@@ -208,7 +212,7 @@ impl PushService {
                 records.push((id.clone(), rec));
                 out.insert(id, o);
             }
-            self.store.record_pushes(records, None).await?;
+            self.push.record_pushes(records, None).await?;
         }
         Ok(out)
     }
@@ -248,12 +252,12 @@ impl PushService {
     /// Stored certificates, newest (active) first.
     pub async fn certs(&self) -> Result<Vec<CertView>, StoreError> {
         let at = self.clock.now();
-        Ok(self.store.push_certs().await?.iter().enumerate().map(|(i, c)| self.view(c, i == 0, at)).collect())
+        Ok(self.push.push_certs().await?.iter().enumerate().map(|(i, c)| self.view(c, i == 0, at)).collect())
     }
 
     /// The topic new enrollments are given: that of the newest certificate.
     pub async fn active_topic(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.store.push_certs().await?.into_iter().next().map(|c| c.topic))
+        Ok(self.push.push_certs().await?.into_iter().next().map(|c| c.topic))
     }
 
     /// Imports an uploaded certificate (.p12 with `password`, or PEM with certificate and key).
@@ -273,7 +277,7 @@ impl PushService {
             created_at: at,
             updated_at: at,
         };
-        let outcome = self.store.save_push_cert(row.clone(), topic).await?;
+        let outcome = self.push.save_push_cert(row.clone(), topic).await?;
         tracing::info!(topic = %cert.topic, not_after = %cert.not_after, ?outcome, "push certificate imported");
         self.reload().await?;
         let certificate = self.certs().await?.into_iter().find(|c| c.topic == cert.topic).unwrap_or_else(|| self.view(&row, true, at));
@@ -282,7 +286,7 @@ impl PushService {
 
     /// Removes the certificate of `topic`; returns whether it existed.
     pub async fn delete(&self, topic: &str) -> Result<bool, ImportError> {
-        let gone = self.store.delete_push_cert(topic.to_string()).await?;
+        let gone = self.push.delete_push_cert(topic.to_string()).await?;
         if gone {
             tracing::warn!(%topic, "push certificate removed");
             self.reload().await?;
@@ -293,7 +297,7 @@ impl PushService {
     /// Loads every stored certificate into the pusher, updates the expiry gauges, and logs
     /// certificates that expired or expire soon. Returns how many are usable.
     pub async fn reload(&self) -> Result<usize, ImportError> {
-        let rows = self.store.push_certs().await?;
+        let rows = self.push.push_certs().await?;
         let at = self.clock.now();
         let mut certs = Vec::new();
         for r in &rows {
@@ -318,7 +322,7 @@ impl PushService {
     /// Reloads when another process (a replica, or `mdm push-cert import`) changed the stored
     /// certificates.
     pub async fn reload_if_changed(&self) -> Result<(), ImportError> {
-        let current = self.store.push_cert_versions().await?;
+        let current = self.push.push_cert_versions().await?;
         let same = self.loaded.lock().map(|l| *l == current).unwrap_or(false);
         if !same {
             self.reload().await?;
@@ -343,7 +347,7 @@ impl PushService {
 
     /// Refreshes the expiry gauges and logs expired or soon-expiring certificates (daily).
     pub async fn check_expiry(&self) -> Result<(), StoreError> {
-        let rows = self.store.push_certs().await?;
+        let rows = self.push.push_certs().await?;
         self.report_expiry(&rows, self.clock.now());
         Ok(())
     }

@@ -42,7 +42,8 @@ pub enum ScepSetupError {
 /// The SCEP service. Cheap to clone.
 #[derive(Clone)]
 pub struct ScepService {
-    store: Store,
+    /// SCEP issuing records.
+    scep: crate::store::scep::ScepStore,
     /// Issues certificates; holds the CA.
     issuer: Arc<RequestIssuer>,
     ra: Option<Arc<(X509, PKey<Private>)>>,
@@ -80,7 +81,7 @@ impl ScepService {
         // Only client identities renew: the CA's TLS server certificate does not.
         trust.set_purpose(openssl::x509::X509PurposeId::SSL_CLIENT).map_err(|e| bad(&e))?;
         let issuer = Arc::new(RequestIssuer::new(ca).map_err(|e| bad(&e))?);
-        Ok(ScepService { store, issuer, ra, trust: Arc::new(trust.build()), cfg: Arc::new(cfg.clone()) })
+        Ok(ScepService { scep: store.scep(), issuer, ra, trust: Arc::new(trust.build()), cfg: Arc::new(cfg.clone()) })
     }
 
     /// The URL path it is served at.
@@ -112,7 +113,7 @@ impl ScepService {
     /// returned once and only its hash is stored.
     pub async fn new_challenge(&self, ttl: Option<std::time::Duration>, note: Option<String>) -> Result<(String, ScepChallenge), ScepServeError> {
         let (value, row) = self.prepare_challenge(ttl, note)?;
-        self.store.create_scep_challenge(row.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
+        self.scep.create_scep_challenge(row.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
         Ok((value, row))
     }
 
@@ -177,7 +178,7 @@ impl ScepService {
         match step {
             Ready::Reply(r) => Ok(r),
             Ready::Poll(req) => {
-                let found = self.store.scep_cert_by_transaction(req.transaction_id.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
+                let found = self.scep.scep_cert_by_transaction(req.transaction_id.clone()).await.map_err(|e| ScepServeError::Internal(e.to_string()))?;
                 self.blocking(move |me| match found.and_then(|c| X509::from_der(&c.cert_der).ok()) {
                     Some(cert) => me.success(&req, &cert),
                     None => me.failure(&req, FailInfo::BadCertId, "no certificate for this transaction"),
@@ -187,7 +188,7 @@ impl ScepService {
             Ready::Signed { req, issued, reply, requester } => {
                 let row = scep_row(&issued, &requester, &req.transaction_id)?;
                 let serial = row.serial.clone();
-                match self.store.record_scep_cert(row, requester.challenge_hash, now()).await {
+                match self.scep.record_scep_cert(row, requester.challenge_hash, now()).await {
                     Ok(()) => {}
                     Err(StoreError::Challenge(why)) => return self.blocking(move |me| me.failure(&req, FailInfo::BadRequest, &why)).await?,
                     Err(e) => return Err(ScepServeError::Internal(e.to_string())),

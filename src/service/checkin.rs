@@ -58,7 +58,7 @@ impl MdmService {
                             der: cert.cert.to_der().ok(),
                         }),
                     };
-                    let replaced = self.store.authenticate(input).await.inspect_err(|e| {
+                    let replaced = self.devices.authenticate(input).await.inspect_err(|e| {
                         if let crate::store::StoreError::CertRefused { reason, .. } = e {
                             tracing::warn!(cert = %cert.hash, subject = %cert.subject(), %reason, "Authenticate refused: the certificate may not take over this device; the enrolled device is unchanged");
                         }
@@ -72,9 +72,7 @@ impl MdmService {
                 }
                 CheckinKind::TokenUpdate(t) => {
                     self.require_bound(&hash, who).await?;
-                    let outcome = self
-                        .store
-                        .token_update(TokenUpdateInput {
+                    let outcome = self.devices.token_update(TokenUpdateInput {
                             enrollment_id: who.id.clone(),
                             device_id: who.device_id.clone(),
                             channel: who.kind.channel().to_string(),
@@ -99,7 +97,7 @@ impl MdmService {
                 }
                 CheckinKind::CheckOut => {
                     self.require_bound(&hash, who).await?;
-                    self.store.checkout(who.id.clone()).await?;
+                    self.devices.checkout(who.id.clone()).await?;
                     tracing::info!("enrollment checked out");
                     DeviceResponse::empty()
                 }
@@ -118,12 +116,12 @@ impl MdmService {
                 CheckinKind::SetBootstrapToken { token } => {
                     self.require_bound(&hash, who).await?;
                     let sealed = token.map(|t| self.vault.seal(Kind::BootstrapToken, &who.device_id, &t)).transpose()?;
-                    self.store.set_bootstrap_token(who.device_id.clone(), sealed).await?;
+                    self.devices.set_bootstrap_token(who.device_id.clone(), sealed).await?;
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetBootstrapToken => {
                     self.require_bound(&hash, who).await?;
-                    let stored = self.store.bootstrap_token(who.device_id.clone()).await?;
+                    let stored = self.devices.bootstrap_token(who.device_id.clone()).await?;
                     let token = stored.map(|t| self.vault.open(Kind::BootstrapToken, &who.device_id, &t)).transpose()?;
                     let mut d = plist::Dictionary::new();
                     if let Some(t) = token {
@@ -133,10 +131,10 @@ impl MdmService {
                 }
                 CheckinKind::DeclarativeManagement(dm) => {
                     self.require_bound(&hash, who).await?;
-                    if self.store.enrollment(who.id.clone()).await?.is_none() {
+                    if self.devices.enrollment(who.id.clone()).await?.is_none() {
                         return Err(ServiceError::UnknownEnrollment(who.id.clone()));
                     }
-                    self.store.store_declarative(who.id.clone(), dm.endpoint, dm.data, self.opts.declarative_per_enrollment).await?;
+                    self.retention.store_declarative(who.id.clone(), dm.endpoint, dm.data, self.opts.declarative_per_enrollment).await?;
                     DeviceResponse::empty()
                 }
                 CheckinKind::GetToken { .. } => {

@@ -51,7 +51,10 @@ impl DeviceResponse {
 pub struct MdmService {
     /// The command queue.
     queue: Queue,
-    store: Store,
+    /// Devices, enrollments and bindings.
+    devices: crate::store::devices::DeviceStore,
+    /// Retention and per-message trimming.
+    retention: crate::store::retention::RetentionStore,
     trust: TrustPolicy,
     vault: crate::sealed::Vault,
     opts: ServiceOptions,
@@ -63,18 +66,23 @@ pub struct MdmService {
 impl MdmService {
     /// Builds the service.
     pub fn new(store: Store, queue: Queue, trust: TrustPolicy, vault: crate::sealed::Vault, opts: ServiceOptions) -> MdmService {
-        MdmService { store, queue, trust, vault, opts, bindings: Default::default(), verified: Default::default(), hooks: None }
+        MdmService {
+            devices: store.devices(),
+            retention: store.retention(),
+            queue,
+            trust,
+            vault,
+            opts,
+            bindings: Default::default(),
+            verified: Default::default(),
+            hooks: None,
+        }
     }
 
     /// Adds listeners for answered commands and enabled enrollments.
     pub fn with_hooks(mut self, hooks: std::sync::Arc<dyn hooks::DeviceHooks>) -> MdmService {
         self.hooks = Some(hooks);
         self
-    }
-
-    /// The store (for the admin API).
-    pub fn store(&self) -> &Store {
-        &self.store
     }
 
     /// Handles a body PUT to the single `/mdm` URL: a check-in if it has `MessageType`,
@@ -128,7 +136,7 @@ impl MdmService {
     /// Requires that the certificate with this hash is the one bound to the enrollment's device.
     async fn require_bound(&self, hash: &str, who: &EnrollmentRef) -> Result<(), ServiceError> {
         let Some(check) = self.binding_check(hash, who) else { return Ok(()) };
-        let bound = self.store.cert_device(hash.to_string()).await;
+        let bound = self.devices.cert_device(hash.to_string()).await;
         self.binding_learned(Some(&check), who, bound.and_then(|b| check.outcome(b)))
     }
 

@@ -13,7 +13,7 @@ pub async fn sweep(store: &Store, cfg: &RetentionConfig) -> Result<Swept, StoreE
         let age = chrono::Duration::from_std(cfg.max_age).map_err(|e| StoreError::Task(e.to_string()))?;
         now().checked_sub_signed(age)
     };
-    store.sweep_history(cutoff, cfg.per_enrollment, cfg.declarative_per_enrollment).await
+    store.retention().sweep_history(cutoff, cfg.per_enrollment, cfg.declarative_per_enrollment).await
 }
 
 /// Sweeps every `cfg.interval`, forever; failures are logged and the loop goes on.

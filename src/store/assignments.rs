@@ -140,77 +140,88 @@ fn rows_of(conn: &mut DbConn, subject: &Subject) -> StoreResult<Vec<(String, Str
     on_table!(subject.kind(), |t, sid| Ok(t::table.filter(sid.eq(&id)).order((t::target_kind, t::target)).select((t::target_kind, t::target)).load(conn)?))
 }
 
-impl Store {
+/// Assignments of profiles and apps to devices and groups (reached through [`Store::assignments`]).
+#[derive(Debug, Clone)]
+pub struct AssignmentStore(pub(super) Store);
+
+impl AssignmentStore {
     /// Assigns `subject` to `targets` of one kind, in one transaction that first checks the
     /// subject and the targets exist; returns the targets that do not (devices never seen,
     /// groups not created), which are not assigned. Assignments already there stay as they are.
     pub async fn assign(&self, subject: Subject, kind: TargetKind, targets: Vec<String>) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                subject.check_exists(conn)?;
-                let known = existing(conn, kind, &targets)?;
-                let id = subject.id().to_string();
-                let present: Vec<String> =
-                    on_table!(subject.kind(), |t, sid| t::table.filter(sid.eq(&id)).filter(t::target_kind.eq(kind.as_sql())).select(t::target).load(conn)?);
-                let at = now();
-                let mut fresh: Vec<&String> = known.iter().filter(|t| !present.contains(t)).collect();
-                fresh.sort();
-                fresh.dedup();
-                for target in fresh {
-                    on_table!(subject.kind(), |t, sid| diesel::insert_into(t::table)
-                        .values((sid.eq(&id), t::target_kind.eq(kind.as_sql()), t::target.eq(target), t::created_at.eq(at)))
-                        .execute(conn)?);
-                }
-                Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    subject.check_exists(conn)?;
+                    let known = existing(conn, kind, &targets)?;
+                    let id = subject.id().to_string();
+                    let present: Vec<String> = on_table!(subject.kind(), |t, sid| t::table
+                        .filter(sid.eq(&id))
+                        .filter(t::target_kind.eq(kind.as_sql()))
+                        .select(t::target)
+                        .load(conn)?);
+                    let at = now();
+                    let mut fresh: Vec<&String> = known.iter().filter(|t| !present.contains(t)).collect();
+                    fresh.sort();
+                    fresh.dedup();
+                    for target in fresh {
+                        on_table!(subject.kind(), |t, sid| diesel::insert_into(t::table)
+                            .values((sid.eq(&id), t::target_kind.eq(kind.as_sql()), t::target.eq(target), t::created_at.eq(at)))
+                            .execute(conn)?);
+                    }
+                    Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Removes assignments of `subject` to `targets` of one kind, in one transaction; returns
     /// the targets that do not exist, as [`Store::assign`] does.
     pub async fn unassign(&self, subject: Subject, kind: TargetKind, targets: Vec<String>) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let known = existing(conn, kind, &targets)?;
-                let id = subject.id().to_string();
-                on_table!(subject.kind(), |t, sid| diesel::delete(
-                    t::table.filter(sid.eq(&id)).filter(t::target_kind.eq(kind.as_sql())).filter(t::target.eq_any(&targets))
-                )
-                .execute(conn)?);
-                Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let known = existing(conn, kind, &targets)?;
+                    let id = subject.id().to_string();
+                    on_table!(subject.kind(), |t, sid| diesel::delete(
+                        t::table.filter(sid.eq(&id)).filter(t::target_kind.eq(kind.as_sql())).filter(t::target.eq_any(&targets))
+                    )
+                    .execute(conn)?);
+                    Ok(targets.into_iter().filter(|t| !known.contains(t)).collect())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// A subject's assignments as (kind, target), sorted.
-    pub async fn assignments(&self, subject: Subject) -> StoreResult<Vec<(String, String)>> {
-        self.run(move |conn| rows_of(conn, &subject)).await
+    pub async fn of(&self, subject: Subject) -> StoreResult<Vec<(String, String)>> {
+        self.0.run(move |conn| rows_of(conn, &subject)).await
     }
 
     /// The device ids a subject reaches: assigned directly or through a group.
     pub async fn assigned_devices(&self, subject: Subject) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let rows = rows_of(conn, &subject)?;
-            targets_to_devices(conn, &rows)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let rows = rows_of(conn, &subject)?;
+                targets_to_devices(conn, &rows)
+            })
+            .await
     }
 
     /// The ids of the subjects of `kind` assigned to a device, directly or through its groups.
     pub async fn assigned_to_device(&self, kind: SubjectKind, device_id: String) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
-            let mut out: Vec<String> = on_table!(kind, |t, sid| t::table
-                .filter(t::target_kind.eq(TARGET_DEVICE).and(t::target.eq(&device_id)).or(t::target_kind.eq(TARGET_GROUP).and(t::target.eq_any(&groups))))
-                .filter(planned_per_call())
-                .select(sid)
-                .load(conn)?);
-            out.sort();
-            out.dedup();
-            Ok(out)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let groups: Vec<String> = group_members::table.filter(group_members::device_id.eq(&device_id)).select(group_members::group_name).load(conn)?;
+                let mut out: Vec<String> = on_table!(kind, |t, sid| t::table
+                    .filter(t::target_kind.eq(TARGET_DEVICE).and(t::target.eq(&device_id)).or(t::target_kind.eq(TARGET_GROUP).and(t::target.eq_any(&groups))))
+                    .filter(planned_per_call())
+                    .select(sid)
+                    .load(conn)?);
+                out.sort();
+                out.dedup();
+                Ok(out)
+            })
+            .await
     }
 }

@@ -41,20 +41,25 @@ struct KeyValue {
     v: Vec<u8>,
 }
 
-impl Store {
+/// Sealing values an earlier version stored in clear (reached through [`Store::at_rest`]).
+#[derive(Debug, Clone)]
+pub struct AtRestStore(pub(super) Store);
+
+impl AtRestStore {
     /// After values were sealed in place: on SQLite, the old pages (which still hold them in
     /// clear) are overwritten — freed space zeroed and the WAL checkpointed into the file. On
     /// PostgreSQL old row versions stay on disk until the table is vacuumed (docs/SECURITY.md).
     pub async fn scrub_after_sealing(&self) -> StoreResult<()> {
-        if self.backend() != super::Backend::Sqlite {
+        if self.0.backend() != super::Backend::Sqlite {
             return Ok(());
         }
-        self.run(|conn| {
-            diesel::sql_query("VACUUM").execute(conn)?;
-            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(|conn| {
+                diesel::sql_query("VACUUM").execute(conn)?;
+                diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// UnlockTokens stored in clear, by enrollment.
@@ -79,18 +84,19 @@ impl Store {
 
     /// `(key, value)` of the rows whose `col` holds a value not yet sealed.
     async fn clear_values(&self, col: SealedColumn) -> StoreResult<Vec<(String, Vec<u8>)>> {
-        self.run(move |conn| {
-            let sql = format!(
-                "SELECT {key} AS k, {value} AS v FROM {table} WHERE {value} IS NOT NULL AND substr({value}, 1, {n}) <> $1",
-                key = col.key,
-                value = col.value,
-                table = col.table,
-                n = TAG.len()
-            );
-            let rows: Vec<KeyValue> = diesel::sql_query(sql).bind::<Binary, _>(TAG.to_vec()).load(conn)?;
-            Ok(rows.into_iter().map(|r| (r.k, r.v)).collect())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let sql = format!(
+                    "SELECT {key} AS k, {value} AS v FROM {table} WHERE {value} IS NOT NULL AND substr({value}, 1, {n}) <> $1",
+                    key = col.key,
+                    value = col.value,
+                    table = col.table,
+                    n = TAG.len()
+                );
+                let rows: Vec<KeyValue> = diesel::sql_query(sql).bind::<Binary, _>(TAG.to_vec()).load(conn)?;
+                Ok(rows.into_iter().map(|r| (r.k, r.v)).collect())
+            })
+            .await
     }
 
     /// Writes `rows` (key, sealed value) into `col`.
@@ -98,40 +104,41 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let sql = format!("UPDATE {table} SET {value} = $1 WHERE {key} = $2", table = col.table, value = col.value, key = col.key);
-                for (k, v) in &rows {
-                    diesel::sql_query(&sql).bind::<Binary, _>(v).bind::<diesel::sql_types::Text, _>(k).execute(conn)?;
-                }
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let sql = format!("UPDATE {table} SET {value} = $1 WHERE {key} = $2", table = col.table, value = col.value, key = col.key);
+                    for (k, v) in &rows {
+                        diesel::sql_query(&sql).bind::<Binary, _>(v).bind::<diesel::sql_types::Text, _>(k).execute(conn)?;
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Bodies in clear of commands whose CommandUUID starts with one of `prefixes` or whose
     /// RequestType is one of `types`.
     pub async fn clear_secret_commands(&self, prefixes: Vec<String>, types: Vec<String>) -> StoreResult<Vec<(String, Vec<u8>)>> {
-        self.run(move |conn| {
-            let mut out: Vec<(String, Vec<u8>)> = commands::table
-                .filter(commands::request_type.eq_any(&types))
-                .filter(not_sealed!("body"))
-                .select((commands::uuid, commands::body))
-                .load(conn)?;
-            for p in &prefixes {
-                out.extend(
-                    commands::table.filter(commands::uuid.like(format!("{p}%"))).filter(not_sealed!("body")).select((commands::uuid, commands::body)).load::<(
-                        String,
-                        Vec<u8>,
-                    )>(
-                        conn
-                    )?,
-                );
-            }
-            Ok(out)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let mut out: Vec<(String, Vec<u8>)> = commands::table
+                    .filter(commands::request_type.eq_any(&types))
+                    .filter(not_sealed!("body"))
+                    .select((commands::uuid, commands::body))
+                    .load(conn)?;
+                for p in &prefixes {
+                    out.extend(
+                        commands::table
+                            .filter(commands::uuid.like(format!("{p}%")))
+                            .filter(not_sealed!("body"))
+                            .select((commands::uuid, commands::body))
+                            .load::<(String, Vec<u8>)>(conn)?,
+                    );
+                }
+                Ok(out)
+            })
+            .await
     }
 
     /// Replaces command bodies (sealed now).
@@ -139,14 +146,15 @@ impl Store {
         if rows.is_empty() {
             return Ok(());
         }
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                for (uuid, body) in &rows {
-                    diesel::update(commands::table.find(uuid)).set(commands::body.eq(body)).execute(conn)?;
-                }
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    for (uuid, body) in &rows {
+                        diesel::update(commands::table.find(uuid)).set(commands::body.eq(body)).execute(conn)?;
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 }

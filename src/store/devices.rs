@@ -142,128 +142,67 @@ pub(crate) fn bound_device(conn: &mut DbConn, hash: &str) -> StoreResult<Option<
     Ok(cert_bindings::table.find(hash).select(cert_bindings::device_id).first(conn).optional()?)
 }
 
-impl Store {
+/// Devices, their channels (enrollments) and certificate bindings (reached through [`Store::devices`]).
+#[derive(Debug, Clone)]
+pub struct DeviceStore(pub(super) Store);
+
+impl DeviceStore {
     /// Records an Authenticate: upserts the device, binds its certificate (when the binding rule
     /// allows it: [`crate::identity::binding`]), and resets every channel of the device (tokens
     /// cleared, disabled until TokenUpdate, active queue cancelled). A refused certificate
     /// changes nothing. Returns why a previous certificate was replaced, if one was.
     pub async fn authenticate(&self, input: AuthenticateInput) -> StoreResult<Option<crate::identity::binding::Reason>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let dev = &input.device.id;
-                upsert_device(conn, &input.device, at)?;
-                let mut replaced = None;
-                if let Some(cert) = &input.cert {
-                    replaced = super::binding::bind_cert(conn, dev, cert, at)?;
-                    super::scep::bind_issued(conn, &cert.hash, dev)?;
-                }
-                let channels: Vec<String> = enrollments::table.filter(enrollments::device_id.eq(dev)).select(enrollments::id).load(conn)?;
-                cancel_active_queue(conn, &channels, at)?;
-                diesel::update(enrollments::table.filter(enrollments::device_id.eq(dev)))
-                    .set((
-                        enrollments::enabled.eq(false),
-                        enrollments::push_magic.eq(None::<String>),
-                        enrollments::token.eq(None::<Vec<u8>>),
-                        enrollments::unlock_token.eq(None::<Vec<u8>>),
-                        enrollments::awaiting_configuration.eq(false),
-                        enrollments::token_update_count.eq(0),
-                        enrollments::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
-                let updated = diesel::update(enrollments::table.find(dev))
-                    .set((
-                        enrollments::topic.eq(&input.topic),
-                        enrollments::enrollment_type.eq(&input.enrollment_type),
-                        enrollments::authenticated_at.eq(Some(at)),
-                        enrollments::last_seen_at.eq(Some(at)),
-                        enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
-                    ))
-                    .execute(conn)?;
-                if updated == 0 {
-                    diesel::insert_into(enrollments::table)
-                        .values(&Enrollment {
-                            id: dev.clone(),
-                            device_id: dev.clone(),
-                            channel: "device".into(),
-                            enrollment_type: input.enrollment_type.clone(),
-                            user_id: None,
-                            user_short_name: None,
-                            user_long_name: None,
-                            topic: input.topic.clone(),
-                            push_magic: None,
-                            token: None,
-                            unlock_token: None,
-                            enabled: false,
-                            awaiting_configuration: false,
-                            token_update_count: 0,
-                            authenticated_at: Some(at),
-                            last_seen_at: Some(at),
-                            unenrolled_at: None,
-                            created_at: at,
-                            updated_at: at,
-                        })
-                        .execute(conn)?;
-                }
-                Ok(replaced)
-            })
-        })
-        .await
-    }
-
-    /// Records a TokenUpdate. The device must have authenticated; a user channel is created on
-    /// its first TokenUpdate. Returns whether this enabled the enrollment.
-    pub async fn token_update(&self, t: TokenUpdateInput) -> StoreResult<TokenUpdateOutcome> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let device_channel: Option<Enrollment> = enrollments::table.find(&t.device_id).select(Enrollment::as_select()).first(conn).optional()?;
-                let Some(device_channel) = device_channel else {
-                    return Err(StoreError::UnknownEnrollment(t.enrollment_id.clone()));
-                };
-                if t.channel == "user" && device_channel.authenticated_at.is_none() {
-                    return Err(StoreError::UnknownEnrollment(t.device_id.clone()));
-                }
-                let existing: Option<Enrollment> = enrollments::table.find(&t.enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
-                let first = existing.as_ref().is_none_or(|e| !e.enabled);
-                match existing {
-                    Some(e) => {
-                        let unlock = t.unlock_token.clone().or(e.unlock_token);
-                        diesel::update(enrollments::table.find(&t.enrollment_id))
-                            .set((
-                                enrollments::topic.eq(&t.topic),
-                                enrollments::push_magic.eq(Some(&t.push_magic)),
-                                enrollments::token.eq(Some(&t.token)),
-                                enrollments::unlock_token.eq(unlock),
-                                enrollments::enabled.eq(true),
-                                enrollments::awaiting_configuration.eq(t.awaiting_configuration),
-                                enrollments::token_update_count.eq(enrollments::token_update_count + 1),
-                                enrollments::user_short_name.eq(&t.user_short_name),
-                                enrollments::user_long_name.eq(&t.user_long_name),
-                                enrollments::last_seen_at.eq(Some(at)),
-                                enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
-                                enrollments::updated_at.eq(at),
-                            ))
-                            .execute(conn)?;
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let dev = &input.device.id;
+                    upsert_device(conn, &input.device, at)?;
+                    let mut replaced = None;
+                    if let Some(cert) = &input.cert {
+                        replaced = super::binding::bind_cert(conn, dev, cert, at)?;
+                        super::scep::bind_issued(conn, &cert.hash, dev)?;
                     }
-                    None => {
+                    let channels: Vec<String> = enrollments::table.filter(enrollments::device_id.eq(dev)).select(enrollments::id).load(conn)?;
+                    cancel_active_queue(conn, &channels, at)?;
+                    diesel::update(enrollments::table.filter(enrollments::device_id.eq(dev)))
+                        .set((
+                            enrollments::enabled.eq(false),
+                            enrollments::push_magic.eq(None::<String>),
+                            enrollments::token.eq(None::<Vec<u8>>),
+                            enrollments::unlock_token.eq(None::<Vec<u8>>),
+                            enrollments::awaiting_configuration.eq(false),
+                            enrollments::token_update_count.eq(0),
+                            enrollments::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    let updated = diesel::update(enrollments::table.find(dev))
+                        .set((
+                            enrollments::topic.eq(&input.topic),
+                            enrollments::enrollment_type.eq(&input.enrollment_type),
+                            enrollments::authenticated_at.eq(Some(at)),
+                            enrollments::last_seen_at.eq(Some(at)),
+                            enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
+                        ))
+                        .execute(conn)?;
+                    if updated == 0 {
                         diesel::insert_into(enrollments::table)
                             .values(&Enrollment {
-                                id: t.enrollment_id.clone(),
-                                device_id: t.device_id.clone(),
-                                channel: t.channel.clone(),
-                                enrollment_type: t.enrollment_type.clone(),
-                                user_id: t.user_id.clone(),
-                                user_short_name: t.user_short_name.clone(),
-                                user_long_name: t.user_long_name.clone(),
-                                topic: t.topic.clone(),
-                                push_magic: Some(t.push_magic.clone()),
-                                token: Some(t.token.clone()),
-                                unlock_token: t.unlock_token.clone(),
-                                enabled: true,
-                                awaiting_configuration: t.awaiting_configuration,
-                                token_update_count: 1,
-                                authenticated_at: None,
+                                id: dev.clone(),
+                                device_id: dev.clone(),
+                                channel: "device".into(),
+                                enrollment_type: input.enrollment_type.clone(),
+                                user_id: None,
+                                user_short_name: None,
+                                user_long_name: None,
+                                topic: input.topic.clone(),
+                                push_magic: None,
+                                token: None,
+                                unlock_token: None,
+                                enabled: false,
+                                awaiting_configuration: false,
+                                token_update_count: 0,
+                                authenticated_at: Some(at),
                                 last_seen_at: Some(at),
                                 unenrolled_at: None,
                                 created_at: at,
@@ -271,109 +210,186 @@ impl Store {
                             })
                             .execute(conn)?;
                     }
-                }
-                super::push::token_refreshed(conn, &t.enrollment_id, at)?;
-                Ok(TokenUpdateOutcome { first })
+                    Ok(replaced)
+                })
             })
-        })
-        .await
+            .await
+    }
+
+    /// Records a TokenUpdate. The device must have authenticated; a user channel is created on
+    /// its first TokenUpdate. Returns whether this enabled the enrollment.
+    pub async fn token_update(&self, t: TokenUpdateInput) -> StoreResult<TokenUpdateOutcome> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let device_channel: Option<Enrollment> = enrollments::table.find(&t.device_id).select(Enrollment::as_select()).first(conn).optional()?;
+                    let Some(device_channel) = device_channel else {
+                        return Err(StoreError::UnknownEnrollment(t.enrollment_id.clone()));
+                    };
+                    if t.channel == "user" && device_channel.authenticated_at.is_none() {
+                        return Err(StoreError::UnknownEnrollment(t.device_id.clone()));
+                    }
+                    let existing: Option<Enrollment> = enrollments::table.find(&t.enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
+                    let first = existing.as_ref().is_none_or(|e| !e.enabled);
+                    match existing {
+                        Some(e) => {
+                            let unlock = t.unlock_token.clone().or(e.unlock_token);
+                            diesel::update(enrollments::table.find(&t.enrollment_id))
+                                .set((
+                                    enrollments::topic.eq(&t.topic),
+                                    enrollments::push_magic.eq(Some(&t.push_magic)),
+                                    enrollments::token.eq(Some(&t.token)),
+                                    enrollments::unlock_token.eq(unlock),
+                                    enrollments::enabled.eq(true),
+                                    enrollments::awaiting_configuration.eq(t.awaiting_configuration),
+                                    enrollments::token_update_count.eq(enrollments::token_update_count + 1),
+                                    enrollments::user_short_name.eq(&t.user_short_name),
+                                    enrollments::user_long_name.eq(&t.user_long_name),
+                                    enrollments::last_seen_at.eq(Some(at)),
+                                    enrollments::unenrolled_at.eq(None::<NaiveDateTime>),
+                                    enrollments::updated_at.eq(at),
+                                ))
+                                .execute(conn)?;
+                        }
+                        None => {
+                            diesel::insert_into(enrollments::table)
+                                .values(&Enrollment {
+                                    id: t.enrollment_id.clone(),
+                                    device_id: t.device_id.clone(),
+                                    channel: t.channel.clone(),
+                                    enrollment_type: t.enrollment_type.clone(),
+                                    user_id: t.user_id.clone(),
+                                    user_short_name: t.user_short_name.clone(),
+                                    user_long_name: t.user_long_name.clone(),
+                                    topic: t.topic.clone(),
+                                    push_magic: Some(t.push_magic.clone()),
+                                    token: Some(t.token.clone()),
+                                    unlock_token: t.unlock_token.clone(),
+                                    enabled: true,
+                                    awaiting_configuration: t.awaiting_configuration,
+                                    token_update_count: 1,
+                                    authenticated_at: None,
+                                    last_seen_at: Some(at),
+                                    unenrolled_at: None,
+                                    created_at: at,
+                                    updated_at: at,
+                                })
+                                .execute(conn)?;
+                        }
+                    }
+                    super::push::token_refreshed(conn, &t.enrollment_id, at)?;
+                    Ok(TokenUpdateOutcome { first })
+                })
+            })
+            .await
     }
 
     /// Records a CheckOut: the enrollment (and, for the device channel, every user channel of the
     /// device) is disabled and its pending commands cancelled; history is kept.
     pub async fn checkout(&self, enrollment_id: String) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let e: Option<Enrollment> = enrollments::table.find(&enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
-                let Some(e) = e else {
-                    return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
-                };
-                let ids: Vec<String> = if e.channel == "device" {
-                    enrollments::table.filter(enrollments::device_id.eq(&e.device_id)).select(enrollments::id).load(conn)?
-                } else {
-                    vec![e.id.clone()]
-                };
-                cancel_active_queue(conn, &ids, at)?;
-                diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
-                    .set((
-                        enrollments::enabled.eq(false),
-                        enrollments::unenrolled_at.eq(Some(at)),
-                        enrollments::last_seen_at.eq(Some(at)),
-                        enrollments::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let e: Option<Enrollment> = enrollments::table.find(&enrollment_id).select(Enrollment::as_select()).first(conn).optional()?;
+                    let Some(e) = e else {
+                        return Err(StoreError::UnknownEnrollment(enrollment_id.clone()));
+                    };
+                    let ids: Vec<String> = if e.channel == "device" {
+                        enrollments::table.filter(enrollments::device_id.eq(&e.device_id)).select(enrollments::id).load(conn)?
+                    } else {
+                        vec![e.id.clone()]
+                    };
+                    cancel_active_queue(conn, &ids, at)?;
+                    diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
+                        .set((
+                            enrollments::enabled.eq(false),
+                            enrollments::unenrolled_at.eq(Some(at)),
+                            enrollments::last_seen_at.eq(Some(at)),
+                            enrollments::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Which device a certificate (hex SHA-256) is bound to, if any.
     pub async fn cert_device(&self, hash: String) -> StoreResult<Option<String>> {
-        self.run(move |conn| bound_device(conn, &hash)).await
+        self.0.run(move |conn| bound_device(conn, &hash)).await
     }
 
     /// One enrollment by id.
     pub async fn enrollment(&self, id: String) -> StoreResult<Option<Enrollment>> {
-        self.run(move |conn| Ok(enrollments::table.find(&id).select(Enrollment::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(enrollments::table.find(&id).select(Enrollment::as_select()).first(conn).optional()?)).await
     }
 
     /// One device by id.
     pub async fn device(&self, id: String) -> StoreResult<Option<Device>> {
-        self.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?)).await
     }
 
     /// Every device, ordered by id.
-    pub async fn devices(&self) -> StoreResult<Vec<Device>> {
-        self.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?)).await
+    pub async fn list(&self) -> StoreResult<Vec<Device>> {
+        self.0.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?)).await
     }
 
     /// Every enrollment (channel) of a device.
     pub async fn device_enrollments(&self, device_id: String) -> StoreResult<Vec<Enrollment>> {
-        self.run(move |conn| {
-            Ok(enrollments::table.filter(enrollments::device_id.eq(&device_id)).order(enrollments::id).select(Enrollment::as_select()).load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(enrollments::table.filter(enrollments::device_id.eq(&device_id)).order(enrollments::id).select(Enrollment::as_select()).load(conn)?)
+            })
+            .await
     }
 
     /// The enrollments among `ids` that exist.
     pub async fn enrollments_by_ids(&self, ids: Vec<String>) -> StoreResult<Vec<Enrollment>> {
-        self.run(move |conn| {
-            let mut out = Vec::with_capacity(ids.len());
-            for chunk in ids.chunks(1000) {
-                out.extend(
-                    enrollments::table.filter(enrollments::id.eq_any(chunk)).filter(super::planned_per_call()).select(Enrollment::as_select()).load(conn)?,
-                );
-            }
-            Ok(out)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(1000) {
+                    out.extend(
+                        enrollments::table
+                            .filter(enrollments::id.eq_any(chunk))
+                            .filter(super::planned_per_call())
+                            .select(Enrollment::as_select())
+                            .load(conn)?,
+                    );
+                }
+                Ok(out)
+            })
+            .await
     }
 
     /// Every enrollment, ordered by id.
     pub async fn enrollments(&self) -> StoreResult<Vec<Enrollment>> {
-        self.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?)).await
     }
 
     /// Stores an escrowed bootstrap token for a device.
     pub async fn set_bootstrap_token(&self, device_id: String, token: Option<Vec<u8>>) -> StoreResult<()> {
-        self.run(move |conn| {
-            let n = diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now()))).execute(conn)?;
-            if n == 0 {
-                return Err(StoreError::UnknownEnrollment(device_id));
-            }
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let n =
+                    diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now()))).execute(conn)?;
+                if n == 0 {
+                    return Err(StoreError::UnknownEnrollment(device_id));
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// Reads a device's escrowed bootstrap token.
     pub async fn bootstrap_token(&self, device_id: String) -> StoreResult<Option<Vec<u8>>> {
-        self.run(move |conn| {
-            let t: Option<Option<Vec<u8>>> = devices::table.find(&device_id).select(devices::bootstrap_token).first(conn).optional()?;
-            t.ok_or(StoreError::UnknownEnrollment(device_id))
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let t: Option<Option<Vec<u8>>> = devices::table.find(&device_id).select(devices::bootstrap_token).first(conn).optional()?;
+                t.ok_or(StoreError::UnknownEnrollment(device_id))
+            })
+            .await
     }
 }

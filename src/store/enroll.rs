@@ -199,130 +199,141 @@ fn still_allowed(conn: &mut DbConn, s: &SessionRow) -> StoreResult<()> {
     Ok(())
 }
 
-impl Store {
+/// Over-the-air enrollment: users, tokens, sessions, blueprints (reached through [`Store::enroll`]).
+#[derive(Debug, Clone)]
+pub struct EnrollStore(pub(super) Store);
+
+impl EnrollStore {
     /// Adds a user; the name must be free.
     pub async fn create_user(&self, row: UserRow) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let taken: i64 = users::table.filter(users::username.eq(&row.username)).count().get_result(conn)?;
-                if taken > 0 {
-                    return Err(StoreError::Conflict(format!("user {} already exists", row.username)));
-                }
-                diesel::insert_into(users::table).values(&row).execute(conn)?;
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let taken: i64 = users::table.filter(users::username.eq(&row.username)).count().get_result(conn)?;
+                    if taken > 0 {
+                        return Err(StoreError::Conflict(format!("user {} already exists", row.username)));
+                    }
+                    diesel::insert_into(users::table).values(&row).execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Replaces a user's record.
     pub async fn update_user(&self, row: UserRow) -> StoreResult<()> {
-        self.run(move |conn| {
-            let n = diesel::update(users::table.find(&row.username)).set(&row).execute(conn)?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("no user {}", row.username)));
-            }
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let n = diesel::update(users::table.find(&row.username)).set(&row).execute(conn)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound(format!("no user {}", row.username)));
+                }
+                Ok(())
+            })
+            .await
     }
 
     /// A user by name.
     pub async fn user(&self, username: String) -> StoreResult<Option<UserRow>> {
-        self.run(move |conn| Ok(users::table.find(username).select(UserRow::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(users::table.find(username).select(UserRow::as_select()).first(conn).optional()?)).await
     }
 
     /// Every user, by name.
     pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
-        self.run(|conn| Ok(users::table.order(users::username).select(UserRow::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(users::table.order(users::username).select(UserRow::as_select()).load(conn)?)).await
     }
 
     /// Deletes a user; false when there was none.
     pub async fn delete_user(&self, username: String) -> StoreResult<bool> {
-        self.run(move |conn| Ok(diesel::delete(users::table.find(username)).execute(conn)? > 0)).await
+        self.0.run(move |conn| Ok(diesel::delete(users::table.find(username)).execute(conn)? > 0)).await
     }
 
     /// Stores a new enrollment token.
     pub async fn create_token(&self, row: TokenRow) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::insert_into(enrollment_tokens::table).values(&row).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                diesel::insert_into(enrollment_tokens::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Every token, newest first.
-    pub async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
-        self.run(|conn| Ok(enrollment_tokens::table.order(enrollment_tokens::created_at.desc()).select(TokenRow::as_select()).load(conn)?)).await
+    pub async fn enrollment_tokens(&self) -> StoreResult<Vec<TokenRow>> {
+        self.0.run(|conn| Ok(enrollment_tokens::table.order(enrollment_tokens::created_at.desc()).select(TokenRow::as_select()).load(conn)?)).await
     }
 
     /// The token with this value hash.
     pub async fn token_by_hash(&self, hash: String) -> StoreResult<Option<TokenRow>> {
-        self.run(move |conn| {
-            Ok(enrollment_tokens::table.filter(enrollment_tokens::token_hash.eq(hash)).select(TokenRow::as_select()).first(conn).optional()?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(enrollment_tokens::table.filter(enrollment_tokens::token_hash.eq(hash)).select(TokenRow::as_select()).first(conn).optional()?)
+            })
+            .await
     }
 
     /// Revokes a token; false when there is none.
     pub async fn revoke_token(&self, id: String) -> StoreResult<bool> {
-        self.run(move |conn| {
-            Ok(diesel::update(enrollment_tokens::table.find(id).filter(enrollment_tokens::revoked_at.is_null()))
-                .set(enrollment_tokens::revoked_at.eq(Some(now())))
-                .execute(conn)?
-                > 0)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(diesel::update(enrollment_tokens::table.find(id).filter(enrollment_tokens::revoked_at.is_null()))
+                    .set(enrollment_tokens::revoked_at.eq(Some(now())))
+                    .execute(conn)?
+                    > 0)
+            })
+            .await
     }
 
     /// Creates or replaces a blueprint; true when it was new.
     pub async fn put_blueprint(&self, name: String, body: String) -> StoreResult<bool> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let n = diesel::update(blueprints::table.find(&name)).set((blueprints::body.eq(&body), blueprints::updated_at.eq(at))).execute(conn)?;
-                if n > 0 {
-                    return Ok(false);
-                }
-                diesel::insert_into(blueprints::table).values(&BlueprintRow { name, body, created_at: at, updated_at: at }).execute(conn)?;
-                Ok(true)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let n = diesel::update(blueprints::table.find(&name)).set((blueprints::body.eq(&body), blueprints::updated_at.eq(at))).execute(conn)?;
+                    if n > 0 {
+                        return Ok(false);
+                    }
+                    diesel::insert_into(blueprints::table).values(&BlueprintRow { name, body, created_at: at, updated_at: at }).execute(conn)?;
+                    Ok(true)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// A blueprint by name.
     pub async fn blueprint(&self, name: String) -> StoreResult<Option<BlueprintRow>> {
-        self.run(move |conn| Ok(blueprints::table.find(name).select(BlueprintRow::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(blueprints::table.find(name).select(BlueprintRow::as_select()).first(conn).optional()?)).await
     }
 
     /// Every blueprint, by name.
     pub async fn blueprints(&self) -> StoreResult<Vec<BlueprintRow>> {
-        self.run(|conn| Ok(blueprints::table.order(blueprints::name).select(BlueprintRow::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(blueprints::table.order(blueprints::name).select(BlueprintRow::as_select()).load(conn)?)).await
     }
 
     /// Deletes a blueprint; false when there was none.
     pub async fn delete_blueprint(&self, name: String) -> StoreResult<bool> {
-        self.run(move |conn| Ok(diesel::delete(blueprints::table.find(name)).execute(conn)? > 0)).await
+        self.0.run(move |conn| Ok(diesel::delete(blueprints::table.find(name)).execute(conn)? > 0)).await
     }
 
     /// Stores a new session, with the SCEP challenge it hands out (if any). With
     /// `use_token_now`, one use of the session's token is taken in the same transaction (refused
     /// with the reason when the token cannot be used; then nothing is stored).
     pub async fn create_session(&self, row: SessionRow, use_token_now: bool, challenge: Option<ScepChallenge>) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                if let (true, Some(t)) = (use_token_now, &row.token_id) {
-                    use_token(conn, t, row.created_at)?;
-                }
-                if let Some(c) = &challenge {
-                    diesel::insert_into(scep_challenges::table).values(c).execute(conn)?;
-                }
-                diesel::insert_into(enroll_sessions::table).values(&row).execute(conn)?;
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    if let (true, Some(t)) = (use_token_now, &row.token_id) {
+                        use_token(conn, t, row.created_at)?;
+                    }
+                    if let Some(c) = &challenge {
+                        diesel::insert_into(scep_challenges::table).values(c).execute(conn)?;
+                    }
+                    diesel::insert_into(enroll_sessions::table).values(&row).execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Phase 2: the session whose profile-service challenge this is must be in phase 1 and not
@@ -331,42 +342,43 @@ impl Store {
     /// Refused (as [`StoreError::Challenge`]) with the reason otherwise — a replayed challenge
     /// among them — and then nothing is stored.
     pub async fn session_phase2(&self, p: Phase2, challenge: ScepChallenge) -> StoreResult<SessionRow> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let s: Option<SessionRow> = enroll_sessions::table
-                    .filter(enroll_sessions::challenge_hash.eq(&p.challenge_hash))
-                    .select(SessionRow::as_select())
-                    .first(conn)
-                    .optional()?;
-                let Some(s) = s else { return Err(refused("unknown enrollment challenge".into())) };
-                if s.phase != 1 {
-                    return Err(refused(format!("the enrollment challenge of session {} was already used", s.id)));
-                }
-                if s.expires_at <= at {
-                    return Err(refused(format!("enrollment session {} expired at {}", s.id, s.expires_at)));
-                }
-                still_allowed(conn, &s)?;
-                if let Some(t) = &s.token_id {
-                    use_token(conn, t, at)?;
-                }
-                diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
-                let n = diesel::update(enroll_sessions::table.find(&s.id).filter(enroll_sessions::phase.eq(1)))
-                    .set((
-                        enroll_sessions::phase.eq(2),
-                        enroll_sessions::udid.eq(Some(&p.udid)),
-                        enroll_sessions::attributes.eq(Some(&p.attributes)),
-                        enroll_sessions::scep_challenge_id.eq(Some(&challenge.id)),
-                        enroll_sessions::updated_at.eq(at),
-                    ))
-                    .execute(conn)?;
-                if n == 0 {
-                    return Err(refused(format!("the enrollment challenge of session {} was already used", s.id)));
-                }
-                Ok(enroll_sessions::table.find(&s.id).select(SessionRow::as_select()).first(conn)?)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let s: Option<SessionRow> = enroll_sessions::table
+                        .filter(enroll_sessions::challenge_hash.eq(&p.challenge_hash))
+                        .select(SessionRow::as_select())
+                        .first(conn)
+                        .optional()?;
+                    let Some(s) = s else { return Err(refused("unknown enrollment challenge".into())) };
+                    if s.phase != 1 {
+                        return Err(refused(format!("the enrollment challenge of session {} was already used", s.id)));
+                    }
+                    if s.expires_at <= at {
+                        return Err(refused(format!("enrollment session {} expired at {}", s.id, s.expires_at)));
+                    }
+                    still_allowed(conn, &s)?;
+                    if let Some(t) = &s.token_id {
+                        use_token(conn, t, at)?;
+                    }
+                    diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
+                    let n = diesel::update(enroll_sessions::table.find(&s.id).filter(enroll_sessions::phase.eq(1)))
+                        .set((
+                            enroll_sessions::phase.eq(2),
+                            enroll_sessions::udid.eq(Some(&p.udid)),
+                            enroll_sessions::attributes.eq(Some(&p.attributes)),
+                            enroll_sessions::scep_challenge_id.eq(Some(&challenge.id)),
+                            enroll_sessions::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    if n == 0 {
+                        return Err(refused(format!("the enrollment challenge of session {} was already used", s.id)));
+                    }
+                    Ok(enroll_sessions::table.find(&s.id).select(SessionRow::as_select()).first(conn)?)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Phase 3: moves the session from phase 2 to 3 and stores `challenge` (the MDM identity's
@@ -375,106 +387,109 @@ impl Store {
     /// been issued, or when the session expired, its user was disabled or its token revoked, it
     /// is refused.
     pub async fn session_phase3(&self, id: String, challenge: ScepChallenge) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let s: Option<SessionRow> = enroll_sessions::table.find(&id).select(SessionRow::as_select()).first(conn).optional()?;
-                let Some(s) = s else { return Err(refused(format!("no enrollment session {id}"))) };
-                if s.expires_at <= at {
-                    return Err(refused(format!("enrollment session {id} expired at {}", s.expires_at)));
-                }
-                still_allowed(conn, &s)?;
-                match (s.phase, &s.mdm_challenge_id) {
-                    (2, _) => {}
-                    (3, Some(previous)) => {
-                        let unused = diesel::update(scep_challenges::table.find(previous).filter(scep_challenges::used_at.is_null()))
-                            .set(scep_challenges::expires_at.eq(at))
-                            .execute(conn)?;
-                        if unused == 0 {
-                            return Err(refused(format!("enrollment session {id} is complete: its MDM identity was already issued")));
-                        }
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let s: Option<SessionRow> = enroll_sessions::table.find(&id).select(SessionRow::as_select()).first(conn).optional()?;
+                    let Some(s) = s else { return Err(refused(format!("no enrollment session {id}"))) };
+                    if s.expires_at <= at {
+                        return Err(refused(format!("enrollment session {id} expired at {}", s.expires_at)));
                     }
-                    _ => return Err(refused(format!("enrollment session {id} is not waiting for its enrollment profile"))),
-                }
-                diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
-                diesel::update(enroll_sessions::table.find(&id))
-                    .set((enroll_sessions::phase.eq(3), enroll_sessions::mdm_challenge_id.eq(Some(&challenge.id)), enroll_sessions::updated_at.eq(at)))
-                    .execute(conn)?;
-                Ok(())
+                    still_allowed(conn, &s)?;
+                    match (s.phase, &s.mdm_challenge_id) {
+                        (2, _) => {}
+                        (3, Some(previous)) => {
+                            let unused = diesel::update(scep_challenges::table.find(previous).filter(scep_challenges::used_at.is_null()))
+                                .set(scep_challenges::expires_at.eq(at))
+                                .execute(conn)?;
+                            if unused == 0 {
+                                return Err(refused(format!("enrollment session {id} is complete: its MDM identity was already issued")));
+                            }
+                        }
+                        _ => return Err(refused(format!("enrollment session {id} is not waiting for its enrollment profile"))),
+                    }
+                    diesel::insert_into(scep_challenges::table).values(&challenge).execute(conn)?;
+                    diesel::update(enroll_sessions::table.find(&id))
+                        .set((enroll_sessions::phase.eq(3), enroll_sessions::mdm_challenge_id.eq(Some(&challenge.id)), enroll_sessions::updated_at.eq(at)))
+                        .execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// The session a certificate issued here belongs to: the one whose phase-2 or MDM SCEP
     /// challenge it was requested with. `(session, is_mdm_identity)`.
     pub async fn session_for_cert(&self, cert_hash: String) -> StoreResult<Option<(SessionRow, bool)>> {
-        self.run(move |conn| session_for_cert(conn, &cert_hash)).await
+        self.0.run(move |conn| session_for_cert(conn, &cert_hash)).await
     }
 
     /// Who enrolled a device.
     pub async fn device_owner(&self, device_id: String) -> StoreResult<DeviceOwner> {
-        self.run(move |conn| {
-            let row: Option<(Option<String>, Option<String>)> =
-                devices::table.find(device_id).select((devices::enrolled_user, devices::enroll_session_id)).first(conn).optional()?;
-            Ok(row.map(|(u, s)| DeviceOwner { enrolled_user: u, enroll_session_id: s }).unwrap_or_default())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let row: Option<(Option<String>, Option<String>)> =
+                    devices::table.find(device_id).select((devices::enrolled_user, devices::enroll_session_id)).first(conn).optional()?;
+                Ok(row.map(|(u, s)| DeviceOwner { enrolled_user: u, enroll_session_id: s }).unwrap_or_default())
+            })
+            .await
     }
 
     /// Applies a completed enrollment to the device record: the session that made its bound
     /// certificate (if any) gives its user and group. Returns that session. The group joined must
     /// exist; a missing one is reported in the second value and skipped.
     pub async fn apply_enrollment(&self, device_id: String) -> StoreResult<(Option<SessionRow>, Option<String>)> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let hashes: Vec<String> = cert_bindings::table
-                    .filter(cert_bindings::device_id.eq(&device_id))
-                    .order(cert_bindings::created_at.desc())
-                    .select(cert_bindings::cert_hash)
-                    .load(conn)?;
-                let found = match hashes.first() {
-                    Some(hash) => session_for_cert(conn, hash)?,
-                    None => None,
-                };
-                // Only the MDM identity of this very device carries its session over; a device
-                // that authenticated with anything else enrolled outside a session.
-                let s = match found {
-                    Some((s, true)) if s.udid.as_deref().is_none_or(|u| u == device_id) => s,
-                    _ => {
-                        diesel::update(devices::table.find(&device_id))
-                            .set((devices::enrolled_user.eq(None::<String>), devices::enroll_session_id.eq(None::<String>)))
-                            .execute(conn)?;
-                        return Ok((None, None));
-                    }
-                };
-                diesel::update(devices::table.find(&device_id))
-                    .set((devices::enrolled_user.eq(&s.username), devices::enroll_session_id.eq(Some(&s.id))))
-                    .execute(conn)?;
-                diesel::update(enroll_sessions::table.find(&s.id)).set(enroll_sessions::enrolled_at.eq(Some(at))).execute(conn)?;
-                let mut missing = None;
-                if let Some(g) = &s.group_name {
-                    let exists: i64 = device_groups::table.filter(device_groups::name.eq(g)).count().get_result(conn)?;
-                    if exists == 0 {
-                        missing = Some(g.clone());
-                    } else {
-                        let member: i64 = group_members::table
-                            .filter(group_members::group_name.eq(g))
-                            .filter(group_members::device_id.eq(&device_id))
-                            .count()
-                            .get_result(conn)?;
-                        if member == 0 {
-                            diesel::insert_into(group_members::table)
-                                .values((group_members::group_name.eq(g), group_members::device_id.eq(&device_id), group_members::created_at.eq(at)))
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let hashes: Vec<String> = cert_bindings::table
+                        .filter(cert_bindings::device_id.eq(&device_id))
+                        .order(cert_bindings::created_at.desc())
+                        .select(cert_bindings::cert_hash)
+                        .load(conn)?;
+                    let found = match hashes.first() {
+                        Some(hash) => session_for_cert(conn, hash)?,
+                        None => None,
+                    };
+                    // Only the MDM identity of this very device carries its session over; a device
+                    // that authenticated with anything else enrolled outside a session.
+                    let s = match found {
+                        Some((s, true)) if s.udid.as_deref().is_none_or(|u| u == device_id) => s,
+                        _ => {
+                            diesel::update(devices::table.find(&device_id))
+                                .set((devices::enrolled_user.eq(None::<String>), devices::enroll_session_id.eq(None::<String>)))
                                 .execute(conn)?;
+                            return Ok((None, None));
+                        }
+                    };
+                    diesel::update(devices::table.find(&device_id))
+                        .set((devices::enrolled_user.eq(&s.username), devices::enroll_session_id.eq(Some(&s.id))))
+                        .execute(conn)?;
+                    diesel::update(enroll_sessions::table.find(&s.id)).set(enroll_sessions::enrolled_at.eq(Some(at))).execute(conn)?;
+                    let mut missing = None;
+                    if let Some(g) = &s.group_name {
+                        let exists: i64 = device_groups::table.filter(device_groups::name.eq(g)).count().get_result(conn)?;
+                        if exists == 0 {
+                            missing = Some(g.clone());
+                        } else {
+                            let member: i64 = group_members::table
+                                .filter(group_members::group_name.eq(g))
+                                .filter(group_members::device_id.eq(&device_id))
+                                .count()
+                                .get_result(conn)?;
+                            if member == 0 {
+                                diesel::insert_into(group_members::table)
+                                    .values((group_members::group_name.eq(g), group_members::device_id.eq(&device_id), group_members::created_at.eq(at)))
+                                    .execute(conn)?;
+                            }
                         }
                     }
-                }
-                Ok((Some(s), missing))
+                    Ok((Some(s), missing))
+                })
             })
-        })
-        .await
+            .await
     }
 }
 

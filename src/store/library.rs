@@ -46,302 +46,323 @@ fn not_found(what: &str, id: &str) -> StoreError {
     StoreError::NotFound(format!("no {what} {id}"))
 }
 
-impl Store {
+/// The profile library: profiles, versions, groups, install state (reached through [`Store::library`]).
+#[derive(Debug, Clone)]
+pub struct LibraryStore(pub(super) Store);
+
+impl LibraryStore {
     /// Stores a new profile with its first version. The identifier must be unused.
     pub async fn create_profile(&self, row: ProfileRow, version: ProfileVersion) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let taken: i64 = profiles::table.filter(profiles::identifier.eq(&row.identifier)).count().get_result(conn)?;
-                if taken > 0 {
-                    return Err(StoreError::Conflict(format!("a profile with PayloadIdentifier {} already exists; update it instead", row.identifier)));
-                }
-                diesel::insert_into(profiles::table).values(&row).execute(conn)?;
-                diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
-                Ok(())
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let taken: i64 = profiles::table.filter(profiles::identifier.eq(&row.identifier)).count().get_result(conn)?;
+                    if taken > 0 {
+                        return Err(StoreError::Conflict(format!("a profile with PayloadIdentifier {} already exists; update it instead", row.identifier)));
+                    }
+                    diesel::insert_into(profiles::table).values(&row).execute(conn)?;
+                    diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Adds the next version of a profile and makes it current; returns the updated profile.
     /// `version.version` is ignored (the next number is used).
     pub async fn add_profile_version(&self, id: String, name: String, mut version: ProfileVersion) -> StoreResult<ProfileRow> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let current: ProfileRow =
-                    profiles::table.find(&id).select(ProfileRow::as_select()).first(conn).optional()?.ok_or_else(|| not_found("profile", &id))?;
-                let at = now();
-                version.profile_id = id.clone();
-                version.version = current.version + 1;
-                version.created_at = at;
-                diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
-                diesel::update(profiles::table.find(&id))
-                    .set((profiles::version.eq(version.version), profiles::name.eq(&name), profiles::updated_at.eq(at)))
-                    .execute(conn)?;
-                Ok(ProfileRow { version: version.version, name, updated_at: at, ..current })
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let current: ProfileRow =
+                        profiles::table.find(&id).select(ProfileRow::as_select()).first(conn).optional()?.ok_or_else(|| not_found("profile", &id))?;
+                    let at = now();
+                    version.profile_id = id.clone();
+                    version.version = current.version + 1;
+                    version.created_at = at;
+                    diesel::insert_into(profile_versions::table).values(&version).execute(conn)?;
+                    diesel::update(profiles::table.find(&id))
+                        .set((profiles::version.eq(version.version), profiles::name.eq(&name), profiles::updated_at.eq(at)))
+                        .execute(conn)?;
+                    Ok(ProfileRow { version: version.version, name, updated_at: at, ..current })
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Every profile in the library, by identifier.
     pub async fn profiles(&self) -> StoreResult<Vec<ProfileRow>> {
-        self.run(|conn| Ok(profiles::table.order(profiles::identifier).select(ProfileRow::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(profiles::table.order(profiles::identifier).select(ProfileRow::as_select()).load(conn)?)).await
     }
 
     /// One profile.
     pub async fn profile(&self, id: String) -> StoreResult<Option<ProfileRow>> {
-        self.run(move |conn| Ok(profiles::table.find(id).select(ProfileRow::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(profiles::table.find(id).select(ProfileRow::as_select()).first(conn).optional()?)).await
     }
 
     /// One version of a profile (body included).
     pub async fn profile_version(&self, id: String, version: i32) -> StoreResult<Option<ProfileVersion>> {
-        self.run(move |conn| Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)).await
     }
 
     /// Every version of a profile, newest first.
     pub async fn profile_versions(&self, id: String) -> StoreResult<Vec<ProfileVersion>> {
-        self.run(move |conn| {
-            Ok(profile_versions::table
-                .filter(profile_versions::profile_id.eq(id))
-                .order(profile_versions::version.desc())
-                .select(ProfileVersion::as_select())
-                .load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(profile_versions::table
+                    .filter(profile_versions::profile_id.eq(id))
+                    .order(profile_versions::version.desc())
+                    .select(ProfileVersion::as_select())
+                    .load(conn)?)
+            })
+            .await
     }
 
     /// Deletes a profile, its versions and assignments. Install state rows stay (removal is
     /// tracked on them).
     pub async fn delete_profile(&self, id: String) -> StoreResult<bool> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                diesel::delete(profile_assignments::table.filter(profile_assignments::profile_id.eq(&id))).execute(conn)?;
-                diesel::delete(profile_versions::table.filter(profile_versions::profile_id.eq(&id))).execute(conn)?;
-                Ok(diesel::delete(profiles::table.find(&id)).execute(conn)? > 0)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    diesel::delete(profile_assignments::table.filter(profile_assignments::profile_id.eq(&id))).execute(conn)?;
+                    diesel::delete(profile_versions::table.filter(profile_versions::profile_id.eq(&id))).execute(conn)?;
+                    Ok(diesel::delete(profiles::table.find(&id)).execute(conn)? > 0)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Creates a group; the name must be unused.
     pub async fn create_group(&self, name: String, description: Option<String>) -> StoreResult<DeviceGroup> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let taken: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
-                if taken > 0 {
-                    return Err(StoreError::Conflict(format!("group {name} already exists")));
-                }
-                let g = DeviceGroup { name: name.clone(), description: description.clone(), created_at: now() };
-                diesel::insert_into(device_groups::table).values(&g).execute(conn)?;
-                Ok(g)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let taken: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
+                    if taken > 0 {
+                        return Err(StoreError::Conflict(format!("group {name} already exists")));
+                    }
+                    let g = DeviceGroup { name: name.clone(), description: description.clone(), created_at: now() };
+                    diesel::insert_into(device_groups::table).values(&g).execute(conn)?;
+                    Ok(g)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Every group with its member count.
     pub async fn groups(&self) -> StoreResult<Vec<(DeviceGroup, i64)>> {
-        self.run(|conn| {
-            let groups: Vec<DeviceGroup> = device_groups::table.order(device_groups::name).select(DeviceGroup::as_select()).load(conn)?;
-            let counts: Vec<(String, i64)> =
-                group_members::table.group_by(group_members::group_name).select((group_members::group_name, diesel::dsl::count_star())).load(conn)?;
-            let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
-            Ok(groups.into_iter().map(|g| (g.clone(), counts.get(&g.name).copied().unwrap_or(0))).collect())
-        })
-        .await
+        self.0
+            .run(|conn| {
+                let groups: Vec<DeviceGroup> = device_groups::table.order(device_groups::name).select(DeviceGroup::as_select()).load(conn)?;
+                let counts: Vec<(String, i64)> =
+                    group_members::table.group_by(group_members::group_name).select((group_members::group_name, diesel::dsl::count_star())).load(conn)?;
+                let counts: std::collections::HashMap<String, i64> = counts.into_iter().collect();
+                Ok(groups.into_iter().map(|g| (g.clone(), counts.get(&g.name).copied().unwrap_or(0))).collect())
+            })
+            .await
     }
 
     /// One group and its member device ids.
     pub async fn group(&self, name: String) -> StoreResult<Option<(DeviceGroup, Vec<String>)>> {
-        self.run(move |conn| {
-            let Some(g) = device_groups::table.find(&name).select(DeviceGroup::as_select()).first(conn).optional()? else {
-                return Ok(None);
-            };
-            let members =
-                group_members::table.filter(group_members::group_name.eq(&name)).order(group_members::device_id).select(group_members::device_id).load(conn)?;
-            Ok(Some((g, members)))
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let Some(g) = device_groups::table.find(&name).select(DeviceGroup::as_select()).first(conn).optional()? else {
+                    return Ok(None);
+                };
+                let members = group_members::table
+                    .filter(group_members::group_name.eq(&name))
+                    .order(group_members::device_id)
+                    .select(group_members::device_id)
+                    .load(conn)?;
+                Ok(Some((g, members)))
+            })
+            .await
     }
 
     /// Deletes a group (its memberships and the assignments that name it go with it).
     pub async fn delete_group(&self, name: String) -> StoreResult<bool> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                diesel::delete(group_members::table.filter(group_members::group_name.eq(&name))).execute(conn)?;
-                diesel::delete(
-                    profile_assignments::table.filter(profile_assignments::target_kind.eq(TARGET_GROUP)).filter(profile_assignments::target.eq(&name)),
-                )
-                .execute(conn)?;
-                Ok(diesel::delete(device_groups::table.find(&name)).execute(conn)? > 0)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    diesel::delete(group_members::table.filter(group_members::group_name.eq(&name))).execute(conn)?;
+                    diesel::delete(
+                        profile_assignments::table.filter(profile_assignments::target_kind.eq(TARGET_GROUP)).filter(profile_assignments::target.eq(&name)),
+                    )
+                    .execute(conn)?;
+                    Ok(diesel::delete(device_groups::table.find(&name)).execute(conn)? > 0)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Adds devices to a group; returns the ids that are not known devices (not added).
     pub async fn add_group_members(&self, name: String, device_ids: Vec<String>) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let exists: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
-                if exists == 0 {
-                    return Err(not_found("group", &name));
-                }
-                let known: Vec<String> =
-                    devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(devices::id).load(conn)?;
-                let present: Vec<String> = group_members::table
-                    .filter(group_members::group_name.eq(&name))
-                    .filter(group_members::device_id.eq_any(&known))
-                    .filter(super::planned_per_call())
-                    .select(group_members::device_id)
-                    .load(conn)?;
-                let at = now();
-                let mut added = std::collections::HashSet::new();
-                for id in known.iter().filter(|id| !present.contains(id)) {
-                    if added.insert(id.clone()) {
-                        diesel::insert_into(group_members::table)
-                            .values((group_members::group_name.eq(&name), group_members::device_id.eq(id), group_members::created_at.eq(at)))
-                            .execute(conn)?;
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let exists: i64 = device_groups::table.filter(device_groups::name.eq(&name)).count().get_result(conn)?;
+                    if exists == 0 {
+                        return Err(not_found("group", &name));
                     }
-                }
-                Ok(device_ids.into_iter().filter(|d| !known.contains(d)).collect())
+                    let known: Vec<String> =
+                        devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(devices::id).load(conn)?;
+                    let present: Vec<String> = group_members::table
+                        .filter(group_members::group_name.eq(&name))
+                        .filter(group_members::device_id.eq_any(&known))
+                        .filter(super::planned_per_call())
+                        .select(group_members::device_id)
+                        .load(conn)?;
+                    let at = now();
+                    let mut added = std::collections::HashSet::new();
+                    for id in known.iter().filter(|id| !present.contains(id)) {
+                        if added.insert(id.clone()) {
+                            diesel::insert_into(group_members::table)
+                                .values((group_members::group_name.eq(&name), group_members::device_id.eq(id), group_members::created_at.eq(at)))
+                                .execute(conn)?;
+                        }
+                    }
+                    Ok(device_ids.into_iter().filter(|d| !known.contains(d)).collect())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Removes a device from a group; false when it was not a member.
     pub async fn remove_group_member(&self, name: String, device_id: String) -> StoreResult<bool> {
-        self.run(move |conn| Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)).await
+        self.0.run(move |conn| Ok(diesel::delete(group_members::table.find((name, device_id))).execute(conn)? > 0)).await
     }
 
     /// Attributes, device channel and certificate of the devices given, for rendering. Devices
     /// without an enabled device channel are left out.
     pub async fn device_contexts(&self, device_ids: Vec<String>) -> StoreResult<Vec<DeviceContext>> {
-        self.run(move |conn| {
-            let devs: Vec<Device> =
-                devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(Device::as_select()).load(conn)?;
-            let ens: Vec<Enrollment> = enrollments::table
-                .filter(enrollments::id.eq_any(&device_ids))
-                .filter(enrollments::channel.eq("device"))
-                .filter(enrollments::enabled.eq(true))
-                .filter(super::planned_per_call())
-                .select(Enrollment::as_select())
-                .load(conn)?;
-            let certs: Vec<CertBinding> = cert_bindings::table
-                .filter(cert_bindings::device_id.eq_any(&device_ids))
-                .filter(super::planned_per_call())
-                .select(CertBinding::as_select())
-                .load(conn)?;
-            let owners: Vec<(String, Option<String>)> = devices::table
-                .filter(devices::id.eq_any(&device_ids))
-                .filter(super::planned_per_call())
-                .select((devices::id, devices::enrolled_user))
-                .load(conn)?;
-            let names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
-            let emails: Vec<(String, Option<String>)> = if names.is_empty() {
-                Vec::new()
-            } else {
-                users::table.filter(users::username.eq_any(names)).filter(super::planned_per_call()).select((users::username, users::email)).load(conn)?
-            };
-            let memberships: Vec<(String, String)> = group_members::table
-                .filter(group_members::device_id.eq_any(&device_ids))
-                .filter(super::planned_per_call())
-                .select((group_members::device_id, group_members::group_name))
-                .load(conn)?;
-            let attrs: Vec<(String, String, String, String)> = custom_attributes::table
-                .filter(
-                    custom_attributes::scope_kind
-                        .eq(TARGET_DEVICE)
-                        .and(custom_attributes::scope.eq_any(&device_ids))
-                        .or(custom_attributes::scope_kind.eq(TARGET_GROUP).and(custom_attributes::scope.eq_any(memberships.iter().map(|(_, g)| g)))),
-                )
-                .filter(super::planned_per_call())
-                .select((custom_attributes::scope_kind, custom_attributes::scope, custom_attributes::name, custom_attributes::value))
-                .order((custom_attributes::scope_kind, custom_attributes::scope))
-                .load(conn)?;
-            let attributes_of = |device: &str| {
-                let mut m = std::collections::BTreeMap::new();
-                let groups: Vec<&String> = memberships.iter().filter(|(d, _)| d == device).map(|(_, g)| g).collect();
-                // Groups in name order, first wins; then the device's own values override.
-                for (kind, scope, name, value) in attrs.iter().rev() {
-                    if kind == TARGET_GROUP && groups.contains(&scope) {
-                        m.insert(name.clone(), value.clone());
+        self.0
+            .run(move |conn| {
+                let devs: Vec<Device> =
+                    devices::table.filter(devices::id.eq_any(&device_ids)).filter(super::planned_per_call()).select(Device::as_select()).load(conn)?;
+                let ens: Vec<Enrollment> = enrollments::table
+                    .filter(enrollments::id.eq_any(&device_ids))
+                    .filter(enrollments::channel.eq("device"))
+                    .filter(enrollments::enabled.eq(true))
+                    .filter(super::planned_per_call())
+                    .select(Enrollment::as_select())
+                    .load(conn)?;
+                let certs: Vec<CertBinding> = cert_bindings::table
+                    .filter(cert_bindings::device_id.eq_any(&device_ids))
+                    .filter(super::planned_per_call())
+                    .select(CertBinding::as_select())
+                    .load(conn)?;
+                let owners: Vec<(String, Option<String>)> = devices::table
+                    .filter(devices::id.eq_any(&device_ids))
+                    .filter(super::planned_per_call())
+                    .select((devices::id, devices::enrolled_user))
+                    .load(conn)?;
+                let names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
+                let emails: Vec<(String, Option<String>)> = if names.is_empty() {
+                    Vec::new()
+                } else {
+                    users::table.filter(users::username.eq_any(names)).filter(super::planned_per_call()).select((users::username, users::email)).load(conn)?
+                };
+                let memberships: Vec<(String, String)> = group_members::table
+                    .filter(group_members::device_id.eq_any(&device_ids))
+                    .filter(super::planned_per_call())
+                    .select((group_members::device_id, group_members::group_name))
+                    .load(conn)?;
+                let attrs: Vec<(String, String, String, String)> = custom_attributes::table
+                    .filter(
+                        custom_attributes::scope_kind
+                            .eq(TARGET_DEVICE)
+                            .and(custom_attributes::scope.eq_any(&device_ids))
+                            .or(custom_attributes::scope_kind.eq(TARGET_GROUP).and(custom_attributes::scope.eq_any(memberships.iter().map(|(_, g)| g)))),
+                    )
+                    .filter(super::planned_per_call())
+                    .select((custom_attributes::scope_kind, custom_attributes::scope, custom_attributes::name, custom_attributes::value))
+                    .order((custom_attributes::scope_kind, custom_attributes::scope))
+                    .load(conn)?;
+                let attributes_of = |device: &str| {
+                    let mut m = std::collections::BTreeMap::new();
+                    let groups: Vec<&String> = memberships.iter().filter(|(d, _)| d == device).map(|(_, g)| g).collect();
+                    // Groups in name order, first wins; then the device's own values override.
+                    for (kind, scope, name, value) in attrs.iter().rev() {
+                        if kind == TARGET_GROUP && groups.contains(&scope) {
+                            m.insert(name.clone(), value.clone());
+                        }
                     }
-                }
-                for (kind, scope, name, value) in &attrs {
-                    if kind == TARGET_DEVICE && scope == device {
-                        m.insert(name.clone(), value.clone());
+                    for (kind, scope, name, value) in &attrs {
+                        if kind == TARGET_DEVICE && scope == device {
+                            m.insert(name.clone(), value.clone());
+                        }
                     }
+                    m
+                };
+                let mut out = Vec::new();
+                for e in ens {
+                    let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
+                    let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
+                    let enrolled_user = owners.iter().find(|(id, _)| *id == e.device_id).and_then(|(_, u)| u.clone());
+                    let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone());
+                    let attributes = attributes_of(&e.device_id);
+                    out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email, attributes });
                 }
-                m
-            };
-            let mut out = Vec::new();
-            for e in ens {
-                let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
-                let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
-                let enrolled_user = owners.iter().find(|(id, _)| *id == e.device_id).and_then(|(_, u)| u.clone());
-                let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone());
-                let attributes = attributes_of(&e.device_id);
-                out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email, attributes });
-            }
-            Ok(out)
-        })
-        .await
+                Ok(out)
+            })
+            .await
     }
 
     /// Writes install-state rows without queueing anything.
     pub async fn put_device_profiles(&self, states: Vec<DeviceProfile>) -> StoreResult<()> {
-        self.run(move |conn| write_tx(conn, |conn| states.iter().try_for_each(|s| upsert_state(conn, s)))).await
+        self.0.run(move |conn| write_tx(conn, |conn| states.iter().try_for_each(|s| upsert_state(conn, s)))).await
     }
 
     /// Install state of an enrollment, by identifier.
     pub async fn enrollment_profiles(&self, enrollment_id: String) -> StoreResult<Vec<DeviceProfile>> {
-        self.run(move |conn| {
-            Ok(device_profiles::table
-                .filter(device_profiles::enrollment_id.eq(enrollment_id))
-                .order(device_profiles::identifier)
-                .select(DeviceProfile::as_select())
-                .load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(device_profiles::table
+                    .filter(device_profiles::enrollment_id.eq(enrollment_id))
+                    .order(device_profiles::identifier)
+                    .select(DeviceProfile::as_select())
+                    .load(conn)?)
+            })
+            .await
     }
 
     /// Install state of a profile on every enrollment.
     pub async fn profile_states(&self, profile_id: String) -> StoreResult<Vec<DeviceProfile>> {
-        self.run(move |conn| {
-            Ok(device_profiles::table
-                .filter(device_profiles::profile_id.eq(profile_id))
-                .order(device_profiles::enrollment_id)
-                .select(DeviceProfile::as_select())
-                .load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(device_profiles::table
+                    .filter(device_profiles::profile_id.eq(profile_id))
+                    .order(device_profiles::enrollment_id)
+                    .select(DeviceProfile::as_select())
+                    .load(conn)?)
+            })
+            .await
     }
 
     /// The install-state row a command belongs to.
     pub async fn device_profile_by_command(&self, enrollment_id: String, command_uuid: String) -> StoreResult<Option<DeviceProfile>> {
-        self.run(move |conn| {
-            Ok(device_profiles::table
-                .filter(device_profiles::enrollment_id.eq(enrollment_id))
-                .filter(device_profiles::command_uuid.eq(command_uuid))
-                .select(DeviceProfile::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(device_profiles::table
+                    .filter(device_profiles::enrollment_id.eq(enrollment_id))
+                    .filter(device_profiles::command_uuid.eq(command_uuid))
+                    .select(DeviceProfile::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await
     }
 
     /// Records that the enrollment's profiles were just checked (a ProfileList arrived).
     pub async fn profiles_checked(&self, enrollment_id: String) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::update(device_profiles::table.filter(device_profiles::enrollment_id.eq(enrollment_id)))
-                .set(device_profiles::checked_at.eq(Some(now())))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                diesel::update(device_profiles::table.filter(device_profiles::enrollment_id.eq(enrollment_id)))
+                    .set(device_profiles::checked_at.eq(Some(now())))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Claims up to `limit` enabled enrollments whose installed or verified profiles were last
@@ -349,50 +370,52 @@ impl Store {
     /// UUID starts with `check_prefix`): their check time moves to now, so another replica's pass
     /// skips them.
     pub async fn claim_profile_audits(&self, cutoff: chrono::NaiveDateTime, limit: i64, check_prefix: &'static str) -> StoreResult<Vec<String>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let waiting = enrollment_queue::table
-                    .filter(enrollment_queue::status.eq_any(crate::queue::QueueStatus::ACTIVE_SQL))
-                    .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
-                    .select(enrollment_queue::enrollment_id);
-                let stale = device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff));
-                let candidates: Vec<String> = device_profiles::table
-                    .inner_join(enrollments::table)
-                    .filter(enrollments::enabled.eq(true))
-                    .filter(device_profiles::status.eq_any(["installed", "verified"]))
-                    .filter(stale)
-                    .filter(diesel::dsl::not(device_profiles::enrollment_id.eq_any(waiting)))
-                    .select(device_profiles::enrollment_id)
-                    .distinct()
-                    .limit(limit)
-                    .load(conn)?;
-                let at = now();
-                let mut claimed = Vec::new();
-                for e in candidates {
-                    let n = diesel::update(
-                        device_profiles::table
-                            .filter(device_profiles::enrollment_id.eq(&e))
-                            .filter(device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff))),
-                    )
-                    .set(device_profiles::checked_at.eq(Some(at)))
-                    .execute(conn)?;
-                    if n > 0 {
-                        claimed.push(e);
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let waiting = enrollment_queue::table
+                        .filter(enrollment_queue::status.eq_any(crate::queue::QueueStatus::ACTIVE_SQL))
+                        .filter(enrollment_queue::command_uuid.like(format!("{check_prefix}%")))
+                        .select(enrollment_queue::enrollment_id);
+                    let stale = device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff));
+                    let candidates: Vec<String> = device_profiles::table
+                        .inner_join(enrollments::table)
+                        .filter(enrollments::enabled.eq(true))
+                        .filter(device_profiles::status.eq_any(["installed", "verified"]))
+                        .filter(stale)
+                        .filter(diesel::dsl::not(device_profiles::enrollment_id.eq_any(waiting)))
+                        .select(device_profiles::enrollment_id)
+                        .distinct()
+                        .limit(limit)
+                        .load(conn)?;
+                    let at = now();
+                    let mut claimed = Vec::new();
+                    for e in candidates {
+                        let n = diesel::update(
+                            device_profiles::table
+                                .filter(device_profiles::enrollment_id.eq(&e))
+                                .filter(device_profiles::checked_at.is_null().or(device_profiles::checked_at.lt(cutoff))),
+                        )
+                        .set(device_profiles::checked_at.eq(Some(at)))
+                        .execute(conn)?;
+                        if n > 0 {
+                            claimed.push(e);
+                        }
                     }
-                }
-                Ok(claimed)
+                    Ok(claimed)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Forgets one install-state row (after a confirmed removal).
     pub async fn delete_device_profile(&self, enrollment_id: String, profile_id: String) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::delete(device_profiles::table.find((enrollment_id, profile_id))).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                diesel::delete(device_profiles::table.find((enrollment_id, profile_id))).execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 }
 

@@ -157,6 +157,56 @@ impl Store {
         Ok(Store { pool, backend, slots, size: size as usize })
     }
 
+    /// Devices, their channels (enrollments) and certificate bindings.
+    pub fn devices(&self) -> devices::DeviceStore {
+        devices::DeviceStore(self.clone())
+    }
+
+    /// Over-the-air enrollment: users, tokens, sessions, blueprints.
+    pub fn enroll(&self) -> enroll::EnrollStore {
+        enroll::EnrollStore(self.clone())
+    }
+
+    /// The profile library: profiles, versions, groups, install state.
+    pub fn library(&self) -> library::LibraryStore {
+        library::LibraryStore(self.clone())
+    }
+
+    /// Managed apps: catalogue, install state, inventory, events, secrets.
+    pub fn apps(&self) -> apps::AppStore {
+        apps::AppStore(self.clone())
+    }
+
+    /// Push certificates and per-enrollment push state.
+    pub fn push(&self) -> push::PushStore {
+        push::PushStore(self.clone())
+    }
+
+    /// SCEP issuing records and one-time challenges.
+    pub fn scep(&self) -> scep::ScepStore {
+        scep::ScepStore(self.clone())
+    }
+
+    /// API tokens and the audit log.
+    pub fn tokens(&self) -> tokens::TokenStore {
+        tokens::TokenStore(self.clone())
+    }
+
+    /// Assignments of profiles and apps to devices and groups.
+    pub fn assignments(&self) -> assignments::AssignmentStore {
+        assignments::AssignmentStore(self.clone())
+    }
+
+    /// Sealing values an earlier version stored in clear.
+    pub fn at_rest(&self) -> at_rest::AtRestStore {
+        at_rest::AtRestStore(self.clone())
+    }
+
+    /// The retention sweep.
+    pub fn retention(&self) -> retention::RetentionStore {
+        retention::RetentionStore(self.clone())
+    }
+
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -140,58 +140,68 @@ impl TopicChange {
     }
 }
 
-impl Store {
+/// Push certificates and per-enrollment push state (reached through [`Store::push`]).
+#[derive(Debug, Clone)]
+pub struct PushStore(pub(super) Store);
+
+impl PushStore {
     /// All push certificates (sealed keys included; callers open them).
     pub async fn push_certs(&self) -> StoreResult<Vec<PushCertRow>> {
-        self.run(|conn| Ok(push_certs::table.order(push_certs::created_at.desc()).select(PushCertRow::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(push_certs::table.order(push_certs::created_at.desc()).select(PushCertRow::as_select()).load(conn)?)).await
     }
 
     /// `(topic, updated_at)` of every certificate: a cheap check whether a reload is needed.
     pub async fn push_cert_versions(&self) -> StoreResult<Vec<(String, NaiveDateTime)>> {
-        self.run(|conn| Ok(push_certs::table.order(push_certs::topic).select((push_certs::topic, push_certs::updated_at)).load(conn)?)).await
+        self.0.run(|conn| Ok(push_certs::table.order(push_certs::topic).select((push_certs::topic, push_certs::updated_at)).load(conn)?)).await
     }
 
     /// Saves a certificate. The same topic replaces (renews) the stored one; a different topic
     /// is refused while another certificate exists unless `topic` allows it, because devices enrolled with
     /// the old topic could no longer be woken by the new certificate.
     pub async fn save_push_cert(&self, row: PushCertRow, topic: TopicChange) -> StoreResult<SaveCertOutcome> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let topics: Vec<String> = push_certs::table.select(push_certs::topic).load(conn)?;
-                if topics.contains(&row.topic) {
-                    diesel::update(push_certs::table.find(&row.topic))
-                        .set((
-                            push_certs::subject.eq(&row.subject),
-                            push_certs::cert_chain_pem.eq(&row.cert_chain_pem),
-                            push_certs::key_sealed.eq(&row.key_sealed),
-                            push_certs::not_before.eq(row.not_before),
-                            push_certs::not_after.eq(row.not_after),
-                            push_certs::updated_at.eq(row.updated_at),
-                        ))
-                        .execute(conn)?;
-                    return Ok(SaveCertOutcome::Renewed);
-                }
-                if !topics.is_empty() && topic == TopicChange::Refuse {
-                    return Err(StoreError::TopicChange { new: row.topic.clone(), existing: topics });
-                }
-                diesel::insert_into(push_certs::table).values(&row).execute(conn)?;
-                Ok(SaveCertOutcome::Added)
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let topics: Vec<String> = push_certs::table.select(push_certs::topic).load(conn)?;
+                    if topics.contains(&row.topic) {
+                        diesel::update(push_certs::table.find(&row.topic))
+                            .set((
+                                push_certs::subject.eq(&row.subject),
+                                push_certs::cert_chain_pem.eq(&row.cert_chain_pem),
+                                push_certs::key_sealed.eq(&row.key_sealed),
+                                push_certs::not_before.eq(row.not_before),
+                                push_certs::not_after.eq(row.not_after),
+                                push_certs::updated_at.eq(row.updated_at),
+                            ))
+                            .execute(conn)?;
+                        return Ok(SaveCertOutcome::Renewed);
+                    }
+                    if !topics.is_empty() && topic == TopicChange::Refuse {
+                        return Err(StoreError::TopicChange { new: row.topic.clone(), existing: topics });
+                    }
+                    diesel::insert_into(push_certs::table).values(&row).execute(conn)?;
+                    Ok(SaveCertOutcome::Added)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Removes the certificate for `topic`; returns whether one existed.
     pub async fn delete_push_cert(&self, topic: String) -> StoreResult<bool> {
-        self.run(move |conn| Ok(diesel::delete(push_certs::table.find(&topic)).execute(conn)? > 0)).await
+        self.0.run(move |conn| Ok(diesel::delete(push_certs::table.find(&topic)).execute(conn)? > 0)).await
     }
 
     /// Push state rows of the given enrollments.
     pub async fn push_states(&self, ids: Vec<String>) -> StoreResult<Vec<PushState>> {
-        self.run(move |conn| {
-            Ok(push_state::table.filter(push_state::enrollment_id.eq_any(&ids)).filter(super::planned_per_call()).select(PushState::as_select()).load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(push_state::table
+                    .filter(push_state::enrollment_id.eq_any(&ids))
+                    .filter(super::planned_per_call())
+                    .select(PushState::as_select())
+                    .load(conn)?)
+            })
+            .await
     }
 
     /// Claims up to `limit` enrollments due at `at`, moving their `next_push_at` to `lease_until`
@@ -199,73 +209,75 @@ impl Store {
     /// and another one retries). Returns those that should be pushed: enabled, with a usable
     /// token and a command still waiting to be fetched. The others' schedules are cleared.
     pub async fn claim_due_pushes(&self, at: NaiveDateTime, lease_until: NaiveDateTime, limit: i64) -> StoreResult<Vec<DuePush>> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let claimed: Vec<ClaimedId> = match conn {
-                    DbConn::Pg(pg) => diesel::sql_query(
-                        "UPDATE push_state SET next_push_at = $1 WHERE enrollment_id IN (\
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let claimed: Vec<ClaimedId> = match conn {
+                        DbConn::Pg(pg) => diesel::sql_query(
+                            "UPDATE push_state SET next_push_at = $1 WHERE enrollment_id IN (\
                          SELECT enrollment_id FROM push_state WHERE next_push_at <= $2 \
                          ORDER BY next_push_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING enrollment_id",
-                    )
-                    .bind::<diesel::sql_types::Timestamp, _>(lease_until)
-                    .bind::<diesel::sql_types::Timestamp, _>(at)
-                    .bind::<diesel::sql_types::BigInt, _>(limit)
-                    .load(pg)?,
-                    DbConn::Sqlite(lite) => diesel::sql_query(
-                        "UPDATE push_state SET next_push_at = ? WHERE enrollment_id IN (\
+                        )
+                        .bind::<diesel::sql_types::Timestamp, _>(lease_until)
+                        .bind::<diesel::sql_types::Timestamp, _>(at)
+                        .bind::<diesel::sql_types::BigInt, _>(limit)
+                        .load(pg)?,
+                        DbConn::Sqlite(lite) => diesel::sql_query(
+                            "UPDATE push_state SET next_push_at = ? WHERE enrollment_id IN (\
                          SELECT enrollment_id FROM push_state WHERE next_push_at <= ? \
                          ORDER BY next_push_at LIMIT ?) RETURNING enrollment_id",
-                    )
-                    .bind::<diesel::sql_types::Timestamp, _>(lease_until)
-                    .bind::<diesel::sql_types::Timestamp, _>(at)
-                    .bind::<diesel::sql_types::BigInt, _>(limit)
-                    .load(lite)?,
-                };
-                if claimed.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let ids: Vec<String> = claimed.into_iter().map(|c| c.enrollment_id).collect();
-                let waiting = enrollment_queue::table
-                    .filter(enrollment_queue::enrollment_id.eq(enrollments::id))
-                    .filter(enrollment_queue::status.eq(crate::queue::QueueStatus::Queued.as_sql()));
-                let rows: Vec<DueRow> = enrollments::table
-                    .inner_join(push_state::table)
-                    .filter(enrollments::id.eq_any(&ids))
-                    .filter(enrollments::enabled.eq(true))
-                    .filter(push_state::token_stale_at.is_null())
-                    .filter(diesel::dsl::exists(waiting))
-                    .filter(super::planned_per_call())
-                    .select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
-                    .load(conn)?;
-                let due: Vec<DuePush> = rows
-                    .into_iter()
-                    .filter_map(|(enrollment_id, topic, token, magic, attempts)| {
-                        Some(DuePush { enrollment_id, topic, token: token?, push_magic: magic?, attempts })
-                    })
-                    .collect();
-                let keep: std::collections::HashSet<&str> = due.iter().map(|d| d.enrollment_id.as_str()).collect();
-                let idle: Vec<&String> = ids.iter().filter(|i| !keep.contains(i.as_str())).collect();
-                for chunk in idle.chunks(1000) {
-                    diesel::update(push_state::table.filter(push_state::enrollment_id.eq_any(chunk)).filter(push_state::next_push_at.eq(lease_until)))
-                        .set((push_state::next_push_at.eq(None::<NaiveDateTime>), push_state::attempts.eq(0)))
-                        .execute(conn)?;
-                }
-                Ok(due)
+                        )
+                        .bind::<diesel::sql_types::Timestamp, _>(lease_until)
+                        .bind::<diesel::sql_types::Timestamp, _>(at)
+                        .bind::<diesel::sql_types::BigInt, _>(limit)
+                        .load(lite)?,
+                    };
+                    if claimed.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let ids: Vec<String> = claimed.into_iter().map(|c| c.enrollment_id).collect();
+                    let waiting = enrollment_queue::table
+                        .filter(enrollment_queue::enrollment_id.eq(enrollments::id))
+                        .filter(enrollment_queue::status.eq(crate::queue::QueueStatus::Queued.as_sql()));
+                    let rows: Vec<DueRow> = enrollments::table
+                        .inner_join(push_state::table)
+                        .filter(enrollments::id.eq_any(&ids))
+                        .filter(enrollments::enabled.eq(true))
+                        .filter(push_state::token_stale_at.is_null())
+                        .filter(diesel::dsl::exists(waiting))
+                        .filter(super::planned_per_call())
+                        .select((enrollments::id, enrollments::topic, enrollments::token, enrollments::push_magic, push_state::attempts))
+                        .load(conn)?;
+                    let due: Vec<DuePush> = rows
+                        .into_iter()
+                        .filter_map(|(enrollment_id, topic, token, magic, attempts)| {
+                            Some(DuePush { enrollment_id, topic, token: token?, push_magic: magic?, attempts })
+                        })
+                        .collect();
+                    let keep: std::collections::HashSet<&str> = due.iter().map(|d| d.enrollment_id.as_str()).collect();
+                    let idle: Vec<&String> = ids.iter().filter(|i| !keep.contains(i.as_str())).collect();
+                    for chunk in idle.chunks(1000) {
+                        diesel::update(push_state::table.filter(push_state::enrollment_id.eq_any(chunk)).filter(push_state::next_push_at.eq(lease_until)))
+                            .set((push_state::next_push_at.eq(None::<NaiveDateTime>), push_state::attempts.eq(0)))
+                            .execute(conn)?;
+                    }
+                    Ok(due)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Gives back a lease [`Store::claim_due_pushes`] set and no outcome was recorded for (the
     /// process is stopping): those enrollments are due now, so the next scheduler — another
     /// replica, or this one restarted — pushes them at once. Returns how many were released.
     pub async fn release_push_lease(&self, lease_until: NaiveDateTime) -> StoreResult<usize> {
-        self.run(move |conn| {
-            Ok(diesel::update(push_state::table.filter(push_state::next_push_at.eq(lease_until)))
-                .set(push_state::next_push_at.eq(Some(now())))
-                .execute(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                Ok(diesel::update(push_state::table.filter(push_state::next_push_at.eq(lease_until)))
+                    .set(push_state::next_push_at.eq(Some(now())))
+                    .execute(conn)?)
+            })
+            .await
     }
 
     /// Stores push outcomes. `lease` is the value [`Store::claim_due_pushes`] set: the attempt
@@ -277,42 +289,43 @@ impl Store {
         if outcomes.is_empty() {
             return Ok(());
         }
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let at = now();
-                let mut groups: std::collections::HashMap<PushRecord, Vec<String>> = std::collections::HashMap::new();
-                for (id, rec) in outcomes {
-                    if let Some(stale) = &rec.stale {
-                        if mark_stale(conn, &id, stale, at)? {
-                            // The schedule is over; only the outcome remains to be written.
-                            groups.entry(PushRecord { stale: None, attempts: None, next_push_at: None, ..rec }).or_default().push(id);
-                            continue;
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let mut groups: std::collections::HashMap<PushRecord, Vec<String>> = std::collections::HashMap::new();
+                    for (id, rec) in outcomes {
+                        if let Some(stale) = &rec.stale {
+                            if mark_stale(conn, &id, stale, at)? {
+                                // The schedule is over; only the outcome remains to be written.
+                                groups.entry(PushRecord { stale: None, attempts: None, next_push_at: None, ..rec }).or_default().push(id);
+                                continue;
+                            }
                         }
+                        groups.entry(PushRecord { stale: None, ..rec }).or_default().push(id);
                     }
-                    groups.entry(PushRecord { stale: None, ..rec }).or_default().push(id);
-                }
-                for (rec, ids) in groups {
-                    for chunk in ids.chunks(1000) {
-                        let rows = || push_state::table.filter(push_state::enrollment_id.eq_any(chunk));
-                        diesel::update(rows())
-                            .set((
-                                push_state::last_push_at.eq(Some(at)),
-                                push_state::last_result.eq(Some(rec.result)),
-                                push_state::last_error.eq(rec.error.as_deref()),
-                                push_state::updated_at.eq(at),
-                            ))
-                            .execute(conn)?;
-                        if let (Some(lease), Some(n)) = (lease, rec.attempts) {
-                            diesel::update(rows().filter(push_state::next_push_at.eq(lease)))
-                                .set((push_state::attempts.eq(n), push_state::next_push_at.eq(rec.next_push_at)))
+                    for (rec, ids) in groups {
+                        for chunk in ids.chunks(1000) {
+                            let rows = || push_state::table.filter(push_state::enrollment_id.eq_any(chunk));
+                            diesel::update(rows())
+                                .set((
+                                    push_state::last_push_at.eq(Some(at)),
+                                    push_state::last_result.eq(Some(rec.result)),
+                                    push_state::last_error.eq(rec.error.as_deref()),
+                                    push_state::updated_at.eq(at),
+                                ))
                                 .execute(conn)?;
+                            if let (Some(lease), Some(n)) = (lease, rec.attempts) {
+                                diesel::update(rows().filter(push_state::next_push_at.eq(lease)))
+                                    .set((push_state::attempts.eq(n), push_state::next_push_at.eq(rec.next_push_at)))
+                                    .execute(conn)?;
+                            }
                         }
                     }
-                }
-                Ok(())
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 }
 

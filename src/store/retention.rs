@@ -41,27 +41,32 @@ fn trim(conn: &mut super::DbConn, table: &str, time: &str, extra: &str, keep: i6
     Ok(diesel::sql_query(sql).bind::<BigInt, _>(keep).bind::<Nullable<Timestamp>, _>(cutoff).execute(conn)?)
 }
 
-impl Store {
+/// The retention sweep (reached through [`Store::retention`]).
+#[derive(Debug, Clone)]
+pub struct RetentionStore(pub(super) Store);
+
+impl RetentionStore {
     /// Stores a DeclarativeManagement check-in message and keeps only the newest `keep` of the
     /// enrollment's, in one transaction.
     pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>, keep: u32) -> StoreResult<()> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                diesel::insert_into(declarative_messages::table)
-                    .values((
-                        declarative_messages::enrollment_id.eq(&enrollment_id),
-                        declarative_messages::endpoint.eq(&endpoint),
-                        declarative_messages::data.eq(&data),
-                        declarative_messages::received_at.eq(now()),
-                    ))
-                    .execute(conn)?;
-                let sql = "DELETE FROM declarative_messages WHERE enrollment_id = $1 AND id NOT IN \
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    diesel::insert_into(declarative_messages::table)
+                        .values((
+                            declarative_messages::enrollment_id.eq(&enrollment_id),
+                            declarative_messages::endpoint.eq(&endpoint),
+                            declarative_messages::data.eq(&data),
+                            declarative_messages::received_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                    let sql = "DELETE FROM declarative_messages WHERE enrollment_id = $1 AND id NOT IN \
                            (SELECT id FROM declarative_messages WHERE enrollment_id = $1 ORDER BY id DESC LIMIT $2)";
-                diesel::sql_query(sql).bind::<Text, _>(&enrollment_id).bind::<BigInt, _>(i64::from(keep)).execute(conn)?;
-                Ok(())
+                    diesel::sql_query(sql).bind::<Text, _>(&enrollment_id).bind::<BigInt, _>(i64::from(keep)).execute(conn)?;
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Deletes history older than `cutoff` (none with `None`) and past `per_enrollment` rows
@@ -69,23 +74,24 @@ impl Store {
     /// delivered are never touched, nor the commands they need.
     pub async fn sweep_history(&self, cutoff: Option<NaiveDateTime>, per_enrollment: u32, declarative: u32) -> StoreResult<Swept> {
         let keep = i64::from(per_enrollment);
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let results = trim(conn, "command_results", "received_at", "1 = 1", keep, cutoff)?;
-                let queue_rows = trim(conn, "enrollment_queue", "done_at", "status NOT IN ('queued', 'not_now')", keep, cutoff)?;
-                let commands = match cutoff {
-                    Some(c) => diesel::sql_query(
-                        "DELETE FROM commands WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM enrollment_queue q WHERE q.command_uuid = commands.uuid)",
-                    )
-                    .bind::<Timestamp, _>(c)
-                    .execute(conn)?,
-                    None => 0,
-                };
-                let app_events = trim(conn, "app_events", "created_at", "1 = 1", keep, cutoff)?;
-                let declarative = trim(conn, "declarative_messages", "received_at", "1 = 1", i64::from(declarative), cutoff)?;
-                Ok(Swept { results, queue_rows, commands, app_events, declarative })
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let results = trim(conn, "command_results", "received_at", "1 = 1", keep, cutoff)?;
+                    let queue_rows = trim(conn, "enrollment_queue", "done_at", "status NOT IN ('queued', 'not_now')", keep, cutoff)?;
+                    let commands = match cutoff {
+                        Some(c) => diesel::sql_query(
+                            "DELETE FROM commands WHERE created_at < $1 AND NOT EXISTS (SELECT 1 FROM enrollment_queue q WHERE q.command_uuid = commands.uuid)",
+                        )
+                        .bind::<Timestamp, _>(c)
+                        .execute(conn)?,
+                        None => 0,
+                    };
+                    let app_events = trim(conn, "app_events", "created_at", "1 = 1", keep, cutoff)?;
+                    let declarative = trim(conn, "declarative_messages", "received_at", "1 = 1", i64::from(declarative), cutoff)?;
+                    Ok(Swept { results, queue_rows, commands, app_events, declarative })
+                })
             })
-        })
-        .await
+            .await
     }
 }

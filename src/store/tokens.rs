@@ -70,70 +70,79 @@ pub struct NewAudit {
     pub detail: Option<String>,
 }
 
-impl Store {
+/// API tokens and the audit log (reached through [`Store::tokens`]).
+#[derive(Debug, Clone)]
+pub struct TokenStore(pub(super) Store);
+
+impl TokenStore {
     /// Stores a new token (its name must be unused).
     pub async fn create_api_token(&self, row: ApiTokenRow) -> StoreResult<()> {
-        self.run(move |conn| {
-            let taken: i64 = api_tokens::table.filter(api_tokens::name.eq(&row.name)).count().get_result(conn)?;
-            if taken > 0 {
-                return Err(StoreError::Conflict(format!("an API token named {} exists", row.name)));
-            }
-            diesel::insert_into(api_tokens::table).values(&row).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let taken: i64 = api_tokens::table.filter(api_tokens::name.eq(&row.name)).count().get_result(conn)?;
+                if taken > 0 {
+                    return Err(StoreError::Conflict(format!("an API token named {} exists", row.name)));
+                }
+                diesel::insert_into(api_tokens::table).values(&row).execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Every token, newest first.
     pub async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRow>> {
-        self.run(|conn| Ok(api_tokens::table.order(api_tokens::created_at.desc()).select(ApiTokenRow::as_select()).load(conn)?)).await
+        self.0.run(|conn| Ok(api_tokens::table.order(api_tokens::created_at.desc()).select(ApiTokenRow::as_select()).load(conn)?)).await
     }
 
     /// The token with this hash.
     pub async fn api_token_by_hash(&self, hash: String) -> StoreResult<Option<ApiTokenRow>> {
-        self.run(move |conn| Ok(api_tokens::table.filter(api_tokens::token_hash.eq(hash)).select(ApiTokenRow::as_select()).first(conn).optional()?)).await
+        self.0.run(move |conn| Ok(api_tokens::table.filter(api_tokens::token_hash.eq(hash)).select(ApiTokenRow::as_select()).first(conn).optional()?)).await
     }
 
     /// Revokes a token by id or name; false when there is none (or it was revoked already).
     pub async fn revoke_api_token(&self, id_or_name: String, at: NaiveDateTime) -> StoreResult<bool> {
-        self.run(move |conn| {
-            let n = diesel::update(
-                api_tokens::table.filter(api_tokens::id.eq(&id_or_name).or(api_tokens::name.eq(&id_or_name))).filter(api_tokens::revoked_at.is_null()),
-            )
-            .set(api_tokens::revoked_at.eq(Some(at)))
-            .execute(conn)?;
-            Ok(n > 0)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let n = diesel::update(
+                    api_tokens::table.filter(api_tokens::id.eq(&id_or_name).or(api_tokens::name.eq(&id_or_name))).filter(api_tokens::revoked_at.is_null()),
+                )
+                .set(api_tokens::revoked_at.eq(Some(at)))
+                .execute(conn)?;
+                Ok(n > 0)
+            })
+            .await
     }
 
     /// Notes a token's use.
     pub async fn touch_api_token(&self, id: String, at: NaiveDateTime) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::update(api_tokens::table.find(&id)).set(api_tokens::last_used_at.eq(Some(at))).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                diesel::update(api_tokens::table.find(&id)).set(api_tokens::last_used_at.eq(Some(at))).execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Appends to the audit log.
     pub async fn audit(&self, entry: NewAudit) -> StoreResult<()> {
-        self.run(move |conn| {
-            diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
-            Ok(())
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+                Ok(())
+            })
+            .await
     }
 
     /// Audit entries newest first: at most `limit`, older than id `before` when given.
     pub async fn audit_log(&self, limit: i64, before: Option<i64>) -> StoreResult<Vec<AuditRow>> {
-        self.run(move |conn| {
-            let mut q = audit_log::table.order(audit_log::id.desc()).limit(limit).select(AuditRow::as_select()).into_boxed();
-            if let Some(b) = before {
-                q = q.filter(audit_log::id.lt(b));
-            }
-            Ok(q.load(conn)?)
-        })
-        .await
+        self.0
+            .run(move |conn| {
+                let mut q = audit_log::table.order(audit_log::id.desc()).limit(limit).select(AuditRow::as_select()).into_boxed();
+                if let Some(b) = before {
+                    q = q.filter(audit_log::id.lt(b));
+                }
+                Ok(q.load(conn)?)
+            })
+            .await
     }
 }

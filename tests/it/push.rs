@@ -142,10 +142,10 @@ async fn thousand_commands_one_push(db: Db) {
         queue.enqueue(mdm::queue::Enqueue::new(vec![cmd], vec![(d.udid.clone(), uuid)])).await.unwrap();
     }
     let at = mdm::store::now() + chrono::Duration::seconds(1);
-    let due = h.store.claim_due_pushes(at, at + chrono::Duration::minutes(1), 1000).await.unwrap();
+    let due = h.store.push().claim_due_pushes(at, at + chrono::Duration::minutes(1), 1000).await.unwrap();
     let ids: Vec<&str> = due.iter().map(|p| p.enrollment_id.as_str()).collect();
     assert_eq!(ids, vec![d.udid.as_str()], "one push for 1,000 commands, none for the idle device {}", other.udid);
-    assert!(h.store.claim_due_pushes(at, at + chrono::Duration::minutes(1), 1000).await.unwrap().is_empty(), "claimed twice");
+    assert!(h.store.push().claim_due_pushes(at, at + chrono::Duration::minutes(1), 1000).await.unwrap().is_empty(), "claimed twice");
 }
 both!(thousand_commands_one_push);
 
@@ -415,11 +415,11 @@ async fn stale_mark_needs_the_refused_token(db: Db) {
         attempts: None,
         next_push_at: None,
     };
-    h.store.record_pushes(vec![(d.udid.clone(), refused(old))], None).await.unwrap();
+    h.store.push().record_pushes(vec![(d.udid.clone(), refused(old))], None).await.unwrap();
     let state = push_state(&h, &d.udid).await;
     assert_eq!(state["last_result"], "unregistered", "{state}");
     assert!(state["token_stale_at"].is_null(), "the new token was marked stale: {state}");
-    h.store.record_pushes(vec![(d.udid.clone(), refused(d.token.clone()))], None).await.unwrap();
+    h.store.push().record_pushes(vec![(d.udid.clone(), refused(d.token.clone()))], None).await.unwrap();
     assert!(push_state(&h, &d.udid).await["token_stale_at"].is_string());
 }
 both!(stale_mark_needs_the_refused_token);
