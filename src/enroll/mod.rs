@@ -66,20 +66,6 @@ pub enum EnrollError {
     Internal(String),
 }
 
-impl EnrollError {
-    /// The HTTP status it is answered with.
-    pub fn status(&self) -> u16 {
-        match self {
-            EnrollError::BadRequest(_) => 400,
-            EnrollError::Refused(_) => 403,
-            EnrollError::NotFound(_) => 404,
-            EnrollError::Conflict(_) => 409,
-            EnrollError::Unavailable(_) => 503,
-            EnrollError::Internal(_) => 500,
-        }
-    }
-}
-
 impl From<StoreError> for EnrollError {
     fn from(e: StoreError) -> Self {
         match e {

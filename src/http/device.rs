@@ -8,8 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
 use super::request_id;
+use crate::identity::IdentityError;
 use crate::identity::{IdentityInputs, TlsPeer};
 use crate::service::{DeviceResponse, MdmService, ServiceError};
+use crate::store::StoreError;
 
 /// What the device handlers need.
 #[derive(Debug, Clone)]
@@ -31,12 +33,30 @@ fn inputs<'a>(st: &DeviceState, peer: Option<&'a TlsPeer>, headers: &'a HeaderMa
     }
 }
 
+/// The HTTP status a device is answered with for `e`: the one place service errors become HTTP.
+/// Never 401: iOS treats 401 as "unenroll".
+fn status_of(e: &ServiceError) -> StatusCode {
+    let code = match e {
+        ServiceError::Parse(_) | ServiceError::UnknownCommand { .. } | ServiceError::Unsupported(_) => 400,
+        ServiceError::Identity(IdentityError::BadSignature(_) | IdentityError::BadHeader(_) | IdentityError::BadCertificate(_)) => 400,
+        ServiceError::Identity(_)
+        | ServiceError::CertNotBound { .. }
+        | ServiceError::CertNotForDevice { .. }
+        | ServiceError::CertRefused { .. }
+        | ServiceError::UnknownEnrollment(_) => 403,
+        ServiceError::UserAuthNotConfigured => 410,
+        ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,
+        ServiceError::Store(_) | ServiceError::Sealed(_) => 500,
+    };
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 fn respond(r: Result<DeviceResponse, ServiceError>) -> Response {
     match r {
         Ok(ok) if ok.body.is_empty() => StatusCode::OK.into_response(),
         Ok(ok) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/xml")], ok.body).into_response(),
         Err(e) => {
-            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = status_of(&e);
             let text = if status == StatusCode::SERVICE_UNAVAILABLE {
                 tracing::error!(error = %e, "device request failed: database unavailable");
                 request_id::unavailable_message()

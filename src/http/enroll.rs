@@ -77,17 +77,25 @@ fn html(status: StatusCode, body: String) -> Response {
     private((status, Html(body)).into_response())
 }
 
+/// The HTTP status an enrollment error is answered with (the one place they become HTTP).
 fn status_of(e: &EnrollError) -> StatusCode {
-    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    match e {
+        EnrollError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        EnrollError::Refused(_) => StatusCode::FORBIDDEN,
+        EnrollError::NotFound(_) => StatusCode::NOT_FOUND,
+        EnrollError::Conflict(_) => StatusCode::CONFLICT,
+        EnrollError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        EnrollError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// Logs the error; returns what the client is told. Internal failures are described in the
 /// log only.
 fn told(e: &EnrollError) -> String {
-    if e.status() >= 500 {
+    if status_of(e).is_server_error() {
         tracing::error!(error = %e, "enrollment request failed");
     } else {
-        tracing::warn!(status = e.status(), error = %e, "enrollment request refused");
+        tracing::warn!(status = status_of(e).as_u16(), error = %e, "enrollment request refused");
     }
     match e {
         EnrollError::Internal(_) => super::request_id::server_error_message(),

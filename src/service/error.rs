@@ -71,21 +71,3 @@ impl From<StoreError> for ServiceError {
         }
     }
 }
-
-impl ServiceError {
-    /// The HTTP status for this error. Never 401: iOS treats 401 as "unenroll".
-    pub fn status(&self) -> u16 {
-        match self {
-            ServiceError::Parse(_) | ServiceError::UnknownCommand { .. } | ServiceError::Unsupported(_) => 400,
-            ServiceError::Identity(IdentityError::BadSignature(_) | IdentityError::BadHeader(_) | IdentityError::BadCertificate(_)) => 400,
-            ServiceError::Identity(_)
-            | ServiceError::CertNotBound { .. }
-            | ServiceError::CertNotForDevice { .. }
-            | ServiceError::CertRefused { .. }
-            | ServiceError::UnknownEnrollment(_) => 403,
-            ServiceError::UserAuthNotConfigured => 410,
-            ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,
-            ServiceError::Store(_) | ServiceError::Sealed(_) => 500,
-        }
-    }
-}
