@@ -197,4 +197,27 @@ mod tests {
         assert_eq!(route_device("/v1/devices/{id}/commands", "/v1/devices/ABC/commands"), Some("ABC"));
         assert_eq!(route_device("/v1/devices", "/v1/devices"), None);
     }
+
+    /// A token's expiry is judged at the gate's clock: the same token is accepted before its
+    /// expiry and refused once the clock has passed it.
+    #[tokio::test]
+    async fn token_expiry_follows_the_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(dir.path().join("gate.db").to_str().unwrap(), 2).unwrap();
+        store.migrate().await.unwrap();
+        let t = super::super::tokens::NewToken {
+            name: "ward-kiosk-admin".into(),
+            role: "helpdesk".into(),
+            device: None,
+            expires_in: Some(Duration::from_secs(3600)),
+        };
+        let issued = super::super::tokens::issue(&store, t, "test").await.unwrap();
+        let clock = crate::clock::ManualClock::at(crate::store::now());
+        let gate = Gate::new("bootstrap-key-0123456789abcdef".into(), 10, Duration::from_secs(60), None).with_clock(std::sync::Arc::new(clock.clone()));
+        let client: IpAddr = "192.0.2.7".parse().unwrap();
+        let who = gate.identify(&store, &issued.token, client).await.unwrap();
+        assert_eq!(who.map(|c| c.role), Some(Role::Helpdesk));
+        clock.advance(chrono::Duration::minutes(61));
+        assert!(gate.identify(&store, &issued.token, client).await.unwrap().is_none(), "expired by the clock");
+    }
 }

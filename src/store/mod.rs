@@ -1,4 +1,7 @@
-//! Storage: one `Store` API over two diesel backends (SQLite and PostgreSQL).
+//! Storage over two diesel backends (SQLite and PostgreSQL): a [`Store`] (the pool) and a
+//! handle per concern, each over its own file ([`Store::devices`], [`Store::library`], ...),
+//! so a service holds only the tables it works on. [`Tx`] is one write transaction that several
+//! concerns share (entered through [`crate::queue::Queue::write`]).
 //!
 //! Queries are written once against [`conn::DbConn`], a diesel `MultiConnection`; the few places
 //! where SQL must differ (queue claiming with `FOR UPDATE SKIP LOCKED`, SQLite's immediate
