@@ -7,9 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::vpn::int_enum;
 use super::PayloadKind;
 use crate::issue::{key_path, Issue};
+use crate::value::int_enum;
 
 /// `EncryptionType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -84,7 +84,7 @@ pub struct PlatformSso {
     pub account_display_name: Option<String>,
     /// `LoginFrequency` in seconds (at least 3600).
     #[serde(rename = "LoginFrequency", default, skip_serializing_if = "Option::is_none")]
-    pub login_frequency: Option<super::super::vpn::Bounded<3600, { i64::MAX }>>,
+    pub login_frequency: Option<crate::value::Bounded<3600, { i64::MAX }>>,
     /// `EnableCreateUserAtLogin` (needs `UseSharedDeviceKeys`).
     #[serde(rename = "EnableCreateUserAtLogin", default, skip_serializing_if = "Option::is_none")]
     pub enable_create_user_at_login: Option<bool>,

@@ -20,131 +20,13 @@ use super::PayloadKind;
 use crate::issue::{index_path, key_path, Issue};
 use crate::value::Data;
 
-// ---------------------------------------------------------------------------------------------
-// Small typed values shared by the network payloads.
-// ---------------------------------------------------------------------------------------------
-
-/// Apple's integer switch: `<integer>` restricted to `0` (off) or `1` (on). Any other integer, or a
-/// `<boolean>`, is refused when read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct IntBool(pub bool);
-
-impl IntBool {
-    /// `1`.
-    pub const ON: IntBool = IntBool(true);
-    /// `0`.
-    pub const OFF: IntBool = IntBool(false);
-
-    /// Whether the switch is `1`.
-    pub fn is_on(self) -> bool {
-        self.0
-    }
-}
-
-impl From<bool> for IntBool {
-    fn from(b: bool) -> IntBool {
-        IntBool(b)
-    }
-}
-
-impl Serialize for IntBool {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(i64::from(self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for IntBool {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match i64::deserialize(d)? {
-            0 => Ok(IntBool(false)),
-            1 => Ok(IntBool(true)),
-            v => Err(de::Error::custom(format!("{v} is not allowed here; the value is 0 or 1"))),
-        }
-    }
-}
-
-/// An `<integer>` Apple restricts to `MIN..=MAX`; other values are refused when read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Bounded<const MIN: i64, const MAX: i64>(i64);
-
-impl<const MIN: i64, const MAX: i64> Bounded<MIN, MAX> {
-    /// The value, if it lies in `MIN..=MAX`.
-    pub fn new(v: i64) -> Result<Self, String> {
-        if (MIN..=MAX).contains(&v) {
-            Ok(Bounded(v))
-        } else if MAX == i64::MAX {
-            Err(format!("{v} is out of range; the minimum is {MIN}"))
-        } else {
-            Err(format!("{v} is out of range; allowed values are {MIN} to {MAX}"))
-        }
-    }
-
-    /// The integer.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl<const MIN: i64, const MAX: i64> Serialize for Bounded<MIN, MAX> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(self.0)
-    }
-}
-
-impl<'de, const MIN: i64, const MAX: i64> Deserialize<'de> for Bounded<MIN, MAX> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Bounded::new(i64::deserialize(d)?).map_err(de::Error::custom)
-    }
-}
+pub(crate) use crate::value::int_enum;
+pub use crate::value::{Bounded, IntBool};
 
 /// IKEv2 `MTU`: 1280 to 1400 bytes.
 pub type Mtu = Bounded<1280, 1400>;
 /// Security association `LifeTimeInMinutes`: 10 to 1440.
 pub type LifetimeMinutes = Bounded<10, 1440>;
-
-/// Declares an enum written as one of Apple's allowed integers.
-macro_rules! int_enum {
-    ($(#[$m:meta])* $vis:vis enum $name:ident { $($(#[$vm:meta])* $var:ident = $val:literal,)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        $vis enum $name {
-            $($(#[$vm])* $var,)+
-        }
-
-        impl $name {
-            /// The integer Apple writes for this value.
-            pub fn value(self) -> i64 {
-                match self {
-                    $($name::$var => $val,)+
-                }
-            }
-
-            /// The value for one of Apple's allowed integers.
-            pub fn from_value(v: i64) -> Option<$name> {
-                match v {
-                    $($val => Some($name::$var),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_i64(self.value())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let v = <i64 as serde::Deserialize>::deserialize(d)?;
-                $name::from_value(v).ok_or_else(|| {
-                    serde::de::Error::custom(format!("{v} is not allowed here; allowed values are {:?}", [$($val),+]))
-                })
-            }
-        }
-    };
-}
-pub(crate) use int_enum;
 
 mod ikev2;
 mod ipsec;
