@@ -153,7 +153,7 @@ pub async fn delete_secret(State(st): State<ApiState>, Path(name): Path<String>)
 /// Refuses attributes of a device or group that does not exist.
 async fn ensure_scope(st: &ApiState, kind: &'static str, scope: &str) -> Result<(), ApiError> {
     let exists = match kind {
-        crate::store::library::TARGET_DEVICE => st.store.devices().device(scope.to_string()).await?.is_some(),
+        crate::store::assignments::TARGET_DEVICE => st.store.devices().device(scope.to_string()).await?.is_some(),
         _ => st.store.library().group(scope.to_string()).await?.is_some(),
     };
     if exists {
@@ -193,7 +193,7 @@ async fn set_attributes(st: &ApiState, kind: &'static str, scope: String, b: Jso
 
 /// `GET /v1/devices/{id}/attributes`.
 pub async fn device_attributes(State(st): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    get_attributes(&st, crate::store::library::TARGET_DEVICE, id).await
+    get_attributes(&st, crate::store::assignments::TARGET_DEVICE, id).await
 }
 
 /// `PUT /v1/devices/{id}/attributes`.
@@ -202,12 +202,12 @@ pub async fn put_device_attributes(
     Path(id): Path<String>,
     b: JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    set_attributes(&st, crate::store::library::TARGET_DEVICE, id, b).await
+    set_attributes(&st, crate::store::assignments::TARGET_DEVICE, id, b).await
 }
 
 /// `GET /v1/groups/{name}/attributes`.
 pub async fn group_attributes(State(st): State<ApiState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    get_attributes(&st, crate::store::library::TARGET_GROUP, name).await
+    get_attributes(&st, crate::store::assignments::TARGET_GROUP, name).await
 }
 
 /// `PUT /v1/groups/{name}/attributes`.
@@ -216,5 +216,5 @@ pub async fn put_group_attributes(
     Path(name): Path<String>,
     b: JsonBody<serde_json::Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    set_attributes(&st, crate::store::library::TARGET_GROUP, name, b).await
+    set_attributes(&st, crate::store::assignments::TARGET_GROUP, name, b).await
 }

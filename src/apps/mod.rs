@@ -255,7 +255,7 @@ impl AppService {
         if affected.is_empty() {
             return Ok(());
         }
-        if kind == crate::store::library::TARGET_DEVICE {
+        if kind == crate::store::assignments::TARGET_DEVICE {
             let ids = affected.iter().map(|a| a.id.clone()).collect();
             self.apps.mark_apps_stale(scope.to_string(), ids).await?;
             self.sync_device(scope, crate::store::assignments::Holds::AsRecorded).await?;

@@ -121,7 +121,7 @@ fn existing(conn: &mut DbConn, kind: TargetKind, targets: &[String]) -> StoreRes
 
 /// The devices that (kind, target) assignment rows reach: devices named directly and the
 /// members of groups named, each once, sorted.
-pub fn targets_to_devices(conn: &mut DbConn, rows: &[(String, String)]) -> StoreResult<Vec<String>> {
+fn targets_to_devices(conn: &mut DbConn, rows: &[(String, String)]) -> StoreResult<Vec<String>> {
     let mut out: Vec<String> = rows.iter().filter(|(k, _)| k == TARGET_DEVICE).map(|(_, t)| t.clone()).collect();
     let groups: Vec<&String> = rows.iter().filter(|(k, _)| k == TARGET_GROUP).map(|(_, t)| t).collect();
     if !groups.is_empty() {

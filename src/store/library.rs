@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-pub use super::assignments::{targets_to_devices, TARGET_DEVICE, TARGET_GROUP};
+use super::assignments::{TARGET_DEVICE, TARGET_GROUP};
 use super::models::{CertBinding, Command, Device, DeviceGroup, DeviceProfile, Enrollment, ProfileRow, ProfileVersion};
 use super::schema::{
     cert_bindings, custom_attributes, device_groups, device_profiles, devices, enrollment_queue, enrollments, group_members, profile_assignments,
