@@ -36,19 +36,18 @@ fn inputs<'a>(st: &DeviceState, peer: Option<&'a TlsPeer>, headers: &'a HeaderMa
 /// The HTTP status a device is answered with for `e`: the one place service errors become HTTP.
 /// Never 401: iOS treats 401 as "unenroll".
 fn status_of(e: &ServiceError) -> StatusCode {
-    let code = match e {
-        ServiceError::Parse(_) | ServiceError::UnknownCommand { .. } | ServiceError::Unsupported(_) => 400,
-        ServiceError::Identity(IdentityError::BadSignature(_) | IdentityError::BadHeader(_) | IdentityError::BadCertificate(_)) => 400,
+    match e {
+        ServiceError::Parse(_) | ServiceError::UnknownCommand { .. } | ServiceError::Unsupported(_) => StatusCode::BAD_REQUEST,
+        ServiceError::Identity(IdentityError::BadSignature(_) | IdentityError::BadHeader(_) | IdentityError::BadCertificate(_)) => StatusCode::BAD_REQUEST,
         ServiceError::Identity(_)
         | ServiceError::CertNotBound { .. }
         | ServiceError::CertNotForDevice { .. }
         | ServiceError::CertRefused { .. }
-        | ServiceError::UnknownEnrollment(_) => 403,
-        ServiceError::UserAuthNotConfigured => 410,
-        ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => 503,
-        ServiceError::Store(_) | ServiceError::Sealed(_) => 500,
-    };
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        | ServiceError::UnknownEnrollment(_) => StatusCode::FORBIDDEN,
+        ServiceError::UserAuthNotConfigured => StatusCode::GONE,
+        ServiceError::Store(StoreError::Pool(_) | StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        ServiceError::Store(_) | ServiceError::Sealed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 fn respond(r: Result<DeviceResponse, ServiceError>) -> Response {
