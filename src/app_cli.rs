@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::cli::{api_client, load, show, CliResult};
+use reqwest::Method;
+
+use crate::cli::{load, show, Api, CliResult};
 
 /// App subcommands.
 #[derive(Debug, Subcommand)]
@@ -85,11 +87,12 @@ fn read_json(p: &Path) -> Result<serde_json::Value, String> {
 /// Runs an app subcommand against the server's admin API.
 pub async fn run(config: &Path, cmd: AppCmd) -> CliResult {
     let cfg = load(config)?;
-    let key = cfg.api_key().map_err(|e| e.to_string())?;
-    let client = api_client(&cfg)?;
-    let base = |server: Option<String>| server.unwrap_or_else(|| cfg.server.public_url.clone());
-    let resp = match cmd {
-        AppCmd::Add { name, bundle_id, store_id, manifest_url, preset, params, appconfig, attributes, not_required, server } => {
+    let server = match &cmd {
+        AppCmd::Add { server, .. } | AppCmd::Assign { server, .. } | AppCmd::Config { server, .. } | AppCmd::List { server } => server.clone(),
+    };
+    let api = Api::new(config, &cfg, server)?;
+    let req = match cmd {
+        AppCmd::Add { name, bundle_id, store_id, manifest_url, preset, params, appconfig, attributes, not_required, .. } => {
             let mut body = serde_json::json!({ "name": name, "bundle_id": bundle_id, "required": !not_required });
             if let Some(id) = store_id {
                 body["itunes_store_id"] = id.into();
@@ -116,18 +119,18 @@ pub async fn run(config: &Path, cmd: AppCmd) -> CliResult {
             if let Some(f) = attributes {
                 body["attributes"] = read_json(&f)?;
             }
-            client.post(format!("{}/v1/apps", base(server))).bearer_auth(&key).json(&body).send().await
+            api.request(Method::POST, "/v1/apps").json(&body)
         }
-        AppCmd::Assign { app, devices, groups, remove, server } => {
+        AppCmd::Assign { app, devices, groups, remove, .. } => {
             let action = if remove { "unassign" } else { "assign" };
             let body = serde_json::json!({ "devices": devices, "groups": groups });
-            client.post(format!("{}/v1/apps/{app}/{action}", base(server))).bearer_auth(&key).json(&body).send().await
+            api.request(Method::POST, &format!("/v1/apps/{app}/{action}")).json(&body)
         }
-        AppCmd::Config { app, file, server } => {
+        AppCmd::Config { app, file, .. } => {
             let body = serde_json::json!({ "config": read_json(&file)? });
-            client.put(format!("{}/v1/apps/{app}", base(server))).bearer_auth(&key).json(&body).send().await
+            api.request(Method::PUT, &format!("/v1/apps/{app}")).json(&body)
         }
-        AppCmd::List { server } => client.get(format!("{}/v1/apps", base(server))).bearer_auth(&key).send().await,
+        AppCmd::List { .. } => api.request(Method::GET, "/v1/apps"),
     };
-    show(resp.map_err(|e| e.to_string())?).await
+    show(api.send(req).await?).await
 }

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use mdm::config::Config;
 use mdm::init::{InitOptions, Step};
-use mdm_sim::{Endpoint, Fleet, Transport};
 
 /// A CLI failure, printed as one line.
 pub type CliResult = Result<(), String>;
@@ -29,7 +28,14 @@ pub async fn serve(config: &Path) -> CliResult {
     let cfg = load(config)?;
     let server = mdm::server::Server::bind(&cfg).await.map_err(|e| e.to_string())?;
     let scheme = if cfg.server.plain_http { "http" } else { "https" };
-    println!("mdm listening on {scheme}://{}", server.local_addr);
+    let everywhere = server.local_addr.ip().is_unspecified();
+    println!(
+        "mdm listening on {scheme}://{}{}  (config {})",
+        server.local_addr,
+        if everywhere { " — every network interface (server.listen)" } else { "" },
+        config.display()
+    );
+    println!("  public URL   : {}  (server.public_url: what devices and the CLI use)", cfg.server.public_url);
     println!("  check-in URL : {}/mdm/checkin", cfg.server.public_url);
     println!("  server URL   : {}/mdm/connect", cfg.server.public_url);
     println!("  enrollment   : {}/enroll", cfg.server.public_url);
@@ -39,6 +45,15 @@ pub async fn serve(config: &Path) -> CliResult {
         cfg.api.key_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "MDM_API_KEY".into())
     );
     println!("  database     : {:?}", mdm::store::Backend::from_url(&cfg.database.url));
+    if cfg.push.development {
+        println!("  push         : DEVELOPMENT — to the mock APNs of `mdm sim` at {}, never to Apple; real devices are not woken", cfg.push.url);
+    } else {
+        println!("  push         : {}", cfg.push.url);
+    }
+    if let Some(warning) = mdm::config::public_url_mismatch(&cfg.server.public_url, server.local_addr, cfg.server.plain_http) {
+        tracing::warn!("{warning}");
+        println!("  WARNING      : {warning}");
+    }
     server.run().await;
     println!("mdm stopped");
     Ok(())
@@ -52,8 +67,79 @@ pub async fn migrate(config: &Path) -> CliResult {
     Ok(())
 }
 
-fn server_ca(cfg: &Config) -> Option<Vec<u8>> {
+pub(crate) fn server_ca(cfg: &Config) -> Option<Vec<u8>> {
     cfg.ca.cert.as_ref().and_then(|p| std::fs::read(p).ok())
+}
+
+/// The admin API as the CLI reaches it: the server URL (`--server`, else `server.public_url`
+/// from the configuration the server reads too), the key and an HTTPS client trusting the
+/// configured CA. Failures say which URL and which configuration file they concern.
+pub(crate) struct Api {
+    client: reqwest::Client,
+    /// Base URL, without a trailing slash.
+    pub base: String,
+    key: String,
+    /// Where `base` came from, for messages.
+    origin: String,
+}
+
+impl Api {
+    /// The API for `config`, at `server` when given.
+    pub fn new(config: &Path, cfg: &Config, server: Option<String>) -> Result<Api, String> {
+        let key = cfg.api_key().map_err(|e| format!("{e} (config {})", config.display()))?;
+        let origin = match &server {
+            Some(_) => "--server".to_string(),
+            None => format!("server.public_url in {}", config.display()),
+        };
+        let base = server.unwrap_or_else(|| cfg.server.public_url.clone()).trim_end_matches('/').to_string();
+        Ok(Api { client: api_client(cfg)?, base, key, origin })
+    }
+
+    /// `GET|POST|PUT|DELETE base+path` with the key.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    /// Sends, turning a failure to reach the server into a message that says where and what to
+    /// check.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, String> {
+        req.send().await.map_err(|e| self.unreachable(&e))
+    }
+
+    /// Sends and reads a JSON answer; a non-2xx answer is an error with the server's message.
+    pub async fn json(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+        let resp = self.send(req).await?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.trim().to_string()));
+        if status.is_success() {
+            Ok(value)
+        } else {
+            let message = value.get("error").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| value.to_string());
+            Err(format!("server answered {status}: {message}"))
+        }
+    }
+
+    /// `GET path` as JSON.
+    pub async fn get(&self, path: &str) -> Result<serde_json::Value, String> {
+        self.json(self.request(reqwest::Method::GET, path)).await
+    }
+
+    fn unreachable(&self, e: &reqwest::Error) -> String {
+        let cause = root_cause(e);
+        let hint = if e.is_connect() { " — is `mdm serve` running, and on this URL?" } else { "" };
+        format!("cannot reach the server at {} ({}): {cause}{hint}", self.base, self.origin)
+    }
+}
+
+/// The innermost cause of an error ("Connection refused (os error 111)"), which is what a
+/// person needs; reqwest's own message is only "error sending request for url".
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
 }
 
 pub(crate) fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
@@ -64,6 +150,7 @@ pub(crate) fn api_client(cfg: &Config) -> Result<reqwest::Client, String> {
     b.build().map_err(|e| e.to_string())
 }
 
+/// Prints an answer (pretty JSON when it is JSON); a non-2xx answer is an error.
 pub(crate) async fn show(resp: reqwest::Response) -> CliResult {
     let status = resp.status();
     let text = resp.text().await.map_err(|e| e.to_string())?;
@@ -76,20 +163,32 @@ pub(crate) async fn show(resp: reqwest::Response) -> CliResult {
     }
 }
 
-pub async fn enqueue(
-    config: &Path,
-    server: Option<String>,
-    ids: &str,
-    file: Option<PathBuf>,
-    request_type: Option<String>,
-    payload: Option<String>,
-    nopush: bool,
-) -> CliResult {
+/// What `mdm enqueue` was asked to do.
+#[derive(Debug)]
+pub struct EnqueueArgs {
+    /// Server URL (default: server.public_url).
+    pub server: Option<String>,
+    /// Comma-separated enrollment ids.
+    pub ids: String,
+    /// Raw command plist file ('-' = stdin).
+    pub file: Option<PathBuf>,
+    /// Typed command request type.
+    pub request_type: Option<String>,
+    /// JSON payload for the typed command.
+    pub payload: Option<String>,
+    /// No push.
+    pub nopush: bool,
+    /// Wait this long for every target's answer.
+    pub wait: Option<std::time::Duration>,
+}
+
+/// `mdm enqueue`: queues the command through the admin API; with `--wait`, waits until every
+/// target answered and prints the answers. Fails when a target is unknown or not enrolled,
+/// answered with an error, or did not answer in time.
+pub async fn enqueue(config: &Path, a: EnqueueArgs) -> CliResult {
     let cfg = load(config)?;
-    let key = cfg.api_key().map_err(|e| e.to_string())?;
-    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
-    let client = api_client(&cfg)?;
-    let resp = match (file, request_type) {
+    let api = Api::new(config, &cfg, a.server)?;
+    let answer = match (a.file, a.request_type) {
         (Some(f), None) => {
             let body = if f.as_os_str() == "-" {
                 let mut v = Vec::new();
@@ -98,29 +197,48 @@ pub async fn enqueue(
             } else {
                 std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?
             };
-            let nopush = if nopush { "?nopush=1" } else { "" };
-            client.put(format!("{base}/v1/enqueue/{ids}{nopush}")).bearer_auth(&key).body(body).send().await
+            let nopush = if a.nopush { "?nopush=1" } else { "" };
+            api.json(api.request(reqwest::Method::PUT, &format!("/v1/enqueue/{}{nopush}", a.ids)).body(body)).await?
         }
         (None, Some(rt)) => {
-            let payload: serde_json::Value = match payload {
+            let payload: serde_json::Value = match a.payload {
                 Some(p) => serde_json::from_str(&p).map_err(|e| format!("--payload is not JSON: {e}"))?,
                 None => serde_json::json!({}),
             };
-            let targets: Vec<&str> = ids.split(',').collect();
-            let body = serde_json::json!({ "request_type": rt, "targets": targets, "payload": payload, "nopush": nopush });
-            client.post(format!("{base}/v1/commands")).bearer_auth(&key).json(&body).send().await
+            let targets: Vec<&str> = a.ids.split(',').collect();
+            let body = serde_json::json!({ "request_type": rt, "targets": targets, "payload": payload, "nopush": a.nopush });
+            api.json(api.request(reqwest::Method::POST, "/v1/commands").json(&body)).await?
         }
         _ => return Err("give a command plist FILE or --request-type".into()),
     };
-    show(resp.map_err(|e| e.to_string())?).await
+    print_json(&answer)?;
+    let missing: Vec<String> = ["unknown", "not_enrolled"]
+        .iter()
+        .flat_map(|k| answer[*k].as_array().cloned().unwrap_or_default().into_iter().map(move |v| format!("{} ({k})", v.as_str().unwrap_or("?"))))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("not queued for: {}", missing.join(", ")));
+    }
+    let Some(wait) = a.wait else { return Ok(()) };
+    let uuid = answer["command_uuid"].as_str().ok_or("the answer has no command_uuid")?.to_string();
+    crate::device_cli::wait_for_answers(&api, &uuid, wait).await
 }
 
+/// `mdm push IDS`: pushes now; fails unless APNs accepted every push.
 pub async fn push(config: &Path, server: Option<String>, ids: &str) -> CliResult {
     let cfg = load(config)?;
-    let key = cfg.api_key().map_err(|e| e.to_string())?;
-    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
-    let resp = api_client(&cfg)?.post(format!("{base}/v1/push/{ids}")).bearer_auth(&key).send().await.map_err(|e| e.to_string())?;
-    show(resp).await
+    let api = Api::new(config, &cfg, server)?;
+    let answer = api.json(api.request(reqwest::Method::POST, &format!("/v1/push/{ids}"))).await?;
+    print_json(&answer)?;
+    let failed: Vec<String> = answer["status"]
+        .as_object()
+        .map(|m| m.iter().filter(|(_, o)| o["result"] != "sent").map(|(id, o)| format!("{id}: {}", o["result"].as_str().unwrap_or("?"))).collect())
+        .unwrap_or_default();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not pushed: {}", failed.join(", ")))
+    }
 }
 
 /// A push service on the configured database with no APNs client, for certificate commands.
@@ -150,7 +268,12 @@ pub async fn push_cert_import(config: &Path, file: &Path, password: Option<Strin
 
 pub async fn push_cert_list(config: &Path) -> CliResult {
     let svc = offline_push_service(config).await?;
-    print_json(&svc.certs().await.map_err(|e| e.to_string())?)
+    let certs = svc.certs().await.map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        println!("no push certificates; import the one from Apple's Push Certificates Portal with `mdm push-cert import FILE.p12 --password …`");
+        return Ok(());
+    }
+    print_json(&certs)
 }
 
 pub async fn push_cert_remove(config: &Path, topic: &str) -> CliResult {
@@ -161,159 +284,6 @@ pub async fn push_cert_remove(config: &Path, topic: &str) -> CliResult {
     } else {
         Err(format!("no push certificate for topic {topic}"))
     }
-}
-
-/// Asks the admin API for `n` one-time SCEP challenges.
-async fn one_time_challenges(cfg: &Config, base: &str, n: usize) -> Result<Vec<String>, String> {
-    let key = cfg.api_key().map_err(|e| e.to_string())?;
-    let client = api_client(cfg)?;
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let r = client
-            .post(format!("{base}/v1/scep/challenges"))
-            .bearer_auth(&key)
-            .json(&serde_json::json!({ "note": "mdm sim" }))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !r.status().is_success() {
-            return Err(format!("creating a SCEP challenge: {} {}", r.status(), r.text().await.unwrap_or_default()));
-        }
-        let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
-        out.push(v["challenge"].as_str().ok_or("no challenge in the answer")?.to_string());
-    }
-    Ok(out)
-}
-
-/// What `mdm sim` was asked to do.
-#[derive(Debug)]
-pub struct SimArgs {
-    /// Server URL (default: server.public_url).
-    pub server: Option<String>,
-    /// Number of devices.
-    pub devices: usize,
-    /// Devices working at once.
-    pub concurrency: usize,
-    /// mtls | signature | header:NAME (not with OTA: the MDM payload decides).
-    pub transport: String,
-    /// Connection loops after enrolling.
-    pub loops: usize,
-    /// Seconds between loops.
-    pub interval: u64,
-    /// Topic devices report (not with OTA: the MDM payload decides).
-    pub topic: String,
-    /// SCEP challenge.
-    pub challenge: Option<String>,
-    /// Enroll over the air.
-    pub enroll_ota: bool,
-    /// Enrollment token for OTA.
-    pub token: Option<String>,
-    /// Device CA (cert, key) for OTA.
-    pub device_ca: Option<Vec<PathBuf>>,
-}
-
-/// `mdm sim`: enrolls a fleet (over SCEP, or over the air) and runs connection loops.
-pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
-    if a.enroll_ota {
-        return sim_ota(config, a).await;
-    }
-    sim_scep(config, a.server, a.devices, a.concurrency, &a.transport, a.loops, a.interval, a.topic, a.challenge).await
-}
-
-async fn run_loops(fleet: &mut Fleet, loops: usize, interval: u64, concurrency: usize) {
-    for i in 0..loops {
-        if i > 0 {
-            tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
-        }
-        let s = fleet.connect(concurrency).await;
-        println!("loop {}: {} device(s) connected, {} command(s) handled, {} error(s) in {:.2?}", i + 1, s.ok, s.commands, s.errors, s.elapsed);
-        if let Some(e) = &s.first_error {
-            println!("  first error: {e}");
-        }
-    }
-}
-
-async fn sim_ota(config: &Path, a: SimArgs) -> CliResult {
-    let cfg = load(config)?;
-    let base = a.server.unwrap_or_else(|| cfg.server.public_url.clone());
-    let device_ca = match &a.device_ca {
-        Some(paths) if paths.len() == 2 => mdm::pki::Ca::load(&paths[0], &paths[1]).map_err(|e| format!("--device-ca: {e}"))?,
-        _ => mdm::pki::Ca::generate("Simulated iPhone Device CA").map_err(|e| e.to_string())?,
-    };
-    let token = match a.token {
-        Some(t) => t,
-        None => {
-            let key = cfg.api_key().map_err(|e| e.to_string())?;
-            let r = api_client(&cfg)?
-                .post(format!("{base}/v1/enrollment-tokens"))
-                .bearer_auth(&key)
-                .json(&serde_json::json!({ "unlimited": true, "expires_in": "1h", "note": "mdm sim --enroll-ota" }))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            if !r.status().is_success() {
-                return Err(format!("creating an enrollment token: {} {}", r.status(), r.text().await.unwrap_or_default()));
-            }
-            let v: serde_json::Value = r.json().await.map_err(|e| e.to_string())?;
-            v["token"].as_str().ok_or("no token in the answer")?.to_string()
-        }
-    };
-    let enroller = mdm_sim::ota::OtaEnroller::new(&base, server_ca(&cfg), device_ca).map_err(|e| e.to_string())?;
-    let (mut fleet, s) = enroller.enroll_fleet(a.devices, a.concurrency, &mdm_sim::ota::Login::Token(token)).await;
-    println!("enrolled {} device(s) over the air in {:.2?} ({:.1}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
-    if let Some(e) = &s.first_error {
-        println!("  first error: {e}");
-    }
-    for d in fleet.devices.iter().take(5) {
-        println!("  {}  serial {}", d.udid, d.serial);
-    }
-    run_loops(&mut fleet, a.loops, a.interval, a.concurrency).await;
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn sim_scep(
-    config: &Path,
-    server: Option<String>,
-    devices: usize,
-    concurrency: usize,
-    transport: &str,
-    loops: usize,
-    interval: u64,
-    topic: String,
-    challenge: Option<String>,
-) -> CliResult {
-    let cfg = load(config)?;
-    let transport = match transport {
-        "mtls" => Transport::Mtls,
-        "signature" => Transport::Signature,
-        t => match t.strip_prefix("header:") {
-            Some(h) if !h.is_empty() => Transport::Header(h.to_string()),
-            _ => return Err(format!("unknown transport {t:?}: use mtls, signature or header:NAME")),
-        },
-    };
-    let base = server.unwrap_or_else(|| cfg.server.public_url.clone());
-    // Identities come over SCEP, as on a real device: with the given or configured static
-    // challenge, else with one-time challenges made through the admin API.
-    let challenges = match challenge.or_else(|| Some(cfg.scep.challenge.clone()).filter(|c| !c.is_empty())) {
-        Some(c) => vec![c],
-        None => one_time_challenges(&cfg, &base, devices).await?,
-    };
-    let scep_url = format!("{base}{}", cfg.scep.path);
-    let endpoint = Endpoint::new(base, transport, server_ca(&cfg), topic);
-    let t = std::time::Instant::now();
-    let mut fleet = Fleet::build_scep(devices, &scep_url, &challenges, endpoint, concurrency).await.map_err(|e| e.to_string())?;
-    println!("{devices} identities over SCEP in {:.2?}", t.elapsed());
-    let s = fleet.enroll(concurrency).await;
-    println!("enrolled {} device(s) in {:.2?} ({:.0}/s), {} error(s)", s.ok, s.elapsed, s.rate(), s.errors);
-    if let Some(e) = &s.first_error {
-        println!("  first error: {e}");
-    }
-    for d in fleet.devices.iter().take(5) {
-        println!("  {}  serial {}", d.udid, d.serial);
-    }
-    run_loops(&mut fleet, loops, interval, concurrency).await;
-    Ok(())
 }
 
 /// Reads a profile file: `.json` with Apple's keys, anything else as a `.mobileconfig` (plain

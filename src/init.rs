@@ -25,6 +25,11 @@ pub enum InitError {
     },
 }
 
+/// The development push certificate and key `mdm init` writes into its directory.
+pub const DEV_PUSH_FILE: &str = "push-dev.pem";
+/// The port of the development mock APNs in the configuration `mdm init` writes.
+pub const DEV_APNS_PORT: u16 = 2197;
+
 /// What `mdm init` should produce.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -115,6 +120,20 @@ pub fn run(opts: &InitOptions) -> Result<Vec<Step>, InitError> {
         let key = crate::secrets::SecretKey::generate_base64().map_err(|e| InitError::Secrets(e.to_string()))?;
         write_new(&secrets_key, format!("{key}\n").as_bytes(), true)?;
         steps.push(Step::Created(secrets_key.clone()));
+    }
+    let push_dev = opts.dir.join(DEV_PUSH_FILE);
+    if push_dev.exists() {
+        steps.push(Step::Kept(push_dev.clone()));
+    } else {
+        // A development push certificate for the local lab: issued by the development CA, so
+        // that the mock APNs `mdm sim` runs accepts it, and marked so that a server outside
+        // development mode refuses it.
+        let topic = format!("{}{}", crate::push::cert::TOPIC_PREFIX, uuid::Uuid::new_v4());
+        let issued = ca.issue_development_push_cert(&topic, i64::from(crate::pki::CA_DAYS))?;
+        let mut pem = issued.cert.to_pem().map_err(PkiError::from)?;
+        pem.extend(issued.key.private_key_to_pem_pkcs8().map_err(PkiError::from)?);
+        write_new(&push_dev, &pem, true)?;
+        steps.push(Step::Created(push_dev.clone()));
     }
     if opts.config.exists() {
         steps.push(Step::Kept(opts.config.clone()));
@@ -212,8 +231,15 @@ audit_interval = "24h"
 key_file = "{secrets_key}"
 
 [push]
-# APNs provider API. Import the MDM push certificate with `mdm push-cert import FILE`.
-url = "https://api.push.apple.com"
+# DEVELOPMENT push, for the local lab: pushes go to the mock APNs that `mdm sim` runs on this
+# machine, with the development push certificate below (imported by `mdm serve` at start).
+# Real devices are never woken this way. For production: import the MDM push certificate from
+# Apple's Push Certificates Portal (`mdm push-cert import FILE --force`), remove the development
+# one (`mdm push-cert remove TOPIC`), set development = false and url = "https://api.push.apple.com".
+development = true
+development_cert = "{push_dev}"
+url = "https://127.0.0.1:{apns_port}"
+ca_certs = ["{ca_pem}"]
 # Re-push a device whose commands wait after these delays (the last one repeats).
 retry_schedule = ["1m", "5m", "30m", "4h"]
 "#,
@@ -225,6 +251,8 @@ retry_schedule = ["1m", "5m", "30m", "4h"]
         ca_key = d("ca.key"),
         api_key = d("api.key"),
         secrets_key = d("secrets.key"),
+        push_dev = d(DEV_PUSH_FILE),
+        apns_port = DEV_APNS_PORT,
     )
 }
 
@@ -238,17 +266,21 @@ mod tests {
         let opts = InitOptions { dir: dir.path().join("certs"), hostname: "mdm.test".into(), config: dir.path().join("mdm.toml"), port: 8443, ca_bits: 2048 };
         let first = run(&opts).unwrap();
         assert!(first.iter().all(|s| matches!(s, Step::Created(_))));
-        let before: Vec<Vec<u8>> =
-            ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"].iter().map(|f| std::fs::read(opts.dir.join(f)).unwrap()).collect();
+        let before: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key", "push-dev.pem"]
+            .iter()
+            .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
+            .collect();
         let second = run(&opts).unwrap();
         assert!(second.iter().all(|s| matches!(s, Step::Kept(_))));
-        let after: Vec<Vec<u8>> =
-            ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key"].iter().map(|f| std::fs::read(opts.dir.join(f)).unwrap()).collect();
+        let after: Vec<Vec<u8>> = ["ca.pem", "ca.key", "server.pem", "server.key", "api.key", "secrets.key", "push-dev.pem"]
+            .iter()
+            .map(|f| std::fs::read(opts.dir.join(f)).unwrap())
+            .collect();
         assert_eq!(before, after);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            for f in ["ca.key", "server.key", "api.key", "secrets.key"] {
+            for f in ["ca.key", "server.key", "api.key", "secrets.key", "push-dev.pem"] {
                 let mode = std::fs::metadata(opts.dir.join(f)).unwrap().permissions().mode() & 0o777;
                 assert_eq!(mode, 0o600, "{f}");
             }
@@ -258,6 +290,12 @@ mod tests {
         assert!(cfg.api_key().unwrap().len() >= 32);
         assert!(cfg.secret_key().is_ok());
         assert_eq!(cfg.push.retry_delays().len(), 4);
+        // The lab's push: development mode on loopback, with a certificate the server accepts
+        // only in that mode.
+        assert!(cfg.push.development);
+        assert_eq!(cfg.push.development_port(), Ok(DEV_APNS_PORT));
+        let dev = crate::push::cert::PushCert::from_combined_pem(&std::fs::read(opts.dir.join(DEV_PUSH_FILE)).unwrap()).unwrap();
+        assert!(dev.development && dev.topic.starts_with(crate::push::cert::TOPIC_PREFIX));
         let server = openssl::x509::X509::from_pem(&std::fs::read(opts.dir.join("server.pem")).unwrap()).unwrap();
         let sans: Vec<String> = server.subject_alt_names().unwrap().iter().filter_map(|n| n.dnsname().map(str::to_string)).collect();
         assert!(sans.contains(&"mdm.test".to_string()) && sans.contains(&"localhost".to_string()));

@@ -1,4 +1,5 @@
-//! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, profile, sim.
+//! The `mdm` command line: init, serve, migrate, enqueue, push, push-cert, devices, commands,
+//! secret, token, profile, app, sim.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -9,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 mod app_cli;
 mod cli;
+mod device_cli;
+mod sim_cli;
 mod token_cli;
 
 /// mimalloc instead of glibc's allocator: the server allocates and frees many small buffers
@@ -16,9 +19,14 @@ mod token_cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// What every command's exit status means.
+const EXIT_STATUS: &str = "Exit status: 0 when the command did everything asked of it; 1 when it did not \
+(the reason is the last line on stderr: a device that did not enroll, a push APNs did not accept, a \
+command answered with an error, a server that cannot be reached); 2 for a usage error.";
+
 /// Apple MDM server.
 #[derive(Debug, Parser)]
-#[command(name = "mdm", version, about)]
+#[command(name = "mdm", version, about, after_help = EXIT_STATUS)]
 struct Args {
     /// Configuration file.
     #[arg(long, short, global = true, default_value = "mdm.toml", env = "MDM_CONFIG")]
@@ -63,8 +71,36 @@ enum Cmd {
         /// Do not send an APNs push.
         #[arg(long)]
         nopush: bool,
+        /// Wait until every target answered (up to DURATION, default 60s) and print the answers;
+        /// fails when one answered with an error or did not answer in time.
+        #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = humantime::parse_duration)]
+        wait: Option<std::time::Duration>,
         /// Server URL (default: server.public_url).
         #[arg(long)]
+        server: Option<String>,
+    },
+    /// Devices: list (with --wait N for N enrolled ones) and show one (through the admin API).
+    Devices {
+        #[command(subcommand)]
+        action: device_cli::DevicesCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Commands: one command's status per target with the results, or a device's history.
+    Commands {
+        #[command(subcommand)]
+        action: device_cli::CommandsCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Secrets for AppConfig values ({Secret.NAME}): set (value from stdin), list, remove.
+    Secret {
+        #[command(subcommand)]
+        action: device_cli::SecretCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
         server: Option<String>,
     },
     /// Send APNs pushes to enrollments (calls the admin API).
@@ -97,7 +133,9 @@ enum Cmd {
         #[command(subcommand)]
         action: app_cli::AppCmd,
     },
-    /// Run simulated devices against a server.
+    /// Run simulated devices against a server: they enroll, then stay online until Ctrl-C
+    /// (woken by pushes with push.development), or run --loops K connection loops and exit.
+    /// Fails when a device did not enroll or a connection failed.
     Sim {
         /// Number of devices.
         #[arg(long, default_value_t = 10)]
@@ -108,18 +146,19 @@ enum Cmd {
         /// mtls | signature | header:NAME
         #[arg(long, default_value = "mtls")]
         transport: String,
-        /// Connection loops to run after enrolling (0 = enroll only).
-        #[arg(long, default_value_t = 1)]
-        loops: usize,
-        /// Seconds between loops.
+        /// Run this many connection loops after enrolling, then exit (0 = enroll only).
+        /// Without it the devices stay online until Ctrl-C.
+        #[arg(long)]
+        loops: Option<usize>,
+        /// Seconds between loops (and between polls when no push can wake the devices).
         #[arg(long, default_value_t = 5)]
         interval: u64,
         /// Server URL (default: server.public_url).
         #[arg(long)]
         server: Option<String>,
-        /// APNs topic the devices report.
-        #[arg(long, default_value = "com.apple.mgmt.External.00000000-0000-4000-8000-000000000000")]
-        topic: String,
+        /// APNs topic the devices report (default: the server's active push certificate's).
+        #[arg(long)]
+        topic: Option<String>,
         /// SCEP challenge (default: scep.challenge, else one-time challenges from the admin API).
         #[arg(long)]
         challenge: Option<String>,
@@ -201,12 +240,22 @@ enum PushCertCmd {
     },
 }
 
+/// Logs to stderr: `log.format = "json"` writes one JSON object per line; text has colours
+/// only when stderr is a terminal. The level comes from `RUST_LOG` (default `info`).
+fn init_logging(config: &std::path::Path) {
+    use std::io::IsTerminal;
+    let format = mdm::config::Config::load(config).map(|c| c.log.format).unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        mdm::config::LogFormat::Json => builder.json().with_current_span(true).init(),
+        mdm::config::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    init_logging(&args.config);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -219,9 +268,12 @@ fn main() -> ExitCode {
             Cmd::Init { dir, hostname, port, ca_bits } => cli::init(&args.config, dir, hostname, port, ca_bits),
             Cmd::Serve => cli::serve(&args.config).await,
             Cmd::Migrate => cli::migrate(&args.config).await,
-            Cmd::Enqueue { ids, file, request_type, payload, nopush, server } => {
-                cli::enqueue(&args.config, server, &ids, file, request_type, payload, nopush).await
+            Cmd::Enqueue { ids, file, request_type, payload, nopush, wait, server } => {
+                cli::enqueue(&args.config, cli::EnqueueArgs { server, ids, file, request_type, payload, nopush, wait }).await
             }
+            Cmd::Devices { action, server } => device_cli::devices(&args.config, server, action).await,
+            Cmd::Commands { action, server } => device_cli::commands(&args.config, server, action).await,
+            Cmd::Secret { action, server } => device_cli::secret(&args.config, server, action).await,
             Cmd::Push { ids, server } => cli::push(&args.config, server, &ids).await,
             Cmd::PushCert { action } => match action {
                 PushCertCmd::Import { file, password, key, force } => cli::push_cert_import(&args.config, &file, password, key, force).await,
@@ -236,8 +288,8 @@ fn main() -> ExitCode {
                 ProfileCmd::Sign { file, out, cert, key, chain } => cli::profile_sign(&args.config, &file, out.as_deref(), cert, key, chain),
             },
             Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca } => {
-                let a = cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };
-                cli::sim(&args.config, a).await
+                let a = sim_cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };
+                sim_cli::sim(&args.config, a).await
             }
         }
     });

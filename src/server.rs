@@ -207,8 +207,10 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn_with_state(crate::http::body_limit::MaxBody(cfg.server.max_body_bytes), crate::http::body_limit::layer))
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
+        // Outside every layer that may answer early: the body is read (or, past the limit,
+        // drained) before any answer goes out, so HTTP/2 clients get the answer, not a reset.
+        .layer(axum::middleware::from_fn_with_state(crate::http::body_limit::MaxBody(cfg.server.max_body_bytes), crate::http::body_limit::layer))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings carry enrollment tokens.
@@ -220,6 +222,37 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG)),
         )
         .layer(axum::middleware::from_fn(crate::http::request_id::layer)))
+}
+
+/// Development push (`push.development`): checks that pushes stay on this machine and imports
+/// the development push certificate when no push certificate is stored yet.
+async fn development_push(cfg: &Config, push: &PushService) -> Result<(), StartError> {
+    if !cfg.push.development {
+        return Ok(());
+    }
+    cfg.push.development_port().map_err(StartError::Invalid)?;
+    tracing::warn!(url = %cfg.push.url, "DEVELOPMENT push: pushes go to the mock APNs of `mdm sim` on this machine, never to Apple; real devices are not woken");
+    let Some(path) = &cfg.push.development_cert else { return Ok(()) };
+    let pem = std::fs::read(path).map_err(|e| StartError::Invalid(format!("push.development_cert: cannot read {}: {e}", path.display())))?;
+    let cert =
+        crate::push::cert::PushCert::from_combined_pem(&pem).map_err(|e| StartError::Invalid(format!("push.development_cert {}: {e}", path.display())))?;
+    if !cert.development {
+        return Err(StartError::Invalid(format!(
+            "push.development_cert {} is not a development push certificate (Apple's certificates are imported with `mdm push-cert import`)",
+            path.display()
+        )));
+    }
+    let stored = push.certs().await.map_err(|e| StartError::Invalid(e.to_string()))?;
+    if let Some(other) = stored.iter().find(|c| c.active) {
+        if other.topic != cert.topic {
+            tracing::info!(topic = %other.topic, "a push certificate is stored; the development push certificate is not imported");
+        }
+        return Ok(());
+    }
+    let imported =
+        push.import(&pem, None, crate::store::push::TopicChange::Refuse).await.map_err(|e| StartError::Invalid(format!("push.development_cert: {e}")))?;
+    tracing::info!(topic = %imported.certificate.topic, "development push certificate imported");
+    Ok(())
 }
 
 /// A configured header name, or `None` when the setting is empty.
@@ -272,6 +305,7 @@ impl Server {
         cfg.check_lifetimes().map_err(|e| StartError::Invalid(e.to_string()))?;
         let queue = Queue::new(store.clone());
         let push = push_service(cfg, store.clone(), pusher, queue.waker())?;
+        development_push(cfg, &push).await?;
         match push.reload().await {
             Ok(0) => tracing::warn!("no APNs push certificate stored: devices cannot be woken (mdm push-cert import FILE)"),
             Ok(n) => tracing::info!(certificates = n, "push certificates loaded"),

@@ -25,6 +25,9 @@ pub const CA_DAYS: u32 = 3650;
 pub const SERVER_DAYS: u32 = 397;
 /// Lifetime of device identity certificates issued here.
 pub const DEVICE_DAYS: u32 = 365;
+/// The organizational unit that marks a development push certificate (made by `mdm init`, not
+/// by Apple).
+pub const DEVELOPMENT_PUSH_OU: &str = "mdm development push certificate (not from Apple)";
 
 /// Errors creating or loading certificate material.
 #[derive(Debug, thiserror::Error)]
@@ -162,12 +165,26 @@ impl Ca {
     /// `days_left` days from now (negative = already expired). Used by the mock APNs, tests and
     /// benchmarks; real push certificates come from Apple.
     pub fn issue_push_cert(&self, topic: &str, days_left: i64) -> Result<Issued, PkiError> {
+        self.push_cert(topic, days_left, None)
+    }
+
+    /// Issues a development push certificate: like [`Ca::issue_push_cert`], with
+    /// [`DEVELOPMENT_PUSH_OU`] in its subject so that the server accepts it only in development
+    /// mode (pushes to a mock APNs on the same machine).
+    pub fn issue_development_push_cert(&self, topic: &str, days_left: i64) -> Result<Issued, PkiError> {
+        self.push_cert(topic, days_left, Some(DEVELOPMENT_PUSH_OU))
+    }
+
+    fn push_cert(&self, topic: &str, days_left: i64, unit: Option<&str>) -> Result<Issued, PkiError> {
         let key = rsa_key()?;
         let now = chrono::Utc::now().timestamp();
         let suffix = topic.rsplit('.').next().unwrap_or(topic);
         let mut subject = X509NameBuilder::new()?;
         subject.append_entry_by_nid(Nid::USERID, topic)?;
         subject.append_entry_by_text("CN", &format!("APSP:{suffix}"))?;
+        if let Some(unit) = unit {
+            subject.append_entry_by_nid(Nid::ORGANIZATIONALUNITNAME, unit)?;
+        }
         subject.append_entry_by_nid(Nid::COUNTRYNAME, "US")?;
         let mut b = X509Builder::new()?;
         b.set_version(2)?;

@@ -18,6 +18,8 @@ pub struct Woken {
     pub udid: String,
     /// Commands it handled in that loop.
     pub handled: usize,
+    /// Those commands, with the status the device answered.
+    pub commands: Vec<super::Handled>,
     /// The loop's error, if it failed.
     pub error: Option<String>,
     /// When the loop ended.
@@ -54,11 +56,11 @@ pub fn wake_on_push(
                     return;
                 }
                 let r = d.connect().await;
-                let (handled, error) = match r {
-                    Ok(h) => (h.len(), None),
-                    Err(e) => (0, Some(e.to_string())),
+                let (commands, error) = match r {
+                    Ok(h) => (h, None),
+                    Err(e) => (Vec::new(), Some(e.to_string())),
                 };
-                let _ = tx.send(Woken { udid: d.udid.clone(), handled, error, at: Instant::now() });
+                let _ = tx.send(Woken { udid: d.udid.clone(), handled: commands.len(), commands, error, at: Instant::now() });
             });
         }
     });

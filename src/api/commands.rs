@@ -83,15 +83,15 @@ pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Resul
                 .iter()
                 .filter(|r| r.enrollment_id == t.enrollment_id)
                 .rev()
-                .map(|r| serde_json::json!({ "status": r.status, "received_at": r.received_at, "result": plist_bytes_to_json(&r.body) }))
+                .map(|r| serde_json::json!({ "status": r.status, "received_at": crate::timefmt::text(&r.received_at), "result": plist_bytes_to_json(&r.body) }))
                 .collect();
             serde_json::json!({
                 "enrollment_id": t.enrollment_id,
                 "status": t.status,
                 "not_now_count": t.not_now_count,
                 "deliveries": t.deliveries,
-                "last_delivered_at": t.last_delivered_at,
-                "done_at": t.done_at,
+                "last_delivered_at": t.last_delivered_at.as_ref().map(crate::timefmt::text),
+                "done_at": t.done_at.as_ref().map(crate::timefmt::text),
                 "results": rs,
             })
         })
@@ -106,7 +106,7 @@ pub async fn show(State(st): State<ApiState>, Path(uuid): Path<String>) -> Resul
     Ok(Json(serde_json::json!({
         "command_uuid": cmd.uuid,
         "request_type": cmd.request_type,
-        "created_at": cmd.created_at,
+        "created_at": crate::timefmt::text(&cmd.created_at),
         "command": command,
         "targets": targets,
     })))

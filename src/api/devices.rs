@@ -115,7 +115,7 @@ pub async fn commands(State(st): State<ApiState>, Path(id): Path<String>, Query(
             let results = results
                 .iter()
                 .filter(|r| r.command_uuid == entry.row.command_uuid)
-                .map(|r| serde_json::json!({ "status": r.status, "received_at": r.received_at, "result": plist_bytes_to_json(&r.body) }))
+                .map(|r| serde_json::json!({ "status": r.status, "received_at": crate::timefmt::text(&r.received_at), "result": plist_bytes_to_json(&r.body) }))
                 .collect();
             out.push(HistoryEntry { entry, results });
         }
@@ -143,7 +143,7 @@ pub async fn allow_reenroll(State(st): State<ApiState>, Path(id): Path<String>, 
         crate::lifetime::expiry("expires_in", crate::store::now(), lifetime, crate::lifetime::MAX_REENROLL).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     st.store.allow_reenroll(device.id.clone(), Some(until)).await?;
     tracing::info!(device = %device.id, %until, "re-enrollment with a new certificate allowed");
-    Ok(Json(serde_json::json!({ "device": device.id, "reenroll_until": until })))
+    Ok(Json(serde_json::json!({ "device": device.id, "reenroll_until": crate::timefmt::text(&until) })))
 }
 
 /// `DELETE /v1/devices/{id}/reenroll`: withdraws the allowance.

@@ -59,6 +59,7 @@ impl From<ImportError> for ApiError {
             ImportError::Cert(c) if c.is_client_error() => ApiError::BadRequest(c.to_string()),
             ImportError::Cert(c) => ApiError::Internal(c.to_string()),
             ImportError::Store(s) => s.into(),
+            e @ ImportError::Development => ApiError::BadRequest(e.to_string()),
             ImportError::Secrets(s @ SecretsError::NotConfigured) => ApiError::Internal(format!("server misconfigured: {s}")),
             ImportError::Secrets(s) => ApiError::Internal(s.to_string()),
         }

@@ -29,6 +29,7 @@ pub struct ChallengeView {
     /// The value to put in the SCEP payload / client.
     pub challenge: String,
     /// Not usable after this (UTC).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub expires_at: chrono::NaiveDateTime,
 }
 

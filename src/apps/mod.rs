@@ -157,6 +157,7 @@ pub struct SecretView {
     /// `…abcd`.
     pub hint: String,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: chrono::NaiveDateTime,
 }
 

@@ -39,6 +39,15 @@ pub struct PushConfig {
     /// Warn when a push certificate expires within this long.
     #[serde(default = "default_expiry_warning", with = "humantime_serde")]
     pub expiry_warning: Duration,
+    /// Development push: pushes go to the mock APNs that `mdm sim` runs on this machine (so
+    /// `url` must be a loopback `https://` address), with the development push certificate in
+    /// `development_cert`, which `mdm serve` imports at start. Real devices are never woken.
+    #[serde(default)]
+    pub development: bool,
+    /// The development push certificate and key (PEM) `mdm init` writes; only used, and only
+    /// accepted, with `development = true`.
+    #[serde(default)]
+    pub development_cert: Option<PathBuf>,
 }
 
 fn default_apns_url() -> String {
@@ -79,11 +88,36 @@ impl Default for PushConfig {
             expiration: default_expiration(),
             timeout: default_push_timeout(),
             expiry_warning: default_expiry_warning(),
+            development: false,
+            development_cert: None,
         }
     }
 }
 
 impl PushConfig {
+    /// With `development`, checks that pushes stay on this machine: `url` must be `https://`
+    /// on a loopback address; returns the port the mock APNs listens on.
+    pub fn development_port(&self) -> Result<u16, String> {
+        let bad = || {
+            format!(
+                "push.development = true sends pushes to the mock APNs `mdm sim` runs on this machine: push.url must be https://127.0.0.1:PORT (it is {:?}); \
+                 for real devices set push.development = false and push.url = \"https://api.push.apple.com\"",
+                self.url
+            )
+        };
+        let url = url::Url::parse(&self.url).map_err(|_| bad())?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        if url.scheme() != "https" || !loopback {
+            return Err(bad());
+        }
+        url.port_or_known_default().ok_or_else(bad)
+    }
+
     /// The re-push delays as plain durations (never empty).
     pub fn retry_delays(&self) -> Vec<Duration> {
         let v: Vec<Duration> = self.retry_schedule.iter().map(|d| **d).collect();

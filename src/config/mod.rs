@@ -13,7 +13,7 @@ mod server;
 
 pub use fleet::{AppsConfig, DeviceTrust, EnrollConfig, ProfilesConfig, PushConfig};
 pub use identity::{CaConfig, IdentityConfig, ScepConfig, SecretsConfig, TrustMode};
-pub use server::{ApiConfig, CheckinConfig, DatabaseConfig, RetentionConfig, ServerConfig};
+pub use server::{public_url_mismatch, ApiConfig, CheckinConfig, DatabaseConfig, LogConfig, LogFormat, RetentionConfig, ServerConfig};
 
 /// Errors reading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,9 @@ pub struct Config {
     /// How long history is kept.
     #[serde(default)]
     pub retention: RetentionConfig,
+    /// Log output.
+    #[serde(default)]
+    pub log: LogConfig,
 }
 
 /// `true`, for serde defaults of switches that are on unless turned off.
@@ -109,7 +112,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention"]
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention", "log"]
                 .contains(&section)
             {
                 continue;
@@ -172,6 +175,7 @@ impl Config {
             &mut self.profiles.signing_cert,
             &mut self.profiles.signing_key,
             &mut self.profiles.signing_chain,
+            &mut self.push.development_cert,
         ]
         .into_iter()
         .flatten()

@@ -1,4 +1,4 @@
-//! How the server itself runs: `[server]`, `[database]`, `[api]`, `[checkin]`, `[retention]`.
+//! How the server itself runs: `[server]`, `[database]`, `[api]`, `[checkin]`, `[retention]`, `[log]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -149,5 +149,77 @@ impl Default for RetentionConfig {
             declarative_per_enrollment: default_declarative_per_enrollment(),
             interval: default_sweep_interval(),
         }
+    }
+}
+
+/// `[log]`: how log lines are written (to stderr; the level comes from `RUST_LOG`, default
+/// `info`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (colours only when stderr is a terminal) or `json` (one object per line, for log
+    /// shippers).
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Why `public_url` cannot reach a server listening directly (TLS, no proxy) on `listening`,
+/// if it cannot: another port or scheme, or a loopback-only listener behind a public name.
+/// Behind a TLS-terminating proxy (`plain_http`) the two differ by design and nothing is said.
+pub fn public_url_mismatch(public_url: &str, listening: std::net::SocketAddr, plain_http: bool) -> Option<String> {
+    if plain_http {
+        return None;
+    }
+    let Ok(url) = url::Url::parse(public_url) else {
+        return Some(format!("server.public_url {public_url:?} is not a URL"));
+    };
+    let fix = "set server.public_url (MDM_SERVER_PUBLIC_URL) to the URL devices and admins reach this server at";
+    if url.scheme() != "https" {
+        return Some(format!("server.public_url {public_url} is not https:// but the server serves TLS; {fix}"));
+    }
+    let port = url.port_or_known_default().unwrap_or(443);
+    if port != listening.port() {
+        return Some(format!(
+            "server.public_url {public_url} names port {port} but the server listens on {listening}: devices and the CLI use the public URL and will not reach this server; {fix}"
+        ));
+    }
+    let public_loopback = match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if listening.ip().is_loopback() && !public_loopback {
+        return Some(format!("the server listens on {listening} only (this machine), but server.public_url is {public_url}: other machines cannot reach it; set server.listen to 0.0.0.0:{}", listening.port()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url_mismatch;
+
+    #[test]
+    fn public_url_must_reach_the_listener() {
+        let at = |a: &str| a.parse().unwrap();
+        assert_eq!(public_url_mismatch("https://localhost:8443", at("0.0.0.0:8443"), false), None);
+        assert_eq!(public_url_mismatch("https://mdm.example.org", at("0.0.0.0:443"), false), None);
+        let moved = public_url_mismatch("https://localhost:8443", at("127.0.0.1:8543"), false).unwrap();
+        assert!(moved.contains("port 8443") && moved.contains("127.0.0.1:8543"), "{moved}");
+        assert!(public_url_mismatch("http://localhost:8443", at("0.0.0.0:8443"), false).is_some());
+        assert!(public_url_mismatch("https://mdm.example.org:8443", at("127.0.0.1:8443"), false).unwrap().contains("other machines"));
+        // Behind a proxy the public URL is the proxy's.
+        assert_eq!(public_url_mismatch("https://mdm.example.org", at("127.0.0.1:8080"), true), None);
     }
 }

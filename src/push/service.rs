@@ -29,6 +29,13 @@ pub enum ImportError {
     /// Storing failed, or the topic changed without `force`.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A development push certificate outside development mode.
+    #[error(
+        "this is a development push certificate (made by `mdm init`, not by Apple): it is accepted only with \
+         push.development = true, where pushes go to the mock APNs of `mdm sim`; import the MDM push certificate \
+         from Apple's Push Certificates Portal instead"
+    )]
+    Development,
 }
 
 /// A push certificate as admins see it (never the key).
@@ -39,8 +46,10 @@ pub struct CertView {
     /// Subject.
     pub subject: String,
     /// Start of validity (UTC).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub not_before: NaiveDateTime,
     /// End of validity (UTC).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub not_after: NaiveDateTime,
     /// Whole days until it expires (negative once expired).
     pub days_left: i64,
@@ -50,9 +59,13 @@ pub struct CertView {
     pub expired: bool,
     /// Newest certificate: the topic new enrollments get.
     pub active: bool,
+    /// A development push certificate (`mdm init`'s; pushes go to the local mock APNs).
+    pub development: bool,
     /// First import.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last import (renewal).
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -79,6 +92,8 @@ pub struct PushService {
     clock: crate::clock::SharedClock,
     delays: Arc<Vec<Duration>>,
     expiry_warning: Duration,
+    /// `push.development`: development push certificates are accepted.
+    development: bool,
     loaded: Arc<Mutex<Vec<(String, NaiveDateTime)>>>,
 }
 
@@ -121,6 +136,7 @@ impl PushService {
             clock: crate::clock::system(),
             delays: Arc::new(cfg.retry_delays()),
             expiry_warning: cfg.expiry_warning,
+            development: cfg.development,
             loaded: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -244,6 +260,7 @@ impl PushService {
             expires_soon: c.not_after - at <= warn,
             expired: c.not_after <= at,
             active,
+            development: c.subject.contains(mdm_pki::DEVELOPMENT_PUSH_OU),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -265,6 +282,9 @@ impl PushService {
     /// is the stored one (or `topic` allows a new one). The new certificate is used at once.
     pub async fn import(&self, data: &[u8], password: Option<&str>, topic: crate::store::push::TopicChange) -> Result<Imported, ImportError> {
         let cert = PushCert::from_upload(data, password)?;
+        if cert.development && !self.development {
+            return Err(ImportError::Development);
+        }
         let key = self.secrets.as_ref().ok_or(SecretsError::NotConfigured)?;
         let at = self.clock.now();
         let row = PushCertRow {
@@ -306,6 +326,9 @@ impl PushService {
                 continue;
             };
             match key.open(&r.key_sealed, r.topic.as_bytes()).map_err(ImportError::from).and_then(|k| Ok(PushCert::from_stored(&r.cert_chain_pem, &k)?)) {
+                Ok(c) if c.development && !self.development => {
+                    tracing::error!(topic = %r.topic, "stored push certificate is a development one (mdm init's) and push.development is off: not used; import Apple's certificate (mdm push-cert import FILE --force) and remove this one (mdm push-cert remove TOPIC)")
+                }
                 Ok(c) => certs.push(c),
                 Err(e) => tracing::error!(topic = %r.topic, error = %e, "stored push certificate unusable"),
             }

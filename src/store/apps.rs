@@ -41,8 +41,10 @@ pub struct AppRow {
     /// Bumped on each configuration change.
     pub config_version: i32,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -67,6 +69,7 @@ pub struct DeviceApp {
     /// Re-installs after the app disappeared.
     pub reinstalls: i32,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -85,6 +88,7 @@ pub struct InventoryRow {
     /// The ManagedApplicationList status (`Managed`, `Installing`, …), when reported.
     pub managed_status: Option<String>,
     /// When.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub reported_at: NaiveDateTime,
 }
 
@@ -103,6 +107,7 @@ pub struct AppEvent {
     /// Details.
     pub detail: Option<String>,
     /// When.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
 }
 

@@ -31,8 +31,10 @@ pub struct UserRow {
     /// A disabled user cannot log in.
     pub disabled: bool,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -58,10 +60,13 @@ pub struct TokenRow {
     /// The blueprint enrolled devices run.
     pub blueprint: Option<String>,
     /// Unusable after this.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub expires_at: Option<NaiveDateTime>,
     /// Revoked by an admin.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub revoked_at: Option<NaiveDateTime>,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -89,8 +94,10 @@ pub struct BlueprintRow {
     /// The actions, JSON.
     pub body: String,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -126,12 +133,16 @@ pub struct SessionRow {
     /// The browser's address.
     pub client: Option<String>,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// The session's challenges stop working after this.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub expires_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
     /// When the device completed its first TokenUpdate.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub enrolled_at: Option<NaiveDateTime>,
 }
 

@@ -37,8 +37,10 @@ pub struct Device {
     #[serde(skip)]
     pub bootstrap_token: Option<Vec<u8>>,
     /// First Authenticate.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -55,8 +57,10 @@ pub struct CertBinding {
     /// Issuer, one line.
     pub issuer: String,
     /// notAfter.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub not_after: Option<NaiveDateTime>,
     /// When the binding was made.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// The certificate (DER), so profiles can be encrypted to it. Not shown in the API.
     #[serde(skip)]
@@ -99,14 +103,19 @@ pub struct Enrollment {
     /// How many TokenUpdates since the last Authenticate.
     pub token_update_count: i64,
     /// Last Authenticate.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub authenticated_at: Option<NaiveDateTime>,
     /// Last request of any kind.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub last_seen_at: Option<NaiveDateTime>,
     /// When CheckOut arrived.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub unenrolled_at: Option<NaiveDateTime>,
     /// Row creation.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -151,10 +160,13 @@ pub struct QueueRow {
     /// How many times it was handed to the device.
     pub deliveries: i32,
     /// Last time it was handed out.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub last_delivered_at: Option<NaiveDateTime>,
     /// When it left the queue.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub done_at: Option<NaiveDateTime>,
     /// When it was queued.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -194,6 +206,7 @@ pub struct ResultRow {
     #[serde(skip)]
     pub body: Vec<u8>,
     /// When it arrived.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub received_at: NaiveDateTime,
 }
 
@@ -243,21 +256,25 @@ pub struct PushState {
     #[serde(skip)]
     pub enrollment_id: String,
     /// Next (re-)push, if one is scheduled.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub next_push_at: Option<NaiveDateTime>,
     /// Pushes sent since commands were last queued.
     pub attempts: i32,
     /// Last push attempt.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub last_push_at: Option<NaiveDateTime>,
     /// Last result (`sent`, `unregistered`, `bad_token`, `certificate`, `retry`, `error`).
     pub last_result: Option<String>,
     /// Last failure reason.
     pub last_error: Option<String>,
     /// When APNs said the token is no longer valid; no pushes until the next TokenUpdate.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub token_stale_at: Option<NaiveDateTime>,
     /// Last change.
     #[serde(skip)]
     pub updated_at: NaiveDateTime,
     /// The device's last TokenUpdate.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub token_updated_at: Option<NaiveDateTime>,
 }
 
@@ -270,8 +287,10 @@ pub struct ScepCert {
     /// Subject, one line.
     pub subject: String,
     /// Start of validity.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub not_before: NaiveDateTime,
     /// End of validity.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub not_after: NaiveDateTime,
     /// The certificate (DER).
     #[serde(skip)]
@@ -285,6 +304,7 @@ pub struct ScepCert {
     /// The device it was bound to at Authenticate, once it was.
     pub device_id: Option<String>,
     /// When it was issued.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// The one-time challenge it was requested with, when it was.
     pub challenge_id: Option<String>,
@@ -304,10 +324,13 @@ pub struct ScepChallenge {
     /// Admin's note (e.g. who it is for).
     pub note: Option<String>,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Not usable after this.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub expires_at: NaiveDateTime,
     /// When it was used.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub used_at: Option<NaiveDateTime>,
     /// The SCEP transaction that used it.
     pub used_by: Option<String>,
@@ -326,8 +349,10 @@ pub struct ProfileRow {
     /// The current version (1, 2, ...).
     pub version: i32,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Last changed.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
 }
 
@@ -349,6 +374,7 @@ pub struct ProfileVersion {
     /// Subject of the uploaded profile's signer, when it was signed.
     pub signer: Option<String>,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -361,6 +387,7 @@ pub struct DeviceGroup {
     /// Free text.
     pub description: Option<String>,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
 }
 
@@ -388,7 +415,9 @@ pub struct DeviceProfile {
     /// How often it was re-sent because it disappeared from the device.
     pub reinstalls: i32,
     /// Last change.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub updated_at: NaiveDateTime,
     /// When a ProfileList check was last queued or answered for the enrollment.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub checked_at: Option<NaiveDateTime>,
 }

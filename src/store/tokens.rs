@@ -25,12 +25,16 @@ pub struct ApiTokenRow {
     /// Who made it (a token's name, `bootstrap key`, or `cli`).
     pub created_by: String,
     /// Created.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
     /// Not valid after this.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub expires_at: Option<NaiveDateTime>,
     /// Revoked at.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub revoked_at: Option<NaiveDateTime>,
     /// Last used (updated at most once a minute).
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
     pub last_used_at: Option<NaiveDateTime>,
 }
 
@@ -51,6 +55,7 @@ pub struct AuditRow {
 #[diesel(table_name = audit_log)]
 pub struct NewAudit {
     /// When.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub at: NaiveDateTime,
     /// Who: the token's name, or `bootstrap key`.
     pub actor: String,

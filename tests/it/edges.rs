@@ -114,3 +114,64 @@ async fn tampered_profile_service_body_is_400(db: Db) {
     assert_eq!(r.status(), 400, "{}", r.text().await.unwrap());
 }
 both!(tampered_profile_service_body_is_400);
+
+/// Runs curl over HTTP/2 with a body, as the README's lines do; returns (status, HTTP version,
+/// body). A reset stream (curl's exit 92) fails the test with curl's message.
+fn curl_h2(h: &Harness, method: &str, path: &str, key: &str, extra: &[&str], body: &str) -> (u16, String, String) {
+    let out = std::process::Command::new("curl")
+        .args(["--http2", "-sS", "-w", "\n%{http_code} %{http_version}", "-X", method, "--cacert"])
+        .arg(h.pki.path("ca.pem"))
+        .args(["-H", &format!("Authorization: Bearer {key}")])
+        .args(extra)
+        .args(["-d", body])
+        .arg(h.url(path))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "curl {method} {path}: no answer ({}): {text}", String::from_utf8_lossy(&out.stderr));
+    let (answer, tail) = text.rsplit_once('\n').unwrap();
+    let (status, version) = tail.split_once(' ').unwrap();
+    (status.parse().unwrap(), version.to_string(), answer.to_string())
+}
+
+/// Finding: the README's curl lines (no Content-Type) were refused, and over HTTP/2 an early
+/// answer (wrong key, bad URL) ended in "Stream error in the HTTP/2 framing layer". Every answer
+/// now arrives whole over HTTP/2 with the request's body read first, and a JSON body needs no
+/// Content-Type.
+async fn early_answers_arrive_intact_over_http2(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let user = r#"{"username": "jane", "password": "correct horse", "email": "jane@example.org"}"#;
+    // As written in the README: curl -d (form content type), and with no Content-Type at all.
+    let (s, v, b) = curl_h2(&h, "POST", "/v1/users", API_KEY, &[], user);
+    assert_eq!((s, v.as_str()), (201, "2"), "{b}");
+    let (s, _, b) = curl_h2(&h, "POST", "/v1/enrollment-tokens", API_KEY, &["-H", "Content-Type:"], r#"{"max_uses": 20, "expires_in": "7d"}"#);
+    assert_eq!(s, 201, "{b}");
+    // Early answers with a body in flight.
+    let (s, v, b) = curl_h2(&h, "POST", "/v1/users", "wrong-key-wrong-key", &[], user);
+    assert_eq!((s, v.as_str()), (401, "2"), "{b}");
+    let (s, v, b) = curl_h2(&h, "POST", "/v1/users", API_KEY, &[], "{not json");
+    assert_eq!((s, v.as_str()), (400, "2"), "{b}");
+    assert!(b.contains("invalid JSON body"), "{b}");
+    let (s, v, b) = curl_h2(&h, "POST", "/v1/users/%00", API_KEY, &[], user);
+    assert_eq!((s, v.as_str()), (400, "2"), "{b}");
+    let (s, v, b) = curl_h2(&h, "PUT", "/v1/pushcert", API_KEY, &["-H", "Content-Type: application/json"], r#"{"p12": "AAAA", "password": "x"}"#);
+    assert_eq!((s, v.as_str()), (400, "2"), "{b}");
+    // A body of several HTTP/2 frames and windows, answered 401 before any handler.
+    let big = "x".repeat(300_000);
+    let (s, v, _) = curl_h2(&h, "PUT", "/v1/enqueue/x", "wrong-key-wrong-key", &[], &big);
+    assert_eq!((s, v.as_str()), (401, "2"));
+    // The same with a Rust HTTP/2 client.
+    let h2 = reqwest::Client::builder()
+        .use_rustls_tls()
+        .http2_prior_knowledge()
+        .add_root_certificate(reqwest::Certificate::from_pem(&h.pki.ca_pem).unwrap())
+        .build()
+        .unwrap();
+    for (path, key, want) in [("/v1/users", "wrong-key-wrong-key", 401), ("/v1/users%01", API_KEY, 400), ("/v1/users", API_KEY, 400)] {
+        let r = h2.post(h.url(path)).bearer_auth(key).body(big.clone()).send().await.expect("an answer over HTTP/2");
+        assert_eq!(r.version(), reqwest::Version::HTTP_2);
+        assert_eq!(r.status().as_u16(), want, "{path}");
+        assert!(!r.text().await.unwrap().is_empty(), "{path}: the answer's body arrives");
+    }
+}
+both!(early_answers_arrive_intact_over_http2);

@@ -151,5 +151,6 @@ pub fn config(db_url: &str, pki: &Pki) -> Config {
         },
         apps: Default::default(),
         retention: Default::default(),
+        log: Default::default(),
     }
 }

@@ -291,6 +291,12 @@ impl std::fmt::Debug for MockApns {
 impl MockApns {
     /// Binds 127.0.0.1 on an ephemeral port and serves in the current Tokio runtime.
     pub fn start(cfg: MockApnsConfig) -> Result<MockApns, MockError> {
+        MockApns::start_on(cfg, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Binds `addr` (a fixed port: the development push URL of `mdm sim`) and serves in the
+    /// current Tokio runtime.
+    pub fn start_on(cfg: MockApnsConfig, addr: SocketAddr) -> Result<MockApns, MockError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
         let pem_err = |what: &'static str| move |e: rustls::pki_types::pem::Error| MockError::Pem { what, message: e.to_string() };
         let chain: Vec<CertificateDer<'static>> =
@@ -321,7 +327,7 @@ impl MockApns {
         tls.alpn_protocols = vec![b"h2".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
 
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let listener = {

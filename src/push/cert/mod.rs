@@ -139,6 +139,9 @@ pub struct PushCert {
     pub not_after: NaiveDateTime,
     /// PEM text: the push certificate first, then any other certificates that came with it.
     pub cert_chain_pem: String,
+    /// A development push certificate (`mdm init`'s, marked with
+    /// [`mdm_pki::DEVELOPMENT_PUSH_OU`]): usable only with `push.development = true`.
+    pub development: bool,
     key_pkcs8_der: Vec<u8>,
 }
 
@@ -394,8 +397,14 @@ fn assemble(keys: Vec<PKey<Private>>, certs: Vec<X509>, now: Option<NaiveDateTim
         not_before,
         not_after,
         cert_chain_pem: chain_pem,
+        development: is_development(leaf),
         key_pkcs8_der: key.private_key_to_pkcs8()?,
     })
+}
+
+/// Whether the certificate carries the development mark in its subject's OU.
+fn is_development(cert: &X509Ref) -> bool {
+    cert.subject_name().entries_by_nid(openssl::nid::Nid::ORGANIZATIONALUNITNAME).any(|e| e.data().as_slice() == mdm_pki::DEVELOPMENT_PUSH_OU.as_bytes())
 }
 
 fn pem_string(cert: &X509Ref) -> Result<String, PushCertError> {
