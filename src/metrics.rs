@@ -1,10 +1,27 @@
-//! Prometheus metrics, served at `GET /metrics` (admin key required).
+//! Prometheus metrics, served at `GET /metrics` (admin key required): pushes, requests by route
+//! and status with their latency, and, read from the database at each scrape, the queue's depth
+//! and oldest waiting command, enrollments by state, SCEP certificates issued and profile and
+//! app install states.
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+/// Latency buckets of the request histogram, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
 
 type Labels = Vec<(String, String)>;
 
@@ -18,6 +35,22 @@ pub struct Metrics {
     pub push_cert_days_left: Family<Labels, Gauge>,
     /// Enrollments waiting for a (re-)push at the last scheduler pass.
     pub push_due: Gauge,
+    /// Requests by route template, method and status.
+    pub requests: Family<Labels, Counter>,
+    /// Request latency by route template.
+    pub request_seconds: Family<Labels, Histogram, fn() -> Histogram>,
+    /// Queue rows waiting for a device (at the last scrape).
+    pub queue_depth: Gauge,
+    /// Age of the oldest waiting queue row, in seconds (0 when none waits).
+    pub queue_oldest_seconds: Gauge,
+    /// Enrollments by channel and state.
+    pub enrollments: Family<Labels, Gauge>,
+    /// Certificates issued over SCEP, in all.
+    pub scep_issued: Gauge,
+    /// Library profiles per device by install state.
+    pub device_profiles: Family<Labels, Gauge>,
+    /// Managed apps per device by install state.
+    pub device_apps: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -36,7 +69,54 @@ impl Metrics {
         registry.register("push_cert_days_left", "Days until the APNs push certificate expires", push_cert_days_left.clone());
         let push_due = Gauge::default();
         registry.register("push_due", "Enrollments claimed for a push in the last scheduler pass (0 when none were due)", push_due.clone());
-        Metrics { registry, pushes, push_cert_days_left, push_due }
+        let requests = Family::<Labels, Counter>::default();
+        registry.register("http_requests", "HTTP requests by route, method and status", requests.clone());
+        let request_seconds = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", request_seconds.clone());
+        let queue_depth = Gauge::default();
+        registry.register("queue_depth", "Commands waiting for a device (queued or NotNow)", queue_depth.clone());
+        let queue_oldest_seconds = Gauge::default();
+        registry.register("queue_oldest_seconds", "Age of the oldest command waiting for a device", queue_oldest_seconds.clone());
+        let enrollments = Family::<Labels, Gauge>::default();
+        registry.register("enrollments", "Enrollments by channel and state (enrolled, pending, checked_out)", enrollments.clone());
+        let scep_issued = Gauge::default();
+        registry.register("scep_certificates_issued", "Certificates issued over SCEP", scep_issued.clone());
+        let device_profiles = Family::<Labels, Gauge>::default();
+        registry.register("device_profiles", "Library profiles on devices by install state", device_profiles.clone());
+        let device_apps = Family::<Labels, Gauge>::default();
+        registry.register("device_apps", "Managed apps on devices by install state", device_apps.clone());
+        Metrics {
+            registry,
+            pushes,
+            push_cert_days_left,
+            push_due,
+            requests,
+            request_seconds,
+            queue_depth,
+            queue_oldest_seconds,
+            enrollments,
+            scep_issued,
+            device_profiles,
+            device_apps,
+        }
+    }
+
+    /// Sets the database-backed gauges from a snapshot taken `now`.
+    pub fn set_snapshot(&self, s: &crate::store::stats::Snapshot, now: chrono::NaiveDateTime) {
+        self.queue_depth.set(s.queue_depth);
+        self.queue_oldest_seconds.set(s.oldest_queued_at.map_or(0, |t| (now - t).num_seconds().max(0)));
+        self.scep_issued.set(s.scep_issued);
+        let label = |k: &str, v: &str| (k.to_string(), v.to_string());
+        self.enrollments.clear();
+        for (channel, state, n) in &s.enrollments {
+            self.enrollments.get_or_create(&vec![label("channel", channel), label("state", state)]).set(*n);
+        }
+        for (family, rows) in [(&self.device_profiles, &s.profiles), (&self.device_apps, &s.apps)] {
+            family.clear();
+            for (state, n) in rows {
+                family.get_or_create(&vec![label("state", state)]).set(*n);
+            }
+        }
     }
 
     /// Counts one push with `result`.
@@ -62,6 +142,19 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Middleware: counts each request by route template (bounded: never the raw path, which
+/// carries ids), method and status, and records its latency.
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics.request_seconds.get_or_create(&vec![("route".to_string(), route.clone())]).observe(start.elapsed().as_secs_f64());
+    metrics.requests.get_or_create(&vec![("route".to_string(), route), ("method".to_string(), method), ("status".to_string(), status)]).inc();
+    resp
 }
 
 #[cfg(test)]

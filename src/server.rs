@@ -163,6 +163,7 @@ pub struct Services {
 /// Builds the full application router.
 pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let Services { store, queue, push, profiles, apps, vault } = services;
+    let metrics = push.metrics().clone();
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
         .map_err(|e| StartError::Invalid(e.to_string()))?;
@@ -206,6 +207,7 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
         .merge(enroll_routes)
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
         // Outside every layer that may answer early: the body is read (or, past the limit,

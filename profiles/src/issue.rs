@@ -25,6 +25,15 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// Whether this is the typed model's refusal of a payload (see
+    /// [`crate::profile::TYPED_MODEL`]) that one of `others` already reports more precisely,
+    /// at a key inside the same payload.
+    pub fn repeats(&self, others: &[Issue]) -> bool {
+        self.severity == Severity::Error
+            && self.message.starts_with(crate::profile::TYPED_MODEL)
+            && others.iter().any(|o| o.severity == Severity::Error && o.path.strip_prefix(self.path.as_str()).is_some_and(|rest| rest.starts_with('.')))
+    }
+
     /// An error at `path`.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Issue {
         Issue { path: path.into(), severity: Severity::Error, message: message.into() }

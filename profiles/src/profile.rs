@@ -323,7 +323,7 @@ impl Profile {
                 out.push(Issue::error(format!("{path}.PayloadUUID"), "another payload in this profile has the same UUID"));
             }
             if let Some(why) = p.body.typed_error() {
-                out.push(Issue::error(path.clone(), why));
+                out.push(Issue::error(path.clone(), format!("{TYPED_MODEL}{why}")));
             }
             p.body.check(&path, &mut out);
         }
@@ -340,6 +340,11 @@ impl Profile {
         out
     }
 }
+
+/// How an issue from the typed payload model (rather than Apple's schema) begins. The schema
+/// check usually finds the same problem and names the key; callers that run both keep the
+/// schema's issue (see [`Issue::repeats`]).
+pub const TYPED_MODEL: &str = "does not fit the payload's model: ";
 
 /// True for keys that name another payload of the profile by its PayloadUUID: Apple's
 /// `PayloadCertificateUUID`, `IdentityCertificateUUID`, `PayloadCertificateAnchorUUID`,

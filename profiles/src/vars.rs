@@ -121,8 +121,21 @@ pub fn check(v: &plist::Value, path: &str, known: &dyn Fn(&str) -> bool) -> Vec<
         .into_iter()
         .filter(|(_, n)| !known(n))
         .map(|(p, n)| {
+            // A secret or attribute that is not defined yet: say how to define it.
+            if let Some(secret) = n.strip_prefix("Secret.") {
+                return Issue::error(
+                    p,
+                    format!("unknown secret {{{n}}}: create it first with `mdm secret set {secret}` (the value is read from stdin) or PUT /v1/secrets/{secret} {{\"value\": …}}"),
+                );
+            }
+            if let Some(attr) = n.strip_prefix("Attribute.") {
+                return Issue::error(
+                    p,
+                    format!("unknown attribute {{{n}}}: define it on the devices or groups first, e.g. PUT /v1/groups/NAME/attributes {{\"{attr}\": \"value\"}}"),
+                );
+            }
             let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-            Issue::error(p, format!("unknown variable {{{n}}}; known: {}, or a defined custom attribute or secret", names.join(", ")))
+            Issue::error(p, format!("unknown variable {{{n}}}; known: {}, or a defined custom attribute ({{Attribute.NAME}}) or secret ({{Secret.NAME}})", names.join(", ")))
         })
         .collect()
 }

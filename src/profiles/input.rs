@@ -85,7 +85,8 @@ pub fn from_upload(bytes: &[u8]) -> Result<Submitted, InputError> {
 fn check(dict: plist::Dictionary, source: &'static str, signer: Option<String>) -> Result<Submitted, InputError> {
     let profile = Profile::from_dict(&dict).map_err(|e| InputError::Invalid(vec![Issue::error("", e.to_string())]))?;
     let mut issues = schema::validate_profile(&dict);
-    issues.extend(profile.check());
+    let typed: Vec<Issue> = profile.check().into_iter().filter(|i| !i.repeats(&issues)).collect();
+    issues.extend(typed);
     issues.extend(vars::check(&plist::Value::Dictionary(dict.clone()), "", &vars::is_builtin));
     if issues.iter().any(|i| i.severity == Severity::Error) {
         return Err(InputError::Invalid(issues));
@@ -94,4 +95,26 @@ fn check(dict: plist::Dictionary, source: &'static str, signer: Option<String>) 
     let name = profile.top.payload_display_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| identifier.clone());
     let dict = profile.to_dict().map_err(|e| InputError::Unreadable(e.to_string()))?;
     Ok(Submitted { dict, identifier, name, source, signer, warnings: issues })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Finding: `mdm profile validate` reported a wrong type twice, the second time as serde's
+    /// raw `Serde("invalid type: …")`. One issue, at the key.
+    #[test]
+    fn a_wrong_type_is_reported_once_at_its_key() {
+        let profile = serde_json::json!({
+            "PayloadType": "Configuration", "PayloadVersion": 1, "PayloadIdentifier": "org.example.wifi",
+            "PayloadUUID": "7A3B1C2D-0000-4000-8000-000000000001", "PayloadDisplayName": "Ward Wi-Fi",
+            "PayloadContent": [{
+                "PayloadType": "com.apple.wifi.managed", "PayloadVersion": 1, "PayloadIdentifier": "org.example.wifi.p",
+                "PayloadUUID": "7A3B1C2D-0000-4000-8000-000000000002", "SSID_STR": "Ward", "EncryptionType": "WPA2",
+                "AutoJoin": "yes", "Password": "long enough"
+            }]
+        });
+        let Err(super::InputError::Invalid(issues)) = super::from_bytes(profile.to_string().as_bytes(), true) else { panic!("accepted") };
+        let errors: Vec<String> = issues.iter().filter(|i| i.severity == super::Severity::Error).map(|i| i.to_string()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("PayloadContent[0].AutoJoin") && !errors[0].contains("Serde("), "{errors:?}");
+    }
 }

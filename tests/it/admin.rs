@@ -105,3 +105,29 @@ fn short_configured_keys_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("scep.validity"), "{err}");
 }
+
+/// Finding: `/metrics` covered pushes only. It also counts requests by route and status with
+/// their latency, and shows the queue, enrollments, SCEP issuance and install states.
+async fn metrics_cover_requests_queue_and_devices(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let mut d = h.enrolled(0).await;
+    let idle = h.enrolled(1).await;
+    let (s, _) = h.command("DeviceInformation", &[d.udid.clone()], serde_json::json!({})).await;
+    assert_eq!(s, 201);
+    let (s, _) = h.command("SecurityInfo", &[idle.udid.clone()], serde_json::json!({})).await;
+    assert_eq!(s, 201);
+    assert_eq!(d.connect().await.unwrap().len(), 1);
+    let m = h.api.get(h.url("/metrics")).bearer_auth(API_KEY).send().await.unwrap().text().await.unwrap();
+    for want in [
+        r#"mdm_http_requests_total{route="/mdm/connect",method="PUT",status="200"}"#,
+        r#"mdm_http_request_duration_seconds_count{route="/mdm/checkin"}"#,
+        r#"mdm_enrollments{channel="device",state="enrolled"} 2"#,
+        "mdm_queue_depth 1",
+        "mdm_scep_certificates_issued ",
+    ] {
+        assert!(m.contains(want), "{want} missing from:\n{m}");
+    }
+    // Raw paths (with device ids) never become labels.
+    assert!(!m.contains(&d.udid), "{m}");
+}
+both!(metrics_cover_requests_queue_and_devices);

@@ -36,7 +36,8 @@ async fn presets_fill_in_each_device(db: Db) {
     let okta = serde_json::json!({"name": "Okta Verify", "bundle_id": "com.okta.mobile", "preset": {"name": "okta-verify"}});
     let (s, m) = h.post_json("/v1/apps", okta.clone()).await;
     assert_eq!(s, 422, "{m}");
-    assert!(m.to_string().contains("unknown variable {Secret.okta_management_hint}"), "{m}");
+    assert!(m.to_string().contains("unknown secret {Secret.okta_management_hint}"), "{m}");
+    assert!(m.to_string().contains("mdm secret set okta_management_hint"), "the refusal says how to create the secret: {m}");
     let hint = "d8f3a9c2-okta-device-integration-secret";
     let (s, m) = h.put_json("/v1/secrets/okta_management_hint", serde_json::json!({"value": hint})).await;
     assert_eq!(s, 201, "{m}");

@@ -116,6 +116,8 @@ macro_rules! payload_types {
                     $(t if t == <$ty as PayloadKind>::TYPE => plist::from_value::<$ty>(&value).err()?.to_string(),)*
                     _ => return None,
                 };
+                // plist wraps serde's message as `Serde("…")`; the admin needs the message.
+                let err = err.strip_prefix("Serde(\"").and_then(|e| e.strip_suffix("\")")).map(|e| e.replace("\\\"", "\"")).unwrap_or(err);
                 (!err.contains("unknown field")).then_some(err)
             }
 
