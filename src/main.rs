@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod app_cli;
 mod cli;
 mod device_cli;
+mod profile_cli;
 mod sim_cli;
 mod token_cli;
 
@@ -123,10 +124,11 @@ enum Cmd {
         #[command(subcommand)]
         action: token_cli::TokenCmd,
     },
-    /// Build, validate and sign configuration profiles (offline; no server needed).
+    /// Configuration profiles: validate, build and sign offline; add to the server's library,
+    /// assign and list through the admin API.
     Profile {
         #[command(subcommand)]
-        action: ProfileCmd,
+        action: profile_cli::ProfileCmd,
     },
     /// Managed apps: add to the catalogue, assign, change the AppConfig (through the admin API).
     App {
@@ -175,41 +177,6 @@ enum Cmd {
         /// default: a new CA per run.
         #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
         device_ca: Option<Vec<PathBuf>>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ProfileCmd {
-    /// Check a profile (.json with Apple's keys, or .mobileconfig plain or signed) against
-    /// Apple's schema and the server's rules; prints every finding with its path.
-    Validate {
-        /// The profile.
-        file: PathBuf,
-    },
-    /// Validate and write the profile as an XML .mobileconfig.
-    Build {
-        /// The profile.
-        file: PathBuf,
-        /// Output file (default: stdout).
-        #[arg(long, short)]
-        out: Option<PathBuf>,
-    },
-    /// Validate and sign (CMS, DER) with --cert/--key, or the configured signing identity.
-    Sign {
-        /// The profile.
-        file: PathBuf,
-        /// Output file (default: stdout).
-        #[arg(long, short)]
-        out: Option<PathBuf>,
-        /// Signing certificate (PEM).
-        #[arg(long)]
-        cert: Option<PathBuf>,
-        /// Its private key (PEM).
-        #[arg(long)]
-        key: Option<PathBuf>,
-        /// Chain certificates to include (PEM).
-        #[arg(long)]
-        chain: Option<PathBuf>,
     },
 }
 
@@ -282,11 +249,7 @@ fn main() -> ExitCode {
             },
             Cmd::App { action } => app_cli::run(&args.config, action).await,
             Cmd::Token { action } => token_cli::run(&args.config, action).await,
-            Cmd::Profile { action } => match action {
-                ProfileCmd::Validate { file } => cli::profile_validate(&file),
-                ProfileCmd::Build { file, out } => cli::profile_build(&file, out.as_deref()),
-                ProfileCmd::Sign { file, out, cert, key, chain } => cli::profile_sign(&args.config, &file, out.as_deref(), cert, key, chain),
-            },
+            Cmd::Profile { action } => profile_cli::run(&args.config, action).await,
             Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca } => {
                 let a = sim_cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };
                 sim_cli::sim(&args.config, a).await

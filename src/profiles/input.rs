@@ -117,4 +117,22 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].contains("PayloadContent[0].AutoJoin") && !errors[0].contains("Serde("), "{errors:?}");
     }
+
+    /// The profiles shipped in `examples/profiles/` (the README's starting points) pass every
+    /// check without a warning.
+    #[test]
+    fn example_profiles_are_valid() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/profiles");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let sub = super::from_bytes(&std::fs::read(&path).unwrap(), true).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            assert!(sub.warnings.is_empty(), "{}: {:?}", path.display(), sub.warnings);
+            seen += 1;
+        }
+        assert!(seen >= 4, "{seen} example profiles");
+    }
 }

@@ -115,15 +115,19 @@ async fn tampered_profile_service_body_is_400(db: Db) {
 }
 both!(tampered_profile_service_body_is_400);
 
-/// Runs curl over HTTP/2 with a body, as the README's lines do; returns (status, HTTP version,
+/// Runs curl over HTTP/2 with a body (from a file: `-d` sends the same bytes and headers, but
+/// a large body would not fit on the command line); returns (status, HTTP version,
 /// body). A reset stream (curl's exit 92) fails the test with curl's message.
 fn curl_h2(h: &Harness, method: &str, path: &str, key: &str, extra: &[&str], body: &str) -> (u16, String, String) {
+    let file = h.pki.path(&format!("body-{}.txt", uuid::Uuid::new_v4()));
+    std::fs::write(&file, body).unwrap();
     let out = std::process::Command::new("curl")
         .args(["--http2", "-sS", "-w", "\n%{http_code} %{http_version}", "-X", method, "--cacert"])
         .arg(h.pki.path("ca.pem"))
         .args(["-H", &format!("Authorization: Bearer {key}")])
         .args(extra)
-        .args(["-d", body])
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
         .arg(h.url(path))
         .output()
         .expect("curl");

@@ -15,6 +15,7 @@ mod kit;
 mod profiles;
 mod push;
 mod queue;
+mod readme;
 mod replicas;
 mod retention;
 mod scep;
