@@ -106,12 +106,17 @@ impl Api {
         req.send().await.map_err(|e| self.unreachable(&e))
     }
 
-    /// Sends and reads a JSON answer; a non-2xx answer is an error with the server's message.
-    pub async fn json(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+    /// Sends and reads the answer: its status and its JSON (a text answer as a JSON string).
+    pub async fn answer(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, serde_json::Value), String> {
         let resp = self.send(req).await?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| self.unreachable(&e))?;
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.trim().to_string()));
+        Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text.trim().to_string()))))
+    }
+
+    /// Sends and reads a JSON answer; a non-2xx answer is an error with the server's message.
+    pub async fn json(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, String> {
+        let (status, value) = self.answer(req).await?;
         if status.is_success() {
             Ok(value)
         } else {
@@ -188,7 +193,7 @@ pub struct EnqueueArgs {
 pub async fn enqueue(config: &Path, a: EnqueueArgs) -> CliResult {
     let cfg = load(config)?;
     let api = Api::new(config, &cfg, a.server)?;
-    let answer = match (a.file, a.request_type) {
+    let req = match (a.file, a.request_type) {
         (Some(f), None) => {
             let body = if f.as_os_str() == "-" {
                 let mut v = Vec::new();
@@ -198,7 +203,7 @@ pub async fn enqueue(config: &Path, a: EnqueueArgs) -> CliResult {
                 std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?
             };
             let nopush = if a.nopush { "?nopush=1" } else { "" };
-            api.json(api.request(reqwest::Method::PUT, &format!("/v1/enqueue/{}{nopush}", a.ids)).body(body)).await?
+            api.request(reqwest::Method::PUT, &format!("/v1/enqueue/{}{nopush}", a.ids)).body(body)
         }
         (None, Some(rt)) => {
             let payload: serde_json::Value = match a.payload {
@@ -207,10 +212,15 @@ pub async fn enqueue(config: &Path, a: EnqueueArgs) -> CliResult {
             };
             let targets: Vec<&str> = a.ids.split(',').collect();
             let body = serde_json::json!({ "request_type": rt, "targets": targets, "payload": payload, "nopush": a.nopush });
-            api.json(api.request(reqwest::Method::POST, "/v1/commands").json(&body)).await?
+            api.request(reqwest::Method::POST, "/v1/commands").json(&body)
         }
         _ => return Err("give a command plist FILE or --request-type".into()),
     };
+    // A 404 with the per-target outcome (no target known) is reported like a partial success.
+    let (status, answer) = api.answer(req).await?;
+    if !status.is_success() && answer.get("queued").is_none() {
+        return Err(format!("server answered {status}: {}", answer.get("error").and_then(|m| m.as_str()).map_or_else(|| answer.to_string(), str::to_string)));
+    }
     print_json(&answer)?;
     let missing: Vec<String> = ["unknown", "not_enrolled"]
         .iter()

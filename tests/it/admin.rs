@@ -114,7 +114,7 @@ async fn metrics_cover_requests_queue_and_devices(db: Db) {
     let idle = h.enrolled(1).await;
     let (s, _) = h.command("DeviceInformation", &[d.udid.clone()], serde_json::json!({})).await;
     assert_eq!(s, 200);
-    let (s, _) = h.command("SecurityInfo", &[idle.udid.clone()], serde_json::json!({})).await;
+    let (s, _) = h.command("SecurityInfo", std::slice::from_ref(&idle.udid), serde_json::json!({})).await;
     assert_eq!(s, 200);
     assert_eq!(d.connect().await.unwrap().len(), 1);
     let m = h.api.get(h.url("/metrics")).bearer_auth(API_KEY).send().await.unwrap().text().await.unwrap();

@@ -6,6 +6,7 @@ mod admin;
 mod apps;
 mod bad_input;
 mod checkin;
+mod cli;
 mod edges;
 mod enroll;
 mod harness;

@@ -288,7 +288,7 @@ fn profile_cli_validates_builds_and_signs() {
 
     let out = mdm(&["profile", "validate", "ward.json"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("valid (2 payloads, 0 warnings)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid (2 payload(s), 0 warning(s))"));
     let out = mdm(&["profile", "validate", "bad.json"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("PayloadContent[1].minLength"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -459,3 +459,43 @@ async fn push_cert_cli(db: Db) {
     assert_eq!(h.get("/v1/pushcert").await.1, serde_json::json!([]));
 }
 both!(push_cert_cli);
+
+/// The lab's development push certificate (`mdm init`'s, marked in its subject) works only in
+/// development mode: a production server refuses it on import and does not load one it finds
+/// in the database, so it never pushes through Apple; in development mode it pushes.
+async fn development_push_certificates_only_in_development(db: Db) {
+    let Some(h) = Harness::start_with(db, Opts::apns()).await else { return };
+    let dev = h.apns.as_ref().unwrap().pki.apple_ca.issue_development_push_cert(TOPIC, 30).unwrap();
+    let mut pem = dev.cert.to_pem().unwrap();
+    pem.extend(dev.key.private_key_to_pem_pkcs8().unwrap());
+    let r = h.api.put(h.url("/v1/pushcert")).bearer_auth(API_KEY).body(pem.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("development push certificate"));
+    assert_eq!(h.get("/v1/pushcert").await.1, serde_json::json!([]), "nothing stored");
+
+    // In development mode (push.url is the mock on loopback) it is imported and pushes.
+    let Some(lab) = Harness::start_with(db, Opts { tweak: Some(|c| c.push.development = true), ..Opts::apns() }).await else { return };
+    let dev = lab.apns.as_ref().unwrap().pki.apple_ca.issue_development_push_cert(TOPIC, 30).unwrap();
+    let mut pem = dev.cert.to_pem().unwrap();
+    pem.extend(dev.key.private_key_to_pem_pkcs8().unwrap());
+    let r = lab.api.put(lab.url("/v1/pushcert")).bearer_auth(API_KEY).body(pem).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(lab.get("/v1/pushcert").await.1[0]["development"], true);
+    let d = lab.enrolled(0).await;
+    let r = lab.api.post(lab.url(&format!("/v1/push/{}", d.udid))).bearer_auth(API_KEY).send().await.unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"][&d.udid]["result"], "sent", "{body}");
+
+    // A production server on that database leaves the stored development certificate unused.
+    let mut prod = lab.cfg.clone();
+    prod.push.development = false;
+    let svc = mdm::server::push_service(&prod, lab.store.clone(), std::sync::Arc::new(mdm::push::Offline), mdm::queue::Waker::default()).unwrap();
+    assert_eq!(svc.reload().await.unwrap(), 0, "a production server does not load a development push certificate");
+
+    // And development mode refuses a push URL off this machine.
+    let mut off = lab.cfg.clone();
+    off.push.url = "https://api.push.apple.com".into();
+    let e = mdm::server::Server::bind_with(&off, lab.store.clone(), std::sync::Arc::new(mdm::push::Offline)).await.unwrap_err();
+    assert!(e.to_string().contains("push.development"), "{e}");
+}
+both!(development_push_certificates_only_in_development);
