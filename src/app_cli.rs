@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 use reqwest::Method;
 
-use crate::cli::{load, show, Api, CliResult};
+use crate::cli::{load, show, Api, AssignTargets, CliResult};
 
 /// App subcommands.
 #[derive(Debug, Subcommand)]
@@ -48,15 +48,8 @@ pub enum AppCmd {
     Assign {
         /// App id or bundle id.
         app: String,
-        /// Device id (repeatable).
-        #[arg(long = "device")]
-        devices: Vec<String>,
-        /// Group name (repeatable).
-        #[arg(long = "group")]
-        groups: Vec<String>,
-        /// Unassign instead.
-        #[arg(long)]
-        remove: bool,
+        #[command(flatten)]
+        targets: AssignTargets,
         /// Server URL (default: server.public_url).
         #[arg(long)]
         server: Option<String>,
@@ -121,11 +114,7 @@ pub async fn run(config: &Path, cmd: AppCmd) -> CliResult {
             }
             api.request(Method::POST, "/v1/apps").json(&body)
         }
-        AppCmd::Assign { app, devices, groups, remove, .. } => {
-            let action = if remove { "unassign" } else { "assign" };
-            let body = serde_json::json!({ "devices": devices, "groups": groups });
-            api.request(Method::POST, &format!("/v1/apps/{app}/{action}")).json(&body)
-        }
+        AppCmd::Assign { app, targets, .. } => return crate::cli::assign(&api, &format!("/v1/apps/{app}"), targets).await,
         AppCmd::Config { app, file, .. } => {
             let body = serde_json::json!({ "config": read_json(&file)? });
             api.request(Method::PUT, &format!("/v1/apps/{app}")).json(&body)

@@ -168,6 +168,40 @@ pub(crate) async fn show(resp: reqwest::Response) -> CliResult {
     }
 }
 
+/// Where an assignment goes (`mdm profile assign`, `mdm app assign`): devices and groups, or
+/// with `--remove` where it is taken away.
+#[derive(Debug, clap::Args)]
+pub struct AssignTargets {
+    /// Device id (repeatable).
+    #[arg(long = "device")]
+    pub devices: Vec<String>,
+    /// Group name (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    /// Unassign instead.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+/// Assigns (or unassigns) `subject` (`/v1/profiles/ID`, `/v1/apps/ID`) and prints what the
+/// server did; fails when a device or group is unknown (nothing is assigned to those).
+pub(crate) async fn assign(api: &Api, subject: &str, t: AssignTargets) -> CliResult {
+    let action = if t.remove { "unassign" } else { "assign" };
+    let body = serde_json::json!({ "devices": t.devices, "groups": t.groups });
+    let answer = api.json(api.request(reqwest::Method::POST, &format!("{subject}/{action}")).json(&body)).await?;
+    print_json(&answer)?;
+    let unknown: Vec<String> = ["unknown_devices", "unknown_groups"]
+        .iter()
+        .flat_map(|k| answer[*k].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("not assigned to unknown devices or groups: {}", unknown.join(", ")))
+    }
+}
+
 /// What `mdm enqueue` was asked to do.
 #[derive(Debug)]
 pub struct EnqueueArgs {

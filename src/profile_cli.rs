@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use reqwest::Method;
 
-use crate::cli::{load, print_json, Api, CliResult};
+use crate::cli::{load, print_json, Api, AssignTargets, CliResult};
 
 /// Profile subcommands.
 #[derive(Debug, Subcommand)]
@@ -56,15 +56,8 @@ pub enum ProfileCmd {
     Assign {
         /// Profile id (as `mdm profile add` or `mdm profile list` print it).
         id: String,
-        /// Device id (repeatable).
-        #[arg(long = "device")]
-        devices: Vec<String>,
-        /// Group name (repeatable).
-        #[arg(long = "group")]
-        groups: Vec<String>,
-        /// Unassign instead.
-        #[arg(long)]
-        remove: bool,
+        #[command(flatten)]
+        targets: AssignTargets,
         /// Server URL (default: server.public_url).
         #[arg(long)]
         server: Option<String>,
@@ -87,23 +80,9 @@ pub async fn run(config: &Path, cmd: ProfileCmd) -> CliResult {
         ProfileCmd::Build { file, out } => build(&file, out.as_deref()),
         ProfileCmd::Sign { file, out, cert, key, chain } => sign(config, &file, out.as_deref(), cert, key, chain),
         ProfileCmd::Add { file, server } => add(config, &file, server).await,
-        ProfileCmd::Assign { id, devices, groups, remove, server } => {
+        ProfileCmd::Assign { id, targets, server } => {
             let cfg = load(config)?;
-            let api = Api::new(config, &cfg, server)?;
-            let action = if remove { "unassign" } else { "assign" };
-            let body = serde_json::json!({ "devices": devices, "groups": groups });
-            let answer = api.json(api.request(Method::POST, &format!("/v1/profiles/{id}/{action}")).json(&body)).await?;
-            print_json(&answer)?;
-            let unknown: Vec<String> = ["unknown_devices", "unknown_groups"]
-                .iter()
-                .flat_map(|k| answer[*k].as_array().cloned().unwrap_or_default())
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-            if unknown.is_empty() {
-                Ok(())
-            } else {
-                Err(format!("not assigned to unknown devices or groups: {}", unknown.join(", ")))
-            }
+            crate::cli::assign(&Api::new(config, &cfg, server)?, &format!("/v1/profiles/{id}"), targets).await
         }
         ProfileCmd::List { json, server } => {
             let cfg = load(config)?;

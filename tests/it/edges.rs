@@ -6,16 +6,21 @@ use std::time::Duration;
 use crate::both;
 use crate::harness::{Db, Harness, Opts, API_KEY};
 
-/// Over HTTP/2 a body above `server.max_body_bytes` got a stream reset; now a 413 like HTTP/1.
-async fn oversized_bodies_are_413_over_http2(db: Db) {
-    let Some(h) = Harness::start(db).await else { return };
-    let d = h.enrolled(0).await;
-    let h2 = reqwest::Client::builder()
+/// A client that speaks only HTTP/2 to the harness.
+fn h2_client(h: &Harness) -> reqwest::Client {
+    reqwest::Client::builder()
         .use_rustls_tls()
         .http2_prior_knowledge()
         .add_root_certificate(reqwest::Certificate::from_pem(&h.pki.ca_pem).unwrap())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// Over HTTP/2 a body above `server.max_body_bytes` got a stream reset; now a 413 like HTTP/1.
+async fn oversized_bodies_are_413_over_http2(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let d = h.enrolled(0).await;
+    let h2 = h2_client(&h);
     let big = vec![b'a'; 2 * 1024 * 1024];
     for (path, auth) in [("/mdm/connect", false), (&format!("/v1/enqueue/{}", d.udid)[..], true), ("/v1/profiles", true)] {
         let mut r = h2.put(h.url(path));
@@ -165,12 +170,7 @@ async fn early_answers_arrive_intact_over_http2(db: Db) {
     let (s, v, _) = curl_h2(&h, "PUT", "/v1/enqueue/x", "wrong-key-wrong-key", &[], &big);
     assert_eq!((s, v.as_str()), (401, "2"));
     // The same with a Rust HTTP/2 client.
-    let h2 = reqwest::Client::builder()
-        .use_rustls_tls()
-        .http2_prior_knowledge()
-        .add_root_certificate(reqwest::Certificate::from_pem(&h.pki.ca_pem).unwrap())
-        .build()
-        .unwrap();
+    let h2 = h2_client(&h);
     for (path, key, want) in [("/v1/users", "wrong-key-wrong-key", 401), ("/v1/users%01", API_KEY, 400), ("/v1/users", API_KEY, 400)] {
         let r = h2.post(h.url(path)).bearer_auth(key).body(big.clone()).send().await.expect("an answer over HTTP/2");
         assert_eq!(r.version(), reqwest::Version::HTTP_2);
