@@ -78,7 +78,9 @@ pub(crate) struct Api {
     client: reqwest::Client,
     /// Base URL, without a trailing slash.
     pub base: String,
-    key: String,
+    /// The key, or why there is none (commands that may work without it, like `mdm sim` with
+    /// a static challenge and a token, get a keyless client).
+    key: Result<String, String>,
     /// Where `base` came from, for messages.
     origin: String,
 }
@@ -86,7 +88,15 @@ pub(crate) struct Api {
 impl Api {
     /// The API for `config`, at `server` when given.
     pub fn new(config: &Path, cfg: &Config, server: Option<String>) -> Result<Api, String> {
-        let key = cfg.api_key().map_err(|e| format!("{e} (config {})", config.display()))?;
+        let api = Api::keyless(config, cfg, server)?;
+        api.key.as_ref().map_err(Clone::clone)?;
+        Ok(api)
+    }
+
+    /// The API for `config` even when no admin key is configured; calls then go without one
+    /// and a refusal says why.
+    pub fn keyless(config: &Path, cfg: &Config, server: Option<String>) -> Result<Api, String> {
+        let key = cfg.api_key().map_err(|e| format!("{e} (config {})", config.display()));
         let origin = match &server {
             Some(_) => "--server".to_string(),
             None => format!("server.public_url in {}", config.display()),
@@ -97,7 +107,11 @@ impl Api {
 
     /// `GET|POST|PUT|DELETE base+path` with the key.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key)
+        let req = self.client.request(method, format!("{}{path}", self.base));
+        match &self.key {
+            Ok(key) => req.bearer_auth(key),
+            Err(_) => req,
+        }
     }
 
     /// Sends, turning a failure to reach the server into a message that says where and what to
@@ -121,7 +135,10 @@ impl Api {
             Ok(value)
         } else {
             let message = value.get("error").and_then(|m| m.as_str()).map(str::to_string).unwrap_or_else(|| value.to_string());
-            Err(format!("server answered {status}: {message}"))
+            match &self.key {
+                Err(why) if status == reqwest::StatusCode::UNAUTHORIZED => Err(format!("server answered {status}: {message} — no admin API key: {why}")),
+                _ => Err(format!("server answered {status}: {message}")),
+            }
         }
     }
 
@@ -264,8 +281,23 @@ pub async fn enqueue(config: &Path, a: EnqueueArgs) -> CliResult {
         return Err(format!("not queued for: {}", missing.join(", ")));
     }
     let Some(wait) = a.wait else { return Ok(()) };
-    let uuid = answer["command_uuid"].as_str().ok_or("the answer has no command_uuid")?.to_string();
-    crate::device_cli::wait_for_answers(&api, &uuid, wait).await
+    // One command per target for commands that carry a device's secret, else one for all.
+    let uuids: Vec<String> = match answer["command_uuids"].as_array() {
+        Some(all) => all.iter().filter_map(|u| u.as_str().map(str::to_string)).collect(),
+        None => vec![answer["command_uuid"].as_str().ok_or("the answer has no command_uuid")?.to_string()],
+    };
+    let deadline = std::time::Instant::now() + wait;
+    let mut failed = Vec::new();
+    for uuid in uuids {
+        if let Err(e) = crate::device_cli::wait_for_answers(&api, &uuid, deadline, wait).await {
+            failed.push(e);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
 }
 
 /// `mdm push IDS`: pushes now; fails unless APNs accepted every push.

@@ -281,15 +281,14 @@ fn pending(status: &str) -> bool {
 }
 
 /// Waits until every target of `uuid` answered, then prints the command; an error when a target
-/// answered with an error or `timeout` passed first.
-pub async fn wait_for_answers(api: &Api, uuid: &str, timeout: Duration) -> CliResult {
-    let start = std::time::Instant::now();
+/// answered with an error or `deadline` (`timeout` after the wait began) passed first.
+pub async fn wait_for_answers(api: &Api, uuid: &str, deadline: std::time::Instant, timeout: Duration) -> CliResult {
     loop {
         let c = api.get(&format!("/v1/commands/{uuid}")).await?;
         let targets = c["targets"].as_array().cloned().unwrap_or_default();
         let waiting: Vec<String> =
             targets.iter().filter(|t| pending(s(&t["status"]))).map(|t| format!("{} ({})", s(&t["enrollment_id"]), s(&t["status"]))).collect();
-        if waiting.is_empty() || start.elapsed() >= timeout {
+        if waiting.is_empty() || std::time::Instant::now() >= deadline {
             print_command(&c);
             if !waiting.is_empty() {
                 return Err(format!(

@@ -72,9 +72,9 @@ enum Cmd {
         /// Do not send an APNs push.
         #[arg(long)]
         nopush: bool,
-        /// Wait until every target answered (up to DURATION, default 60s) and print the answers;
-        /// fails when one answered with an error or did not answer in time.
-        #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "60s", value_parser = humantime::parse_duration)]
+        /// Wait until every target answered (up to 60s, or --wait=DURATION) and print the
+        /// answers; fails when one answered with an error or did not answer in time.
+        #[arg(long, value_name = "DURATION", num_args = 0..=1, require_equals = true, default_missing_value = "60s", value_parser = humantime::parse_duration)]
         wait: Option<std::time::Duration>,
         /// Server URL (default: server.public_url).
         #[arg(long)]

@@ -207,12 +207,14 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
         .merge(enroll_routes)
         .merge(api::router(api_state))
         .route("/healthz", get(|| async { "ok\n" }))
-        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
         // Outside every layer that may answer early: the body is read (or, past the limit,
         // drained) before any answer goes out, so HTTP/2 clients get the answer, not a reset.
         .layer(axum::middleware::from_fn_with_state(crate::http::body_limit::MaxBody(cfg.server.max_body_bytes), crate::http::body_limit::layer))
+        // Around every answer (413s and bad URLs included), the body's reading counted in the
+        // latency; the route template is known here already (routing happens first).
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 // The path only: query strings carry enrollment tokens.

@@ -71,7 +71,9 @@ impl Tally {
 /// `mdm sim`.
 pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
     let cfg = load(config)?;
-    let api = Api::new(config, &cfg, a.server.clone())?;
+    // The admin API is needed only for one-time challenges, a token or the topic; with
+    // --challenge (or scep.challenge) and --topic, or --token, the simulator works without a key.
+    let api = Api::keyless(config, &cfg, a.server.clone())?;
     println!("server {} ({})", api.base, if a.server.is_some() { "--server".to_string() } else { format!("server.public_url in {}", config.display()) });
     // The mock APNs runs before the devices enroll: the pushes that follow their first
     // TokenUpdate (the blueprint's commands) wait in the subscription until they are online.
@@ -229,10 +231,11 @@ fn development_apns(cfg: &Config) -> Option<MockApns> {
     }
 }
 
-/// The active push certificate's topic, so that the server can push to the simulated devices.
-async fn server_topic(api: &Api) -> Option<String> {
-    let certs = api.get("/v1/pushcert").await.ok()?;
-    certs.as_array()?.iter().find(|c| c["active"] == true)?["topic"].as_str().map(str::to_string)
+/// The active push certificate's topic, so that the server can push to the simulated devices;
+/// `None` when the server has none.
+async fn server_topic(api: &Api) -> Result<Option<String>, String> {
+    let certs = api.get("/v1/pushcert").await.map_err(|e| format!("finding the server's push topic (or give --topic): {e}"))?;
+    Ok(certs.as_array().and_then(|a| a.iter().find(|c| c["active"] == true)).and_then(|c| c["topic"].as_str()).map(str::to_string))
 }
 
 /// Asks the admin API for `n` one-time SCEP challenges.
@@ -262,7 +265,7 @@ async fn enroll_scep(cfg: &Config, api: &Api, a: &SimArgs) -> Result<(Fleet, Fle
     };
     let topic = match &a.topic {
         Some(t) => t.clone(),
-        None => server_topic(api).await.unwrap_or_else(|| {
+        None => server_topic(api).await?.unwrap_or_else(|| {
             println!("the server has no push certificate: the devices report a placeholder topic and cannot be pushed");
             PLACEHOLDER_TOPIC.to_string()
         }),

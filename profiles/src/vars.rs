@@ -115,29 +115,45 @@ fn walk(v: &plist::Value, path: &str, f: &mut dyn FnMut(&str, &str)) {
     }
 }
 
-/// Errors for every reference `known` refuses, with its path and the list of built-ins.
+/// Errors for every reference `known` refuses, with its path and the list of built-ins (for
+/// profiles and blueprints, where only the built-ins exist).
 pub fn check(v: &plist::Value, path: &str, known: &dyn Fn(&str) -> bool) -> Vec<Issue> {
+    refused(v, path, known, false)
+}
+
+/// Like [`check`] for AppConfig values, which may also use `{Secret.NAME}` and
+/// `{Attribute.NAME}`: an undefined one is refused with how to define it.
+pub fn check_appconfig(v: &plist::Value, path: &str, known: &dyn Fn(&str) -> bool) -> Vec<Issue> {
+    refused(v, path, known, true)
+}
+
+fn refused(v: &plist::Value, path: &str, known: &dyn Fn(&str) -> bool, appconfig: bool) -> Vec<Issue> {
     references(v, path)
         .into_iter()
         .filter(|(_, n)| !known(n))
         .map(|(p, n)| {
-            // A secret or attribute that is not defined yet: say how to define it.
-            if let Some(secret) = n.strip_prefix("Secret.") {
-                return Issue::error(
-                    p,
-                    format!("unknown secret {{{n}}}: create it first with `mdm secret set {secret}` (the value is read from stdin) or PUT /v1/secrets/{secret} {{\"value\": …}}"),
-                );
-            }
-            if let Some(attr) = n.strip_prefix("Attribute.") {
-                return Issue::error(
-                    p,
-                    format!("unknown attribute {{{n}}}: define it on the devices or groups first, e.g. PUT /v1/groups/NAME/attributes {{\"{attr}\": \"value\"}}"),
-                );
-            }
-            let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-            Issue::error(p, format!("unknown variable {{{n}}}; known: {}, or a defined custom attribute ({{Attribute.NAME}}) or secret ({{Secret.NAME}})", names.join(", ")))
+            let message = match (appconfig, n.split_once('.')) {
+                (true, Some(("Secret", secret))) => format!(
+                    "unknown secret {{{n}}}: create it first with `mdm secret set {secret}` (the value is read from stdin) or PUT /v1/secrets/{secret} {{\"value\": …}}"
+                ),
+                (true, Some(("Attribute", attr))) => {
+                    format!("unknown attribute {{{n}}}: define it on the devices or groups first, e.g. PUT /v1/groups/NAME/attributes {{\"{attr}\": \"value\"}}")
+                }
+                (false, Some(("Secret" | "Attribute", _))) => {
+                    format!("{{{n}}} is for AppConfig values only; profiles and blueprints know {}", builtin_names())
+                }
+                _ if appconfig => {
+                    format!("unknown variable {{{n}}}; known: {}, or a defined custom attribute ({{Attribute.NAME}}) or secret ({{Secret.NAME}})", builtin_names())
+                }
+                _ => format!("unknown variable {{{n}}}; known: {}", builtin_names()),
+            };
+            Issue::error(p, message)
         })
         .collect()
+}
+
+fn builtin_names() -> String {
+    BUILTINS.iter().map(|b| b.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Known variables the device had no value for.
@@ -265,5 +281,22 @@ mod tests {
         assert!(issues[0].message.contains("{DeviceSerial}") && issues[0].message.contains("DeviceSerialNumber"));
         let refs = references(&plist::Value::String("{DeviceName}".into()), "x");
         assert_eq!(refs, vec![("x".to_string(), "DeviceName".to_string())]);
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::{check, check_appconfig, is_builtin};
+
+    #[test]
+    fn refusals_say_what_to_do_where_they_apply() {
+        let v = plist::Value::String("{Secret.okta_management_hint}".into());
+        let app = check_appconfig(&v, "managementHint", &is_builtin);
+        assert!(app[0].message.contains("mdm secret set okta_management_hint"), "{}", app[0].message);
+        // In a profile a secret can never be defined: no advice to define one.
+        let profile = check(&v, "Password", &is_builtin);
+        assert!(profile[0].message.contains("AppConfig values only") && !profile[0].message.contains("mdm secret set"), "{}", profile[0].message);
+        let attr = check_appconfig(&plist::Value::String("{Attribute.unit}".into()), "unit", &is_builtin);
+        assert!(attr[0].message.contains("attributes"), "{}", attr[0].message);
     }
 }

@@ -27,6 +27,10 @@ pub struct EnqueueQuery {
 pub struct EnqueueResponse {
     /// CommandUUID (of the first command when several were made).
     pub command_uuid: String,
+    /// Every CommandUUID, when a command was made per target (those carrying a device's
+    /// UnlockToken); absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command_uuids: Vec<String>,
     /// RequestType.
     pub request_type: String,
     /// Per-target outcome.
@@ -48,6 +52,7 @@ pub async fn enqueue_and_push(
     nopush: bool,
 ) -> Result<(StatusCode, Json<EnqueueResponse>), ApiError> {
     let command_uuid = cmds.first().map(|c| c.uuid.clone()).unwrap_or_default();
+    let command_uuids = if cmds.len() > 1 { cmds.iter().map(|c| c.uuid.clone()).collect() } else { Vec::new() };
     let mut cmds = cmds;
     for c in &mut cmds {
         st.vault.seal_command(c).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -65,7 +70,7 @@ pub async fn enqueue_and_push(
         StatusCode::OK
     };
     tracing::info!(%command_uuid, %request_type, queued = outcome.queued.len(), unknown = outcome.unknown.len(), "command enqueued");
-    Ok((status, Json(EnqueueResponse { command_uuid, request_type, outcome, push })))
+    Ok((status, Json(EnqueueResponse { command_uuid, command_uuids, request_type, outcome, push })))
 }
 
 /// `PUT /v1/enqueue/{ids}`: queue a raw command plist for every id.

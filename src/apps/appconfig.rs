@@ -85,7 +85,7 @@ pub fn check(cfg: &AppConfig, known: &dyn Fn(&str) -> bool) -> Vec<Issue> {
         }
         walk(v, k, &mut out);
     }
-    out.extend(vars::check(&plist::Value::Dictionary(to_dict(cfg)), "", known));
+    out.extend(vars::check_appconfig(&plist::Value::Dictionary(to_dict(cfg)), "", known));
     out
 }
 

@@ -96,21 +96,21 @@ impl Default for PushConfig {
 
 impl PushConfig {
     /// With `development`, checks that pushes stay on this machine: `url` must be `https://`
-    /// on a loopback address; returns the port the mock APNs listens on.
+    /// on 127.0.0.1 or localhost (where `mdm sim` runs the mock); returns its port.
     pub fn development_port(&self) -> Result<u16, String> {
         let bad = || {
             format!(
-                "push.development = true sends pushes to the mock APNs `mdm sim` runs on this machine: push.url must be https://127.0.0.1:PORT (it is {:?}); \
+                "push.development = true sends pushes to the mock APNs `mdm sim` runs on this machine: push.url must be https://127.0.0.1:PORT or https://localhost:PORT (it is {:?}); \
                  for real devices set push.development = false and push.url = \"https://api.push.apple.com\"",
                 self.url
             )
         };
         let url = url::Url::parse(&self.url).map_err(|_| bad())?;
+        // Where `mdm sim` binds its mock and what its certificate names.
         let loopback = match url.host() {
-            Some(url::Host::Ipv4(a)) => a.is_loopback(),
-            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            Some(url::Host::Ipv4(a)) => a == std::net::Ipv4Addr::LOCALHOST,
             Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            None => false,
+            _ => false,
         };
         if url.scheme() != "https" || !loopback {
             return Err(bad());

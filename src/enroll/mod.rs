@@ -445,14 +445,14 @@ impl EnrollService {
     /// here (a topic never changes under an enrolled device), else the newest certificate's.
     async fn topic_for(&self, udid: Option<&str>) -> Result<String, EnrollError> {
         let certs = self.inner.push.certs().await?;
-        let Some(newest) = certs.first() else {
+        let Some(newest) = certs.iter().find(|c| c.active) else {
             return Err(EnrollError::Unavailable(
                 "no APNs push certificate is installed, so enrolled devices could not be woken; import one first (mdm push-cert import)".into(),
             ));
         };
         if let Some(udid) = udid {
             if let Some(e) = self.inner.devices.enrollment(udid.to_string()).await? {
-                if certs.iter().any(|c| c.topic == e.topic) {
+                if certs.iter().any(|c| c.topic == e.topic && c.usable) {
                     return Ok(e.topic);
                 }
             }

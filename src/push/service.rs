@@ -57,10 +57,12 @@ pub struct CertView {
     pub expires_soon: bool,
     /// Already expired.
     pub expired: bool,
-    /// Newest certificate: the topic new enrollments get.
+    /// Newest certificate this server may push with: the topic new enrollments get.
     pub active: bool,
     /// A development push certificate (`mdm init`'s; pushes go to the local mock APNs).
     pub development: bool,
+    /// This server can push with it (a development certificate only in development mode).
+    pub usable: bool,
     /// First import.
     #[serde(serialize_with = "crate::timefmt::utc")]
     pub created_at: NaiveDateTime,
@@ -261,6 +263,7 @@ impl PushService {
             expired: c.not_after <= at,
             active,
             development: c.subject.contains(mdm_pki::DEVELOPMENT_PUSH_OU),
+            usable: self.usable(c),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -269,12 +272,20 @@ impl PushService {
     /// Stored certificates, newest (active) first.
     pub async fn certs(&self) -> Result<Vec<CertView>, StoreError> {
         let at = self.clock.now();
-        Ok(self.push.push_certs().await?.iter().enumerate().map(|(i, c)| self.view(c, i == 0, at)).collect())
+        let rows = self.push.push_certs().await?;
+        let active = rows.iter().position(|c| self.usable(c));
+        Ok(rows.iter().enumerate().map(|(i, c)| self.view(c, Some(i) == active, at)).collect())
+    }
+
+    /// Whether this process may push with the certificate: a development one only in
+    /// development mode.
+    fn usable(&self, c: &PushCertRow) -> bool {
+        self.development || !c.subject.contains(mdm_pki::DEVELOPMENT_PUSH_OU)
     }
 
     /// The topic new enrollments are given: that of the newest certificate.
     pub async fn active_topic(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.push.push_certs().await?.into_iter().next().map(|c| c.topic))
+        Ok(self.push.push_certs().await?.into_iter().find(|c| self.usable(c)).map(|c| c.topic))
     }
 
     /// Imports an uploaded certificate (.p12 with `password`, or PEM with certificate and key).

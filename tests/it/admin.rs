@@ -117,8 +117,14 @@ async fn metrics_cover_requests_queue_and_devices(db: Db) {
     let (s, _) = h.command("SecurityInfo", std::slice::from_ref(&idle.udid), serde_json::json!({})).await;
     assert_eq!(s, 200);
     assert_eq!(d.connect().await.unwrap().len(), 1);
+    let odd = reqwest::Method::from_bytes(b"FOO1").unwrap();
+    h.api.request(odd, h.url("/v1/devices")).send().await.unwrap();
+    h.api.get(h.url("/v1/devices/%00")).send().await.unwrap();
     let m = h.api.get(h.url("/metrics")).bearer_auth(API_KEY).send().await.unwrap().text().await.unwrap();
+    assert!(!m.contains("FOO1"), "an arbitrary method is no label: {m}");
     for want in [
+        r#"method="other""#,
+        r#"status="400""#,
         r#"mdm_http_requests_total{route="/mdm/connect",method="PUT",status="200"}"#,
         r#"mdm_http_request_duration_seconds_count{route="/mdm/checkin"}"#,
         r#"mdm_enrollments{channel="device",state="enrolled"} 2"#,

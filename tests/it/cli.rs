@@ -36,7 +36,7 @@ async fn exit_status_follows_the_outcome(db: Db) {
     assert!(!ok && out.contains("not queued for: no-such-device (unknown)"), "{out}");
 
     // Waiting for an answer that does not come fails with what to check.
-    let (ok, out) = mdm(&h, &["enqueue", &d.udid, "--request-type", "DeviceInformation", "--wait", "1s"], &[]).await;
+    let (ok, out) = mdm(&h, &["enqueue", &d.udid, "--request-type", "DeviceInformation", "--wait=1s"], &[]).await;
     assert!(!ok && out.contains("no answer within 1s") && out.contains("is the device online"), "{out}");
 
     // What the CLI shows, as tables and as JSON.

@@ -491,6 +491,8 @@ async fn development_push_certificates_only_in_development(db: Db) {
     prod.push.development = false;
     let svc = mdm::server::push_service(&prod, lab.store.clone(), std::sync::Arc::new(mdm::push::Offline), mdm::queue::Waker::default()).unwrap();
     assert_eq!(svc.reload().await.unwrap(), 0, "a production server does not load a development push certificate");
+    assert_eq!(svc.active_topic().await.unwrap(), None, "nor hands its topic to new enrollments");
+    assert!(!svc.certs().await.unwrap()[0].usable);
 
     // And development mode refuses a push URL off this machine.
     let mut off = lab.cfg.clone();
