@@ -11,11 +11,19 @@ pub type CliResult = Result<(), String>;
 
 pub fn init(config: &Path, dir: PathBuf, hostname: String, port: u16, ca_bits: u32) -> CliResult {
     let steps = mdm::init::run(&InitOptions { dir, hostname, config: config.to_path_buf(), port, ca_bits }).map_err(|e| e.to_string())?;
-    for s in steps {
+    for s in &steps {
         match s {
             Step::Created(p) => println!("created {}", p.display()),
             Step::Kept(p) => println!("kept    {} (already present)", p.display()),
         }
+    }
+    // A configuration from before the development push: the new certificate is not used.
+    let new_push_cert = steps.iter().any(|s| matches!(s, Step::Created(p) if p.ends_with(mdm::init::DEV_PUSH_FILE)));
+    if new_push_cert && steps.contains(&Step::Kept(config.to_path_buf())) && load(config).is_ok_and(|c| !c.push.development) {
+        println!(
+            "note: {} has no development push (push.development), so the local lab cannot wake devices; remove it and run `mdm init` again to rewrite it",
+            config.display()
+        );
     }
     Ok(())
 }

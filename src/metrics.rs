@@ -52,6 +52,9 @@ pub struct Metrics {
     pub device_profiles: Family<Labels, Gauge>,
     /// Managed apps per device by install state.
     pub device_apps: Family<Labels, Gauge>,
+    /// Held while a scrape sets the snapshot gauges and renders, so that concurrent scrapes
+    /// never see a family another one has just cleared.
+    scrape: std::sync::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -99,7 +102,15 @@ impl Metrics {
             scep_issued,
             device_profiles,
             device_apps,
+            scrape: std::sync::Mutex::new(()),
         }
+    }
+
+    /// A scrape: sets the database-backed gauges from `snapshot` and renders, as one step.
+    pub fn scrape(&self, snapshot: &crate::store::stats::Snapshot, now: chrono::NaiveDateTime) -> String {
+        let _one_at_a_time = self.scrape.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.set_snapshot(snapshot, now);
+        self.render()
     }
 
     /// Sets the database-backed gauges from a snapshot taken `now`.

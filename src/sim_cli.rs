@@ -79,7 +79,17 @@ pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
     // TokenUpdate (the blueprint's commands) wait in the subscription until they are online.
     let mock = if a.loops == Some(0) { None } else { development_apns(&cfg) };
     let pushes = mock.as_ref().map(MockApns::subscribe);
-    let (fleet, enrolled) = if a.enroll_ota { enroll_ota(&cfg, &api, &a).await? } else { enroll_scep(&cfg, &api, &a).await? };
+    let enrolling = async {
+        if a.enroll_ota {
+            enroll_ota(&cfg, &api, &a).await
+        } else {
+            enroll_scep(&cfg, &api, &a).await
+        }
+    };
+    let (fleet, enrolled) = tokio::select! {
+        r = enrolling => r?,
+        () = interrupted() => return Err("interrupted before the devices had enrolled".into()),
+    };
     println!("enrolled {} of {} device(s) in {:.2?} ({:.1}/s), {} error(s)", enrolled.ok, a.devices, enrolled.elapsed, enrolled.rate(), enrolled.errors);
     if let Some(e) = &enrolled.first_error {
         println!("  first error: {e}");

@@ -111,6 +111,6 @@ pub async fn remove(State(st): State<ApiState>, Path(topic): Path<String>) -> Re
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(st): State<ApiState>) -> Result<impl IntoResponse, ApiError> {
     let snapshot = st.store.stats().snapshot().await?;
-    st.push.metrics().set_snapshot(&snapshot, crate::store::now());
-    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], st.push.metrics().render()))
+    let text = st.push.metrics().scrape(&snapshot, crate::store::now());
+    Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text))
 }

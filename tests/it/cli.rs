@@ -107,3 +107,24 @@ async fn logs_fit_files_and_shippers(db: Db) {
     }
 }
 both!(logs_fit_files_and_shippers);
+
+/// `mdm init` next to a configuration from before the development push says why the lab
+/// cannot wake devices and how to fix it; a fresh one is a complete lab.
+#[test]
+fn init_points_out_an_old_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mdm")).current_dir(dir.path()).args(["init", "--dir", "certs"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let fresh = init();
+    assert!(fresh.contains("created certs/push-dev.pem") && !fresh.contains("note:"), "{fresh}");
+    // The configuration of an earlier version: no development push, and no certificate yet.
+    let text = std::fs::read_to_string(dir.path().join("mdm.toml")).unwrap();
+    let old: String = text.lines().filter(|l| !l.starts_with("development")).collect::<Vec<_>>().join("\n");
+    std::fs::write(dir.path().join("mdm.toml"), old).unwrap();
+    std::fs::remove_file(dir.path().join("certs/push-dev.pem")).unwrap();
+    let again = init();
+    assert!(again.contains("note: mdm.toml has no development push"), "{again}");
+}
