@@ -40,7 +40,7 @@ pub struct PushConfig {
     #[serde(default = "default_expiry_warning", with = "humantime_serde")]
     pub expiry_warning: Duration,
     /// Development push: pushes go to the mock APNs that `mdm sim` runs on this machine (so
-    /// `url` must be a loopback `https://` address), with the development push certificate in
+    /// `url` must be `https://127.0.0.1:PORT`), with the development push certificate in
     /// `development_cert`, which `mdm serve` imports at start. Real devices are never woken.
     #[serde(default)]
     pub development: bool,
@@ -96,22 +96,18 @@ impl Default for PushConfig {
 
 impl PushConfig {
     /// With `development`, checks that pushes stay on this machine: `url` must be `https://`
-    /// on 127.0.0.1 or localhost (where `mdm sim` runs the mock); returns its port.
+    /// on 127.0.0.1, where `mdm sim` binds the mock (not `localhost`, which may resolve to ::1
+    /// first); returns its port.
     pub fn development_port(&self) -> Result<u16, String> {
         let bad = || {
             format!(
-                "push.development = true sends pushes to the mock APNs `mdm sim` runs on this machine: push.url must be https://127.0.0.1:PORT or https://localhost:PORT (it is {:?}); \
+                "push.development = true sends pushes to the mock APNs `mdm sim` runs on this machine: push.url must be https://127.0.0.1:PORT (it is {:?}); \
                  for real devices set push.development = false and push.url = \"https://api.push.apple.com\"",
                 self.url
             )
         };
         let url = url::Url::parse(&self.url).map_err(|_| bad())?;
-        // Where `mdm sim` binds its mock and what its certificate names.
-        let loopback = match url.host() {
-            Some(url::Host::Ipv4(a)) => a == std::net::Ipv4Addr::LOCALHOST,
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            _ => false,
-        };
+        let loopback = matches!(url.host(), Some(url::Host::Ipv4(a)) if a == std::net::Ipv4Addr::LOCALHOST);
         if url.scheme() != "https" || !loopback {
             return Err(bad());
         }
