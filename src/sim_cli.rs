@@ -48,26 +48,6 @@ pub struct SimArgs {
 /// The topic of the simulated devices' push tokens when the server has no push certificate.
 const PLACEHOLDER_TOPIC: &str = "com.apple.mgmt.External.00000000-0000-4000-8000-000000000000";
 
-/// Counts over the whole run, for the summary and the exit status.
-#[derive(Debug, Default)]
-struct Tally {
-    connections: usize,
-    commands: usize,
-    errors: usize,
-    first_error: Option<String>,
-}
-
-impl Tally {
-    fn add(&mut self, s: &FleetStats) {
-        self.connections += s.ok;
-        self.commands += s.commands;
-        self.errors += s.errors;
-        if self.first_error.is_none() {
-            self.first_error = s.first_error.clone();
-        }
-    }
-}
-
 /// `mdm sim`.
 pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
     let cfg = load(config)?;
@@ -101,7 +81,7 @@ pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
         .then(|| format!("{} of {} device(s) did not enroll: {}", enrolled.errors, a.devices, enrolled.first_error.clone().unwrap_or_default()));
     let tally = online(fleet, pushes, &a).await;
     drop(mock);
-    println!("{} connection(s), {} command(s) answered, {} error(s)", tally.connections, tally.commands, tally.errors);
+    println!("{} connection(s), {} command(s) answered, {} error(s)", tally.ok, tally.commands, tally.errors);
     match (enroll_failed, tally.errors) {
         (Some(e), _) => Err(e),
         (None, 0) => Ok(()),
@@ -111,8 +91,9 @@ pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
 
 /// Keeps the enrolled devices online: woken by pushes (development mock APNs), and connecting
 /// every `--interval` when asked for loops or when no push can reach them.
-async fn online(fleet: Fleet, pushes: Option<UnboundedReceiver<ReceivedPush>>, a: &SimArgs) -> Tally {
-    let mut tally = Tally::default();
+/// Returns the counts over the whole run, for the summary and the exit status.
+async fn online(fleet: Fleet, pushes: Option<UnboundedReceiver<ReceivedPush>>, a: &SimArgs) -> FleetStats {
+    let mut tally = FleetStats::default();
     if fleet.devices.is_empty() || a.loops == Some(0) {
         return tally;
     }
@@ -141,19 +122,16 @@ async fn online(fleet: Fleet, pushes: Option<UnboundedReceiver<ReceivedPush>>, a
                 if let Some(e) = &s.first_error {
                     println!("  first error: {e}");
                 }
-                tally.add(&s);
+                tally.merge(&s);
                 if a.loops.is_some_and(|k| loops_done >= k) {
                     break;
                 }
             }
             Some(w) = async { match woken.as_mut() { Some(rx) => rx.recv().await, None => std::future::pending().await } } => {
-                tally.connections += 1;
-                tally.commands += w.handled;
+                tally.record(&w.udid, w.error.clone().map_or(Ok(w.handled), Err));
                 let answered: Vec<String> = w.commands.iter().map(|h| format!("{} {} → {}", h.request_type, h.uuid, h.status)).collect();
                 match &w.error {
                     Some(e) => {
-                        tally.errors += 1;
-                        tally.first_error.get_or_insert_with(|| e.clone());
                         println!("{} woken by a push: connection failed: {e}", w.udid);
                     }
                     None if answered.is_empty() => println!("{} woken by a push: nothing queued", w.udid),
@@ -169,22 +147,17 @@ async fn online(fleet: Fleet, pushes: Option<UnboundedReceiver<ReceivedPush>>, a
 async fn connect_all(devices: &DeviceMap, concurrency: usize) -> FleetStats {
     let start = std::time::Instant::now();
     let results: Vec<_> = futures::stream::iter(devices.values().cloned())
-        .map(|d| async move { d.lock().await.connect().await })
+        .map(|d| async move {
+            let mut d = d.lock().await;
+            let r = d.connect().await;
+            (d.udid.clone(), r)
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
     let mut s = FleetStats::default();
-    for r in results {
-        match r {
-            Ok(h) => {
-                s.ok += 1;
-                s.commands += h.len();
-            }
-            Err(e) => {
-                s.errors += 1;
-                s.first_error.get_or_insert_with(|| e.to_string());
-            }
-        }
+    for (udid, r) in results {
+        s.record(&udid, r.map(|h| h.len()).map_err(|e| e.to_string()));
     }
     s.elapsed = start.elapsed();
     s

@@ -26,6 +26,31 @@ pub struct FleetStats {
 }
 
 impl FleetStats {
+    /// Counts one device's outcome: the commands it handled, or its error (the first one is
+    /// kept, named by the device).
+    pub fn record(&mut self, udid: &str, outcome: Result<usize, String>) {
+        match outcome {
+            Ok(n) => {
+                self.ok += 1;
+                self.commands += n;
+            }
+            Err(e) => {
+                self.errors += 1;
+                self.first_error.get_or_insert_with(|| format!("{udid}: {e}"));
+            }
+        }
+    }
+
+    /// Adds another operation's counts to these (the elapsed time is left as it is).
+    pub fn merge(&mut self, other: &FleetStats) {
+        self.ok += other.ok;
+        self.commands += other.commands;
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error.clone();
+        }
+    }
+
     /// Operations per second.
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
@@ -71,18 +96,7 @@ impl Fleet {
         let mut back = Vec::with_capacity(devices.len());
         let mut stream = futures::stream::iter(devices.into_iter().map(f)).buffer_unordered(concurrency.max(1));
         while let Some((dev, r)) = stream.next().await {
-            match r {
-                Ok(n) => {
-                    stats.ok += 1;
-                    stats.commands += n;
-                }
-                Err(e) => {
-                    stats.errors += 1;
-                    if stats.first_error.is_none() {
-                        stats.first_error = Some(format!("{}: {e}", dev.udid));
-                    }
-                }
-            }
+            stats.record(&dev.udid, r.map_err(|e| e.to_string()));
             back.push(dev);
         }
         drop(stream);
