@@ -52,6 +52,12 @@ pub struct Metrics {
     pub device_profiles: Family<Labels, Gauge>,
     /// Managed apps per device by install state.
     pub device_apps: Family<Labels, Gauge>,
+    /// Webhook deliveries by webhook and result (`delivered`, `failed`, `dead_lettered`).
+    pub webhook_deliveries: Family<Labels, Counter>,
+    /// Events (and replays) each enabled webhook has yet to get (at the last scrape).
+    pub webhook_backlog: Family<Labels, Gauge>,
+    /// Age of the oldest event some enabled webhook has yet to get, in seconds.
+    pub events_oldest_undelivered_seconds: Gauge,
     /// Held while a scrape sets the snapshot gauges and renders, so that concurrent scrapes
     /// never see a family another one has just cleared.
     scrape: std::sync::Mutex<()>,
@@ -89,8 +95,17 @@ impl Metrics {
         registry.register("device_profiles", "Library profiles on devices by install state", device_profiles.clone());
         let device_apps = Family::<Labels, Gauge>::default();
         registry.register("device_apps", "Managed apps on devices by install state", device_apps.clone());
+        let webhook_deliveries = Family::<Labels, Counter>::default();
+        registry.register("webhook_deliveries", "Webhook delivery attempts by webhook and result", webhook_deliveries.clone());
+        let webhook_backlog = Family::<Labels, Gauge>::default();
+        registry.register("webhook_backlog", "Events each enabled webhook has yet to get", webhook_backlog.clone());
+        let events_oldest_undelivered_seconds = Gauge::default();
+        registry.register("events_oldest_undelivered_seconds", "Age of the oldest event an enabled webhook has yet to get", events_oldest_undelivered_seconds.clone());
         Metrics {
             registry,
+            webhook_deliveries,
+            webhook_backlog,
+            events_oldest_undelivered_seconds,
             pushes,
             push_cert_days_left,
             push_due,
@@ -129,6 +144,12 @@ impl Metrics {
                 family.get_or_create(&vec![label("state", state)]).set(*n);
             }
         }
+        self.webhook_backlog.clear();
+        for b in &s.webhooks {
+            self.webhook_backlog.get_or_create(&vec![label("webhook", &b.name)]).set(b.events);
+        }
+        let oldest = s.webhooks.iter().filter_map(|b| b.oldest).min();
+        self.events_oldest_undelivered_seconds.set(oldest.map_or(0, |t| (now - t).num_seconds().max(0)));
     }
 
     /// Counts one push with `result`.

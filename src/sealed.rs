@@ -25,6 +25,8 @@ pub enum Kind {
     BootstrapToken,
     /// A command body (id: CommandUUID).
     CommandBody,
+    /// A webhook's HMAC key (id: webhook id).
+    WebhookSecret,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::UnlockToken => "unlock-token",
             Kind::BootstrapToken => "bootstrap-token",
             Kind::CommandBody => "command",
+            Kind::WebhookSecret => "webhook-secret",
         };
         format!("{kind}:{id}").into_bytes()
     }

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod events;
 mod fleet;
 mod identity;
 mod server;
 
+pub use events::{EventsConfig, OutboundConfig};
 pub use fleet::{AppsConfig, DeviceTrust, EnrollConfig, ProfilesConfig, PushConfig};
 pub use identity::{CaConfig, IdentityConfig, ScepConfig, SecretsConfig, TrustMode};
 pub use server::{public_url_mismatch, ApiConfig, CheckinConfig, DatabaseConfig, LogConfig, LogFormat, RetentionConfig, ServerConfig};
@@ -81,6 +83,12 @@ pub struct Config {
     /// Log output.
     #[serde(default)]
     pub log: LogConfig,
+    /// The event outbox and webhook delivery.
+    #[serde(default)]
+    pub events: EventsConfig,
+    /// Where the server may connect to on an admin's behalf.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
 }
 
 /// `true`, for serde defaults of switches that are on unless turned off.
@@ -112,7 +120,7 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention", "log"]
+            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention", "log", "events", "outbound"]
                 .contains(&section)
             {
                 continue;
@@ -154,6 +162,24 @@ impl Config {
         for d in &self.push.retry_schedule {
             check("push.retry_schedule", **d, MAX_CHALLENGE)?;
         }
+        let e = &self.events;
+        for (what, d) in [
+            ("events.retention", e.retention),
+            ("events.poll_interval", e.poll_interval),
+            ("events.lease", e.lease),
+            ("events.timeout", e.timeout),
+            ("events.backoff_initial", e.backoff_initial),
+            ("events.backoff_max", e.backoff_max),
+            ("events.dead_letter_after", e.dead_letter_after),
+        ] {
+            check(what, d, MAX_CHALLENGE)?;
+        }
+        if e.batch == 0 {
+            return Err(crate::lifetime::LifetimeError::Zero { what: "events.batch" });
+        }
+        if e.batch > 10_000 {
+            return Err(crate::lifetime::LifetimeError::TooLong { what: "events.batch", max: "10000 events".into() });
+        }
         Ok(())
     }
 
@@ -186,6 +212,7 @@ impl Config {
         self.enroll.device_ca_certs.iter_mut().for_each(fix);
         self.enroll.trust_certs.iter_mut().for_each(fix);
         self.push.ca_certs.iter_mut().for_each(fix);
+        self.outbound.ca_certs.iter_mut().for_each(fix);
         let url = &self.database.url;
         if !url.contains("://") && Path::new(url).is_relative() && !base.as_os_str().is_empty() && url != ":memory:" {
             self.database.url = base.join(url).to_string_lossy().into_owned();

@@ -17,6 +17,7 @@ pub(crate) mod binding;
 pub(crate) mod conn;
 pub(crate) mod devices;
 pub(crate) mod enroll;
+pub mod events;
 pub mod library;
 pub mod models;
 pub mod push;
@@ -28,6 +29,7 @@ pub mod stats;
 pub(crate) mod schema;
 pub(crate) mod tokens;
 mod tx;
+pub mod webhooks;
 
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
@@ -209,6 +211,16 @@ impl Store {
     /// The retention sweep.
     pub fn retention(&self) -> retention::RetentionStore {
         retention::RetentionStore(self.clone())
+    }
+
+    /// The event outbox and its feed.
+    pub fn events(&self) -> events::EventStore {
+        events::EventStore(self.clone())
+    }
+
+    /// Webhooks: settings, leases, progress, delivery log.
+    pub fn webhooks(&self) -> webhooks::WebhookStore {
+        webhooks::WebhookStore(self.clone())
     }
 
     /// Aggregate figures for `/metrics`.

@@ -410,6 +410,9 @@ diesel::joinable!(push_state -> enrollments (enrollment_id));
 diesel::joinable!(cert_bindings -> devices (device_id));
 diesel::joinable!(enrollment_queue -> enrollments (enrollment_id));
 diesel::joinable!(enrollment_queue -> commands (command_uuid));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_dead_letters -> webhooks (webhook_id));
+diesel::joinable!(webhook_replays -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -442,4 +445,83 @@ diesel::allow_tables_to_appear_in_same_query!(
     app_events,
     secrets,
     custom_attributes,
+    events,
+    event_sequence,
+    webhooks,
+    webhook_deliveries,
+    webhook_dead_letters,
+    webhook_replays,
 );
+
+diesel::table! {
+    events (pk) {
+        pk -> BigInt,
+        id -> Nullable<BigInt>,
+        topic -> Text,
+        device_id -> Nullable<Text>,
+        enrollment_id -> Nullable<Text>,
+        body -> Text,
+        payload -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_sequence (one) {
+        one -> Integer,
+        last_id -> BigInt,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        topics -> Text,
+        format -> Text,
+        secret -> Nullable<Binary>,
+        enabled -> Bool,
+        cursor -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_success_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Text,
+        event_id -> BigInt,
+        attempt -> Integer,
+        outcome -> Text,
+        status -> Nullable<Integer>,
+        latency_ms -> Integer,
+        answer -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_dead_letters (webhook_id, event_id) {
+        webhook_id -> Text,
+        event_id -> BigInt,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        dead_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_replays (webhook_id, event_id) {
+        webhook_id -> Text,
+        event_id -> BigInt,
+    }
+}

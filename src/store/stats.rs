@@ -1,5 +1,6 @@
 //! Figures for `/metrics`, read at scrape time: the queue's depth and its oldest waiting
-//! command, enrolled devices, SCEP certificates issued, and profile and app install states.
+//! command, enrolled devices, SCEP certificates issued, profile and app install states, and each
+//! webhook's backlog.
 //! Each is one aggregate query; the enrollment, install-state and SCEP ones read their whole
 //! tables (a few milliseconds per scrape at fleet size), the queue one only waiting rows.
 
@@ -25,6 +26,8 @@ pub struct Snapshot {
     pub profiles: Vec<(String, i64)>,
     /// Managed apps per device by install state.
     pub apps: Vec<(String, i64)>,
+    /// Each enabled webhook's backlog.
+    pub webhooks: Vec<super::webhooks::Backlog>,
 }
 
 /// Enrollments of one channel in one state (0 pending, 1 enrolled, 2 checked out).
@@ -72,7 +75,8 @@ impl StatsStore {
                 let profiles =
                     device_profiles::table.group_by(device_profiles::status).select((device_profiles::status, diesel::dsl::count_star())).load(conn)?;
                 let apps = device_apps::table.group_by(device_apps::status).select((device_apps::status, diesel::dsl::count_star())).load(conn)?;
-                Ok(Snapshot { queue_depth, oldest_queued_at, enrollments, scep_issued, profiles, apps })
+                let webhooks = super::webhooks::backlogs(conn)?;
+                Ok(Snapshot { queue_depth, oldest_queued_at, enrollments, scep_issued, profiles, apps, webhooks })
             })
             .await
     }
