@@ -158,11 +158,18 @@ pub struct Services {
     pub apps: AppService,
     /// Seals and opens secrets at rest.
     pub vault: crate::sealed::Vault,
+    /// Where outbound URLs (webhooks) may point.
+    pub outbound: Arc<crate::outbound::Outbound>,
+}
+
+/// The outbound policy from `[outbound]`.
+pub fn outbound(cfg: &Config) -> Result<Arc<crate::outbound::Outbound>, StartError> {
+    crate::outbound::Outbound::new(&cfg.outbound, cfg.events.timeout).map(Arc::new).map_err(StartError::Invalid)
 }
 
 /// Builds the full application router.
 pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
-    let Services { store, queue, push, profiles, apps, vault } = services;
+    let Services { store, queue, push, profiles, apps, vault, outbound } = services;
     let metrics = push.metrics().clone();
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
@@ -200,7 +207,7 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     };
     let gate =
         api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
-    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate) };
+    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
@@ -282,6 +289,7 @@ pub struct Server {
     store: Store,
     retention: crate::config::RetentionConfig,
     drain_timeout: std::time::Duration,
+    deliverer: crate::events::deliver::Deliverer,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -323,7 +331,16 @@ impl Server {
             Err(e) => return Err(StartError::Store(e)),
         }
         let apps = AppService::new(store.clone(), queue.clone(), Some(vault.clone()));
-        let app = app(cfg, Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault })?;
+        let outbound = outbound(cfg)?;
+        let deliverer = crate::events::deliver::Deliverer::new(
+            &store,
+            vault.clone(),
+            outbound.clone(),
+            cfg.events.clone(),
+            push.metrics().clone(),
+            cfg.push.expiry_warning,
+        );
+        let app = app(cfg, Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound })?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -347,6 +364,7 @@ impl Server {
             store,
             retention: cfg.retention.clone(),
             drain_timeout: cfg.server.drain_timeout,
+            deliverer,
             local_addr,
         })
     }
@@ -357,7 +375,7 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, running this replica's push scheduler, profile and app
-    /// audits and retention sweep alongside. Then: no new connections, requests in flight
+    /// audits, retention sweep and webhook delivery alongside. Then: no new connections, requests in flight
     /// finished within `server.drain_timeout`, background work stopped, and the push lease of a
     /// batch that was out given back so the next process pushes those devices at once.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()>) {
@@ -367,9 +385,16 @@ impl Server {
         let audit = (!self.audit_interval.is_zero()).then(|| AbortOnDrop::spawn(self.profiles.clone().run_audits(self.audit_interval)));
         let app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop::spawn(self.apps.clone().run_audits(self.app_audit_interval)));
         let retention = AbortOnDrop::spawn(crate::service::retention::run(self.store.clone(), self.retention.clone()));
+        let deliverer = AbortOnDrop::spawn(self.deliverer.clone().run());
         listener::serve(self.listener, self.tls, self.app, shutdown, self.drain_timeout).await;
         scheduler.stop().await;
+        deliverer.stop().await;
         drop((audit, app_audit, retention));
+        match self.deliverer.release().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(webhooks = n, "webhook leases released: another replica goes on at once"),
+            Err(e) => tracing::warn!(error = %e, "releasing webhook leases failed; they run out by themselves"),
+        }
         match lease.release(&self.store).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(enrollments = n, "push lease released: the next process pushes them at once"),

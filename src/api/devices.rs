@@ -55,7 +55,7 @@ pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<DeviceView>>, A
 }
 
 /// Finds the device an id names: a device id, or any enrollment id of it.
-async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
+pub(crate) async fn resolve_device(st: &ApiState, id: &str) -> Result<Device, ApiError> {
     if let Some(d) = st.store.devices().device(id.to_string()).await? {
         return Ok(d);
     }

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// Conflicts with stored state.
     #[error("{0}")]
     Conflict(String),
+    /// What was asked for is gone for good (an event feed cursor below what retention kept).
+    #[error("{0}")]
+    Gone(String),
     /// A server-side problem.
     #[error("internal error: {0}")]
     Internal(String),
@@ -67,6 +70,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

@@ -10,12 +10,14 @@ pub(crate) mod devices;
 pub(crate) mod enqueue;
 pub(crate) mod enrollment;
 pub(crate) mod error;
+pub(crate) mod events;
 pub(crate) mod groups;
 pub(crate) mod json;
 pub(crate) mod profiles;
 pub(crate) mod pushcert;
 pub(crate) mod scep;
 pub mod tokens;
+pub(crate) mod webhooks;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;
@@ -46,6 +48,8 @@ pub struct ApiState {
     pub vault: crate::sealed::Vault,
     /// Authentication: the bootstrap key, API tokens, the failure limiter.
     pub gate: std::sync::Arc<auth::Gate>,
+    /// Where outbound URLs (webhooks) may point.
+    pub outbound: std::sync::Arc<crate::outbound::Outbound>,
 }
 
 /// The `/v1` router, with authentication applied to every route.
@@ -96,6 +100,13 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/v1/tokens/{id}", delete(tokens::revoke))
         .route("/v1/audit", get(tokens::audit))
+        .route("/v1/events", get(events::feed))
+        .route("/v1/devices/{id}/events", get(events::device_events))
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/v1/webhooks/{id}", get(webhooks::show).patch(webhooks::change).delete(webhooks::remove))
+        .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/v1/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
+        .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }

@@ -33,6 +33,8 @@ pub struct Deliverer {
     cfg: EventsConfig,
     owner: String,
     metrics: Arc<crate::metrics::Metrics>,
+    push: crate::store::push::PushStore,
+    push_warning: Duration,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -55,8 +57,51 @@ fn add(t: NaiveDateTime, d: Duration) -> NaiveDateTime {
 
 impl Deliverer {
     /// The deliverer of this process (a fresh lease owner id).
-    pub fn new(store: &Store, vault: Vault, outbound: Arc<Outbound>, cfg: EventsConfig, metrics: Arc<crate::metrics::Metrics>) -> Deliverer {
-        Deliverer { events: store.events(), webhooks: store.webhooks(), vault, outbound, cfg, owner: uuid::Uuid::new_v4().to_string(), metrics }
+    /// `push_warning`: how long before a push certificate's expiry `push_cert.expiring` is written.
+    pub fn new(store: &Store, vault: Vault, outbound: Arc<Outbound>, cfg: EventsConfig, metrics: Arc<crate::metrics::Metrics>, push_warning: Duration) -> Deliverer {
+        Deliverer {
+            events: store.events(),
+            webhooks: store.webhooks(),
+            vault,
+            outbound,
+            cfg,
+            owner: uuid::Uuid::new_v4().to_string(),
+            metrics,
+            push: store.push(),
+            push_warning,
+        }
+    }
+
+    /// Hourly upkeep: events past `events.retention` removed, push certificate expiry written.
+    async fn upkeep(&self) -> StoreResult<()> {
+        let t = now();
+        let age = chrono::Duration::from_std(self.cfg.retention).unwrap_or(chrono::Duration::MAX / 2);
+        if let Some(cutoff) = t.checked_sub_signed(age) {
+            loop {
+                let n = self.events.prune(cutoff).await?;
+                if n > 0 {
+                    tracing::info!(events = n, "retention: old events deleted");
+                }
+                if n < 10_000 {
+                    break;
+                }
+            }
+        }
+        let warn = chrono::Duration::from_std(self.push_warning).unwrap_or(chrono::Duration::days(30));
+        for c in self.push.push_certs().await? {
+            let topic = if c.not_after <= t {
+                crate::store::events::topic::PUSH_CERT_EXPIRED
+            } else if c.not_after - t <= warn {
+                crate::store::events::topic::PUSH_CERT_EXPIRING
+            } else {
+                continue;
+            };
+            let data = serde_json::json!({"topic": c.topic, "subject": c.subject, "not_after": crate::timefmt::text(&c.not_after)});
+            if self.events.write_once(crate::store::events::NewEvent::new(topic, data)).await? {
+                tracing::warn!(push_topic = %c.topic, event = topic, "push certificate expiry recorded");
+            }
+        }
+        Ok(())
     }
 
     /// Runs until aborted: every `poll_interval`, numbers new events and starts a sender for
@@ -64,7 +109,14 @@ impl Deliverer {
     pub async fn run(self) {
         let busy: Arc<std::sync::Mutex<HashSet<String>>> = Default::default();
         let mut senders = tokio::task::JoinSet::new();
+        let mut upkept: Option<Instant> = None;
         loop {
+            if upkept.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+                upkept = Some(Instant::now());
+                if let Err(e) = self.upkeep().await {
+                    tracing::warn!(error = %e, "event upkeep failed");
+                }
+            }
             if let Err(e) = self.events.sequence().await {
                 tracing::warn!(error = %e, "numbering events failed");
             }

@@ -109,6 +109,11 @@ pub(crate) struct RecordRequest {
     pub(crate) body: Vec<u8>,
     /// The binding to check first, when this process has not seen it recently.
     pub(crate) check: Option<BindingCheck>,
+    /// The reporting enrollment's device (for the result's event).
+    pub(crate) device_id: String,
+    /// The result's event: its topic and `data` (the command's RequestType is added by the
+    /// statement that stores the result, in the same transaction).
+    pub(crate) event: Option<(&'static str, String)>,
 }
 
 /// One device's Idle: claim its next command (NotNow commands included).
@@ -214,19 +219,25 @@ impl Queue {
     /// ones excluded), in one transaction, after `check`, if given, finds the request's
     /// certificate bound to the device. A result for a command never queued for this
     /// enrollment is refused. On PostgreSQL the result joins a batch of concurrent results
-    /// (one statement and one commit for all).
+    /// (one statement and one commit for all). A result that changes the queue is written to
+    /// the event outbox in the same transaction (`command.acknowledged`, ...), with the raw
+    /// report.
     pub async fn report(
         &self,
-        enrollment_id: String,
+        who: &crate::protocol::enrollment::EnrollmentRef,
         uuid: String,
         reported: Status,
         body: Vec<u8>,
         check: Option<BindingCheck>,
     ) -> StoreResult<(ResultEffect, Option<Claimed>)> {
+        let enrollment_id = who.id.clone();
         let Some(status) = QueueStatus::after(reported) else {
             return Err(StoreError::UnknownCommand { enrollment: enrollment_id, command: uuid });
         };
-        let report = RecordRequest { enrollment_id, uuid, status, reported, body, check };
+        let event = crate::store::events::topic::of_result(reported).map(|t| {
+            (t, serde_json::json!({"command_uuid": uuid, "status": reported.as_str(), "enrollment_type": who.kind.as_str()}).to_string())
+        });
+        let report = RecordRequest { enrollment_id, uuid, status, reported, body, check, device_id: who.device_id.clone(), event };
         match self.store.backend() {
             Backend::Postgres => self.batches.records.submit(&self.store, report).await,
             Backend::Sqlite => self.store.run(move |conn| write_tx(conn, |conn| sqlite::report(conn, &report, now()))).await,

@@ -102,8 +102,8 @@ ORDER BY chk.ord"
 const RECORD_SQL: &str = concat!(
     "
 WITH req AS (
-    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::text[], ?::boolean[])
-        WITH ORDINALITY AS r(enrollment_id, uuid, row_status, reported, body, cert_hash, device_id, skip_check, ord)
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bytea[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::boolean[])
+        WITH ORDINALITY AS r(enrollment_id, uuid, row_status, reported, body, ev_device, ev_topic, ev_body, cert_hash, device_id, skip_check, ord)
 ), ",
     check_cte!(),
     ", cur AS (
@@ -126,6 +126,15 @@ WITH req AS (
     SELECT chk.enrollment_id, chk.uuid, chk.reported, chk.body, ? FROM chk JOIN upd ON upd.ord = chk.ord
     ORDER BY chk.ord
     RETURNING id
+), ev AS (
+    -- The result's outbox event, in the same statement and so the same commit.
+    INSERT INTO events (topic, device_id, enrollment_id, body, payload, created_at)
+    SELECT chk.ev_topic, chk.ev_device, chk.enrollment_id,
+           (chk.ev_body::jsonb || jsonb_build_object('request_type', cm.request_type))::text, chk.body, ?
+    FROM chk JOIN upd ON upd.ord = chk.ord LEFT JOIN commands cm ON cm.uuid = chk.uuid
+    WHERE chk.ev_topic <> ''
+    ORDER BY chk.ord
+    RETURNING pk
 ), next AS (
     -- The statement sees the queue as it was before `upd`, so the answered command is excluded
     -- by UUID; NotNow rows from earlier in this loop are excluded by status.
@@ -305,9 +314,12 @@ pub(super) fn record_many(conn: &mut PgConnection, items: &[RecordRequest], at: 
         Bind::Texts(items.iter().map(|i| i.status.as_sql()).collect()),
         Bind::Texts(items.iter().map(|i| i.reported.as_str()).collect()),
         Bind::Blobs(items.iter().map(|i| i.body.as_slice()).collect()),
+        Bind::Texts(items.iter().map(|i| i.device_id.as_str()).collect()),
+        Bind::Texts(items.iter().map(|i| i.event.as_ref().map_or("", |e| e.0)).collect()),
+        Bind::Texts(items.iter().map(|i| i.event.as_ref().map_or("{}", |e| e.1.as_str())).collect()),
     ];
     binds.extend(binding_binds(items.iter().map(|i| i.check.as_ref())));
-    binds.extend([Bind::Time(at), Bind::Time(at), Bind::Time(at)]);
+    binds.extend([Bind::Time(at), Bind::Time(at), Bind::Time(at), Bind::Time(at)]);
     let q: Prepared<'_, RecordId> = Prepared { sql: RECORD_SQL, binds, _m: std::marker::PhantomData };
     let rows = in_order(q.load::<RecordRow>(conn)?, items.len(), |r| r.admission.ord)?;
     Ok(items
@@ -357,7 +369,7 @@ mod tests {
     fn statements_have_one_placeholder_per_bind() {
         // Keep in step with the binds built in `claim_many` and `record_many`.
         assert_eq!(CLAIM_SQL.matches('?').count(), 6);
-        assert_eq!(RECORD_SQL.matches('?').count(), 11);
+        assert_eq!(RECORD_SQL.matches('?').count(), 15);
         assert!(CLAIM_SQL.contains("), chk AS (") && RECORD_SQL.contains("), chk AS ("));
     }
 

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{BindingCheck, Claimed, QueueStatus, ResultEffect};
+use crate::store::events::NewEvent;
 use crate::store::models::NewResultRow;
 use crate::store::schema::{command_results, commands, enrollment_queue, enrollments};
 use crate::store::{DbConn, StoreError, StoreResult};
@@ -87,6 +88,15 @@ pub(super) fn report(conn: &mut DbConn, r: &super::RecordRequest, at: NaiveDateT
                 received_at: at,
             })
             .execute(conn)?;
+        if let Some((topic, data)) = &r.event {
+            let request_type: Option<String> = commands::table.find(&r.uuid).select(commands::request_type).first(conn).optional()?;
+            let mut data: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+            if let Some(d) = data.as_object_mut() {
+                d.insert("request_type".into(), request_type.into());
+            }
+            let ev = NewEvent::new(topic, data).on(r.device_id.as_str(), r.enrollment_id.as_str()).with_payload(r.body.clone());
+            crate::store::events::emit_one(conn, at, ev)?;
+        }
         if r.status == QueueStatus::NotNow {
             diesel::update(enrollment_queue::table.find(row_id))
                 .set((enrollment_queue::status.eq(QueueStatus::NotNow.as_sql()), enrollment_queue::not_now_count.eq(enrollment_queue::not_now_count + 1)))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::{EnqueueOutcome, QueueStatus, Wake};
 use crate::store::models::{Command, NewQueueRow};
 use crate::store::schema::{commands, enrollment_queue, enrollments};
+use crate::store::events::{topic, NewEvent};
 use crate::store::{DbConn, StoreError, StoreResult, Tx};
 
 /// Commands to queue: `rows` pairs an enrollment with the UUID of one of `commands`.
@@ -43,13 +44,14 @@ pub(crate) fn enqueue_in(tx: &mut Tx<'_>, e: Enqueue) -> StoreResult<EnqueueOutc
     let mut ids: Vec<&String> = e.rows.iter().map(|(id, _)| id).collect();
     ids.sort();
     ids.dedup();
-    let known: Vec<(String, bool)> = enrollments::table
+    let known: Vec<(String, bool, String)> = enrollments::table
         .filter(enrollments::id.eq_any(&ids))
         .filter(crate::store::planned_per_call())
-        .select((enrollments::id, enrollments::enabled))
+        .select((enrollments::id, enrollments::enabled, enrollments::device_id))
         .load(conn)?;
     let mut out = EnqueueOutcome::default();
-    let enabled_by_id: HashMap<&str, bool> = known.iter().map(|(id, en)| (id.as_str(), *en)).collect();
+    let enabled_by_id: HashMap<&str, bool> = known.iter().map(|(id, en, _)| (id.as_str(), *en)).collect();
+    let device_by_id: HashMap<&str, &str> = known.iter().map(|(id, _, d)| (id.as_str(), d.as_str())).collect();
     for id in &ids {
         match enabled_by_id.get(id.as_str()) {
             None => out.unknown.push((*id).clone()),
@@ -88,6 +90,15 @@ pub(crate) fn enqueue_in(tx: &mut Tx<'_>, e: Enqueue) -> StoreResult<EnqueueOutc
     for chunk in new_rows.chunks(1000) {
         insert_queue_rows(conn, chunk)?;
     }
+    let request_type: HashMap<&str, &str> = cmds.iter().map(|c| (c.uuid.as_str(), c.request_type.as_str())).collect();
+    let queued: Vec<NewEvent> = new_rows
+        .iter()
+        .map(|r| {
+            let data = serde_json::json!({"command_uuid": r.command_uuid, "request_type": request_type.get(r.command_uuid.as_str()), "priority": r.priority});
+            NewEvent::new(topic::COMMAND_QUEUED, data).on(device_by_id.get(r.enrollment_id.as_str()).copied().unwrap_or_default(), r.enrollment_id.as_str())
+        })
+        .collect();
+    crate::store::events::emit(conn, at, &queued)?;
     if e.wake == Wake::Push {
         for chunk in out.queued.chunks(1000) {
             crate::store::push::mark_due(conn, chunk, at)?;

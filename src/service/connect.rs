@@ -35,7 +35,7 @@ impl MdmService {
                     let (effect, next) = self.binding_learned(
                         check.as_ref(),
                         who,
-                        self.queue.report(r.enrollment.id.clone(), uuid.clone(), status, inputs.body.to_vec(), check.clone()).await,
+                        self.queue.report(&r.enrollment, uuid.clone(), status, inputs.body.to_vec(), check.clone()).await,
                     )?;
                     let mut next = next;
                     if effect == ResultEffect::Done {

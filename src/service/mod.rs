@@ -55,6 +55,8 @@ pub struct MdmService {
     devices: crate::store::devices::DeviceStore,
     /// Retention and per-message trimming.
     retention: crate::store::retention::RetentionStore,
+    /// The outbox, for check-ins that change nothing else.
+    events: crate::store::events::EventStore,
     trust: TrustPolicy,
     vault: crate::sealed::Vault,
     opts: ServiceOptions,
@@ -69,6 +71,7 @@ impl MdmService {
         MdmService {
             devices: store.devices(),
             retention: store.retention(),
+            events: store.events(),
             queue,
             trust,
             vault,

@@ -468,8 +468,20 @@ impl AppStore {
     }
 }
 
+/// Writes app events to `app_events` and, for the kinds that have a topic, to the outbox.
 fn insert_events(conn: &mut DbConn, events: &[EventRow]) -> StoreResult<()> {
     let at = now();
+    let ids: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    let devices = super::events::devices_of(conn, &ids)?;
+    let outbox: Vec<super::events::NewEvent> = events
+        .iter()
+        .filter_map(|(enrollment, app, kind, detail)| {
+            let t = super::events::topic::of_app(kind)?;
+            let device = devices.get(enrollment).cloned().unwrap_or_default();
+            Some(super::events::NewEvent::new(t, serde_json::json!({"app_id": app, "detail": detail})).on(device, enrollment.as_str()))
+        })
+        .collect();
+    super::events::emit(conn, at, &outbox)?;
     for (enrollment, app, kind, detail) in events {
         diesel::insert_into(app_events::table)
             .values((

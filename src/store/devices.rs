@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::queue::QueueStatus;
 
+use super::events::{emit, emit_one, topic, NewEvent};
 use super::models::{Device, Enrollment};
 use super::schema::{cert_bindings, devices, enrollment_queue, enrollments};
 use super::{now, write_tx, DbConn, Store, StoreError, StoreResult};
@@ -98,12 +99,21 @@ pub struct TokenUpdateOutcome {
     pub first: bool,
 }
 
-fn cancel_active_queue(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> StoreResult<usize> {
-    Ok(diesel::update(
+/// Cancels the waiting commands of `ids` (channels of `device`) and writes a
+/// `command.cancelled` event for each, saying `why`.
+fn cancel_active_queue(conn: &mut DbConn, device: &str, ids: &[String], at: NaiveDateTime, why: &str) -> StoreResult<usize> {
+    let cancelled: Vec<(String, String)> = diesel::update(
         enrollment_queue::table.filter(enrollment_queue::enrollment_id.eq_any(ids)).filter(enrollment_queue::status.eq_any(QueueStatus::ACTIVE_SQL)),
     )
     .set((enrollment_queue::status.eq(QueueStatus::Cancelled.as_sql()), enrollment_queue::done_at.eq(Some(at))))
-    .execute(conn)?)
+    .returning((enrollment_queue::enrollment_id, enrollment_queue::command_uuid))
+    .get_results(conn)?;
+    let list: Vec<NewEvent> = cancelled
+        .iter()
+        .map(|(e, uuid)| NewEvent::new(topic::COMMAND_CANCELLED, serde_json::json!({"command_uuid": uuid, "reason": why})).on(device, e.as_str()))
+        .collect();
+    emit(conn, at, &list)?;
+    Ok(cancelled.len())
 }
 
 fn upsert_device(conn: &mut DbConn, a: &AuthenticatedDevice, at: NaiveDateTime) -> StoreResult<()> {
@@ -150,8 +160,9 @@ impl DeviceStore {
     /// Records an Authenticate: upserts the device, binds its certificate (when the binding rule
     /// allows it: [`crate::identity::binding`]), and resets every channel of the device (tokens
     /// cleared, disabled until TokenUpdate, active queue cancelled). A refused certificate
-    /// changes nothing. Returns why a previous certificate was replaced, if one was.
-    pub async fn authenticate(&self, input: AuthenticateInput) -> StoreResult<Option<crate::identity::binding::Reason>> {
+    /// changes nothing. `event` (`enrollment.authenticated`) is written with the change. Returns
+    /// why a previous certificate was replaced, if one was.
+    pub async fn authenticate(&self, input: AuthenticateInput, event: NewEvent) -> StoreResult<Option<crate::identity::binding::Reason>> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -164,7 +175,7 @@ impl DeviceStore {
                         super::scep::bind_issued(conn, &cert.hash, dev)?;
                     }
                     let channels: Vec<String> = enrollments::table.filter(enrollments::device_id.eq(dev)).select(enrollments::id).load(conn)?;
-                    cancel_active_queue(conn, &channels, at)?;
+                    cancel_active_queue(conn, dev, &channels, at, "the device authenticated again (re-enrollment)")?;
                     diesel::update(enrollments::table.filter(enrollments::device_id.eq(dev)))
                         .set((
                             enrollments::enabled.eq(false),
@@ -210,6 +221,11 @@ impl DeviceStore {
                             })
                             .execute(conn)?;
                     }
+                    let mut event = event;
+                    if let (Some(r), Some(data)) = (replaced, event.data.as_object_mut()) {
+                        data.insert("certificate_replaced".into(), r.as_str().into());
+                    }
+                    emit_one(conn, at, event)?;
                     Ok(replaced)
                 })
             })
@@ -217,8 +233,10 @@ impl DeviceStore {
     }
 
     /// Records a TokenUpdate. The device must have authenticated; a user channel is created on
-    /// its first TokenUpdate. Returns whether this enabled the enrollment.
-    pub async fn token_update(&self, t: TokenUpdateInput) -> StoreResult<TokenUpdateOutcome> {
+    /// its first TokenUpdate. `event` (`enrollment.token_updated`) is written with the change,
+    /// its `token_update_tally` filled in, and `enrollment.enrolled` after it when this enabled
+    /// the enrollment. Returns whether it did.
+    pub async fn token_update(&self, t: TokenUpdateInput, event: NewEvent) -> StoreResult<TokenUpdateOutcome> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -279,6 +297,23 @@ impl DeviceStore {
                         }
                     }
                     super::push::token_refreshed(conn, &t.enrollment_id, at)?;
+                    let tally: i64 = enrollments::table.find(&t.enrollment_id).select(enrollments::token_update_count).first(conn)?;
+                    let mut event = event;
+                    let enrollment_type = event.data.get("enrollment_type").cloned().unwrap_or_default();
+                    if let Some(data) = event.data.as_object_mut() {
+                        data.insert("token_update_tally".into(), tally.into());
+                    }
+                    let mut list = vec![event];
+                    if first {
+                        list.push(
+                            NewEvent::new(
+                                topic::ENROLLED,
+                                serde_json::json!({"enrollment_type": enrollment_type, "awaiting_configuration": t.awaiting_configuration, "user_short_name": t.user_short_name}),
+                            )
+                            .on(t.device_id.as_str(), t.enrollment_id.as_str()),
+                        );
+                    }
+                    emit(conn, at, &list)?;
                     Ok(TokenUpdateOutcome { first })
                 })
             })
@@ -286,8 +321,9 @@ impl DeviceStore {
     }
 
     /// Records a CheckOut: the enrollment (and, for the device channel, every user channel of the
-    /// device) is disabled and its pending commands cancelled; history is kept.
-    pub async fn checkout(&self, enrollment_id: String) -> StoreResult<()> {
+    /// device) is disabled and its pending commands cancelled; history is kept. `event`
+    /// (`enrollment.checked_out`) is written with the change.
+    pub async fn checkout(&self, enrollment_id: String, event: NewEvent) -> StoreResult<()> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -301,7 +337,7 @@ impl DeviceStore {
                     } else {
                         vec![e.id.clone()]
                     };
-                    cancel_active_queue(conn, &ids, at)?;
+                    cancel_active_queue(conn, &e.device_id, &ids, at, "the device checked out")?;
                     diesel::update(enrollments::table.filter(enrollments::id.eq_any(&ids)))
                         .set((
                             enrollments::enabled.eq(false),
@@ -310,7 +346,7 @@ impl DeviceStore {
                             enrollments::updated_at.eq(at),
                         ))
                         .execute(conn)?;
-                    Ok(())
+                    emit_one(conn, at, event)
                 })
             })
             .await
@@ -369,16 +405,19 @@ impl DeviceStore {
         self.0.run(|conn| Ok(enrollments::table.order(enrollments::id).select(Enrollment::as_select()).load(conn)?)).await
     }
 
-    /// Stores an escrowed bootstrap token for a device.
-    pub async fn set_bootstrap_token(&self, device_id: String, token: Option<Vec<u8>>) -> StoreResult<()> {
+    /// Stores an escrowed bootstrap token for a device, with `event`
+    /// (`enrollment.bootstrap_token_set`).
+    pub async fn set_bootstrap_token(&self, device_id: String, token: Option<Vec<u8>>, event: NewEvent) -> StoreResult<()> {
         self.0
             .run(move |conn| {
-                let n =
-                    diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(now()))).execute(conn)?;
-                if n == 0 {
-                    return Err(StoreError::UnknownEnrollment(device_id));
-                }
-                Ok(())
+                write_tx(conn, |conn| {
+                    let at = now();
+                    let n = diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(at))).execute(conn)?;
+                    if n == 0 {
+                        return Err(StoreError::UnknownEnrollment(device_id.clone()));
+                    }
+                    emit_one(conn, at, event)
+                })
             })
             .await
     }

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use super::schema::{event_sequence, events, webhook_dead_letters, webhooks};
-use super::{write_tx, DbConn, Store, StoreResult, Tx};
+use super::{write_tx, DbConn, Store, StoreResult};
 
 /// Every topic the outbox writes, by concern. Webhook topic filters and the feed's `topics`
 /// take these names; docs/EVENTS.md documents each one's `data`.
@@ -85,8 +85,6 @@ pub mod topic {
     pub const SCEP_RENEWED: &str = "scep.renewed";
     /// An over-the-air enrollment session reached its last phase.
     pub const OTA_COMPLETED: &str = "ota.completed";
-    /// A device was deleted by an admin.
-    pub const DEVICE_DELETED: &str = "device.deleted";
     /// An admin change (a line of the audit log).
     pub const ADMIN_CHANGE: &str = "admin.change";
 
@@ -125,7 +123,6 @@ pub mod topic {
         SCEP_ISSUED,
         SCEP_RENEWED,
         OTA_COMPLETED,
-        DEVICE_DELETED,
         ADMIN_CHANGE,
     ];
 
@@ -241,16 +238,24 @@ pub(crate) fn emit(conn: &mut DbConn, at: NaiveDateTime, list: &[NewEvent]) -> S
     Ok(())
 }
 
+/// The device of each of `ids` (enrollment ids) that exists, for events about enrollments.
+pub(crate) fn devices_of(conn: &mut DbConn, ids: &[&str]) -> StoreResult<std::collections::HashMap<String, String>> {
+    use super::schema::enrollments;
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<(String, String)> = enrollments::table
+            .filter(enrollments::id.eq_any(chunk))
+            .filter(super::planned_per_call())
+            .select((enrollments::id, enrollments::device_id))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Writes one event on `conn` (inside the change's transaction).
 pub(crate) fn emit_one(conn: &mut DbConn, at: NaiveDateTime, e: NewEvent) -> StoreResult<()> {
     emit(conn, at, std::slice::from_ref(&e))
-}
-
-impl Tx<'_> {
-    /// Writes events in this unit of work.
-    pub(crate) fn emit(&mut self, list: &[NewEvent]) -> StoreResult<()> {
-        emit(self.conn, self.at, list)
-    }
 }
 
 /// Numbers up to this many committed rows per pass.
@@ -338,6 +343,30 @@ impl EventStore {
                         Ok(n)
                     }),
                 }
+            })
+            .await
+    }
+
+    /// Writes events that go with no other change (a check-in that stores nothing else).
+    pub async fn write(&self, list: Vec<NewEvent>) -> StoreResult<()> {
+        self.0.run(move |conn| emit(conn, super::now(), &list)).await
+    }
+
+    /// Writes `e` unless an event of its topic with the same `data` exists (for conditions
+    /// found by a periodic check, such as a push certificate about to expire: one event per
+    /// condition, not one per check). Returns whether it wrote it.
+    pub async fn write_once(&self, e: NewEvent) -> StoreResult<bool> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let body = e.data.to_string();
+                    let seen: bool = diesel::select(diesel::dsl::exists(events::table.filter(events::topic.eq(e.topic)).filter(events::body.eq(&body)))).get_result(conn)?;
+                    if seen {
+                        return Ok(false);
+                    }
+                    emit_one(conn, super::now(), e)?;
+                    Ok(true)
+                })
             })
             .await
     }

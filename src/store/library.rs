@@ -412,15 +412,49 @@ impl LibraryStore {
     pub async fn delete_device_profile(&self, enrollment_id: String, profile_id: String) -> StoreResult<()> {
         self.0
             .run(move |conn| {
-                diesel::delete(device_profiles::table.find((enrollment_id, profile_id))).execute(conn)?;
-                Ok(())
+                write_tx(conn, |conn| {
+                    let row: Option<DeviceProfile> =
+                        device_profiles::table.find((&enrollment_id, &profile_id)).select(DeviceProfile::as_select()).first(conn).optional()?;
+                    let Some(row) = row else { return Ok(()) };
+                    diesel::delete(device_profiles::table.find((&enrollment_id, &profile_id))).execute(conn)?;
+                    let ev = state_event(conn, super::events::topic::PROFILE_REMOVED, &row)?;
+                    super::events::emit_one(conn, now(), ev)
+                })
             })
             .await
     }
 }
 
 /// Update-or-insert inside the caller's transaction (the portable backend has no ON CONFLICT).
+/// The event a change of a profile's install state on an enrollment makes, if it makes one:
+/// `old` → `new` (statuses as `profiles::service::status` spells them).
+fn state_topic(old: Option<&str>, new: &str) -> Option<&'static str> {
+    use super::events::topic;
+    match (old, new) {
+        (Some(o), n) if o == n => None,
+        (_, "installed") => Some(topic::PROFILE_INSTALLED),
+        (_, "verified") => Some(topic::PROFILE_VERIFIED),
+        (_, "failed") => Some(topic::PROFILE_FAILED),
+        // A profile the device had (or had failed) queued again: drift or a retry.
+        (Some("installed" | "verified" | "failed"), "pending") => Some(topic::PROFILE_RESENT),
+        _ => None,
+    }
+}
+
+/// The event of install-state row `s`, with `topic`.
+fn state_event(conn: &mut super::DbConn, topic: &'static str, s: &DeviceProfile) -> StoreResult<super::events::NewEvent> {
+    let device = super::events::devices_of(conn, &[s.enrollment_id.as_str()])?.remove(&s.enrollment_id).unwrap_or_default();
+    let data = serde_json::json!({"profile_id": s.profile_id, "identifier": s.identifier, "version": s.version, "status": s.status, "detail": s.detail, "command_uuid": s.command_uuid});
+    Ok(super::events::NewEvent::new(topic, data).on(device, s.enrollment_id.as_str()))
+}
+
 fn upsert_state(conn: &mut super::DbConn, s: &DeviceProfile) -> StoreResult<()> {
+    let old: Option<String> =
+        device_profiles::table.find((&s.enrollment_id, &s.profile_id)).select(device_profiles::status).first(conn).optional()?;
+    if let Some(t) = state_topic(old.as_deref(), &s.status) {
+        let ev = state_event(conn, t, s)?;
+        super::events::emit_one(conn, s.updated_at, ev)?;
+    }
     let updated = diesel::update(device_profiles::table.find((&s.enrollment_id, &s.profile_id)))
         .set((
             device_profiles::identifier.eq(&s.identifier),

@@ -293,10 +293,21 @@ impl PushStore {
             .run(move |conn| {
                 write_tx(conn, |conn| {
                     let at = now();
+                    let failed: Vec<&str> = outcomes.iter().filter(|(_, r)| r.result != "sent").map(|(id, _)| id.as_str()).collect();
+                    let devices = super::events::devices_of(conn, &failed)?;
+                    let event = |t: &'static str, id: &str, rec: &PushRecord| {
+                        let data = serde_json::json!({"result": rec.result, "error": rec.error});
+                        super::events::NewEvent::new(t, data).on(devices.get(id).cloned().unwrap_or_default(), id)
+                    };
+                    let mut outbox = Vec::new();
                     let mut groups: std::collections::HashMap<PushRecord, Vec<String>> = std::collections::HashMap::new();
                     for (id, rec) in outcomes {
+                        if rec.result != "sent" {
+                            outbox.push(event(super::events::topic::PUSH_FAILED, &id, &rec));
+                        }
                         if let Some(stale) = &rec.stale {
                             if mark_stale(conn, &id, stale, at)? {
+                                outbox.push(event(super::events::topic::PUSH_TOKEN_STALE, &id, &rec));
                                 // The schedule is over; only the outcome remains to be written.
                                 groups.entry(PushRecord { stale: None, attempts: None, next_push_at: None, ..rec }).or_default().push(id);
                                 continue;
@@ -322,7 +333,7 @@ impl PushStore {
                             }
                         }
                     }
-                    Ok(())
+                    super::events::emit(conn, at, &outbox)
                 })
             })
             .await

@@ -48,7 +48,7 @@ pub struct RetentionStore(pub(super) Store);
 impl RetentionStore {
     /// Stores a DeclarativeManagement check-in message and keeps only the newest `keep` of the
     /// enrollment's, in one transaction.
-    pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>, keep: u32) -> StoreResult<()> {
+    pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>, keep: u32, event: super::events::NewEvent) -> StoreResult<()> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -63,7 +63,7 @@ impl RetentionStore {
                     let sql = "DELETE FROM declarative_messages WHERE enrollment_id = $1 AND id NOT IN \
                            (SELECT id FROM declarative_messages WHERE enrollment_id = $1 ORDER BY id DESC LIMIT $2)";
                     diesel::sql_query(sql).bind::<Text, _>(&enrollment_id).bind::<BigInt, _>(i64::from(keep)).execute(conn)?;
-                    Ok(())
+                    super::events::emit_one(conn, now(), event)
                 })
             })
             .await

@@ -55,7 +55,19 @@ impl ScepStore {
                             scep_challenges::table.filter(scep_challenges::challenge_hash.eq(hash)).select(scep_challenges::id).first(conn).optional()?;
                     }
                     diesel::insert_into(scep_certs::table).values(&cert).execute(conn)?;
-                    Ok(())
+                    let (t, device) = match &cert.renewed_from {
+                        Some(old) => (super::events::topic::SCEP_RENEWED, super::devices::bound_device(conn, old)?),
+                        None => (super::events::topic::SCEP_ISSUED, None),
+                    };
+                    let data = serde_json::json!({
+                        "serial": cert.serial, "subject": cert.subject, "not_after": crate::timefmt::text(&cert.not_after),
+                        "requester": cert.requester, "challenge_id": cert.challenge_id,
+                    });
+                    let mut ev = super::events::NewEvent::new(t, data);
+                    if let Some(d) = device {
+                        ev = ev.on_device(d);
+                    }
+                    super::events::emit_one(conn, at, ev)
                 })
             })
             .await

@@ -132,8 +132,14 @@ impl TokenStore {
     pub async fn audit(&self, entry: NewAudit) -> StoreResult<()> {
         self.0
             .run(move |conn| {
-                diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
-                Ok(())
+                super::write_tx(conn, |conn| {
+                    diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+                    let data = serde_json::json!({
+                        "actor": entry.actor, "role": entry.role, "client": entry.client, "method": entry.method,
+                        "path": entry.path, "status": entry.status, "detail": entry.detail,
+                    });
+                    super::events::emit_one(conn, entry.at, super::events::NewEvent::new(super::events::topic::ADMIN_CHANGE, data))
+                })
             })
             .await
     }

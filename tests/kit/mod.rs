@@ -152,5 +152,16 @@ pub fn config(db_url: &str, pki: &Pki) -> Config {
         apps: Default::default(),
         retention: Default::default(),
         log: Default::default(),
+        // Quick rounds and short waits, so delivery tests finish in seconds; receivers run on
+        // this machine.
+        events: mdm::config::EventsConfig {
+            poll_interval: Duration::from_millis(50),
+            lease: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(1),
+            ..Default::default()
+        },
+        outbound: mdm::config::OutboundConfig { allow_private: vec!["127.0.0.0/8".into()], ca_certs: vec![] },
     }
 }
