@@ -72,7 +72,7 @@ impl Deliverer {
         }
     }
 
-    /// Hourly upkeep: events past `events.retention` removed, push certificate expiry written.
+    /// Periodic upkeep: events past `events.retention` removed, push certificate expiry written.
     async fn upkeep(&self) -> StoreResult<()> {
         let t = now();
         let age = chrono::Duration::from_std(self.cfg.retention).unwrap_or(chrono::Duration::MAX / 2);
@@ -111,7 +111,8 @@ impl Deliverer {
         let mut senders = tokio::task::JoinSet::new();
         let mut upkept: Option<Instant> = None;
         loop {
-            if upkept.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            // Hourly, or four times per retention period when that is shorter.
+            if upkept.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600).min(self.cfg.retention / 4)) {
                 upkept = Some(Instant::now());
                 if let Err(e) = self.upkeep().await {
                     tracing::warn!(error = %e, "event upkeep failed");

@@ -197,6 +197,25 @@ impl Harness {
         }
     }
 
+    /// The values of a query's one BLOB column `v` (NULLs left out).
+    pub fn blobs(&self, query: &str) -> Vec<Vec<u8>> {
+        use diesel::{Connection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct V {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Binary>)]
+            v: Option<Vec<u8>>,
+        }
+        let rows: Vec<V> = if self._db.url.starts_with("postgres") {
+            let mut c = diesel::PgConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query(query).load(&mut c).expect("query")
+        } else {
+            let mut c = diesel::SqliteConnection::establish(&self._db.url).expect("connect");
+            diesel::sql_query("PRAGMA busy_timeout = 10000").execute(&mut c).expect("busy_timeout");
+            diesel::sql_query(query).load(&mut c).expect("query")
+        };
+        rows.into_iter().filter_map(|r| r.v).collect()
+    }
+
     /// `SELECT COUNT(*) FROM <from>` on the test database (`from` may carry a WHERE clause).
     pub fn count(&self, from: &str) -> i64 {
         use diesel::{Connection, RunQueryDsl};

@@ -9,6 +9,7 @@ mod checkin;
 mod cli;
 mod edges;
 mod enroll;
+mod events;
 mod harness;
 mod identity;
 #[path = "../kit/mod.rs"]

@@ -8,7 +8,7 @@ use mdm_sim::SimDevice;
 
 /// A Wi-Fi-free profile that needs nothing from the network: a web clip whose URL carries the
 /// device's serial number, and a passcode policy.
-fn profile_json(identifier: &str) -> serde_json::Value {
+pub(crate) fn profile_json(identifier: &str) -> serde_json::Value {
     serde_json::json!({
         "PayloadType": "Configuration",
         "PayloadVersion": 1,
