@@ -14,6 +14,8 @@
 mod kit;
 
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use mdm::config::{PushConfig, ServerConfig};
@@ -366,6 +368,9 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
     );
     println!("  command endpoint latency: p50 {:.2} ms, p99 {:.2} ms", percentile(&lat, 50.0) as f64 / 1000.0, percentile(&lat, 99.0) as f64 / 1000.0);
     let rss = rss_kib(pid);
+    if std::env::var("BENCH_WEBHOOK").map_or(true, |v| v != "0") {
+        webhook_cost(label, &http, &base, &mut fleet, concurrency, c.commands as f64 / c.elapsed.as_secs_f64()).await;
+    }
 
     // Fan-out: one command to every device with a push; devices connect when pushed.
     let ids = fleet.ids();
@@ -405,6 +410,97 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
         let rounds = std::env::var("BENCH_SCEP_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|&r: &usize| r > 0).unwrap_or(5);
         scep_compare(&format!("{base}/scep"), pid, n, &levels, rounds).await;
     }
+}
+
+/// A webhook receiver on 127.0.0.1 that answers 200 and counts what it got (the highest event
+/// id seen, how many requests).
+async fn start_receiver() -> (String, Arc<(AtomicUsize, AtomicI64)>) {
+    let got: Arc<(AtomicUsize, AtomicI64)> = Default::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let id = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| v["id"].as_i64()).unwrap_or(0);
+                g.0.fetch_add(1, Ordering::Relaxed);
+                g.1.fetch_max(id, Ordering::Relaxed);
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    (url, got)
+}
+
+/// The newest event id.
+async fn newest_event(http: &reqwest::Client, base: &str) -> i64 {
+    let mut after = 0;
+    loop {
+        let page: serde_json::Value =
+            http.get(format!("{base}/v1/events?after={after}&limit=1000")).bearer_auth(KEY).send().await.unwrap().json().await.unwrap();
+        let next = page["next"].as_i64().unwrap_or(after);
+        if next == after {
+            return after;
+        }
+        after = next;
+    }
+}
+
+/// Waits until `got` has seen event `last` (or a minute passed); returns the time it took.
+async fn until_delivered(got: &(AtomicUsize, AtomicI64), last: i64) -> std::time::Duration {
+    let t = Instant::now();
+    while got.1.load(Ordering::Relaxed) < last && t.elapsed() < std::time::Duration::from_secs(120) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    t.elapsed()
+}
+
+/// What a webhook costs the command path, and how fast events are delivered: the round trips
+/// again with a webhook taking every event (delivered while the devices work), then a replay
+/// of every event to a second webhook, timed to the last one received.
+async fn webhook_cost(label: &str, http: &reqwest::Client, base: &str, fleet: &mut Fleet, concurrency: usize, without: f64) {
+    let (url, live) = start_receiver().await;
+    let add = |name: &str| serde_json::json!({"name": name, "url": url, "secret": "bench-webhook-secret-0123456789"});
+    let r = http.post(format!("{base}/v1/webhooks")).bearer_auth(KEY).json(&add("bench-live")).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let body = serde_json::json!({"request_type": "ProfileList", "targets": fleet.ids(), "nopush": true});
+    let r = http.post(format!("{base}/v1/commands")).bearer_auth(KEY).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let c = fleet.connect(concurrency).await;
+    let with = c.commands as f64 / c.elapsed.as_secs_f64();
+    let last = newest_event(http, base).await;
+    let lag = until_delivered(&live, last).await;
+    println!(
+        "  command round trips with a webhook taking every event: {with:>6.0} /s ({:+.1} % against {without:.0} /s without; {} errors); the last event delivered {lag:.2?} after the last ack",
+        (with / without - 1.0) * 100.0,
+        c.errors
+    );
+    // Delivery rate: every event so far replayed to a second webhook.
+    let (url2, drain) = start_receiver().await;
+    let mut b = add("bench-replay");
+    b["url"] = url2.into();
+    let w: serde_json::Value = http.post(format!("{base}/v1/webhooks")).bearer_auth(KEY).json(&b).send().await.unwrap().json().await.unwrap();
+    let first = last.saturating_sub(99_999).max(1);
+    let t = Instant::now();
+    let r = http
+        .post(format!("{base}/v1/webhooks/{}/replay", w["id"].as_str().unwrap()))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"from": first, "to": last}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let queued: serde_json::Value = r.json().await.unwrap();
+    while drain.0.load(Ordering::Relaxed) < queued["queued"].as_u64().unwrap_or(0) as usize && t.elapsed() < std::time::Duration::from_secs(300) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let n = drain.0.load(Ordering::Relaxed);
+    println!("[{label}] webhook delivery to a local receiver: {:>6.0} events/s ({n} events replayed in {:.2?})", n as f64 / t.elapsed().as_secs_f64(), t.elapsed());
 }
 
 /// A device record and channel for rendering, as the store would hand them over.

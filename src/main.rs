@@ -14,6 +14,7 @@ mod device_cli;
 mod profile_cli;
 mod sim_cli;
 mod token_cli;
+mod webhook_cli;
 
 /// mimalloc instead of glibc's allocator: the server allocates and frees many small buffers
 /// per request on a few threads, where glibc's arenas spend measurably more (see `make bench`).
@@ -135,6 +136,22 @@ enum Cmd {
         #[command(subcommand)]
         action: app_cli::AppCmd,
     },
+    /// Webhooks: add, list, show, enable, remove, the delivery log, dead letters, replay.
+    Webhook {
+        #[command(subcommand)]
+        action: webhook_cli::WebhookCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// The event feed (GET /v1/events): a page, or with --follow each new event as a JSON line.
+    Events {
+        #[command(flatten)]
+        args: webhook_cli::EventsArgs,
+        /// Server URL (default: server.public_url).
+        #[arg(long)]
+        server: Option<String>,
+    },
     /// Run simulated devices against a server: they enroll, then stay online until Ctrl-C
     /// (woken by pushes with push.development), or run --loops K connection loops and exit.
     /// Fails when a device did not enroll or a connection failed.
@@ -249,6 +266,8 @@ fn main() -> ExitCode {
             },
             Cmd::App { action } => app_cli::run(&args.config, action).await,
             Cmd::Token { action } => token_cli::run(&args.config, action).await,
+            Cmd::Webhook { action, server } => webhook_cli::webhook(&args.config, server, action).await,
+            Cmd::Events { args: a, server } => webhook_cli::events(&args.config, server, a).await,
             Cmd::Profile { action } => profile_cli::run(&args.config, action).await,
             Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca } => {
                 let a = sim_cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };

@@ -564,3 +564,48 @@ async fn a_replica_killed_mid_delivery_leaves_its_work() {
     assert!(ids.len() - 120 <= usize::try_from(h.cfg.events.batch).unwrap(), "only an unrecorded stretch comes twice");
     replica.abort();
 }
+
+/// PostgreSQL commits transactions in any order: an event inserted first (lower insertion key)
+/// may commit after one inserted later. The feed must never hand out an id below one it has
+/// already handed out, or a consumer at that cursor would skip the late event for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_commit_is_never_skipped() {
+    use diesel::{Connection, RunQueryDsl};
+    let Some(db) = crate::harness::TestDb::create(Db::Postgres) else { return };
+    let store = mdm::store::Store::connect(&db.url, 4).unwrap();
+    store.migrate().await.unwrap();
+    let insert = |topic: &str| {
+        format!("INSERT INTO events (topic, body, created_at) VALUES ('{topic}', '{{}}', now())")
+    };
+    // A: inserts first, commits last.
+    let mut a = diesel::PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query("BEGIN").execute(&mut a).unwrap();
+    diesel::sql_query(insert("admin.change")).execute(&mut a).unwrap();
+    // B: inserts after A, commits at once.
+    let mut b = diesel::PgConnection::establish(&db.url).unwrap();
+    diesel::sql_query(insert("command.queued")).execute(&mut b).unwrap();
+    // B is committed but A, older, is still running: nothing may be numbered past A's place.
+    assert_eq!(store.events().sequence().await.unwrap(), 0, "B waits for the older transaction A");
+    let page = |after| {
+        let store = store.clone();
+        async move {
+            match store.events().feed(mdm::store::events::FeedQuery { after: Some(after), limit: 10, ..Default::default() }).await.unwrap() {
+                mdm::store::events::Feed::Page(p) => p,
+                mdm::store::events::Feed::Pruned { .. } => panic!("pruned"),
+            }
+        }
+    };
+    assert!(page(0).await.is_empty());
+    diesel::sql_query("COMMIT").execute(&mut a).unwrap();
+    assert_eq!(store.events().sequence().await.unwrap(), 2);
+    let p = page(0).await;
+    let got: Vec<(Option<i64>, &str)> = p.iter().map(|e| (e.id, e.topic.as_str())).collect();
+    assert_eq!(got, vec![(Some(1), "admin.change"), (Some(2), "command.queued")], "both, in insertion order");
+    // An aborted transaction leaves nothing behind and holds nothing up.
+    diesel::sql_query("BEGIN").execute(&mut a).unwrap();
+    diesel::sql_query(insert("admin.change")).execute(&mut a).unwrap();
+    diesel::sql_query("ROLLBACK").execute(&mut a).unwrap();
+    diesel::sql_query(insert("command.queued")).execute(&mut b).unwrap();
+    assert_eq!(store.events().sequence().await.unwrap(), 1);
+    assert_eq!(page(2).await.iter().map(|e| e.id).collect::<Vec<_>>(), vec![Some(3)]);
+}
