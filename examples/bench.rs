@@ -500,7 +500,11 @@ async fn webhook_cost(label: &str, http: &reqwest::Client, base: &str, fleet: &m
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let n = drain.0.load(Ordering::Relaxed);
-    println!("[{label}] webhook delivery to a local receiver: {:>6.0} events/s ({n} events replayed in {:.2?})", n as f64 / t.elapsed().as_secs_f64(), t.elapsed());
+    println!(
+        "[{label}] webhook delivery to a local receiver: {:>6.0} events/s ({n} events replayed in {:.2?})",
+        n as f64 / t.elapsed().as_secs_f64(),
+        t.elapsed()
+    );
 }
 
 /// A device record and channel for rendering, as the store would hand them over.

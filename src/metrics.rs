@@ -100,7 +100,11 @@ impl Metrics {
         let webhook_backlog = Family::<Labels, Gauge>::default();
         registry.register("webhook_backlog", "Events each enabled webhook has yet to get", webhook_backlog.clone());
         let events_oldest_undelivered_seconds = Gauge::default();
-        registry.register("events_oldest_undelivered_seconds", "Age of the oldest event an enabled webhook has yet to get", events_oldest_undelivered_seconds.clone());
+        registry.register(
+            "events_oldest_undelivered_seconds",
+            "Age of the oldest event an enabled webhook has yet to get",
+            events_oldest_undelivered_seconds.clone(),
+        );
         Metrics {
             registry,
             webhook_deliveries,

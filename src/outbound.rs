@@ -58,6 +58,9 @@ pub struct Answer {
     pub first_bytes: String,
 }
 
+/// A client pinned to the addresses checked at a time.
+type Pinned = (Instant, Vec<SocketAddr>, reqwest::Client);
+
 /// The outbound policy and its clients. One per process; cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct Outbound {
@@ -65,7 +68,7 @@ pub struct Outbound {
     roots: Vec<reqwest::Certificate>,
     timeout: Duration,
     /// A client per (host, port), pinned to the addresses checked at `Instant`.
-    pinned: Mutex<HashMap<(String, u16), (Instant, Vec<SocketAddr>, reqwest::Client)>>,
+    pinned: Mutex<HashMap<(String, u16), Pinned>>,
 }
 
 /// The `allow_private` ranges, parsed; a bare address is its own one-address range.
@@ -73,7 +76,9 @@ pub fn parse_ranges(list: &[String]) -> Result<Vec<IpNet>, String> {
     list.iter()
         .map(|s| {
             let s = s.trim();
-            s.parse::<IpNet>().or_else(|_| s.parse::<IpAddr>().map(IpNet::from)).map_err(|_| format!("outbound.allow_private: {s:?} is not an address range (CIDR)"))
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("outbound.allow_private: {s:?} is not an address range (CIDR)"))
         })
         .collect()
 }
@@ -261,7 +266,21 @@ mod tests {
 
     #[test]
     fn only_public_addresses_pass_by_default() {
-        for private in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "255.255.255.255", "224.0.0.1"] {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+        ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
         for public in ["1.1.1.1", "17.253.144.10", "2606:4700:4700::1111"] {

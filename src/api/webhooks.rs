@@ -258,7 +258,16 @@ pub struct DeliveryView {
 
 impl From<DeliveryRow> for DeliveryView {
     fn from(d: DeliveryRow) -> Self {
-        DeliveryView { id: d.id, event_id: d.event_id, attempt: d.attempt, outcome: d.outcome, status: d.status, latency_ms: d.latency_ms, answer: d.answer, at: d.at }
+        DeliveryView {
+            id: d.id,
+            event_id: d.event_id,
+            attempt: d.attempt,
+            outcome: d.outcome,
+            status: d.status,
+            latency_ms: d.latency_ms,
+            answer: d.answer,
+            at: d.at,
+        }
     }
 }
 
@@ -312,7 +321,11 @@ pub async fn replay(State(st): State<ApiState>, Path(id): Path<String>, b: JsonB
         (Some(e), None, None, false) if e > 0 => Replay::One(e),
         (None, Some(f), Some(t), false) if 0 < f && f <= t && t - f < 100_000 => Replay::Range(f, t),
         (None, None, None, true) => Replay::DeadLetters,
-        _ => return Err(ApiError::BadRequest("give one of: {\"event\": ID}, {\"from\": ID, \"to\": ID} (at most 100000 apart), {\"dead_letters\": true}".into())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give one of: {\"event\": ID}, {\"from\": ID, \"to\": ID} (at most 100000 apart), {\"dead_letters\": true}".into(),
+            ))
+        }
     };
     let w = find(&st, &id).await?;
     let format = format_of(Some(&w.format))?;

@@ -120,8 +120,25 @@ impl Config {
             let Some(rest) = name.strip_prefix("MDM_") else { continue };
             let rest = rest.to_ascii_lowercase();
             let Some((section, key)) = rest.split_once('_') else { continue };
-            if !["server", "database", "identity", "api", "checkin", "ca", "push", "secrets", "scep", "profiles", "enroll", "apps", "retention", "log", "events", "outbound"]
-                .contains(&section)
+            if ![
+                "server",
+                "database",
+                "identity",
+                "api",
+                "checkin",
+                "ca",
+                "push",
+                "secrets",
+                "scep",
+                "profiles",
+                "enroll",
+                "apps",
+                "retention",
+                "log",
+                "events",
+                "outbound",
+            ]
+            .contains(&section)
             {
                 continue;
             }

@@ -58,7 +58,14 @@ fn add(t: NaiveDateTime, d: Duration) -> NaiveDateTime {
 impl Deliverer {
     /// The deliverer of this process (a fresh lease owner id).
     /// `push_warning`: how long before a push certificate's expiry `push_cert.expiring` is written.
-    pub fn new(store: &Store, vault: Vault, outbound: Arc<Outbound>, cfg: EventsConfig, metrics: Arc<crate::metrics::Metrics>, push_warning: Duration) -> Deliverer {
+    pub fn new(
+        store: &Store,
+        vault: Vault,
+        outbound: Arc<Outbound>,
+        cfg: EventsConfig,
+        metrics: Arc<crate::metrics::Metrics>,
+        push_warning: Duration,
+    ) -> Deliverer {
         Deliverer {
             events: store.events(),
             webhooks: store.webhooks(),
@@ -72,11 +79,12 @@ impl Deliverer {
         }
     }
 
-    /// Periodic upkeep: events past `events.retention` removed, push certificate expiry written.
+    /// Periodic upkeep: events and delivery-log lines past `events.retention` removed, push certificate expiry written.
     async fn upkeep(&self) -> StoreResult<()> {
         let t = now();
         let age = chrono::Duration::from_std(self.cfg.retention).unwrap_or(chrono::Duration::MAX / 2);
         if let Some(cutoff) = t.checked_sub_signed(age) {
+            self.webhooks.prune_log(cutoff).await?;
             loop {
                 let n = self.events.prune(cutoff).await?;
                 if n > 0 {
@@ -167,8 +175,7 @@ impl Deliverer {
             None => Vec::new(),
         };
         let wanted = w.topic_list();
-        let topics: Vec<String> =
-            format.topics().into_iter().filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t)).map(str::to_string).collect();
+        let topics: Vec<String> = format.topics().into_iter().filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t)).map(str::to_string).collect();
         loop {
             let work = self.webhooks.work(w.clone(), topics.clone(), i64::from(self.cfg.batch)).await?;
             let replaying = !work.replays.is_empty();
@@ -245,7 +252,8 @@ impl Deliverer {
     /// Sends one event; returns whether the receiver took it, and the log line.
     async fn send_one(&self, w: &WebhookRow, format: Format, secret: &[u8], e: &EventRow, attempt: i32) -> (bool, NewDelivery) {
         let event_id = e.id.unwrap_or_default();
-        let mut line = NewDelivery { webhook_id: w.id.clone(), event_id, attempt, outcome: String::new(), status: None, latency_ms: 0, answer: None, at: now() };
+        let mut line =
+            NewDelivery { webhook_id: w.id.clone(), event_id, attempt, outcome: String::new(), status: None, latency_ms: 0, answer: None, at: now() };
         let Some((body, headers)) = render(format, e, secret, chrono::Utc::now().timestamp()) else {
             // The format does not carry the topic (the topic filter keeps these out).
             line.outcome = "skipped".into();

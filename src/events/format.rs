@@ -211,9 +211,12 @@ fn hmac(key: &[u8], msg: &[&[u8]]) -> Vec<u8> {
     ctx.sign().as_ref().to_vec()
 }
 
+/// Header names and values of a delivery.
+pub type Headers = Vec<(&'static str, String)>;
+
 /// The body and headers a webhook of `format` is sent for `e` at `now` (unix seconds), or
 /// `None` when the format does not carry the topic.
-pub fn render(format: Format, e: &EventRow, secret: &[u8], now: i64) -> Option<(Vec<u8>, Vec<(&'static str, String)>)> {
+pub fn render(format: Format, e: &EventRow, secret: &[u8], now: i64) -> Option<(Vec<u8>, Headers)> {
     let b64 = &base64::engine::general_purpose::STANDARD;
     let id = e.id.unwrap_or_default().to_string();
     match format {
@@ -273,7 +276,12 @@ mod tests {
 
     #[test]
     fn nanomdm_bodies_match_nanomdm_field_for_field() {
-        let ack = row(topic::COMMAND_ACKNOWLEDGED, serde_json::json!({"enrollment_type": "Device", "command_uuid": "c-1", "status": "Acknowledged"}), "UDID-1", "UDID-1");
+        let ack = row(
+            topic::COMMAND_ACKNOWLEDGED,
+            serde_json::json!({"enrollment_type": "Device", "command_uuid": "c-1", "status": "Acknowledged"}),
+            "UDID-1",
+            "UDID-1",
+        );
         let body = String::from_utf8(nanomdm_body(&ack).unwrap()).unwrap();
         assert_eq!(
             body,

@@ -234,9 +234,8 @@ impl Queue {
         let Some(status) = QueueStatus::after(reported) else {
             return Err(StoreError::UnknownCommand { enrollment: enrollment_id, command: uuid });
         };
-        let event = crate::store::events::topic::of_result(reported).map(|t| {
-            (t, serde_json::json!({"command_uuid": uuid, "status": reported.as_str(), "enrollment_type": who.kind.as_str()}).to_string())
-        });
+        let event = crate::store::events::topic::of_result(reported)
+            .map(|t| (t, serde_json::json!({"command_uuid": uuid, "status": reported.as_str(), "enrollment_type": who.kind.as_str()}).to_string()));
         let report = RecordRequest { enrollment_id, uuid, status, reported, body, check, device_id: who.device_id.clone(), event };
         match self.store.backend() {
             Backend::Postgres => self.batches.records.submit(&self.store, report).await,

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::{EnqueueOutcome, QueueStatus, Wake};
+use crate::store::events::{topic, NewEvent};
 use crate::store::models::{Command, NewQueueRow};
 use crate::store::schema::{commands, enrollment_queue, enrollments};
-use crate::store::events::{topic, NewEvent};
 use crate::store::{DbConn, StoreError, StoreResult, Tx};
 
 /// Commands to queue: `rows` pairs an enrollment with the UUID of one of `commands`.

@@ -6,9 +6,9 @@ use tracing::Instrument;
 use super::{DeviceResponse, MdmService, ServiceError};
 use crate::identity::IdentityInputs;
 use crate::protocol::checkin::{self, CheckinKind};
+use crate::protocol::enrollment::EnrollmentRef;
 use crate::protocol::to_xml;
 use crate::sealed::Kind;
-use crate::protocol::enrollment::EnrollmentRef;
 use crate::store::devices::{AuthenticateInput, AuthenticatedDevice, CertInfo, TokenUpdateInput};
 use crate::store::events::{topic, NewEvent};
 

@@ -412,7 +412,8 @@ impl DeviceStore {
             .run(move |conn| {
                 write_tx(conn, |conn| {
                     let at = now();
-                    let n = diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(at))).execute(conn)?;
+                    let n =
+                        diesel::update(devices::table.find(&device_id)).set((devices::bootstrap_token.eq(token), devices::updated_at.eq(at))).execute(conn)?;
                     if n == 0 {
                         return Err(StoreError::UnknownEnrollment(device_id.clone()));
                     }

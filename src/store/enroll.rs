@@ -479,7 +479,8 @@ impl EnrollStore {
                         .set((devices::enrolled_user.eq(&s.username), devices::enroll_session_id.eq(Some(&s.id))))
                         .execute(conn)?;
                     diesel::update(enroll_sessions::table.find(&s.id)).set(enroll_sessions::enrolled_at.eq(Some(at))).execute(conn)?;
-                    let data = serde_json::json!({"session_id": s.id, "method": s.method, "username": s.username, "group": s.group_name, "blueprint": s.blueprint});
+                    let data =
+                        serde_json::json!({"session_id": s.id, "method": s.method, "username": s.username, "group": s.group_name, "blueprint": s.blueprint});
                     super::events::emit_one(conn, at, super::events::NewEvent::new(super::events::topic::OTA_COMPLETED, data).on_device(device_id.as_str()))?;
                     let mut missing = None;
                     if let Some(g) = &s.group_name {

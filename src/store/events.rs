@@ -360,7 +360,8 @@ impl EventStore {
             .run(move |conn| {
                 write_tx(conn, |conn| {
                     let body = e.data.to_string();
-                    let seen: bool = diesel::select(diesel::dsl::exists(events::table.filter(events::topic.eq(e.topic)).filter(events::body.eq(&body)))).get_result(conn)?;
+                    let seen: bool =
+                        diesel::select(diesel::dsl::exists(events::table.filter(events::topic.eq(e.topic)).filter(events::body.eq(&body)))).get_result(conn)?;
                     if seen {
                         return Ok(false);
                     }
@@ -379,12 +380,8 @@ impl EventStore {
                 if q.after.is_some_and(|a| a < pruned) {
                     return Ok(Feed::Pruned { pruned_through: pruned });
                 }
-                let mut sel = events::table
-                    .filter(events::id.gt(q.after.unwrap_or(0)))
-                    .order(events::id.asc())
-                    .limit(q.limit)
-                    .select(EventRow::as_select())
-                    .into_boxed();
+                let mut sel =
+                    events::table.filter(events::id.gt(q.after.unwrap_or(0))).order(events::id.asc()).limit(q.limit).select(EventRow::as_select()).into_boxed();
                 if !q.topics.is_empty() {
                     sel = sel.filter(events::topic.eq_any(q.topics));
                 }

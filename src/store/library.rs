@@ -449,8 +449,7 @@ fn state_event(conn: &mut super::DbConn, topic: &'static str, s: &DeviceProfile)
 }
 
 fn upsert_state(conn: &mut super::DbConn, s: &DeviceProfile) -> StoreResult<()> {
-    let old: Option<String> =
-        device_profiles::table.find((&s.enrollment_id, &s.profile_id)).select(device_profiles::status).first(conn).optional()?;
+    let old: Option<String> = device_profiles::table.find((&s.enrollment_id, &s.profile_id)).select(device_profiles::status).first(conn).optional()?;
     if let Some(t) = state_topic(old.as_deref(), &s.status) {
         let ev = state_event(conn, t, s)?;
         super::events::emit_one(conn, s.updated_at, ev)?;

@@ -48,7 +48,14 @@ pub struct RetentionStore(pub(super) Store);
 impl RetentionStore {
     /// Stores a DeclarativeManagement check-in message and keeps only the newest `keep` of the
     /// enrollment's, in one transaction.
-    pub async fn store_declarative(&self, enrollment_id: String, endpoint: String, data: Option<Vec<u8>>, keep: u32, event: super::events::NewEvent) -> StoreResult<()> {
+    pub async fn store_declarative(
+        &self,
+        enrollment_id: String,
+        endpoint: String,
+        data: Option<Vec<u8>>,
+        keep: u32,
+        event: super::events::NewEvent,
+    ) -> StoreResult<()> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {

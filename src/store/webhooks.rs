@@ -362,8 +362,10 @@ impl WebhookStore {
                         diesel::update(webhooks::table.find(&id)).set(webhooks::last_success_at.eq(p.last_success_at)).execute(conn)?;
                     }
                     if !p.replays_done.is_empty() {
-                        diesel::delete(webhook_replays::table.filter(webhook_replays::webhook_id.eq(&id)).filter(webhook_replays::event_id.eq_any(&p.replays_done)))
-                            .execute(conn)?;
+                        diesel::delete(
+                            webhook_replays::table.filter(webhook_replays::webhook_id.eq(&id)).filter(webhook_replays::event_id.eq_any(&p.replays_done)),
+                        )
+                        .execute(conn)?;
                     }
                     for d in &p.dead {
                         diesel::delete(webhook_dead_letters::table.find((&d.webhook_id, d.event_id))).execute(conn)?;
@@ -427,21 +429,29 @@ impl WebhookStore {
                             vec![id]
                         }
                         Replay::Range(from, to) => {
-                            let mut q = events::table.filter(events::id.ge(from)).filter(events::id.le(to)).order(events::id.asc()).select(events::id).into_boxed();
+                            let mut q =
+                                events::table.filter(events::id.ge(from)).filter(events::id.le(to)).order(events::id.asc()).select(events::id).into_boxed();
                             if !topics.is_empty() {
                                 q = q.filter(events::topic.eq_any(topics));
                             }
                             q.limit(100_000).load::<Option<i64>>(conn)?.into_iter().flatten().collect()
                         }
                         Replay::DeadLetters => {
-                            let ids = webhook_dead_letters::table.filter(webhook_dead_letters::webhook_id.eq(&w.id)).select(webhook_dead_letters::event_id).load(conn)?;
+                            let ids = webhook_dead_letters::table
+                                .filter(webhook_dead_letters::webhook_id.eq(&w.id))
+                                .select(webhook_dead_letters::event_id)
+                                .load(conn)?;
                             diesel::delete(webhook_dead_letters::table.filter(webhook_dead_letters::webhook_id.eq(&w.id))).execute(conn)?;
                             ids
                         }
                     };
                     let have: Vec<i64> = webhook_replays::table.filter(webhook_replays::webhook_id.eq(&w.id)).select(webhook_replays::event_id).load(conn)?;
                     let have: std::collections::HashSet<i64> = have.into_iter().collect();
-                    let new: Vec<_> = ids.iter().filter(|id| !have.contains(id)).map(|id| (webhook_replays::webhook_id.eq(&w.id), webhook_replays::event_id.eq(*id))).collect();
+                    let new: Vec<_> = ids
+                        .iter()
+                        .filter(|id| !have.contains(id))
+                        .map(|id| (webhook_replays::webhook_id.eq(&w.id), webhook_replays::event_id.eq(*id)))
+                        .collect();
                     for chunk in new.chunks(1000) {
                         match conn {
                             DbConn::Pg(c) => diesel::insert_into(webhook_replays::table).values(chunk).execute(c)?,
@@ -455,7 +465,6 @@ impl WebhookStore {
             })
             .await
     }
-
 }
 
 /// Each enabled webhook's backlog (for `/metrics`): events past its cursor and replays waiting,
@@ -466,7 +475,8 @@ pub(crate) fn backlogs(conn: &mut DbConn) -> StoreResult<Vec<Backlog>> {
     for w in hooks {
         let behind: i64 = events::table.filter(events::id.gt(w.cursor)).count().get_result(conn)?;
         let replays: i64 = webhook_replays::table.filter(webhook_replays::webhook_id.eq(&w.id)).count().get_result(conn)?;
-        let oldest: Option<NaiveDateTime> = events::table.filter(events::id.gt(w.cursor)).order(events::id.asc()).select(events::created_at).first(conn).optional()?;
+        let oldest: Option<NaiveDateTime> =
+            events::table.filter(events::id.gt(w.cursor)).order(events::id.asc()).select(events::created_at).first(conn).optional()?;
         out.push(Backlog { name: w.name, events: behind + replays, oldest });
     }
     Ok(out)
@@ -478,6 +488,11 @@ fn find(conn: &mut DbConn, key: &str) -> StoreResult<Option<WebhookRow>> {
 }
 
 impl WebhookStore {
+    /// Removes delivery-log lines older than `cutoff`; returns how many.
+    pub async fn prune_log(&self, cutoff: NaiveDateTime) -> StoreResult<usize> {
+        self.0.run(move |conn| Ok(diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::at.lt(cutoff))).execute(conn)?)).await
+    }
+
     /// Gives back every lease `owner` holds; returns how many.
     pub async fn release(&self, owner: String) -> StoreResult<usize> {
         self.0

@@ -313,7 +313,9 @@ async fn nanomdm_consumers_parse_every_event(db: Db) {
     rx.listen().await;
     add_webhook(&h, "nano", &rx.url(), "nanomdm", &[]).await;
     // A topic NanoMDM does not have is refused for this format.
-    let (s, e) = h.post_json("/v1/webhooks", serde_json::json!({"name": "n2", "url": rx.url(), "format": "nanomdm", "topics": ["profile.installed"], "secret": SECRET})).await;
+    let (s, e) = h
+        .post_json("/v1/webhooks", serde_json::json!({"name": "n2", "url": rx.url(), "format": "nanomdm", "topics": ["profile.installed"], "secret": SECRET}))
+        .await;
     assert_eq!(s, 400, "{e}");
     let mut d = h.enrolled(0).await;
     d.user_token_update("U-1", "nurse").await.unwrap();
@@ -324,7 +326,8 @@ async fn nanomdm_consumers_parse_every_event(db: Db) {
     drain(&mut d).await;
     d.checkout().await.unwrap();
 
-    let want = ["mdm.Authenticate", "mdm.TokenUpdate", "mdm.SetBootstrapToken", "mdm.GetBootstrapToken", "mdm.DeclarativeManagement", "mdm.Connect", "mdm.CheckOut"];
+    let want =
+        ["mdm.Authenticate", "mdm.TokenUpdate", "mdm.SetBootstrapToken", "mdm.GetBootstrapToken", "mdm.DeclarativeManagement", "mdm.Connect", "mdm.CheckOut"];
     until("every NanoMDM topic", 20, || {
         let got: Vec<String> = rx.bodies().iter().map(|b| b["topic"].as_str().unwrap_or_default().to_string()).collect();
         want.iter().all(|w| got.iter().any(|g| g == w))
@@ -574,9 +577,7 @@ async fn a_late_commit_is_never_skipped() {
     let Some(db) = crate::harness::TestDb::create(Db::Postgres) else { return };
     let store = mdm::store::Store::connect(&db.url, 4).unwrap();
     store.migrate().await.unwrap();
-    let insert = |topic: &str| {
-        format!("INSERT INTO events (topic, body, created_at) VALUES ('{topic}', '{{}}', now())")
-    };
+    let insert = |topic: &str| format!("INSERT INTO events (topic, body, created_at) VALUES ('{topic}', '{{}}', now())");
     // A: inserts first, commits last.
     let mut a = diesel::PgConnection::establish(&db.url).unwrap();
     diesel::sql_query("BEGIN").execute(&mut a).unwrap();
