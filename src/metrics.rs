@@ -54,7 +54,8 @@ pub struct Metrics {
     pub device_apps: Family<Labels, Gauge>,
     /// Webhook deliveries by webhook and result (`delivered`, `failed`, `dead_lettered`).
     pub webhook_deliveries: Family<Labels, Counter>,
-    /// Events (and replays) each enabled webhook has yet to get (at the last scrape).
+    /// Events past each enabled webhook's cursor (of any topic) and its replays waiting (at the
+    /// last scrape).
     pub webhook_backlog: Family<Labels, Gauge>,
     /// Age of the oldest event some enabled webhook has yet to get, in seconds.
     pub events_oldest_undelivered_seconds: Gauge,
@@ -98,7 +99,7 @@ impl Metrics {
         let webhook_deliveries = Family::<Labels, Counter>::default();
         registry.register("webhook_deliveries", "Webhook delivery attempts by webhook and result", webhook_deliveries.clone());
         let webhook_backlog = Family::<Labels, Gauge>::default();
-        registry.register("webhook_backlog", "Events each enabled webhook has yet to get", webhook_backlog.clone());
+        registry.register("webhook_backlog", "Events past each enabled webhook's cursor (any topic) and replays waiting", webhook_backlog.clone());
         let events_oldest_undelivered_seconds = Gauge::default();
         registry.register(
             "events_oldest_undelivered_seconds",

@@ -234,48 +234,10 @@ pub struct LogQuery {
     pub before: Option<i64>,
 }
 
-/// A line of the delivery log.
-#[derive(Debug, Serialize)]
-pub struct DeliveryView {
-    /// Log id.
-    pub id: i64,
-    /// The event.
-    pub event_id: i64,
-    /// Which attempt at it.
-    pub attempt: i32,
-    /// `delivered` or `failed`.
-    pub outcome: String,
-    /// HTTP status, when an answer came.
-    pub status: Option<i32>,
-    /// Milliseconds.
-    pub latency_ms: i32,
-    /// The answer's first bytes or the error.
-    pub answer: Option<String>,
-    /// When.
-    #[serde(serialize_with = "crate::timefmt::utc")]
-    pub at: chrono::NaiveDateTime,
-}
-
-impl From<DeliveryRow> for DeliveryView {
-    fn from(d: DeliveryRow) -> Self {
-        DeliveryView {
-            id: d.id,
-            event_id: d.event_id,
-            attempt: d.attempt,
-            outcome: d.outcome,
-            status: d.status,
-            latency_ms: d.latency_ms,
-            answer: d.answer,
-            at: d.at,
-        }
-    }
-}
-
 /// `GET /v1/webhooks/{id}/deliveries`: attempts, newest first.
-pub async fn deliveries(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<LogQuery>) -> Result<Json<Vec<DeliveryView>>, ApiError> {
+pub async fn deliveries(State(st): State<ApiState>, Path(id): Path<String>, Query(q): Query<LogQuery>) -> Result<Json<Vec<DeliveryRow>>, ApiError> {
     let w = find(&st, &id).await?;
-    let rows = st.store.webhooks().deliveries(w.id, q.limit.unwrap_or(100).clamp(1, 1000), q.before).await?;
-    Ok(Json(rows.into_iter().map(Into::into).collect()))
+    Ok(Json(st.store.webhooks().deliveries(w.id, q.limit.unwrap_or(100).clamp(1, 1000), q.before).await?))
 }
 
 /// A dead letter as the API shows it.

@@ -183,7 +183,14 @@ impl Deliverer {
             let started = Instant::now();
             let mut p = Progress { cursor: w.cursor, attempts: w.attempts, ..Default::default() };
             let mut failed = false;
+            // A stretch ends after a third of the lease, so a slow receiver never outlasts the
+            // lease before progress is recorded (and the lease renewed).
+            let mut cut = false;
             for (i, e) in items.iter().enumerate() {
+                if started.elapsed() > self.cfg.lease / 3 {
+                    cut = true;
+                    break;
+                }
                 let Some(id) = e.id else { continue };
                 let (ok, line) = self.send_one(&w, format, &secret, e, p.attempts + 1).await;
                 p.log.push(line);
@@ -220,7 +227,7 @@ impl Deliverer {
                 failed = true;
                 break;
             }
-            if !replaying && !failed && p.dead.is_empty() {
+            if !replaying && !failed && !cut && p.dead.is_empty() {
                 p.cursor = p.cursor.max(work.seen_through);
             }
             let more = !items.is_empty() && !failed;

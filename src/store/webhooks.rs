@@ -91,8 +91,8 @@ pub struct NewDelivery {
     pub at: NaiveDateTime,
 }
 
-/// A logged attempt, with its id.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A logged attempt, with its id (as the API shows it).
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct DeliveryRow {
     /// Log id.
@@ -110,6 +110,7 @@ pub struct DeliveryRow {
     /// First bytes of the answer or the error.
     pub answer: Option<String>,
     /// When.
+    #[serde(serialize_with = "crate::timefmt::utc")]
     pub at: NaiveDateTime,
 }
 
