@@ -59,7 +59,7 @@ pub struct Answer {
 }
 
 /// A client pinned to the addresses checked at a time.
-type Pinned = (Instant, Vec<SocketAddr>, reqwest::Client);
+type Pinned = (Instant, reqwest::Client);
 
 /// The outbound policy and its clients. One per process; cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -197,7 +197,7 @@ impl Outbound {
         let host = u.host_str().unwrap_or_default().to_string();
         let port = u.port_or_known_default().unwrap_or(443);
         let key = (host.clone(), port);
-        if let Some((at, _, c)) = self.pinned.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some((at, c)) = self.pinned.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             if at.elapsed() < PIN_TTL {
                 return Ok(c.clone());
             }
@@ -217,7 +217,7 @@ impl Outbound {
             b = b.resolve_to_addrs(&host, &addrs);
         }
         let c = b.build().map_err(|e| OutboundError::Transport(format!("cannot build a client: {e}")))?;
-        self.pinned.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (Instant::now(), addrs, c.clone()));
+        self.pinned.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (Instant::now(), c.clone()));
         Ok(c)
     }
 

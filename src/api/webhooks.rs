@@ -291,8 +291,7 @@ pub async fn replay(State(st): State<ApiState>, Path(id): Path<String>, b: JsonB
     };
     let w = find(&st, &id).await?;
     let format = format_of(Some(&w.format))?;
-    let wanted = w.topic_list();
-    let topics: Vec<String> = format.topics().into_iter().filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t)).map(str::to_string).collect();
+    let topics = format.delivered(&w.topic_list());
     let n = st.store.webhooks().replay(w, topics, what).await?;
     Ok(Json(serde_json::json!({ "queued": n })))
 }

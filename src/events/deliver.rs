@@ -174,8 +174,7 @@ impl Deliverer {
             Some(s) => self.vault.open(Kind::WebhookSecret, &w.id, s).map_err(|e| crate::store::StoreError::Task(e.to_string()))?,
             None => Vec::new(),
         };
-        let wanted = w.topic_list();
-        let topics: Vec<String> = format.topics().into_iter().filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t)).map(str::to_string).collect();
+        let topics = format.delivered(&w.topic_list());
         loop {
             let work = self.webhooks.work(w.clone(), topics.clone(), i64::from(self.cfg.batch)).await?;
             let replaying = !work.replays.is_empty();

@@ -45,6 +45,11 @@ impl Format {
             Format::NanoMdm => topic::ALL.iter().copied().filter(|t| nanomdm_topic(t).is_some()).collect(),
         }
     }
+
+    /// The topics a webhook of this format with the filter `wanted` (empty: every one) gets.
+    pub fn delivered(self, wanted: &[String]) -> Vec<String> {
+        self.topics().into_iter().filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t)).map(str::to_string).collect()
+    }
 }
 
 /// NanoMDM's topic name for one of ours, if NanoMDM has the event.

@@ -393,16 +393,6 @@ impl EventStore {
             .await
     }
 
-    /// One event by id.
-    pub async fn event(&self, id: i64) -> StoreResult<Option<EventRow>> {
-        self.0.run(move |conn| Ok(events::table.filter(events::id.eq(id)).select(EventRow::as_select()).first(conn).optional()?)).await
-    }
-
-    /// The last id handed out and the newest event's time (for `/metrics`).
-    pub async fn last_id(&self) -> StoreResult<i64> {
-        self.0.run(|conn| Ok(event_sequence::table.find(1).select(event_sequence::last_id).first(conn)?)).await
-    }
-
     /// Removes events older than `cutoff` that every enabled webhook has passed and none holds
     /// as a dead letter (dead letters older than `cutoff` go first); returns how many went.
     pub async fn prune(&self, cutoff: NaiveDateTime) -> StoreResult<usize> {
