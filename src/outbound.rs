@@ -221,14 +221,27 @@ impl Outbound {
         Ok(c)
     }
 
-    /// POSTs `body` with `headers` to `url` under the policy; reads at most [`ANSWER_BYTES`] of
-    /// the answer.
+    /// POSTs a JSON `body` with `headers` to `url` under the policy; reads at most
+    /// [`ANSWER_BYTES`] of the answer.
     pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<Answer, OutboundError> {
-        let u = check_url(url)?;
+        self.request(Request { method: reqwest::Method::POST, url, headers, body, content_type: Some("application/json; charset=utf-8"), timeout: None }).await
+    }
+
+    /// Sends `r` under the policy (its timeout, else the policy's); reads at most
+    /// [`ANSWER_BYTES`] of the answer.
+    pub async fn request(&self, r: Request<'_>) -> Result<Answer, OutboundError> {
+        let u = check_url(r.url)?;
         let client = self.client(&u).await?;
+        let timeout = r.timeout.unwrap_or(self.timeout);
         let started = Instant::now();
-        let mut req = client.post(u).header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8").body(body);
-        for (k, v) in headers {
+        let mut req = client.request(r.method, u).timeout(timeout);
+        if let Some(ct) = r.content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        if !r.body.is_empty() {
+            req = req.body(r.body);
+        }
+        for (k, v) in r.headers {
             req = req.header(*k, v);
         }
         let exchange = async {
@@ -243,8 +256,25 @@ impl Outbound {
             }
             Ok(Answer { status, latency: started.elapsed(), first_bytes: String::from_utf8_lossy(&first).into_owned() })
         };
-        tokio::time::timeout(self.timeout, exchange).await.map_err(|_| OutboundError::Transport(format!("no answer within {:?}", self.timeout)))?
+        tokio::time::timeout(timeout, exchange).await.map_err(|_| OutboundError::Transport(format!("no answer within {timeout:?}")))?
     }
+}
+
+/// One outbound request.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Method.
+    pub method: reqwest::Method,
+    /// URL (checked against the policy).
+    pub url: &'a str,
+    /// Extra headers.
+    pub headers: &'a [(&'a str, String)],
+    /// Body (none when empty).
+    pub body: Vec<u8>,
+    /// `Content-Type` of the body.
+    pub content_type: Option<&'a str>,
+    /// The whole exchange's deadline; `None`: the policy's.
+    pub timeout: Option<Duration>,
 }
 
 /// A transport error as one line, with its cause (reqwest's own text omits it).

@@ -27,6 +27,12 @@ pub enum Kind {
     CommandBody,
     /// A webhook's HMAC key (id: webhook id).
     WebhookSecret,
+    /// A device's current kiosk token (id: device id).
+    KioskToken,
+    /// A connector's credentials (id: connector id).
+    ConnectorSecret,
+    /// A connector signing key, PKCS#8 DER (id: key id).
+    ConnectorKey,
 }
 
 impl Kind {
@@ -36,6 +42,9 @@ impl Kind {
             Kind::BootstrapToken => "bootstrap-token",
             Kind::CommandBody => "command",
             Kind::WebhookSecret => "webhook-secret",
+            Kind::KioskToken => "kiosk-token",
+            Kind::ConnectorSecret => "connector-secret",
+            Kind::ConnectorKey => "connector-key",
         };
         format!("{kind}:{id}").into_bytes()
     }

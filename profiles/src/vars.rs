@@ -26,7 +26,7 @@ pub struct Builtin {
 }
 
 /// The variables every device offers (when it reported the value).
-pub const BUILTINS: [Builtin; 11] = [
+pub const BUILTINS: [Builtin; 16] = [
     Builtin { name: "DeviceSerialNumber", description: "the device's serial number" },
     Builtin { name: "DeviceUDID", description: "the device's UDID" },
     Builtin { name: "DeviceName", description: "the device's name" },
@@ -38,7 +38,16 @@ pub const BUILTINS: [Builtin; 11] = [
     Builtin { name: "EnrollmentUser", description: "the user who enrolled the device" },
     Builtin { name: "EnrollmentUserEmail", description: "that user's e-mail address" },
     Builtin { name: "EnrollmentID", description: "the server's enrollment id" },
+    Builtin { name: "SharedUser", description: "a shared device's current user: the holder while checked out, else the pool's staging user" },
+    Builtin { name: "SharedUserEmail", description: "that user's e-mail address" },
+    Builtin { name: "SharedUserFullName", description: "that user's full name" },
+    Builtin { name: "SharedPool", description: "the shared pool the device is in" },
+    Builtin { name: "SharedStagingUser", description: "the pool's staging user (the identity of a device nobody holds)" },
 ];
+
+/// The built-ins whose value changes when a shared device changes hands: what references
+/// them is sent again at check-out and check-in.
+pub const USER_DEPENDENT: [&str; 5] = ["EnrollmentUser", "EnrollmentUserEmail", "SharedUser", "SharedUserEmail", "SharedUserFullName"];
 
 /// True for a built-in variable name.
 pub fn is_builtin(name: &str) -> bool {

@@ -95,3 +95,71 @@ pub struct OutboundConfig {
     #[serde(default)]
     pub ca_certs: Vec<PathBuf>,
 }
+
+/// `[connectors]`: the durable queue of connector calls (app logouts at check-in, automations).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorsConfig {
+    /// How often each replica looks for due calls and new events for automations.
+    #[serde(default = "default_connector_poll", with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// How long a replica holds a call it runs; a replica that dies leaves it to the others.
+    #[serde(default = "default_connector_lease", with = "humantime_serde")]
+    pub lease: Duration,
+    /// Calls run at once per replica.
+    #[serde(default = "default_connector_concurrency")]
+    pub concurrency: u32,
+    /// Attempts before a call counts as failed (and `connector.failed` is written).
+    #[serde(default = "default_connector_attempts")]
+    pub max_attempts: u32,
+    /// The wait after a first failed attempt; doubled per failure up to `backoff_max`.
+    #[serde(default = "default_connector_backoff_initial", with = "humantime_serde")]
+    pub backoff_initial: Duration,
+    /// The longest wait between two attempts.
+    #[serde(default = "default_connector_backoff_max", with = "humantime_serde")]
+    pub backoff_max: Duration,
+    /// Finished calls are kept this long.
+    #[serde(default = "default_retention", with = "humantime_serde")]
+    pub retention: Duration,
+    /// A check-in or check-out whose re-send step is still pending after this long (its replica
+    /// stopped mid-way) is finished by another replica.
+    #[serde(default = "default_resend_after", with = "humantime_serde")]
+    pub resend_after: Duration,
+}
+
+fn default_connector_poll() -> Duration {
+    Duration::from_millis(500)
+}
+fn default_connector_lease() -> Duration {
+    Duration::from_secs(120)
+}
+fn default_connector_concurrency() -> u32 {
+    8
+}
+fn default_connector_attempts() -> u32 {
+    10
+}
+fn default_connector_backoff_initial() -> Duration {
+    Duration::from_secs(5)
+}
+fn default_connector_backoff_max() -> Duration {
+    Duration::from_secs(600)
+}
+fn default_resend_after() -> Duration {
+    Duration::from_secs(120)
+}
+
+impl Default for ConnectorsConfig {
+    fn default() -> Self {
+        ConnectorsConfig {
+            poll_interval: default_connector_poll(),
+            lease: default_connector_lease(),
+            concurrency: default_connector_concurrency(),
+            max_attempts: default_connector_attempts(),
+            backoff_initial: default_connector_backoff_initial(),
+            backoff_max: default_connector_backoff_max(),
+            retention: default_retention(),
+            resend_after: default_resend_after(),
+        }
+    }
+}

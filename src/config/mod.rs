@@ -12,7 +12,7 @@ mod fleet;
 mod identity;
 mod server;
 
-pub use events::{EventsConfig, OutboundConfig};
+pub use events::{ConnectorsConfig, EventsConfig, OutboundConfig};
 pub use fleet::{AppsConfig, DeviceTrust, EnrollConfig, ProfilesConfig, PushConfig};
 pub use identity::{CaConfig, IdentityConfig, ScepConfig, SecretsConfig, TrustMode};
 pub use server::{public_url_mismatch, ApiConfig, CheckinConfig, DatabaseConfig, LogConfig, LogFormat, RetentionConfig, ServerConfig};
@@ -89,6 +89,9 @@ pub struct Config {
     /// Where the server may connect to on an admin's behalf.
     #[serde(default)]
     pub outbound: OutboundConfig,
+    /// Connector calls (app logouts, automations).
+    #[serde(default)]
+    pub connectors: ConnectorsConfig,
 }
 
 /// `true`, for serde defaults of switches that are on unless turned off.

@@ -37,12 +37,25 @@ pub fn device_value(ctx: &DeviceContext, name: &str) -> Option<String> {
         "DeviceOSVersion" => d.os_version.clone(),
         "DeviceIMEI" => d.imei.clone(),
         "DeviceMEID" => d.meid.clone(),
+        // A shared device's user is its holder, or the pool's staging user while nobody holds it.
+        "EnrollmentUser" | "SharedUser" if ctx.shared.is_some() => shared_user(ctx),
+        "EnrollmentUserEmail" | "SharedUserEmail" if ctx.shared.is_some() => ctx.shared_user.as_ref().and_then(|u| u.0.clone()),
+        "SharedUserFullName" => ctx.shared_user.as_ref().and_then(|u| u.1.clone()),
+        "SharedPool" => ctx.shared.as_ref().map(|s| s.pool.name.clone()),
+        "SharedStagingUser" => ctx.shared.as_ref().map(|s| s.pool.staging_user.clone()),
+        "SharedUser" | "SharedUserEmail" => None,
         "EnrollmentUser" => ctx.enrolled_user.clone().or_else(|| ctx.enrollment.user_short_name.clone()),
         "EnrollmentUserEmail" => ctx.user_email.clone(),
         "EnrollmentID" => Some(ctx.enrollment.id.clone()),
         other => other.strip_prefix(ATTRIBUTE_PREFIX).and_then(|a| ctx.attributes.get(a).cloned()),
     };
     v.filter(|s| !s.trim().is_empty())
+}
+
+/// A shared device's current user: the holder, else the staging user.
+fn shared_user(ctx: &DeviceContext) -> Option<String> {
+    let s = ctx.shared.as_ref()?;
+    Some(s.session.as_ref().map(|x| x.username.clone()).unwrap_or_else(|| s.pool.staging_user.clone()))
 }
 
 /// Signing and encryption settings, shared by every render.

@@ -243,6 +243,17 @@ impl ProfileLibrary {
     /// Brings one device's profiles in line with its assignments (after group changes or
     /// enrollment); `holds` says what the device is taken to have.
     pub async fn sync_device(&self, device_id: &str, holds: Holds) -> Result<ProfileSync, LibraryError> {
+        self.sync_device_with(device_id, holds, false).await
+    }
+
+    /// Like [`ProfileLibrary::sync_device`] for a shared device that changed hands: profiles
+    /// whose content depends on the user (`{EnrollmentUser}`, `{SharedUser}` …) are sent again
+    /// for the new user, profiles held only while checked out are installed or removed.
+    pub async fn sync_device_for_user(&self, device_id: &str) -> Result<ProfileSync, LibraryError> {
+        self.sync_device_with(device_id, Holds::AsRecorded, true).await
+    }
+
+    async fn sync_device_with(&self, device_id: &str, holds: Holds, user_changed: bool) -> Result<ProfileSync, LibraryError> {
         let wanted = self.assignments.assigned_to_device(SubjectKind::Profile, device_id.to_string()).await?;
         // The device channel's enrollment id is the device id.
         let states = self.library.enrollment_profiles(device_id.to_string()).await?;
@@ -258,7 +269,8 @@ impl ProfileLibrary {
             let Some(t) = self.template(id).await? else { continue };
             let s = states.iter().find(|s| &s.profile_id == id);
             let reinstalls = s.map(|s| s.reinstalls).unwrap_or(0);
-            if holds == Holds::Nothing || needs_install(s, &t) {
+            let refresh = user_changed && s.is_some_and(|s| s.status != status::FAILED) && depends_on_user(&t.dict);
+            if holds == Holds::Nothing || refresh || needs_install(s, &t) {
                 out.merge(self.queue_installs(&t, vec![(ctx.clone(), reinstalls)]).await?);
             }
         }
@@ -516,6 +528,11 @@ fn to_xml(dict: &plist::Dictionary) -> Result<Vec<u8>, LibraryError> {
 }
 
 /// Renders for every target, split over the machine's cores on blocking threads.
+/// Whether a profile's content refers to the device's user.
+fn depends_on_user(dict: &plist::Dictionary) -> bool {
+    mdm_profiles::vars::references(&plist::Value::Dictionary(dict.clone()), "").iter().any(|(_, n)| mdm_profiles::vars::USER_DEPENDENT.contains(&n.as_str()))
+}
+
 async fn render_all(
     sealer: Arc<Sealer>,
     dict: plist::Dictionary,

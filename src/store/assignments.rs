@@ -203,7 +203,14 @@ impl AssignmentStore {
         self.0
             .run(move |conn| {
                 let rows = rows_of(conn, &subject)?;
-                targets_to_devices(conn, &rows)
+                let mut out = targets_to_devices(conn, &rows)?;
+                if let Subject::Profile(id) = &subject {
+                    // Profiles a shared pool installs while a user holds its device.
+                    out.extend(super::shared::holding_devices(conn, id)?);
+                    out.sort();
+                    out.dedup();
+                }
+                Ok(out)
             })
             .await
     }
@@ -218,6 +225,9 @@ impl AssignmentStore {
                     .filter(planned_per_call())
                     .select(sid)
                     .load(conn)?);
+                if kind == SubjectKind::Profile {
+                    out.extend(super::shared::held_profiles(conn, &device_id)?);
+                }
                 out.sort();
                 out.dedup();
                 Ok(out)

@@ -367,6 +367,20 @@ impl DeviceStore {
         self.0.run(move |conn| Ok(devices::table.find(&id).select(Device::as_select()).first(conn).optional()?)).await
     }
 
+    /// The device with this serial number (the most recently seen, should two claim it).
+    pub async fn device_by_serial(&self, serial: String) -> StoreResult<Option<Device>> {
+        self.0
+            .run(move |conn| {
+                Ok(devices::table
+                    .filter(devices::serial_number.eq(&serial))
+                    .order(devices::updated_at.desc())
+                    .select(Device::as_select())
+                    .first(conn)
+                    .optional()?)
+            })
+            .await
+    }
+
     /// Every device, ordered by id.
     pub async fn list(&self) -> StoreResult<Vec<Device>> {
         self.0.run(|conn| Ok(devices::table.order(devices::id).select(Device::as_select()).load(conn)?)).await

@@ -87,6 +87,12 @@ pub mod topic {
     pub const OTA_COMPLETED: &str = "ota.completed";
     /// An admin change (a line of the audit log).
     pub const ADMIN_CHANGE: &str = "admin.change";
+    /// A shared device was checked out to a user.
+    pub const SHARED_CHECKOUT: &str = "shared.checkout";
+    /// A shared device was checked in (it is back with its staging user).
+    pub const SHARED_CHECKIN: &str = "shared.checkin";
+    /// A connector call failed for good (every attempt failed).
+    pub const CONNECTOR_FAILED: &str = "connector.failed";
 
     /// Every topic, in the order docs/EVENTS.md lists them.
     pub const ALL: &[&str] = &[
@@ -124,6 +130,9 @@ pub mod topic {
         SCEP_RENEWED,
         OTA_COMPLETED,
         ADMIN_CHANGE,
+        SHARED_CHECKOUT,
+        SHARED_CHECKIN,
+        CONNECTOR_FAILED,
     ];
 
     /// The topic of a command result with this reported status (`None` for Idle).

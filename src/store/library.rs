@@ -29,6 +29,12 @@ pub struct DeviceContext {
     pub user_email: Option<String>,
     /// Custom attributes: the device's own, then its groups' (first group by name wins).
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// The shared pool the device is in and its open session, when it is in one.
+    pub shared: Option<super::shared::SharedState>,
+    /// The current user of a shared device (holder, else staging user): e-mail and full name.
+    pub shared_user: Option<(Option<String>, Option<String>)>,
+    /// The device's current kiosk token, sealed.
+    pub kiosk_sealed: Option<Vec<u8>>,
 }
 
 /// Commands to queue together with the install-state rows they change.
@@ -256,11 +262,26 @@ impl LibraryStore {
                     .filter(super::planned_per_call())
                     .select((devices::id, devices::enrolled_user))
                     .load(conn)?;
-                let names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
-                let emails: Vec<(String, Option<String>)> = if names.is_empty() {
+                let pools = super::shared::pools_of(conn, &device_ids)?;
+                let sessions = if pools.is_empty() { Vec::new() } else { super::shared::open_sessions(conn, &device_ids)? };
+                let kiosk = if pools.is_empty() { Vec::new() } else { super::shared::kiosk_values(conn, &device_ids)? };
+                let shared_of = |device: &str| {
+                    pools
+                        .iter()
+                        .find(|(d, _)| d == device)
+                        .map(|(_, p)| super::shared::SharedState { pool: p.clone(), session: sessions.iter().find(|s| s.device_id == device).cloned() })
+                };
+                let mut names: Vec<&String> = owners.iter().filter_map(|(_, u)| u.as_ref()).collect();
+                names.extend(pools.iter().map(|(_, p)| &p.staging_user));
+                names.extend(sessions.iter().map(|s| &s.username));
+                let emails: Vec<(String, Option<String>, Option<String>)> = if names.is_empty() {
                     Vec::new()
                 } else {
-                    users::table.filter(users::username.eq_any(names)).filter(super::planned_per_call()).select((users::username, users::email)).load(conn)?
+                    users::table
+                        .filter(users::username.eq_any(names))
+                        .filter(super::planned_per_call())
+                        .select((users::username, users::email, users::full_name))
+                        .load(conn)?
                 };
                 let memberships: Vec<(String, String)> = group_members::table
                     .filter(group_members::device_id.eq_any(&device_ids))
@@ -299,9 +320,18 @@ impl LibraryStore {
                     let Some(device) = devs.iter().find(|d| d.id == e.device_id).cloned() else { continue };
                     let cert_der = certs.iter().filter(|c| c.device_id == e.device_id).max_by_key(|c| c.created_at).and_then(|c| c.cert_der.clone());
                     let enrolled_user = owners.iter().find(|(id, _)| *id == e.device_id).and_then(|(_, u)| u.clone());
-                    let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone());
+                    let user_email = enrolled_user.as_ref().and_then(|u| emails.iter().find(|(n, _, _)| n == u)).and_then(|(_, m, _)| m.clone());
                     let attributes = attributes_of(&e.device_id);
-                    out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email, attributes });
+                    let shared = shared_of(&e.device_id);
+                    let shared_user = shared.as_ref().map(|s| {
+                        let user = s.session.as_ref().map(|x| &x.username).unwrap_or(&s.pool.staging_user);
+                        let known = emails.iter().find(|(n, _, _)| n == user);
+                        let email = s.session.as_ref().and_then(|x| x.email.clone()).or_else(|| known.and_then(|k| k.1.clone()));
+                        let full = s.session.as_ref().and_then(|x| x.full_name.clone()).or_else(|| known.and_then(|k| k.2.clone()));
+                        (email, full)
+                    });
+                    let kiosk_sealed = kiosk.iter().find(|(d, _)| *d == e.device_id).map(|(_, v)| v.clone());
+                    out.push(DeviceContext { device, enrollment: e, cert_der, enrolled_user, user_email, attributes, shared, shared_user, kiosk_sealed });
                 }
                 Ok(out)
             })

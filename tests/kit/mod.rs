@@ -163,5 +163,13 @@ pub fn config(db_url: &str, pki: &Pki) -> Config {
             ..Default::default()
         },
         outbound: mdm::config::OutboundConfig { allow_private: vec!["127.0.0.0/8".into()], ca_certs: vec![] },
+        connectors: mdm::config::ConnectorsConfig {
+            poll_interval: Duration::from_millis(50),
+            lease: Duration::from_secs(5),
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(500),
+            resend_after: Duration::from_secs(3),
+            ..Default::default()
+        },
     }
 }

@@ -1,0 +1,9 @@
+DROP TABLE connector_keys;
+DROP TABLE connector_calls;
+DROP TABLE automations;
+DROP TABLE connectors;
+DROP TABLE kiosk_tokens;
+DROP TABLE shared_actions;
+DROP TABLE shared_sessions;
+DROP TABLE shared_pool_members;
+DROP TABLE shared_pools;

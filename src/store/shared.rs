@@ -1,0 +1,620 @@
+//! Shared devices as stored: pools and their members, check-out sessions with every workflow
+//! action and its outcome, and the per-device kiosk tokens the server makes for locker apps.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{connector_calls, device_groups, devices, group_members, kiosk_tokens, shared_actions, shared_pool_members, shared_pools, shared_sessions};
+use super::{planned_per_call, write_tx, DbConn, Store, StoreError, StoreResult};
+
+/// Member kind as stored: a device.
+pub const MEMBER_DEVICE: &str = "device";
+/// Member kind as stored: a device group.
+pub const MEMBER_GROUP: &str = "group";
+
+/// What a pool does at check-out and check-in (stored as JSON in `shared_pools.settings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSettings {
+    /// Profiles (ids) installed while a user holds a device and removed at check-in: the
+    /// passcode policy that makes the user choose a PIN, a Wi-Fi profile with the user's
+    /// EAP identity.
+    #[serde(default)]
+    pub held_profiles: Vec<String>,
+    /// Apps (ids) whose data is cleared at check-in (removed and installed again).
+    #[serde(default)]
+    pub clear_app_data: Vec<String>,
+    /// Logout connectors (ids) called at check-in for the previous user.
+    #[serde(default)]
+    pub logout_connectors: Vec<String>,
+    /// Whether check-in clears the passcode (ClearPasscode with the escrowed UnlockToken).
+    #[serde(default = "yes")]
+    pub clear_passcode: bool,
+    /// Shared iPad: log the user out at check-in.
+    #[serde(default)]
+    pub log_out_user: bool,
+    /// Shared iPad: delete the user at check-in (after logging out).
+    #[serde(default)]
+    pub delete_user: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A pool as stored.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = shared_pools)]
+pub struct PoolRow {
+    /// Unique name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The identity a device has while nobody holds it.
+    pub staging_user: String,
+    /// [`PoolSettings`] as JSON.
+    pub settings: String,
+    /// Created.
+    pub created_at: NaiveDateTime,
+    /// Last changed.
+    pub updated_at: NaiveDateTime,
+}
+
+impl PoolRow {
+    /// The settings; a row written by this version always parses.
+    pub fn parsed(&self) -> PoolSettings {
+        serde_json::from_str(&self.settings).unwrap_or_default()
+    }
+}
+
+/// A pool with its members.
+#[derive(Debug, Clone)]
+pub struct Pool {
+    /// The row.
+    pub row: PoolRow,
+    /// Member devices (ids).
+    pub devices: Vec<String>,
+    /// Member groups (names).
+    pub groups: Vec<String>,
+}
+
+/// A check-out session.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = shared_sessions)]
+pub struct SessionRow {
+    /// Id (UUID).
+    pub id: String,
+    /// The device.
+    pub device_id: String,
+    /// Its pool at check-out.
+    pub pool: String,
+    /// Who holds (held) it.
+    pub username: String,
+    /// Their e-mail address, when known.
+    pub email: Option<String>,
+    /// Their full name, when known.
+    pub full_name: Option<String>,
+    /// Whether the device is still checked out.
+    pub open: bool,
+    /// When it was checked out.
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub checked_out_at: NaiveDateTime,
+    /// Who checked it out (token name or admin).
+    pub checked_out_by: String,
+    /// How: `admin`, `kiosk`.
+    pub checked_out_via: String,
+    /// When it was checked in.
+    #[serde(serialize_with = "crate::timefmt::utc_opt")]
+    pub checked_in_at: Option<NaiveDateTime>,
+    /// Who checked it in.
+    pub checked_in_by: Option<String>,
+    /// How.
+    pub checked_in_via: Option<String>,
+    /// Why, when not an ordinary check-in (e.g. checked out by someone else).
+    pub checkin_reason: Option<String>,
+}
+
+/// One workflow action to record.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = shared_actions)]
+pub struct NewAction {
+    /// The session.
+    pub session_id: String,
+    /// `checkout` or `checkin`.
+    pub phase: String,
+    /// Position in the workflow.
+    pub seq: i32,
+    /// What (see `shared::action`).
+    pub action: String,
+    /// What it acts on: a connector, profile or app id, a user name.
+    pub target: Option<String>,
+    /// Outcome so far.
+    pub status: String,
+    /// Detail of the outcome.
+    pub detail: Option<String>,
+    /// The command it queued.
+    pub command_uuid: Option<String>,
+    /// The connector call it queued.
+    pub call_id: Option<String>,
+    /// When the outcome was written.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A recorded action, as the API shows it.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = shared_actions)]
+pub struct ActionRow {
+    /// Log id.
+    pub id: i64,
+    /// The session.
+    #[serde(skip)]
+    pub session_id: String,
+    /// `checkout` or `checkin`.
+    pub phase: String,
+    /// Position in the workflow.
+    pub seq: i32,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: Option<String>,
+    /// Outcome.
+    pub status: String,
+    /// Detail.
+    pub detail: Option<String>,
+    /// The command it queued.
+    pub command_uuid: Option<String>,
+    /// The connector call it queued.
+    pub call_id: Option<String>,
+    /// When the outcome was written.
+    #[serde(serialize_with = "crate::timefmt::utc")]
+    pub updated_at: NaiveDateTime,
+}
+
+/// A kiosk token the server made for a device.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = kiosk_tokens)]
+pub struct KioskTokenRow {
+    /// Id.
+    pub id: String,
+    /// The device it acts for.
+    pub device_id: String,
+    /// SHA-256 of the value.
+    pub token_hash: String,
+    /// The value, sealed (current token only).
+    pub sealed: Option<Vec<u8>>,
+    /// When it was made.
+    pub issued_at: NaiveDateTime,
+    /// When it was replaced.
+    pub rotated_at: Option<NaiveDateTime>,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default)]
+pub struct SessionQuery {
+    /// One device's.
+    pub device: Option<String>,
+    /// One user's.
+    pub user: Option<String>,
+    /// Only open ones.
+    pub open: bool,
+    /// At most this many, newest first.
+    pub limit: i64,
+}
+
+/// What a device is while it is in a pool: the pool, its staging user and the open session.
+#[derive(Debug, Clone)]
+pub struct SharedState {
+    /// The pool.
+    pub pool: PoolRow,
+    /// The open session, when the device is checked out.
+    pub session: Option<SessionRow>,
+}
+
+/// The pools of `device_ids` (a device's own membership, else its groups' in name order).
+pub(crate) fn pools_of(conn: &mut DbConn, device_ids: &[String]) -> StoreResult<Vec<(String, PoolRow)>> {
+    let direct: Vec<(String, String)> = shared_pool_members::table
+        .filter(shared_pool_members::target_kind.eq(MEMBER_DEVICE))
+        .filter(shared_pool_members::target.eq_any(device_ids))
+        .filter(planned_per_call())
+        .select((shared_pool_members::target, shared_pool_members::pool))
+        .load(conn)?;
+    let via_groups: Vec<(String, String)> = group_members::table
+        .inner_join(
+            shared_pool_members::table.on(shared_pool_members::target_kind.eq(MEMBER_GROUP).and(shared_pool_members::target.eq(group_members::group_name))),
+        )
+        .filter(group_members::device_id.eq_any(device_ids))
+        .filter(planned_per_call())
+        .order((group_members::device_id, shared_pool_members::pool))
+        .select((group_members::device_id, shared_pool_members::pool))
+        .load(conn)?;
+    let mut chosen: Vec<(String, String)> = direct;
+    for (d, p) in via_groups {
+        if !chosen.iter().any(|(x, _)| *x == d) {
+            chosen.push((d, p));
+        }
+    }
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&String> = chosen.iter().map(|(_, p)| p).collect();
+    let rows: Vec<PoolRow> = shared_pools::table.filter(shared_pools::name.eq_any(names)).select(PoolRow::as_select()).load(conn)?;
+    Ok(chosen.into_iter().filter_map(|(d, p)| rows.iter().find(|r| r.name == p).map(|r| (d, r.clone()))).collect())
+}
+
+/// The open sessions of `device_ids`.
+pub(crate) fn open_sessions(conn: &mut DbConn, device_ids: &[String]) -> StoreResult<Vec<SessionRow>> {
+    Ok(shared_sessions::table
+        .filter(shared_sessions::device_id.eq_any(device_ids))
+        .filter(shared_sessions::open.eq(true))
+        .filter(planned_per_call())
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// The sealed current kiosk tokens of `device_ids`.
+pub(crate) fn kiosk_values(conn: &mut DbConn, device_ids: &[String]) -> StoreResult<Vec<(String, Vec<u8>)>> {
+    let rows: Vec<(String, Option<Vec<u8>>)> = kiosk_tokens::table
+        .filter(kiosk_tokens::device_id.eq_any(device_ids))
+        .filter(kiosk_tokens::rotated_at.is_null())
+        .filter(planned_per_call())
+        .select((kiosk_tokens::device_id, kiosk_tokens::sealed))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(d, s)| s.map(|s| (d, s))).collect())
+}
+
+/// Profiles held by the open session of `device_id` (assigned while a user holds the device).
+pub(crate) fn held_profiles(conn: &mut DbConn, device_id: &str) -> StoreResult<Vec<String>> {
+    let pool: Option<String> = shared_sessions::table
+        .filter(shared_sessions::device_id.eq(device_id))
+        .filter(shared_sessions::open.eq(true))
+        .select(shared_sessions::pool)
+        .first(conn)
+        .optional()?;
+    let Some(pool) = pool else { return Ok(Vec::new()) };
+    let settings: Option<String> = shared_pools::table.find(pool).select(shared_pools::settings).first(conn).optional()?;
+    Ok(settings.and_then(|s| serde_json::from_str::<PoolSettings>(&s).ok()).map(|s| s.held_profiles).unwrap_or_default())
+}
+
+/// Devices whose open session holds profile `profile_id` (their pool installs it while held).
+pub(crate) fn holding_devices(conn: &mut DbConn, profile_id: &str) -> StoreResult<Vec<String>> {
+    let pools: Vec<(String, String)> = shared_pools::table.select((shared_pools::name, shared_pools::settings)).load(conn)?;
+    let holding: Vec<String> = pools
+        .into_iter()
+        .filter(|(_, s)| serde_json::from_str::<PoolSettings>(s).is_ok_and(|s| s.held_profiles.iter().any(|p| p == profile_id)))
+        .map(|(n, _)| n)
+        .collect();
+    if holding.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(shared_sessions::table
+        .filter(shared_sessions::open.eq(true))
+        .filter(shared_sessions::pool.eq_any(holding))
+        .select(shared_sessions::device_id)
+        .load(conn)?)
+}
+
+/// Makes `hash` (sealed value `sealed`) the device's current kiosk token, rotating the one
+/// before; rotated tokens older than `keep` are forgotten.
+pub(crate) fn issue_kiosk_in(conn: &mut DbConn, device_id: &str, hash: String, sealed: Vec<u8>, at: NaiveDateTime, keep: chrono::Duration) -> StoreResult<()> {
+    diesel::update(kiosk_tokens::table.filter(kiosk_tokens::device_id.eq(device_id)).filter(kiosk_tokens::rotated_at.is_null()))
+        .set((kiosk_tokens::rotated_at.eq(Some(at)), kiosk_tokens::sealed.eq(None::<Vec<u8>>)))
+        .execute(conn)?;
+    diesel::delete(kiosk_tokens::table.filter(kiosk_tokens::device_id.eq(device_id)).filter(kiosk_tokens::rotated_at.lt(at - keep))).execute(conn)?;
+    let row = KioskTokenRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        device_id: device_id.to_string(),
+        token_hash: hash,
+        sealed: Some(sealed),
+        issued_at: at,
+        rotated_at: None,
+    };
+    diesel::insert_into(kiosk_tokens::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// Opens a session (the device must have none open: the unique index enforces it).
+pub(crate) fn insert_session(conn: &mut DbConn, s: &SessionRow) -> StoreResult<()> {
+    match diesel::insert_into(shared_sessions::table).values(s).execute(conn) {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(StoreError::Conflict(format!("device {} was checked out at the same moment by another request", s.device_id)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Closes the open session of a device; returns it as closed, or `None` when none was open.
+pub(crate) fn close_session(
+    conn: &mut DbConn,
+    device_id: &str,
+    at: NaiveDateTime,
+    by: &str,
+    via: &str,
+    reason: Option<&str>,
+) -> StoreResult<Option<SessionRow>> {
+    let open: Option<SessionRow> = shared_sessions::table
+        .filter(shared_sessions::device_id.eq(device_id))
+        .filter(shared_sessions::open.eq(true))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(s) = open else { return Ok(None) };
+    let n = diesel::update(shared_sessions::table.find(&s.id).filter(shared_sessions::open.eq(true)))
+        .set((
+            shared_sessions::open.eq(false),
+            shared_sessions::checked_in_at.eq(Some(at)),
+            shared_sessions::checked_in_by.eq(Some(by)),
+            shared_sessions::checked_in_via.eq(Some(via)),
+            shared_sessions::checkin_reason.eq(reason),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    Ok(Some(SessionRow {
+        open: false,
+        checked_in_at: Some(at),
+        checked_in_by: Some(by.to_string()),
+        checked_in_via: Some(via.to_string()),
+        checkin_reason: reason.map(str::to_string),
+        ..s
+    }))
+}
+
+/// Records actions.
+pub(crate) fn insert_actions(conn: &mut DbConn, actions: &[NewAction]) -> StoreResult<()> {
+    // One statement per row: the portable backend has no multi-row insert with defaults.
+    for a in actions {
+        diesel::insert_into(shared_actions::table).values(a).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Shared pools, sessions and kiosk tokens (reached through [`Store::shared`]).
+#[derive(Debug, Clone)]
+pub struct SharedStore(pub(super) Store);
+
+impl SharedStore {
+    /// Creates (`create`) or replaces a pool and its members. A device or group already in
+    /// another pool, an unknown device or group → `Conflict` / `NotFound`.
+    pub async fn put_pool(&self, row: PoolRow, devices_in: Vec<String>, groups_in: Vec<String>, create: bool) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let exists: i64 = shared_pools::table.filter(shared_pools::name.eq(&row.name)).count().get_result(conn)?;
+                    match (create, exists > 0) {
+                        (true, true) => return Err(StoreError::Conflict(format!("a pool named {} exists", row.name))),
+                        (false, false) => return Err(StoreError::NotFound(format!("no pool {}", row.name))),
+                        _ => {}
+                    }
+                    let known: Vec<String> = devices::table.filter(devices::id.eq_any(&devices_in)).select(devices::id).load(conn)?;
+                    if let Some(d) = devices_in.iter().find(|d| !known.contains(d)) {
+                        return Err(StoreError::NotFound(format!("no device {d}")));
+                    }
+                    let known: Vec<String> = device_groups::table.filter(device_groups::name.eq_any(&groups_in)).select(device_groups::name).load(conn)?;
+                    if let Some(g) = groups_in.iter().find(|g| !known.contains(g)) {
+                        return Err(StoreError::NotFound(format!("no group {g}")));
+                    }
+                    let members: Vec<(&str, &String)> =
+                        devices_in.iter().map(|d| (MEMBER_DEVICE, d)).chain(groups_in.iter().map(|g| (MEMBER_GROUP, g))).collect();
+                    for (kind, target) in &members {
+                        let other: Option<String> = shared_pool_members::table
+                            .find((kind, target.as_str()))
+                            .filter(shared_pool_members::pool.ne(&row.name))
+                            .select(shared_pool_members::pool)
+                            .first(conn)
+                            .optional()?;
+                        if let Some(p) = other {
+                            return Err(StoreError::Conflict(format!("{kind} {target} is in pool {p}; a {kind} is in one pool at most")));
+                        }
+                    }
+                    if create {
+                        diesel::insert_into(shared_pools::table).values(&row).execute(conn)?;
+                    } else {
+                        diesel::update(shared_pools::table.find(&row.name))
+                            .set((
+                                shared_pools::description.eq(&row.description),
+                                shared_pools::staging_user.eq(&row.staging_user),
+                                shared_pools::settings.eq(&row.settings),
+                                shared_pools::updated_at.eq(row.updated_at),
+                            ))
+                            .execute(conn)?;
+                    }
+                    diesel::delete(shared_pool_members::table.filter(shared_pool_members::pool.eq(&row.name))).execute(conn)?;
+                    for (kind, target) in members {
+                        diesel::insert_into(shared_pool_members::table)
+                            .values((
+                                shared_pool_members::target_kind.eq(kind),
+                                shared_pool_members::target.eq(target),
+                                shared_pool_members::pool.eq(&row.name),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Every pool with its members.
+    pub async fn pools(&self) -> StoreResult<Vec<Pool>> {
+        self.0
+            .run(|conn| {
+                let rows: Vec<PoolRow> = shared_pools::table.order(shared_pools::name).select(PoolRow::as_select()).load(conn)?;
+                let members: Vec<(String, String, String)> =
+                    shared_pool_members::table.select((shared_pool_members::pool, shared_pool_members::target_kind, shared_pool_members::target)).load(conn)?;
+                Ok(rows.into_iter().map(|row| with_members(row, &members)).collect())
+            })
+            .await
+    }
+
+    /// One pool with its members.
+    pub async fn pool(&self, name: String) -> StoreResult<Option<Pool>> {
+        self.0
+            .run(move |conn| {
+                let Some(row) = shared_pools::table.find(&name).select(PoolRow::as_select()).first(conn).optional()? else { return Ok(None) };
+                let members: Vec<(String, String, String)> = shared_pool_members::table
+                    .filter(shared_pool_members::pool.eq(&name))
+                    .select((shared_pool_members::pool, shared_pool_members::target_kind, shared_pool_members::target))
+                    .load(conn)?;
+                Ok(Some(with_members(row, &members)))
+            })
+            .await
+    }
+
+    /// Deletes a pool; refused (`Conflict`) while one of its devices is checked out.
+    pub async fn delete_pool(&self, name: String) -> StoreResult<bool> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let open: i64 =
+                        shared_sessions::table.filter(shared_sessions::pool.eq(&name)).filter(shared_sessions::open.eq(true)).count().get_result(conn)?;
+                    if open > 0 {
+                        return Err(StoreError::Conflict(format!("{open} device(s) of pool {name} are checked out; check them in first")));
+                    }
+                    diesel::delete(shared_pool_members::table.filter(shared_pool_members::pool.eq(&name))).execute(conn)?;
+                    Ok(diesel::delete(shared_pools::table.find(&name)).execute(conn)? > 0)
+                })
+            })
+            .await
+    }
+
+    /// A device's pool and open session; `None` when it is in no pool.
+    pub async fn state(&self, device_id: String) -> StoreResult<Option<SharedState>> {
+        self.0
+            .run(move |conn| {
+                let ids = [device_id];
+                let Some((_, pool)) = pools_of(conn, &ids)?.into_iter().next() else { return Ok(None) };
+                let session = open_sessions(conn, &ids)?.into_iter().next();
+                Ok(Some(SharedState { pool, session }))
+            })
+            .await
+    }
+
+    /// Sessions, newest first.
+    pub async fn sessions(&self, q: SessionQuery) -> StoreResult<Vec<SessionRow>> {
+        self.0
+            .run(move |conn| {
+                let mut query = shared_sessions::table.into_boxed();
+                if let Some(d) = &q.device {
+                    query = query.filter(shared_sessions::device_id.eq(d.clone()));
+                }
+                if let Some(u) = &q.user {
+                    query = query.filter(shared_sessions::username.eq(u.clone()));
+                }
+                if q.open {
+                    query = query.filter(shared_sessions::open.eq(true));
+                }
+                Ok(query.order((shared_sessions::checked_out_at.desc(), shared_sessions::id)).limit(q.limit).select(SessionRow::as_select()).load(conn)?)
+            })
+            .await
+    }
+
+    /// One session with its actions in order.
+    pub async fn session(&self, id: String) -> StoreResult<Option<(SessionRow, Vec<ActionRow>)>> {
+        self.0
+            .run(move |conn| {
+                let Some(s) = shared_sessions::table.find(&id).select(SessionRow::as_select()).first(conn).optional()? else { return Ok(None) };
+                let actions = shared_actions::table
+                    .filter(shared_actions::session_id.eq(&id))
+                    .order((shared_actions::phase.desc(), shared_actions::seq, shared_actions::id))
+                    .select(ActionRow::as_select())
+                    .load(conn)?;
+                Ok(Some((s, actions)))
+            })
+            .await
+    }
+
+    /// Writes an action's outcome.
+    pub async fn set_action(&self, session_id: String, phase: &'static str, seq: i32, status: String, detail: Option<String>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(
+                    shared_actions::table
+                        .filter(shared_actions::session_id.eq(session_id))
+                        .filter(shared_actions::phase.eq(phase))
+                        .filter(shared_actions::seq.eq(seq)),
+                )
+                .set((shared_actions::status.eq(status), shared_actions::detail.eq(detail), shared_actions::updated_at.eq(super::now())))
+                .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Writes the outcome of the action that queued `command_uuid`.
+    pub async fn command_answered(&self, command_uuid: String, status: String, detail: Option<String>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(shared_actions::table.filter(shared_actions::command_uuid.eq(command_uuid)))
+                    .set((shared_actions::status.eq(status), shared_actions::detail.eq(detail), shared_actions::updated_at.eq(super::now())))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Re-send actions still `pending` since before `cutoff` (a replica stopped between the
+    /// session change and its re-sends): (session, phase, seq, device).
+    pub async fn stalled_resends(&self, cutoff: NaiveDateTime, limit: i64) -> StoreResult<Vec<(String, String, i32, String)>> {
+        self.0
+            .run(move |conn| {
+                Ok(shared_actions::table
+                    .inner_join(shared_sessions::table)
+                    .filter(shared_actions::action.eq(crate::shared::action::RESEND))
+                    .filter(shared_actions::status.eq(crate::shared::action::PENDING))
+                    .filter(shared_actions::updated_at.lt(cutoff))
+                    .order(shared_actions::id)
+                    .limit(limit)
+                    .select((shared_actions::session_id, shared_actions::phase, shared_actions::seq, shared_sessions::device_id))
+                    .load(conn)?)
+            })
+            .await
+    }
+
+    /// The kiosk token with this hash (current or rotated).
+    pub async fn kiosk_token(&self, hash: String) -> StoreResult<Option<KioskTokenRow>> {
+        self.0
+            .run(move |conn| Ok(kiosk_tokens::table.filter(kiosk_tokens::token_hash.eq(hash)).select(KioskTokenRow::as_select()).first(conn).optional()?))
+            .await
+    }
+
+    /// Makes a first kiosk token for a device that has none; false when it already had one.
+    pub async fn issue_first_kiosk(&self, device_id: String, hash: String, sealed: Vec<u8>) -> StoreResult<bool> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let has: i64 = kiosk_tokens::table
+                        .filter(kiosk_tokens::device_id.eq(&device_id))
+                        .filter(kiosk_tokens::rotated_at.is_null())
+                        .count()
+                        .get_result(conn)?;
+                    if has > 0 {
+                        return Ok(false);
+                    }
+                    issue_kiosk_in(conn, &device_id, hash, sealed, super::now(), chrono::Duration::zero())?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
+    /// The statuses of connector calls, by id.
+    pub async fn call_statuses(&self, ids: Vec<String>) -> StoreResult<Vec<(String, String, i32, Option<String>)>> {
+        self.0
+            .run(move |conn| {
+                Ok(connector_calls::table
+                    .filter(connector_calls::id.eq_any(ids))
+                    .select((connector_calls::id, connector_calls::status, connector_calls::attempts, connector_calls::last_error))
+                    .load(conn)?)
+            })
+            .await
+    }
+}
+
+fn with_members(row: PoolRow, members: &[(String, String, String)]) -> Pool {
+    let of = |kind: &str| members.iter().filter(|(p, k, _)| *p == row.name && k == kind).map(|(_, _, t)| t.clone()).collect::<Vec<_>>();
+    let (devices, groups) = (of(MEMBER_DEVICE), of(MEMBER_GROUP));
+    Pool { row, devices, groups }
+}
