@@ -174,7 +174,9 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
         .map_err(|e| StartError::Invalid(e.to_string()))?;
-    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(enroll.clone())]);
+    let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
+    let connectors = crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone());
+    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone())]);
     let service = MdmService::new(
         store.clone(),
         queue.clone(),
@@ -207,12 +209,14 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     };
     let gate =
         api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
-    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound };
+    let public = Router::new().route("/connectors/jwks.json", get(crate::api::connectors::jwks)).with_state(connectors.clone());
+    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
         .merge(enroll_routes)
         .merge(api::router(api_state))
+        .merge(public)
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))
@@ -290,6 +294,9 @@ pub struct Server {
     retention: crate::config::RetentionConfig,
     drain_timeout: std::time::Duration,
     deliverer: crate::events::deliver::Deliverer,
+    connector_worker: crate::connectors::worker::Worker,
+    shared: crate::shared::SharedService,
+    resend_after: std::time::Duration,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -340,6 +347,11 @@ impl Server {
             push.metrics().clone(),
             cfg.push.expiry_warning,
         );
+        let connector_worker = crate::connectors::worker::Worker::new(
+            crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone()),
+            cfg.connectors.clone(),
+        );
+        let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
         let app = app(cfg, Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound })?;
         let tls = if cfg.server.plain_http {
             None
@@ -365,6 +377,9 @@ impl Server {
             retention: cfg.retention.clone(),
             drain_timeout: cfg.server.drain_timeout,
             deliverer,
+            connector_worker,
+            shared,
+            resend_after: cfg.connectors.resend_after,
             local_addr,
         })
     }
@@ -386,10 +401,18 @@ impl Server {
         let app_audit = (!self.app_audit_interval.is_zero()).then(|| AbortOnDrop::spawn(self.apps.clone().run_audits(self.app_audit_interval)));
         let retention = AbortOnDrop::spawn(crate::service::retention::run(self.store.clone(), self.retention.clone()));
         let deliverer = AbortOnDrop::spawn(self.deliverer.clone().run());
+        let connector_worker = AbortOnDrop::spawn(self.connector_worker.clone().run());
+        let sweeps = AbortOnDrop::spawn(self.shared.clone().run_sweeps(self.resend_after));
         listener::serve(self.listener, self.tls, self.app, shutdown, self.drain_timeout).await;
         scheduler.stop().await;
         deliverer.stop().await;
-        drop((audit, app_audit, retention));
+        connector_worker.stop().await;
+        drop((audit, app_audit, retention, sweeps));
+        match self.connector_worker.release().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(calls = n, "connector call leases released"),
+            Err(e) => tracing::warn!(error = %e, "releasing connector call leases failed; they run out by themselves"),
+        }
         match self.deliverer.release().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(webhooks = n, "webhook leases released: another replica goes on at once"),

@@ -47,6 +47,16 @@ pub struct Caller {
     pub client: IpAddr,
 }
 
+/// What a presented key turned out to be.
+enum Identified {
+    /// A caller.
+    Caller(Caller),
+    /// A token the server knows but no longer accepts (403, logged).
+    Refused(String),
+    /// Nothing known (401).
+    Nobody,
+}
+
 /// The authentication state of the API: the bootstrap key, the failure limiter, when each
 /// token's use was last written.
 #[derive(Debug)]
@@ -71,18 +81,38 @@ impl Gate {
         Gate { clock, ..self }
     }
 
-    /// Who `presented` is: the bootstrap key, a valid stored token, or nobody (`None`).
-    async fn identify(&self, store: &Store, presented: &str, client: IpAddr) -> Result<Option<Caller>, StoreError> {
+    /// Who `presented` is: the bootstrap key, a valid stored token, a device's current kiosk
+    /// token, or nobody. A kiosk token that was rotated, or a kiosk-role token that expired or
+    /// was revoked, is known but refused ([`Identified::Refused`], answered 403).
+    async fn identify(&self, store: &Store, presented: &str, client: IpAddr) -> Result<Identified, StoreError> {
         if bool::from(presented.as_bytes().ct_eq(self.bootstrap.as_bytes())) {
-            return Ok(Some(Caller { actor: BOOTSTRAP.into(), token_id: None, role: Role::Admin, device: None, client }));
+            return Ok(Identified::Caller(Caller { actor: BOOTSTRAP.into(), token_id: None, role: Role::Admin, device: None, client }));
         }
-        let Some(t) = store.tokens().api_token_by_hash(sha256_hex(presented.as_bytes())).await? else { return Ok(None) };
+        let hash = sha256_hex(presented.as_bytes());
+        let Some(t) = store.tokens().api_token_by_hash(hash.clone()).await? else {
+            return self.kiosk(store, hash, client).await;
+        };
         let at = self.clock.now();
-        let (Some(role), None, true) = (Role::parse(&t.role), t.revoked_at, t.expires_at.is_none_or(|e| e > at)) else { return Ok(None) };
+        let role = Role::parse(&t.role);
+        let (Some(role), None, true) = (role, t.revoked_at, t.expires_at.is_none_or(|e| e > at)) else {
+            if role == Some(Role::Kiosk) {
+                return Ok(Identified::Refused(format!("kiosk token {} is expired or revoked", t.name)));
+            }
+            return Ok(Identified::Nobody);
+        };
         if self.should_touch(&t.id) {
             store.tokens().touch_api_token(t.id.clone(), at).await?;
         }
-        Ok(Some(Caller { actor: t.name, token_id: Some(t.id), role, device: t.device_id, client }))
+        Ok(Identified::Caller(Caller { actor: t.name, token_id: Some(t.id), role, device: t.device_id, client }))
+    }
+
+    /// A kiosk token the server made for a shared device's locker app.
+    async fn kiosk(&self, store: &Store, hash: String, client: IpAddr) -> Result<Identified, StoreError> {
+        let Some(k) = store.shared().kiosk_token(hash).await? else { return Ok(Identified::Nobody) };
+        if k.rotated_at.is_some() {
+            return Ok(Identified::Refused(format!("the kiosk token of device {} was rotated at a check-in; the locker app has the new one", k.device_id)));
+        }
+        Ok(Identified::Caller(Caller { actor: format!("kiosk {}", k.device_id), token_id: None, role: Role::Kiosk, device: Some(k.device_id), client }))
     }
 
     fn should_touch(&self, id: &str) -> bool {
@@ -130,11 +160,15 @@ pub async fn require(State(st): State<ApiState>, mut req: Request, next: Next) -
     let presented = req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(presented_key);
     let caller = match presented {
         Some(k) => gate.identify(&st.store, &k, client).await,
-        None => Ok(None),
+        None => Ok(Identified::Nobody),
     };
     let caller = match caller {
-        Ok(Some(c)) => c,
-        Ok(None) => {
+        Ok(Identified::Caller(c)) => c,
+        Ok(Identified::Refused(why)) => {
+            tracing::warn!(%client, path = %req.uri().path(), reason = %why, "admin API: refused token");
+            return ApiError::Forbidden(why).into_response();
+        }
+        Ok(Identified::Nobody) => {
             gate.limiter.failed(client, Instant::now());
             tracing::warn!(%client, path = %req.uri().path(), "admin API: authentication failed");
             return ApiError::Unauthorized.into_response();
@@ -216,8 +250,8 @@ mod tests {
         let gate = Gate::new("bootstrap-key-0123456789abcdef".into(), 10, Duration::from_secs(60), None).with_clock(std::sync::Arc::new(clock.clone()));
         let client: IpAddr = "192.0.2.7".parse().unwrap();
         let who = gate.identify(&store, &issued.token, client).await.unwrap();
-        assert_eq!(who.map(|c| c.role), Some(Role::Helpdesk));
+        assert!(matches!(who, Identified::Caller(c) if c.role == Role::Helpdesk));
         clock.advance(chrono::Duration::minutes(61));
-        assert!(gate.identify(&store, &issued.token, client).await.unwrap().is_none(), "expired by the clock");
+        assert!(matches!(gate.identify(&store, &issued.token, client).await.unwrap(), Identified::Nobody), "expired by the clock");
     }
 }

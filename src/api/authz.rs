@@ -48,6 +48,8 @@ pub enum Need {
     Read,
     /// Acting on devices: commands, pushes, checks, re-enrollment allowances.
     Operate,
+    /// Checking a shared device out or in (admin, helpdesk, or the device's own kiosk token).
+    Shared,
     /// Settings, secrets, certificates, tokens.
     Admin,
 }
@@ -56,6 +58,8 @@ pub enum Need {
 pub fn need(method: &Method, route: &str) -> Need {
     let get = method == Method::GET || method == Method::HEAD;
     match (get, route) {
+        (false, "/v1/shared/checkout" | "/v1/shared/checkin") => Need::Shared,
+        (false, "/v1/connector-calls/{id}/retry") => Need::Operate,
         (true, "/v1/devices" | "/v1/devices/{id}") => Need::DeviceLookup,
         (true, "/v1/secrets" | "/v1/tokens") => Need::Admin,
         (true, "/v1/push/{ids}") => Need::Operate,
@@ -81,7 +85,9 @@ pub fn allows(role: Role, scope: Option<&str>, need: Need, route: &str, device: 
         Role::Helpdesk => need != Need::Admin,
         Role::ReadOnly => matches!(need, Need::DeviceLookup | Need::Read),
         Role::Posture => need == Need::DeviceLookup,
-        Role::Kiosk => need == Need::DeviceLookup && route == "/v1/devices/{id}" && scope.is_some() && device == scope,
+        // A kiosk token's check-out and check-in name their device in the body: the handler
+        // holds it to the token's device.
+        Role::Kiosk => scope.is_some() && (need == Need::Shared || need == Need::DeviceLookup && route == "/v1/devices/{id}" && device == scope),
     }
 }
 
@@ -127,5 +133,11 @@ mod tests {
         assert!(!allows(Role::Kiosk, Some("KIOSK-1"), lookup, "/v1/devices/{id}", Some("OTHER")));
         assert!(!allows(Role::Kiosk, Some("KIOSK-1"), need(&Method::GET, "/v1/devices"), "/v1/devices", None));
         assert!(!allows(Role::Kiosk, None, lookup, "/v1/devices/{id}", None));
+        let checkin = need(&Method::POST, "/v1/shared/checkin");
+        assert!(allows(Role::Kiosk, Some("KIOSK-1"), checkin, "/v1/shared/checkin", None));
+        assert!(allows(Role::Helpdesk, None, checkin, "/v1/shared/checkin", None));
+        assert!(!allows(Role::ReadOnly, None, checkin, "/v1/shared/checkin", None));
+        assert!(!allows(Role::Kiosk, Some("KIOSK-1"), need(&Method::POST, "/v1/shared/pools"), "/v1/shared/pools", None));
+        assert!(!allows(Role::Kiosk, Some("KIOSK-1"), need(&Method::GET, "/v1/shared/sessions"), "/v1/shared/sessions", None));
     }
 }

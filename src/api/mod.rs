@@ -6,6 +6,7 @@ pub(crate) mod apps;
 pub(crate) mod auth;
 pub(crate) mod authz;
 pub(crate) mod commands;
+pub(crate) mod connectors;
 pub(crate) mod devices;
 pub(crate) mod enqueue;
 pub(crate) mod enrollment;
@@ -16,6 +17,7 @@ pub(crate) mod json;
 pub(crate) mod profiles;
 pub(crate) mod pushcert;
 pub(crate) mod scep;
+pub(crate) mod shared;
 pub mod tokens;
 pub(crate) mod webhooks;
 
@@ -50,6 +52,10 @@ pub struct ApiState {
     pub gate: std::sync::Arc<auth::Gate>,
     /// Where outbound URLs (webhooks) may point.
     pub outbound: std::sync::Arc<crate::outbound::Outbound>,
+    /// Shared devices: pools, check-out, check-in.
+    pub shared: crate::shared::SharedService,
+    /// Connectors and automations.
+    pub connectors: crate::connectors::ConnectorService,
 }
 
 /// The `/v1` router, with authentication applied to every route.
@@ -107,6 +113,23 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/v1/webhooks/{id}/dead-letters", get(webhooks::dead_letters))
         .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
+        .route("/v1/shared/pools", get(shared::pools).post(shared::create_pool))
+        .route("/v1/shared/pools/{name}", get(shared::pool).put(shared::put_pool).delete(shared::delete_pool))
+        .route("/v1/shared/checkout", post(shared::checkout))
+        .route("/v1/shared/checkin", post(shared::checkin))
+        .route("/v1/shared/sessions", get(shared::sessions))
+        .route("/v1/shared/sessions/{id}", get(shared::session))
+        .route("/v1/shared/users/{user}/sessions", get(shared::user_sessions))
+        .route("/v1/devices/{id}/sessions", get(shared::device_sessions))
+        .route("/v1/connectors", get(connectors::list).post(connectors::create))
+        .route("/v1/connectors/{id}", get(connectors::show).put(connectors::update).delete(connectors::remove))
+        .route("/v1/connectors/{id}/test", post(connectors::test))
+        .route("/v1/connectors/{id}/test-logout", post(connectors::test_logout))
+        .route("/v1/connectors/{id}/calls", get(connectors::calls))
+        .route("/v1/connector-calls", get(connectors::all_calls))
+        .route("/v1/connector-calls/{id}/retry", post(connectors::retry))
+        .route("/v1/automations", get(connectors::automations).post(connectors::create_automation))
+        .route("/v1/automations/{id}", get(connectors::automation).patch(connectors::change_automation).delete(connectors::delete_automation))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }

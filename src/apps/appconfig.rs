@@ -55,6 +55,10 @@ pub fn to_dict(cfg: &AppConfig) -> plist::Dictionary {
 /// The name a secret is referenced by in a value: `{Secret.NAME}`.
 pub const SECRET_PREFIX: &str = "Secret.";
 
+/// The variable carrying a shared device's kiosk token to its locker app (AppConfig only;
+/// rotated at every check-in).
+pub const KIOSK_TOKEN: &str = "KioskToken";
+
 /// Whether `name` can follow `Secret.` or `Attribute.` in a reference: 1 to 64 letters,
 /// digits, `_` or `-`.
 pub fn is_reference_name(name: &str) -> bool {

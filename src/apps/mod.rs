@@ -139,6 +139,8 @@ pub struct AppService {
     library: crate::store::library::LibraryStore,
     /// Assignments to devices and groups.
     assignments: crate::store::assignments::AssignmentStore,
+    /// Kiosk tokens of shared devices.
+    shared: crate::store::shared::SharedStore,
     queue: Queue,
     vault: Option<crate::sealed::Vault>,
 }
@@ -186,7 +188,7 @@ impl AppService {
     /// Builds the service; `vault` seals secrets and the commands that carry AppConfig (without
     /// it secrets cannot be stored or used).
     pub fn new(store: Store, queue: Queue, vault: Option<crate::sealed::Vault>) -> AppService {
-        AppService { apps: store.apps(), library: store.library(), assignments: store.assignments(), queue, vault }
+        AppService { apps: store.apps(), library: store.library(), assignments: store.assignments(), shared: store.shared(), queue, vault }
     }
 
     fn key(&self) -> Result<&SecretKey, AppError> {
@@ -305,6 +307,7 @@ impl AppService {
         let attributes = self.apps.attribute_names().await?;
         let known = |n: &str| {
             mdm_profiles::vars::is_builtin(n)
+                || n == appconfig::KIOSK_TOKEN
                 || n.strip_prefix(SECRET_PREFIX).is_some_and(|s| names.iter().any(|x| x == s))
                 || n.strip_prefix(crate::profiles::render::ATTRIBUTE_PREFIX).is_some_and(|a| attributes.iter().any(|x| x == a))
         };

@@ -69,16 +69,24 @@ enum Step {
 /// Commands to queue, and failures to record without a command.
 #[derive(Default)]
 pub(crate) struct Plan {
+    /// Put after the CommandUUID prefix, so another concern can follow the answers
+    /// (`shared-` for a check-in's data clearing).
+    mark: &'static str,
     work: AppWork,
     failed: Vec<DeviceApp>,
     failed_events: Vec<crate::store::apps::EventRow>,
 }
 
 impl AppService {
-    /// The value of `{name}` on one device: a built-in, or a secret.
-    fn lookup<'a>(ctx: &'a DeviceContext, secrets: &'a BTreeMap<String, String>) -> impl Fn(&str) -> Option<String> + 'a {
+    /// The value of `{name}` on one device: a built-in, a secret, or the device's kiosk token.
+    fn lookup<'a>(&'a self, ctx: &'a DeviceContext, secrets: &'a BTreeMap<String, String>) -> impl Fn(&str) -> Option<String> + 'a {
         move |name: &str| match name.strip_prefix(appconfig::SECRET_PREFIX) {
             Some(s) => secrets.get(s).cloned(),
+            None if name == appconfig::KIOSK_TOKEN => {
+                let sealed = ctx.kiosk_sealed.as_ref()?;
+                let plain = self.vault.as_ref()?.open(crate::sealed::Kind::KioskToken, &ctx.device.id, sealed).ok()?;
+                String::from_utf8(plain).ok()
+            }
             None => crate::profiles::render::device_value(ctx, name),
         }
     }
@@ -95,7 +103,7 @@ impl AppService {
     ) -> Result<(), AppError> {
         let eid = ctx.enrollment.id.clone();
         let (attrs, cfg) = AppService::parts(app)?;
-        let rendered = if cfg.is_empty() { Ok(None) } else { appconfig::render(&cfg, &AppService::lookup(ctx, secrets)).map(Some) };
+        let rendered = if cfg.is_empty() { Ok(None) } else { appconfig::render(&cfg, &self.lookup(ctx, secrets)).map(Some) };
         let state = |status: &str, cmd: Option<&Command>, detail: Option<String>, reinstalls: i32| DeviceApp {
             enrollment_id: eid.clone(),
             app_id: app.id.clone(),
@@ -124,14 +132,14 @@ impl AppService {
         };
         let (cmd, st, event) = match step {
             Step::Remove => {
-                let c = command(REMOVE_PREFIX, commands::remove(&app.bundle_id))?;
+                let c = command(&format!("{REMOVE_PREFIX}{}", plan.mark), commands::remove(&app.bundle_id))?;
                 out.removing.push(eid.clone());
                 let st = state(status::REMOVING, Some(&c), None, 0);
                 (c, st, None)
             }
             Step::Install { event, .. } => {
                 let user_enrollment = ctx.enrollment.enrollment_type.starts_with("UserEnrollment");
-                let c = command(INSTALL_PREFIX, commands::install(app, &attrs, configuration, user_enrollment))?;
+                let c = command(&format!("{INSTALL_PREFIX}{}", plan.mark), commands::install(app, &attrs, configuration, user_enrollment))?;
                 out.installing.push(eid.clone());
                 let st = state(status::PENDING, Some(&c), None, reinstalls);
                 (c, st, event)
@@ -179,9 +187,16 @@ impl AppService {
         if wanted.is_empty() && states.is_empty() {
             return Ok(out);
         }
-        let Some(ctx) = self.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
+        let Some(mut ctx) = self.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
             return Ok(out);
         };
+        if ctx.shared.is_some() && ctx.kiosk_sealed.is_none() && self.any_uses(&wanted, appconfig::KIOSK_TOKEN).await? {
+            // A locker app's first configuration: the device's first kiosk token.
+            self.issue_first_kiosk(device_id).await?;
+            if let Some(c) = self.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() {
+                ctx = c;
+            }
+        }
         if holds == Holds::Nothing {
             // A new enrollment has none of the old ones: forget them.
             let old: Vec<DeviceApp> = states.drain(..).map(|s| DeviceApp { status: "gone".into(), ..s }).collect();
@@ -235,6 +250,65 @@ impl AppService {
         }
         self.apply(plan).await?;
         Ok(out)
+    }
+
+    /// Whether the configuration of any of `app_ids` references `{var}`.
+    async fn any_uses(&self, app_ids: &[String], var: &str) -> Result<bool, AppError> {
+        for id in app_ids {
+            let Some(app) = self.apps.app(id.clone()).await? else { continue };
+            let (_, cfg) = AppService::parts(&app)?;
+            if mdm_profiles::vars::references(&plist::Value::Dictionary(appconfig::to_dict(&cfg)), "").iter().any(|(_, n)| n == var) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Makes a device's first kiosk token (sealed) unless it has one.
+    async fn issue_first_kiosk(&self, device_id: &str) -> Result<(), AppError> {
+        let (hash, sealed) = crate::shared::kiosk::mint(self.vault()?, device_id).map_err(|e| AppError::Internal(e.to_string()))?;
+        self.shared.issue_first_kiosk(device_id.to_string(), hash, sealed).await?;
+        Ok(())
+    }
+
+    /// A shared device changed hands: configurations that depend on the user (or carry the
+    /// kiosk token, rotated at check-in) are sent again, then the device is synced.
+    pub async fn sync_device_for_user(&self, device_id: &str) -> Result<AppSync, AppError> {
+        let states = self.apps.device_apps(device_id.to_string()).await?;
+        let mut stale = Vec::new();
+        for s in states.iter().filter(|s| s.status == status::INSTALLED || s.status == status::PENDING) {
+            let Some(app) = self.apps.app(s.app_id.clone()).await? else { continue };
+            let (_, cfg) = AppService::parts(&app)?;
+            let refs = mdm_profiles::vars::references(&plist::Value::Dictionary(appconfig::to_dict(&cfg)), "");
+            if refs.iter().any(|(_, n)| mdm_profiles::vars::USER_DEPENDENT.contains(&n.as_str()) || n == appconfig::KIOSK_TOKEN) {
+                stale.push(app.id);
+            }
+        }
+        if !stale.is_empty() {
+            self.apps.mark_apps_stale(device_id.to_string(), stale).await?;
+        }
+        self.sync_device(device_id, Holds::AsRecorded).await
+    }
+
+    /// Clears an app's data on a device: RemoveApplication then InstallApplication, queued
+    /// together (the CommandUUIDs marked `mark`). Returns the install's CommandUUID, or `None`
+    /// when the app is not on the device.
+    pub async fn clear_data(&self, device_id: &str, app_id: &str, mark: &'static str) -> Result<Option<String>, AppError> {
+        let states = self.apps.device_apps(device_id.to_string()).await?;
+        let Some(s) = states.iter().find(|s| s.app_id == app_id && (s.status == status::INSTALLED || s.status == status::PENDING)) else { return Ok(None) };
+        let Some(app) = self.apps.app(app_id.to_string()).await? else { return Ok(None) };
+        let Some(ctx) = self.library.device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else { return Ok(None) };
+        let secrets = self.open_secrets().await?;
+        let mut plan = Plan { mark, ..Plan::default() };
+        let mut out = AppSync::default();
+        self.plan(&mut plan, &mut out, &ctx, &app, Step::Remove, &secrets)?;
+        self.plan(&mut plan, &mut out, &ctx, &app, Step::Install { reinstalls: s.reinstalls, event: None }, &secrets)?;
+        let install = plan.work.commands.iter().rev().find(|c| c.uuid.starts_with(INSTALL_PREFIX)).map(|c| c.uuid.clone());
+        if let Some((_, why)) = out.failed.first() {
+            return Err(AppError::BadRequest(format!("{} cannot be installed again: {why}", app.bundle_id)));
+        }
+        self.apply(plan).await?;
+        Ok(install)
     }
 
     /// Syncs every device an app is assigned to or present on.

@@ -244,13 +244,16 @@ impl Caller {
         if let Some(t) = self.tokens.get(connector_id) {
             return Ok(t);
         }
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "client_credentials");
-        if let Some(s) = scope {
-            form.append_pair("scope", s);
-        }
+        let form = {
+            let mut f = url::form_urlencoded::Serializer::new(String::new());
+            f.append_pair("grant_type", "client_credentials");
+            if let Some(s) = scope {
+                f.append_pair("scope", s);
+            }
+            f.finish()
+        };
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{}", secrets.client_secret.clone().unwrap_or_default()));
-        self.token_request(connector_id, token_url, &[("authorization", format!("Basic {basic}"))], form.finish(), 10, started).await
+        self.token_request(connector_id, token_url, &[("authorization", format!("Basic {basic}"))], form, 10, started).await
     }
 
     async fn token_request(

@@ -29,3 +29,8 @@ pub const DELETE_USER: &str = "delete_user";
 pub const EVENT: &str = "event";
 /// Check-in of the previous holder before a check-out.
 pub const CHECKIN_PREVIOUS: &str = "checkin_previous";
+/// A profile the pool holds while checked out (installed at check-out, removed at check-in).
+pub const HELD_PROFILE: &str = "held_profile";
+
+/// The steps run after the session's transaction, in order of `seq`.
+pub const RUNNABLE: [&str; 5] = [RESEND, CLEAR_PASSCODE, CLEAR_APP_DATA, LOG_OUT_USER, DELETE_USER];

@@ -555,20 +555,70 @@ impl SharedStore {
             .await
     }
 
-    /// Re-send actions still `pending` since before `cutoff` (a replica stopped between the
-    /// session change and its re-sends): (session, phase, seq, device).
-    pub async fn stalled_resends(&self, cutoff: NaiveDateTime, limit: i64) -> StoreResult<Vec<(String, String, i32, String)>> {
+    /// Claims a pending step before running it: true when its `updated_at` was still
+    /// `seen` (no other replica took it since).
+    pub async fn claim_action(&self, id: i64, seen: NaiveDateTime) -> StoreResult<bool> {
         self.0
             .run(move |conn| {
-                Ok(shared_actions::table
-                    .inner_join(shared_sessions::table)
-                    .filter(shared_actions::action.eq(crate::shared::action::RESEND))
-                    .filter(shared_actions::status.eq(crate::shared::action::PENDING))
+                let n = diesel::update(shared_actions::table.find(id).filter(shared_actions::updated_at.eq(seen)).filter(shared_actions::status.eq("pending")))
+                    .set(shared_actions::updated_at.eq(super::now()))
+                    .execute(conn)?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// Marks the held-profile actions of a session's phase done (the re-send queued them).
+    pub async fn finish_held(&self, session_id: String, phase: String, detail: String) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(
+                    shared_actions::table
+                        .filter(shared_actions::session_id.eq(session_id))
+                        .filter(shared_actions::phase.eq(phase))
+                        .filter(shared_actions::action.eq(crate::shared::action::HELD_PROFILE)),
+                )
+                .set((shared_actions::status.eq("done"), shared_actions::detail.eq(Some(detail)), shared_actions::updated_at.eq(super::now())))
+                .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Records a step's outcome and the command it queued.
+    pub async fn finish_action(&self, id: i64, status: String, detail: Option<String>, command_uuid: Option<String>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(shared_actions::table.find(id))
+                    .set((
+                        shared_actions::status.eq(status),
+                        shared_actions::detail.eq(detail),
+                        shared_actions::command_uuid.eq(command_uuid),
+                        shared_actions::updated_at.eq(super::now()),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Sessions with a step still pending, not queued and untouched since `cutoff` (its
+    /// replica stopped mid-way).
+    pub async fn stalled_sessions(&self, cutoff: NaiveDateTime, limit: i64) -> StoreResult<Vec<String>> {
+        self.0
+            .run(move |conn| {
+                let mut ids: Vec<String> = shared_actions::table
+                    .filter(shared_actions::status.eq("pending"))
+                    .filter(shared_actions::command_uuid.is_null())
+                    .filter(shared_actions::call_id.is_null())
+                    .filter(shared_actions::action.eq_any(crate::shared::action::RUNNABLE))
                     .filter(shared_actions::updated_at.lt(cutoff))
                     .order(shared_actions::id)
                     .limit(limit)
-                    .select((shared_actions::session_id, shared_actions::phase, shared_actions::seq, shared_sessions::device_id))
-                    .load(conn)?)
+                    .select(shared_actions::session_id)
+                    .load(conn)?;
+                ids.dedup();
+                Ok(ids)
             })
             .await
     }
