@@ -142,6 +142,8 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             match id.filter(|i| !i.is_empty()) {
                 Some(id) => {
                     let configuration = body.get("Configuration").and_then(|v| v.as_dictionary()).cloned();
+                    // Installing over an installed app updates it: its data stays.
+                    let data = dev.apps.iter().find(|a| a.identifier == id && !a.uninstalled).map(|a| a.data.clone()).unwrap_or_default();
                     dev.apps.retain(|a| a.identifier != id);
                     dev.apps.push(crate::device::InstalledApp {
                         name: id.clone(),
@@ -150,6 +152,7 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
                         managed: true,
                         configuration,
                         uninstalled: false,
+                        data,
                     });
                     out.insert("Identifier".into(), s(&id));
                     out.insert("State".into(), s("Installing"));
@@ -174,9 +177,11 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
         "SecurityInfo" => {
             let mut info = Dict::new();
             info.insert("HardwareEncryptionCaps".into(), plist::Value::Integer(3.into()));
-            info.insert("PasscodePresent".into(), plist::Value::Boolean(true));
-            info.insert("PasscodeCompliant".into(), plist::Value::Boolean(true));
-            info.insert("PasscodeCompliantWithProfiles".into(), plist::Value::Boolean(true));
+            let present = dev.passcode.is_some();
+            let compliant = present || !dev.passcode_required();
+            info.insert("PasscodePresent".into(), plist::Value::Boolean(present));
+            info.insert("PasscodeCompliant".into(), plist::Value::Boolean(compliant));
+            info.insert("PasscodeCompliantWithProfiles".into(), plist::Value::Boolean(compliant));
             out.insert("SecurityInfo".into(), plist::Value::Dictionary(info));
             "Acknowledged"
         }
@@ -231,11 +236,16 @@ fn run(dev: &mut SimDevice, request_type: &str, body: &Dict, out: &mut Dict) -> 
             out.insert("ErrorChain".into(), error_chain(12052, "MCMDMErrorDomain", "The unlock token is invalid."));
             "Error"
         }
+        "ClearPasscode" => {
+            dev.passcode = None;
+            "Acknowledged"
+        }
         "DeviceLock"
         | "EraseDevice"
         | "RestartDevice"
         | "ShutDownDevice"
-        | "ClearPasscode"
+        | "LogOutUser"
+        | "DeleteUser"
         | "Restrictions"
         | "ProvisioningProfileList"
         | "AvailableOSUpdates" => "Acknowledged",

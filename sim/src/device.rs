@@ -44,6 +44,9 @@ pub struct InstalledApp {
     pub configuration: Option<plist::Dictionary>,
     /// A managed app the person deleted: iOS keeps listing it as `ManagedButUninstalled`.
     pub uninstalled: bool,
+    /// What the app keeps in its container (a signed-in user, cached messages): kept across
+    /// configuration changes and updates, gone when the app is removed.
+    pub data: BTreeMap<String, String>,
 }
 
 /// A command the device received and how it answered.
@@ -85,6 +88,8 @@ pub struct SimDevice {
     pub push_magic: String,
     /// UnlockToken.
     pub unlock_token: Vec<u8>,
+    /// The device passcode the person set, if any.
+    pub passcode: Option<String>,
     /// Send AwaitingConfiguration=true in TokenUpdate.
     pub awaiting_configuration: bool,
     /// Installed profiles by identifier.
@@ -161,6 +166,7 @@ impl SimDevice {
             token: random_bytes(32),
             push_magic: uuid::Uuid::new_v4().to_string().to_uppercase(),
             unlock_token: random_bytes(48),
+            passcode: None,
             awaiting_configuration: false,
             profiles: BTreeMap::new(),
             apps: vec![InstalledApp {
@@ -170,6 +176,7 @@ impl SimDevice {
                 managed: false,
                 configuration: None,
                 uninstalled: false,
+                data: BTreeMap::new(),
             }],
             not_now: HashMap::new(),
             fail_profiles: false,
@@ -191,6 +198,46 @@ impl SimDevice {
             self.apps.remove(i);
         }
         true
+    }
+
+    /// Whether an installed profile holds a passcode policy (`com.apple.mobiledevice.passwordpolicy`).
+    pub fn passcode_required(&self) -> bool {
+        self.profiles.values().any(|p| {
+            p.content
+                .get("PayloadContent")
+                .and_then(|v| v.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_dictionary())
+                .any(|d| d.get("PayloadType").and_then(|v| v.as_string()) == Some("com.apple.mobiledevice.passwordpolicy"))
+        })
+    }
+
+    /// The person sets a device passcode (as iOS asks once a passcode policy is installed);
+    /// false when they already have one.
+    pub fn user_sets_passcode(&mut self, pin: &str) -> bool {
+        if self.passcode.is_some() {
+            return false;
+        }
+        self.passcode = Some(pin.to_string());
+        true
+    }
+
+    /// The person uses an installed app, which keeps `key` = `value` in its data; false when
+    /// the app is not installed.
+    pub fn user_uses_app(&mut self, bundle_id: &str, key: &str, value: &str) -> bool {
+        match self.apps.iter_mut().find(|a| a.identifier == bundle_id && !a.uninstalled) {
+            Some(a) => {
+                a.data.insert(key.to_string(), value.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The HTTP client of the device (what its apps use to reach the server).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// An installed app.

@@ -10,10 +10,12 @@ pub mod answer;
 pub mod apns;
 pub mod device;
 pub mod fleet;
+pub mod locker;
 pub mod ota;
 mod plist_body;
 pub mod scep;
 pub mod transport;
+pub mod vendors;
 pub mod wake;
 
 pub use device::{Handled, SimDevice};

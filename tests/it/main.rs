@@ -22,5 +22,6 @@ mod replicas;
 mod retention;
 mod scep;
 mod secrets;
+mod shared;
 mod shutdown;
 mod tokens;

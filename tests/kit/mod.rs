@@ -162,7 +162,7 @@ pub fn config(db_url: &str, pki: &Pki) -> Config {
             backoff_max: Duration::from_secs(1),
             ..Default::default()
         },
-        outbound: mdm::config::OutboundConfig { allow_private: vec!["127.0.0.0/8".into()], ca_certs: vec![] },
+        outbound: mdm::config::OutboundConfig { allow_private: vec!["127.0.0.0/8".into()], ca_certs: vec![pki.path("ca.pem")] },
         connectors: mdm::config::ConnectorsConfig {
             poll_interval: Duration::from_millis(50),
             lease: Duration::from_secs(5),
