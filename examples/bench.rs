@@ -372,6 +372,11 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
         webhook_cost(label, &http, &base, &mut fleet, concurrency, c.commands as f64 / c.elapsed.as_secs_f64()).await;
     }
 
+    let cycles: usize = std::env::var("BENCH_SHARED").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    if cycles > 0 {
+        shared_cycles(label, &http, &base, &fleet.ids(), &pki, cycles, concurrency.min(16)).await;
+    }
+
     // Fan-out: one command to every device with a push; devices connect when pushed.
     let ids = fleet.ids();
     let map = by_token(std::mem::take(&mut fleet.devices));
@@ -410,6 +415,86 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
         let rounds = std::env::var("BENCH_SCEP_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|&r: &usize| r > 0).unwrap_or(5);
         scep_compare(&format!("{base}/scep"), pid, n, &levels, rounds).await;
     }
+}
+
+/// Check-out + check-in cycles through the shared-device API with two logout connectors (a
+/// mock Vocera and a mock Epic over TLS), and the check-in answer's latency without connectors,
+/// with them answering, and with Epic hanging: the queue keeps them out of the answer.
+async fn shared_cycles(label: &str, http: &reqwest::Client, base: &str, ids: &[String], pki: &kit::Pki, cycles: usize, concurrency: usize) {
+    use mdm_sim::vendors::{EpicRegistration, MockVendor, Mode};
+    let server = pki.ca.issue_server(&["127.0.0.1".into()]).unwrap();
+    let (cert, key) = (server.cert.to_pem().unwrap(), server.key.private_key_to_pem_pkcs8().unwrap());
+    let vocera = MockVendor::vocera(&cert, &key).await.unwrap();
+    let reg = EpicRegistration { client_id: "bench".into(), jwks_url: format!("{base}/connectors/jwks.json"), ca_pem: pki.ca_pem.clone() };
+    let epic = MockVendor::epic(&cert, &key, reg).await.unwrap();
+    let post = |path: &str, body: serde_json::Value| {
+        let r = http.post(format!("{base}{path}")).bearer_auth(KEY).json(&body).send();
+        async move {
+            let r = r.await.unwrap();
+            let ok = r.status().is_success();
+            let text = r.text().await.unwrap_or_default();
+            assert!(ok, "{text}");
+        }
+    };
+    post("/v1/connectors", serde_json::json!({"name": "bench-vocera", "preset": {"name": "vocera", "host": vocera.host()}})).await;
+    post(
+        "/v1/connectors",
+        serde_json::json!({"name": "bench-epic", "settings": {"kind": "epic", "display_name": "Rover", "environment": "non-production",
+        "app_name": "Rover", "interconnect_url": epic.url(), "instance": "APIProxyTST", "client_id": "bench", "timeout_secs": 5}}),
+    )
+    .await;
+    // Far more devices than requests at once: one device is never in two cycles at a time.
+    let devices: Vec<String> = ids.iter().take(cycles.clamp(concurrency * 4, 200)).cloned().collect();
+    let pool = |connectors: serde_json::Value| serde_json::json!({"name": "bench-pool", "staging_user": "staging", "devices": devices, "logout_connectors": connectors});
+    post("/v1/shared/pools", pool(serde_json::json!([]))).await;
+    let put = |body: serde_json::Value| {
+        let r = http.put(format!("{base}/v1/shared/pools/bench-pool")).bearer_auth(KEY).json(&body).send();
+        async move { assert!(r.await.unwrap().status().is_success()) }
+    };
+    // One round: every device checked out and in `per_device` times, `concurrency` at once.
+    let round = |per_device: usize| {
+        let devices = devices.clone();
+        async move {
+            let started = Instant::now();
+            let lat: Arc<std::sync::Mutex<Vec<u32>>> = Default::default();
+            let work = futures::stream::iter((0..per_device).flat_map(|_| devices.iter().cloned()).enumerate().map(|(i, d)| {
+                let lat = lat.clone();
+                async move {
+                    let r = http
+                        .post(format!("{base}/v1/shared/checkout"))
+                        .bearer_auth(KEY)
+                        .json(&serde_json::json!({"device": d, "user": format!("nurse.{i}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+                    let t = Instant::now();
+                    let r = http.post(format!("{base}/v1/shared/checkin")).bearer_auth(KEY).json(&serde_json::json!({"device": d})).send().await.unwrap();
+                    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+                    lat.lock().unwrap().push(t.elapsed().as_micros() as u32);
+                }
+            }));
+            use futures::StreamExt;
+            work.buffer_unordered(concurrency).collect::<Vec<()>>().await;
+            let mut v = lat.lock().unwrap().clone();
+            v.sort_unstable();
+            (v.len() as f64 / started.elapsed().as_secs_f64(), v)
+        }
+    };
+    let per_device = cycles.div_ceil(devices.len()).max(1);
+    let (_, none) = round(per_device).await;
+    put(pool(serde_json::json!(["bench-vocera", "bench-epic"]))).await;
+    let (rate, with) = round(per_device).await;
+    epic.set_mode(Mode::Hang);
+    let (_, hanging) = round(per_device).await;
+    epic.set_mode(Mode::Ok);
+    let ms = |v: &[u32], p: f64| percentile(v, p) as f64 / 1000.0;
+    println!("  shared devices: {rate:>6.0} check-out + check-in cycles/s with 2 logout connectors ({} cycles, {concurrency} at once)", with.len());
+    for (what, v) in [("no connectors", &none), ("2 connectors answering", &with), ("Epic hanging", &hanging)] {
+        println!("    check-in answer latency, {what:<24} p50 {:.2} ms, p99 {:.2} ms", ms(v, 50.0), ms(v, 99.0));
+    }
+    println!("    ratio p50 hanging / none: {:.2}", ms(&hanging, 50.0) / ms(&none, 50.0).max(0.001));
+    let _ = label;
 }
 
 /// A webhook receiver on 127.0.0.1 that answers 200 and counts what it got (the highest event
@@ -552,6 +637,9 @@ fn bench_context(i: usize, cert_der: Vec<u8>) -> mdm::store::library::DeviceCont
         enrolled_user: Some("nurse.jane".into()),
         user_email: Some("jane@example.org".into()),
         attributes: Default::default(),
+        shared: None,
+        shared_user: None,
+        kiosk_sealed: None,
     }
 }
 
