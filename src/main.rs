@@ -12,6 +12,7 @@ mod app_cli;
 mod cli;
 mod device_cli;
 mod profile_cli;
+mod shared_cli;
 mod sim_cli;
 mod token_cli;
 mod webhook_cli;
@@ -144,6 +145,22 @@ enum Cmd {
         #[arg(long, global = true)]
         server: Option<String>,
     },
+    /// Connectors (Vocera, Epic, HTTP): add, list, test, test a logout, calls, retry.
+    Connector {
+        #[command(subcommand)]
+        action: shared_cli::ConnectorCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Shared devices: check out, check in, sessions, pools.
+    Shared {
+        #[command(subcommand)]
+        action: shared_cli::SharedCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
     /// The event feed (GET /v1/events): a page, or with --follow each new event as a JSON line.
     Events {
         #[command(flatten)]
@@ -194,6 +211,14 @@ enum Cmd {
         /// default: a new CA per run.
         #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
         device_ca: Option<Vec<PathBuf>>,
+        /// Shared devices: put the enrolled devices in this pool (made when absent) and run
+        /// --shifts of check-outs and check-ins (through each device's locker app when its
+        /// AppConfig has a kiosk token, else the admin API), with the holder setting a PIN.
+        #[arg(long, value_name = "POOL")]
+        shared: Option<String>,
+        /// Shifts with --shared.
+        #[arg(long, default_value_t = 3)]
+        shifts: usize,
     },
 }
 
@@ -267,10 +292,26 @@ fn main() -> ExitCode {
             Cmd::App { action } => app_cli::run(&args.config, action).await,
             Cmd::Token { action } => token_cli::run(&args.config, action).await,
             Cmd::Webhook { action, server } => webhook_cli::webhook(&args.config, server, action).await,
+            Cmd::Connector { action, server } => shared_cli::connector(&args.config, server, action).await,
+            Cmd::Shared { action, server } => shared_cli::shared(&args.config, server, action).await,
             Cmd::Events { args: a, server } => webhook_cli::events(&args.config, server, a).await,
             Cmd::Profile { action } => profile_cli::run(&args.config, action).await,
-            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca } => {
-                let a = sim_cli::SimArgs { server, devices, concurrency, transport, loops, interval, topic, challenge, enroll_ota, token, device_ca };
+            Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca, shared, shifts } => {
+                let a = sim_cli::SimArgs {
+                    server,
+                    devices,
+                    concurrency,
+                    transport,
+                    loops,
+                    interval,
+                    topic,
+                    challenge,
+                    enroll_ota,
+                    token,
+                    device_ca,
+                    shared,
+                    shifts,
+                };
                 sim_cli::sim(&args.config, a).await
             }
         }

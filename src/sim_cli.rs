@@ -43,6 +43,10 @@ pub struct SimArgs {
     pub token: Option<String>,
     /// Device CA (cert, key) for OTA.
     pub device_ca: Option<Vec<PathBuf>>,
+    /// Shared pool to run shifts in.
+    pub shared: Option<String>,
+    /// Shifts with `shared`.
+    pub shifts: usize,
 }
 
 /// The topic of the simulated devices' push tokens when the server has no push certificate.
@@ -79,6 +83,10 @@ pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
     }
     let enroll_failed = (enrolled.errors > 0)
         .then(|| format!("{} of {} device(s) did not enroll: {}", enrolled.errors, a.devices, enrolled.first_error.clone().unwrap_or_default()));
+    let mut fleet = fleet;
+    if let Some(pool) = &a.shared {
+        shifts(&api, &mut fleet, pool, a.shifts, a.concurrency).await?;
+    }
     let tally = online(fleet, pushes, &a).await;
     drop(mock);
     println!("{} connection(s), {} command(s) answered, {} error(s)", tally.ok, tally.commands, tally.errors);
@@ -86,6 +94,102 @@ pub async fn sim(config: &Path, a: SimArgs) -> CliResult {
         (Some(e), _) => Err(e),
         (None, 0) => Ok(()),
         (None, n) => Err(format!("{n} connection(s) failed: {}", tally.first_error.unwrap_or_default())),
+    }
+}
+
+/// The bundle id a locker app is looked for under (its AppConfig carries `KioskToken`).
+fn locker_of(d: &mdm_sim::SimDevice) -> Option<mdm_sim::locker::LockerApp> {
+    d.apps
+        .iter()
+        .find(|a| a.configuration.as_ref().is_some_and(|c| c.contains_key(mdm_sim::locker::TOKEN_KEY) && c.contains_key(mdm_sim::locker::SERVER_URL_KEY)))
+        .map(|a| mdm_sim::locker::LockerApp::new(&a.identifier))
+}
+
+/// Answers every queued command (a few connection loops).
+async fn settle(d: &mut mdm_sim::SimDevice) -> Result<(), String> {
+    for _ in 0..8 {
+        if d.connect().await.map_err(|e| e.to_string())?.is_empty() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `--shared POOL`: the devices join the pool, then each shift checks every device out to a
+/// user (who sets a PIN when the passcode policy arrives and uses the apps) and in again.
+async fn shifts(api: &Api, fleet: &mut Fleet, pool: &str, shifts: usize, concurrency: usize) -> Result<(), String> {
+    let ids: Vec<String> = fleet.devices.iter().map(|d| d.udid.clone()).collect();
+    let path = format!("/v1/shared/pools/{}", percent_encoding::utf8_percent_encode(pool, percent_encoding::NON_ALPHANUMERIC));
+    match api.answer(api.request(reqwest::Method::GET, &path)).await? {
+        (s, mut p) if s.is_success() => {
+            let mut devices: Vec<String> = p["devices"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            devices.extend(ids);
+            devices.sort();
+            devices.dedup();
+            p["devices"] = serde_json::json!(devices);
+            api.json(api.request(reqwest::Method::PUT, &path).json(&p)).await.map_err(|e| format!("adding the devices to pool {pool}: {e}"))?;
+        }
+        (s, _) if s == reqwest::StatusCode::NOT_FOUND => {
+            let body = serde_json::json!({"name": pool, "staging_user": format!("{pool}-staging"), "devices": ids});
+            api.json(api.request(reqwest::Method::POST, "/v1/shared/pools").json(&body)).await.map_err(|e| format!("creating pool {pool}: {e}"))?;
+            println!("pool {pool} created (staging user {pool}-staging)");
+        }
+        (s, v) => return Err(format!("reading pool {pool}: {s} {v}")),
+    }
+    let (mut cycles, mut failures) = (0usize, Vec::new());
+    let mut latencies: Vec<u32> = Vec::new();
+    for shift in 0..shifts {
+        let t = std::time::Instant::now();
+        let results: Vec<Result<u32, String>> = futures::stream::iter(fleet.devices.iter_mut().enumerate())
+            .map(|(i, d)| async move {
+                settle(d).await?;
+                let user = format!("nurse.{shift}.{i}");
+                let status = match locker_of(d) {
+                    Some(l) => l.checkout(d, &user).await.map_err(|e| e.to_string())?.status,
+                    None => {
+                        let body = serde_json::json!({"device": d.udid, "user": user});
+                        api.answer(api.request(reqwest::Method::POST, "/v1/shared/checkout").json(&body)).await?.0.as_u16()
+                    }
+                };
+                if status != 200 {
+                    return Err(format!("{}: check-out answered {status}", d.udid));
+                }
+                settle(d).await?;
+                if d.passcode_required() {
+                    d.user_sets_passcode("482913");
+                }
+                let started = std::time::Instant::now();
+                let status = match locker_of(d) {
+                    Some(l) => l.checkin(d).await.map_err(|e| e.to_string())?.status,
+                    None => api.answer(api.request(reqwest::Method::POST, "/v1/shared/checkin").json(&serde_json::json!({"device": d.udid}))).await?.0.as_u16(),
+                };
+                let took = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+                if status != 200 {
+                    return Err(format!("{}: check-in answered {status}", d.udid));
+                }
+                settle(d).await?;
+                Ok(took)
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+        for r in results {
+            match r {
+                Ok(us) => {
+                    cycles += 1;
+                    latencies.push(us);
+                }
+                Err(e) => failures.push(e),
+            }
+        }
+        println!("shift {}: {} device(s) checked out and in in {:.2?}", shift + 1, fleet.devices.len(), t.elapsed());
+    }
+    latencies.sort_unstable();
+    let ms = |p: f64| f64::from(mdm_sim::fleet::percentile(&latencies, p)) / 1000.0;
+    println!("{cycles} check-out/check-in cycle(s), check-in answered in p50 {:.1} ms, p99 {:.1} ms; {} failure(s)", ms(50.0), ms(99.0), failures.len());
+    match failures.first() {
+        None => Ok(()),
+        Some(f) => Err(format!("{} cycle(s) failed, first: {f}", failures.len())),
     }
 }
 

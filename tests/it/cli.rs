@@ -128,3 +128,20 @@ fn init_points_out_an_old_configuration() {
     let again = init();
     assert!(again.contains("note: mdm.toml has no development push"), "{again}");
 }
+
+both!(sim_runs_shared_shifts);
+/// `mdm sim --shared POOL` puts its devices in a pool and runs shifts of check-outs and
+/// check-ins; `mdm shared` and `mdm connector` show what happened.
+async fn sim_runs_shared_shifts(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let (ok, out) = mdm(&h, &["sim", "--devices", "2", "--loops", "0", "--shared", "ward-9", "--shifts", "2"], &[]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("pool ward-9 created") && out.contains("4 check-out/check-in cycle(s)") && out.contains("0 failure(s)"), "{out}");
+    assert_eq!(h.count("shared_sessions WHERE NOT open"), 4);
+    let (ok, out) = mdm(&h, &["shared", "sessions", "--user", "nurse.1.0"], &[]).await;
+    assert!(ok && out.contains("nurse.1.0"), "{out}");
+    let (ok, out) = mdm(&h, &["connector", "add-vocera", "--name", "vocera", "--host", "vocera.example.org"], &[]).await;
+    assert!(ok && out.contains("/vocera/SAML/webLogout"), "{out}");
+    let (ok, out) = mdm(&h, &["connector", "show", "nope"], &[]).await;
+    assert!(!ok && out.contains("no connector nope"), "{out}");
+}
