@@ -54,7 +54,7 @@ pub struct Answer {
     pub status: u16,
     /// Time from sending to the end of what was read.
     pub latency: Duration,
-    /// At most [`ANSWER_BYTES`] of the body, lossily as UTF-8.
+    /// The first bytes of the body (as many as the request asked to read), lossily as UTF-8.
     pub first_bytes: String,
 }
 
@@ -224,7 +224,16 @@ impl Outbound {
     /// POSTs a JSON `body` with `headers` to `url` under the policy; reads at most
     /// [`ANSWER_BYTES`] of the answer.
     pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<Answer, OutboundError> {
-        self.request(Request { method: reqwest::Method::POST, url, headers, body, content_type: Some("application/json; charset=utf-8"), timeout: None }).await
+        self.request(Request {
+            method: reqwest::Method::POST,
+            url,
+            headers,
+            body,
+            content_type: Some("application/json; charset=utf-8"),
+            timeout: None,
+            read: ANSWER_BYTES,
+        })
+        .await
     }
 
     /// Sends `r` under the policy (its timeout, else the policy's); reads at most
@@ -248,9 +257,10 @@ impl Outbound {
             let mut resp = req.send().await.map_err(|e| OutboundError::Transport(transport_text(&e)))?;
             let status = resp.status().as_u16();
             let mut first = Vec::new();
-            while first.len() < ANSWER_BYTES {
+            let limit = r.read.clamp(1, MAX_READ);
+            while first.len() < limit {
                 match resp.chunk().await {
-                    Ok(Some(c)) => first.extend_from_slice(&c[..c.len().min(ANSWER_BYTES - first.len())]),
+                    Ok(Some(c)) => first.extend_from_slice(&c[..c.len().min(limit - first.len())]),
                     Ok(None) | Err(_) => break,
                 }
             }
@@ -275,7 +285,13 @@ pub struct Request<'a> {
     pub content_type: Option<&'a str>,
     /// The whole exchange's deadline; `None`: the policy's.
     pub timeout: Option<Duration>,
+    /// How much of the answer to read ([`ANSWER_BYTES`] for what is only shown; more for an
+    /// answer that is parsed, such as a token endpoint's), at most [`MAX_READ`].
+    pub read: usize,
 }
+
+/// The most of an answer [`Outbound::request`] reads.
+pub const MAX_READ: usize = 64 * 1024;
 
 /// A transport error as one line, with its cause (reqwest's own text omits it).
 fn transport_text(e: &reqwest::Error) -> String {

@@ -160,6 +160,8 @@ pub struct Services {
     pub vault: crate::sealed::Vault,
     /// Where outbound URLs (webhooks) may point.
     pub outbound: Arc<crate::outbound::Outbound>,
+    /// Connectors (one per process: its token cache is shared by the API and the worker).
+    pub connectors: crate::connectors::ConnectorService,
 }
 
 /// The outbound policy from `[outbound]`.
@@ -169,13 +171,12 @@ pub fn outbound(cfg: &Config) -> Result<Arc<crate::outbound::Outbound>, StartErr
 
 /// Builds the full application router.
 pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
-    let Services { store, queue, push, profiles, apps, vault, outbound } = services;
+    let Services { store, queue, push, profiles, apps, vault, outbound, connectors } = services;
     let metrics = push.metrics().clone();
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
         .map_err(|e| StartError::Invalid(e.to_string()))?;
     let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
-    let connectors = crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone());
     let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone())]);
     let service = MdmService::new(
         store.clone(),
@@ -347,12 +348,13 @@ impl Server {
             push.metrics().clone(),
             cfg.push.expiry_warning,
         );
-        let connector_worker = crate::connectors::worker::Worker::new(
-            crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone()),
-            cfg.connectors.clone(),
-        );
+        let connectors = crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone());
+        let connector_worker = crate::connectors::worker::Worker::new(connectors.clone(), cfg.connectors.clone());
         let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
-        let app = app(cfg, Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound })?;
+        let app = app(
+            cfg,
+            Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound, connectors },
+        )?;
         let tls = if cfg.server.plain_http {
             None
         } else {

@@ -89,17 +89,26 @@ pub struct Checkin {
     pub device: String,
 }
 
+/// What a caller sees of a session: a locker app (kiosk token) not the connector calls (the
+/// other systems' answers).
+fn for_caller(c: &Caller, mut v: SessionView) -> Json<SessionView> {
+    if c.role == Role::Kiosk {
+        v.calls.clear();
+    }
+    Json(v)
+}
+
 /// `POST /v1/shared/checkout`.
 pub async fn checkout(State(st): State<ApiState>, Extension(c): Extension<Caller>, b: JsonBody<Checkout>) -> Result<Json<SessionView>, ApiError> {
     let r = body(b)?;
-    Ok(Json(st.shared.checkout(&r.device, &r.user, r.email, r.full_name, &actor(&c)).await?))
+    Ok(for_caller(&c, st.shared.checkout(&r.device, &r.user, r.email, r.full_name, &actor(&c)).await?))
 }
 
 /// `POST /v1/shared/checkin`: answers as soon as the device is back with its staging user
 /// (connector calls run from their queue afterwards).
 pub async fn checkin(State(st): State<ApiState>, Extension(c): Extension<Caller>, b: JsonBody<Checkin>) -> Result<Json<SessionView>, ApiError> {
     let r = body(b)?;
-    Ok(Json(st.shared.checkin(&r.device, &actor(&c)).await?))
+    Ok(for_caller(&c, st.shared.checkin(&r.device, &actor(&c)).await?))
 }
 
 /// Query of `GET /v1/shared/sessions`.

@@ -131,7 +131,7 @@ fn default_connector_poll() -> Duration {
     Duration::from_millis(500)
 }
 fn default_connector_lease() -> Duration {
-    Duration::from_secs(120)
+    Duration::from_secs(300)
 }
 fn default_connector_concurrency() -> u32 {
     8

@@ -10,7 +10,7 @@ use base64::Engine;
 
 use super::jwt::Keys;
 use super::settings::{Auth, Body, BodyFormat, EpicSettings, HttpSettings, Secrets, Settings};
-use crate::outbound::{Outbound, Request};
+use crate::outbound::{Outbound, Request, ANSWER_BYTES, MAX_READ};
 
 /// How one call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,8 @@ pub struct Outcome {
     pub answer: Option<String>,
 }
 
-/// Access tokens got from token endpoints, reused until shortly before they expire.
+/// Access tokens got from token endpoints, reused until shortly before they expire; keyed by
+/// the connector's id and version.
 #[derive(Debug, Default)]
 pub struct TokenCache(Mutex<HashMap<String, (String, Instant)>>);
 
@@ -138,6 +139,7 @@ impl Caller {
             body: Vec::new(),
             content_type: None,
             timeout: Some(Duration::from_secs(h.timeout_secs)),
+            read: ANSWER_BYTES,
         };
         match self.outbound.request(r).await {
             Ok(a) => Outcome { verdict: Verdict::Done, status: Some(a.status), latency: started.elapsed(), answer: Some(a.first_bytes) },
@@ -164,7 +166,15 @@ impl Caller {
         }
         let (bytes, ct) = body(&h.body, vars);
         let method = reqwest::Method::from_bytes(h.method.as_bytes()).unwrap_or(reqwest::Method::POST);
-        let r = Request { method, url: &url, headers: &headers, body: bytes, content_type: ct, timeout: Some(Duration::from_secs(h.timeout_secs)) };
+        let r = Request {
+            method,
+            url: &url,
+            headers: &headers,
+            body: bytes,
+            content_type: ct,
+            timeout: Some(Duration::from_secs(h.timeout_secs)),
+            read: ANSWER_BYTES,
+        };
         let answer = match self.outbound.request(r).await {
             Ok(a) => a,
             Err(e) => return failed(e.to_string(), started),
@@ -197,6 +207,7 @@ impl Caller {
             body: serde_json::to_vec(&fields).unwrap_or_default(),
             content_type: Some("application/json"),
             timeout: Some(Duration::from_secs(e.timeout_secs)),
+            read: ANSWER_BYTES,
         };
         let answer = match self.outbound.request(r).await {
             Ok(a) => a,
@@ -272,6 +283,7 @@ impl Caller {
             body: form.into_bytes(),
             content_type: Some("application/x-www-form-urlencoded"),
             timeout: Some(Duration::from_secs(timeout)),
+            read: MAX_READ,
         };
         let a = self.outbound.request(r).await.map_err(|e| failed(format!("token endpoint: {e}"), started))?;
         let refused =

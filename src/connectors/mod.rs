@@ -250,20 +250,23 @@ impl ConnectorService {
     /// Replaces a connector's settings; credentials given replace the stored ones, the others stay.
     pub async fn update(&self, key: &str, n: NewConnector) -> Result<ConnectorRow, ConnectorError> {
         let old = self.get(key).await?;
+        let name = n.name.trim().to_string();
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(ConnectorError::BadRequest("name: 1 to 100 printable characters".into()));
+        }
         let (_, stored) = self.open(&old)?;
         let settings = Self::settings_of(&n)?;
         let secrets = stored.merged(n.secrets);
         Self::checked(&settings, &secrets)?;
         let row = ConnectorRow {
             secret: self.seal(&old.id, &secrets)?,
-            name: n.name.trim().to_string(),
+            name,
             kind: settings.kind().into(),
             settings: serde_json::to_string(&settings).map_err(|e| ConnectorError::Internal(e.to_string()))?,
             updated_at: now(),
             ..old
         };
         self.store.update(row.clone()).await?;
-        self.caller.tokens.forget(&row.id);
         Ok(row)
     }
 
@@ -291,14 +294,14 @@ impl ConnectorService {
     /// Runs a call now, outside the queue.
     async fn run_now(&self, row: &ConnectorRow, vars: &BTreeMap<String, String>) -> Result<Outcome, ConnectorError> {
         let (settings, secrets) = self.open(row)?;
-        Ok(self.caller.run(&row.id, &settings, &secrets, &with_install_id(&settings, vars.clone())).await)
+        Ok(self.caller.run(&cache_key(row), &settings, &secrets, &with_install_id(&settings, vars.clone())).await)
     }
 
     /// Test connection: reaches the server (and its token endpoint) without logging anyone out.
     pub async fn test_connection(&self, key: &str) -> Result<TestOutcome, ConnectorError> {
         let row = self.get(key).await?;
         let (settings, secrets) = self.open(&row)?;
-        Ok(self.caller.test_connection(&row.id, &settings, &secrets).await.into())
+        Ok(self.caller.test_connection(&cache_key(&row), &settings, &secrets).await.into())
     }
 
     /// Test logout: the real logout call for the device with `serial` (its last user, when a
@@ -396,6 +399,12 @@ impl ConnectorService {
         let a = self.automation(key).await?;
         Ok(self.store.delete_automation(a.id).await?)
     }
+}
+
+/// The key of a connector's cached access token: its id and version, so a token got for
+/// settings since changed (another URL, client or secret) is never sent again.
+fn cache_key(row: &ConnectorRow) -> String {
+    format!("{}@{}", row.id, row.updated_at.and_utc().timestamp_micros())
 }
 
 /// Adds what an Epic connector computes itself: `EpicAppName` and `InstallID` (serial number

@@ -73,16 +73,35 @@ impl Worker {
         Worker { svc, cfg, owner: format!("connectors-{}", uuid::Uuid::new_v4()) }
     }
 
-    /// Runs forever: a pass per `connectors.poll_interval`.
+    /// Runs forever: a pass per `connectors.poll_interval`. Calls run as tasks of their own (at
+    /// most `connectors.concurrency` at once), so one that hangs holds only its own slot; they
+    /// stop with this future.
     pub async fn run(self) {
         let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
+        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(self.cfg.concurrency.max(1) as usize));
+        let mut running = tokio::task::JoinSet::new();
         loop {
+            while running.try_join_next().is_some() {}
             if let Err(e) = self.automations_once().await {
                 tracing::warn!(error = %e, "automations: pass failed");
             }
-            match self.calls_once().await {
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "connector calls: pass failed"),
+            let free = slots.available_permits();
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(calls) => {
+                        for c in calls {
+                            let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                            let me = self.clone();
+                            running.spawn(async move {
+                                let _permit = permit;
+                                if let Err(e) = me.run_one(c).await {
+                                    tracing::warn!(error = %e, "connector call: recording its outcome failed (it runs again after its lease)");
+                                }
+                            });
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "connector calls: claiming failed"),
+                }
             }
             if last_prune.elapsed() > Duration::from_secs(3600) {
                 last_prune = std::time::Instant::now();
@@ -95,6 +114,11 @@ impl Worker {
             }
             tokio::time::sleep(self.cfg.poll_interval).await;
         }
+    }
+
+    async fn claim(&self, n: usize) -> Result<Vec<CallRow>, crate::store::StoreError> {
+        let at = now();
+        self.svc.store.claim(self.owner.clone(), at, add(at, self.cfg.lease), n as i64).await
     }
 
     /// Gives back the calls this process holds (at shutdown).
@@ -142,30 +166,20 @@ impl Worker {
         Ok(n)
     }
 
-    /// One pass over due calls: claimed, run at once (up to `connectors.concurrency`), recorded.
-    pub async fn calls_once(&self) -> Result<usize, crate::store::StoreError> {
-        let at = now();
-        let claimed = self.svc.store.claim(self.owner.clone(), at, add(at, self.cfg.lease), i64::from(self.cfg.concurrency.max(1))).await?;
-        let n = claimed.len();
-        let runs = claimed.into_iter().map(|c| self.run_one(c));
-        for r in futures::future::join_all(runs).await {
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "connector call: recording its outcome failed (it runs again after its lease)");
-            }
-        }
-        Ok(n)
-    }
-
     async fn run_one(&self, call: CallRow) -> Result<(), crate::store::StoreError> {
         let span = tracing::info_span!("connector_call", call = %call.id, connector = %call.connector_id, device = call.device_id.as_deref().unwrap_or("-"));
         let _enter = span.enter();
         let vars: BTreeMap<String, String> = call.var_map().into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
+        let failed = |why: String| super::call::Outcome { verdict: super::call::Verdict::Failed(why), status: None, latency: Duration::ZERO, answer: None };
+        // The call ends well inside the lease, so no other replica takes it while it runs.
+        let deadline = self.cfg.lease.mul_f64(0.8);
         let outcome = match self.svc.get(&call.connector_id).await {
-            Ok(row) => match self.svc.run_now(&row, &vars).await {
-                Ok(o) => o,
-                Err(e) => super::call::Outcome { verdict: super::call::Verdict::Failed(e.to_string()), status: None, latency: Duration::ZERO, answer: None },
+            Ok(row) => match tokio::time::timeout(deadline, self.svc.run_now(&row, &vars)).await {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => failed(e.to_string()),
+                Err(_) => failed(format!("no outcome within {deadline:?} (connectors.lease)")),
             },
-            Err(e) => super::call::Outcome { verdict: super::call::Verdict::Failed(e.to_string()), status: None, latency: Duration::ZERO, answer: None },
+            Err(e) => failed(e.to_string()),
         };
         let attempts = u32::try_from(call.attempts).unwrap_or(0) + 1;
         let at = now();

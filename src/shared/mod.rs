@@ -160,6 +160,23 @@ impl SharedService {
                 None => return Err(SharedError::NotFound(format!("logout_connectors: no connector {c}"))),
             }
         }
+        // The workflow's steps are numbered in bands (connectors 1–10, held profiles 30–49, apps
+        // 60–79): each list stays within its band.
+        for (what, n, max) in [
+            ("logout_connectors", spec.settings.logout_connectors.len(), 10),
+            ("held_profiles", spec.settings.held_profiles.len(), 20),
+            ("clear_app_data", spec.settings.clear_app_data.len(), 20),
+        ] {
+            if n > max {
+                return Err(SharedError::BadRequest(format!("{what}: at most {max}")));
+            }
+        }
+        if spec.settings.log_out_user && spec.settings.clear_passcode {
+            return Err(SharedError::BadRequest(
+                "clear_passcode with log_out_user: a Shared iPad has no device passcode to clear (ClearPasscode is refused there); set clear_passcode false"
+                    .into(),
+            ));
+        }
         if spec.settings.delete_user && !spec.settings.log_out_user {
             return Err(SharedError::BadRequest("delete_user needs log_out_user (a Shared iPad deletes a user once logged out)".into()));
         }
@@ -174,7 +191,25 @@ impl SharedService {
             updated_at: at,
         };
         let before = if create { Vec::new() } else { self.members(&name).await? };
-        self.store.shared().put_pool(row, spec.devices.clone(), spec.groups.clone(), create).await?;
+        let mut devices = spec.devices.clone();
+        devices.sort();
+        devices.dedup();
+        let mut groups = spec.groups.clone();
+        groups.sort();
+        groups.dedup();
+        // A device checked out stays in its pool until it is checked in.
+        let mut after = devices.clone();
+        for g in &groups {
+            if let Some((_, m)) = self.store.library().group(g.clone()).await? {
+                after.extend(m);
+            }
+        }
+        for d in before.iter().filter(|d| !after.contains(d)) {
+            if self.store.shared().state(d.clone()).await?.is_some_and(|s| s.session.is_some()) {
+                return Err(SharedError::Conflict(format!("device {d} is checked out: check it in before it leaves pool {name}")));
+            }
+        }
+        self.store.shared().put_pool(row, devices, groups, create).await?;
         let mut affected = self.members(&name).await?;
         affected.extend(before);
         self.refresh(affected).await;
@@ -200,6 +235,9 @@ impl SharedService {
     async fn refresh(&self, mut devices: Vec<String>) {
         devices.sort();
         devices.dedup();
+        if let Err(e) = self.store.shared().forget_kiosk_outside_pools(devices.clone()).await {
+            tracing::warn!(error = %e, "pool change: kiosk tokens of devices that left not forgotten");
+        }
         for d in devices {
             if let Err(e) = self.profiles.sync_device_for_user(&d).await {
                 tracing::warn!(device = %d, error = %e, "pool change: profiles not re-sent");
@@ -385,15 +423,14 @@ impl SharedService {
         let at = now();
         let mut calls = Vec::new();
         let mut actions = Vec::new();
-        let mut seq = 1;
-        for c in &settings.logout_connectors {
+        for (i, c) in settings.logout_connectors.iter().enumerate() {
+            let seq = 1 + i as i32;
             let mut call = CallRow::new(c, "checkin", Some(d.id.clone()), &vars, at);
             call.session_id = Some(sid.clone());
             let mut a = new_action(&sid, CHECKIN, seq, action::LOGOUT, Some(c.as_str()), action::PENDING, Some("queued".into()));
             a.call_id = Some(call.id.clone());
             actions.push(a);
             calls.push(call);
-            seq += 1;
         }
         actions.push(new_action(&sid, CHECKIN, 20, action::SET_USER, Some(state.pool.staging_user.as_str()), action::DONE, None));
         actions.push(new_action(&sid, CHECKIN, 21, action::RESEND, None, action::PENDING, None));
@@ -431,11 +468,12 @@ impl SharedService {
         .on_device(d.id.clone());
         let (hash, sealed) = kiosk::mint(&self.vault, &d.id).map_err(|e| SharedError::Internal(e.to_string()))?;
         let device_id = d.id.clone();
+        let session_id = sid.clone();
         let (by, via) = (actor.name.clone(), actor.via.clone());
         let closed = self
             .queue
             .write(move |tx| {
-                let Some(s) = st::close_session(tx.conn, &device_id, tx.at, &by, &via, reason.as_deref())? else {
+                let Some(s) = st::close_session(tx.conn, &session_id, tx.at, &by, &via, reason.as_deref())? else {
                     return Ok(None);
                 };
                 queue_calls_in(tx.conn, &calls)?;
@@ -542,7 +580,8 @@ impl SharedService {
                 let mut c = plist::Dictionary::new();
                 c.insert("RequestType".into(), plist::Value::String("DeleteUser".into()));
                 c.insert("UserName".into(), plist::Value::String(step.target.clone().unwrap_or_default()));
-                c.insert("ForceDeletion".into(), plist::Value::Boolean(true));
+                let force = self.store.shared().pool(s.pool.clone()).await?.is_some_and(|p| p.row.parsed().force_delete);
+                c.insert("ForceDeletion".into(), plist::Value::Boolean(force));
                 let uuid = self.enqueue(device, "delete-user-", c).await?;
                 Ok((action::PENDING, Some("DeleteUser queued".into()), Some(uuid)))
             }

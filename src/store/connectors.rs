@@ -216,10 +216,22 @@ impl ConnectorStore {
     pub async fn update(&self, row: ConnectorRow) -> StoreResult<bool> {
         self.0
             .run(move |conn| {
-                Ok(diesel::update(connectors::table.find(&row.id))
-                    .set((connectors::settings.eq(&row.settings), connectors::secret.eq(&row.secret), connectors::updated_at.eq(row.updated_at)))
-                    .execute(conn)?
-                    > 0)
+                write_tx(conn, |conn| {
+                    let taken: i64 = connectors::table.filter(connectors::name.eq(&row.name)).filter(connectors::id.ne(&row.id)).count().get_result(conn)?;
+                    if taken > 0 {
+                        return Err(StoreError::Conflict(format!("a connector named {} exists", row.name)));
+                    }
+                    Ok(diesel::update(connectors::table.find(&row.id))
+                        .set((
+                            connectors::name.eq(&row.name),
+                            connectors::kind.eq(&row.kind),
+                            connectors::settings.eq(&row.settings),
+                            connectors::secret.eq(&row.secret),
+                            connectors::updated_at.eq(row.updated_at),
+                        ))
+                        .execute(conn)?
+                        > 0)
+                })
             })
             .await
     }
@@ -279,13 +291,23 @@ impl ConnectorStore {
     }
 
     /// Enables or disables an automation.
+    /// Turning one on starts it at the newest event: what happened while it was off is not
+    /// acted on.
     pub async fn enable_automation(&self, id: String, enabled: bool) -> StoreResult<bool> {
         self.0
             .run(move |conn| {
-                Ok(diesel::update(automations::table.find(id))
-                    .set((automations::enabled.eq(enabled), automations::updated_at.eq(super::now())))
-                    .execute(conn)?
-                    > 0)
+                write_tx(conn, |conn| {
+                    let was: Option<bool> = automations::table.find(&id).select(automations::enabled).first(conn).optional()?;
+                    let Some(was) = was else { return Ok(false) };
+                    if enabled && !was {
+                        let last: i64 = event_sequence::table.find(1).select(event_sequence::last_id).first(conn)?;
+                        diesel::update(automations::table.find(&id)).set(automations::cursor.eq(last)).execute(conn)?;
+                    }
+                    diesel::update(automations::table.find(&id))
+                        .set((automations::enabled.eq(enabled), automations::updated_at.eq(super::now())))
+                        .execute(conn)?;
+                    Ok(true)
+                })
             })
             .await
     }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{connector_calls, device_groups, devices, group_members, kiosk_tokens, shared_actions, shared_pool_members, shared_pools, shared_sessions};
+use super::schema::{device_groups, devices, group_members, kiosk_tokens, shared_actions, shared_pool_members, shared_pools, shared_sessions};
 use super::{planned_per_call, write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// Member kind as stored: a device.
@@ -37,6 +37,10 @@ pub struct PoolSettings {
     /// Shared iPad: delete the user at check-in (after logging out).
     #[serde(default)]
     pub delete_user: bool,
+    /// With `delete_user`: delete even when the user's data has not synced yet
+    /// (`ForceDeletion`).
+    #[serde(default)]
+    pub force_delete: bool,
 }
 
 fn yes() -> bool {
@@ -324,21 +328,11 @@ pub(crate) fn insert_session(conn: &mut DbConn, s: &SessionRow) -> StoreResult<(
     }
 }
 
-/// Closes the open session of a device; returns it as closed, or `None` when none was open.
-pub(crate) fn close_session(
-    conn: &mut DbConn,
-    device_id: &str,
-    at: NaiveDateTime,
-    by: &str,
-    via: &str,
-    reason: Option<&str>,
-) -> StoreResult<Option<SessionRow>> {
-    let open: Option<SessionRow> = shared_sessions::table
-        .filter(shared_sessions::device_id.eq(device_id))
-        .filter(shared_sessions::open.eq(true))
-        .select(SessionRow::as_select())
-        .first(conn)
-        .optional()?;
+/// Closes session `id` if it is still open; returns it as closed, or `None` when another
+/// request closed it first. Check-out steps still waiting are skipped: the session ended.
+pub(crate) fn close_session(conn: &mut DbConn, id: &str, at: NaiveDateTime, by: &str, via: &str, reason: Option<&str>) -> StoreResult<Option<SessionRow>> {
+    let open: Option<SessionRow> =
+        shared_sessions::table.find(id).filter(shared_sessions::open.eq(true)).select(SessionRow::as_select()).first(conn).optional()?;
     let Some(s) = open else { return Ok(None) };
     let n = diesel::update(shared_sessions::table.find(&s.id).filter(shared_sessions::open.eq(true)))
         .set((
@@ -352,6 +346,16 @@ pub(crate) fn close_session(
     if n == 0 {
         return Ok(None);
     }
+    diesel::update(
+        shared_actions::table
+            .filter(shared_actions::session_id.eq(id))
+            .filter(shared_actions::phase.eq("checkout"))
+            .filter(shared_actions::status.eq("pending"))
+            .filter(shared_actions::command_uuid.is_null())
+            .filter(shared_actions::call_id.is_null()),
+    )
+    .set((shared_actions::status.eq("skipped"), shared_actions::detail.eq(Some("the session ended before this step ran")), shared_actions::updated_at.eq(at)))
+    .execute(conn)?;
     Ok(Some(SessionRow {
         open: false,
         checked_in_at: Some(at),
@@ -485,9 +489,16 @@ impl SharedStore {
         self.0
             .run(move |conn| {
                 let ids = [device_id];
-                let Some((_, pool)) = pools_of(conn, &ids)?.into_iter().next() else { return Ok(None) };
                 let session = open_sessions(conn, &ids)?.into_iter().next();
-                Ok(Some(SharedState { pool, session }))
+                let pool = match pools_of(conn, &ids)?.into_iter().next() {
+                    Some((_, p)) => Some(p),
+                    // Left its pool (a group change) while checked out: the session's pool.
+                    None => match &session {
+                        Some(s) => shared_pools::table.find(&s.pool).select(PoolRow::as_select()).first(conn).optional()?,
+                        None => None,
+                    },
+                };
+                Ok(pool.map(|pool| SharedState { pool, session }))
             })
             .await
     }
@@ -522,23 +533,6 @@ impl SharedStore {
                     .select(ActionRow::as_select())
                     .load(conn)?;
                 Ok(Some((s, actions)))
-            })
-            .await
-    }
-
-    /// Writes an action's outcome.
-    pub async fn set_action(&self, session_id: String, phase: &'static str, seq: i32, status: String, detail: Option<String>) -> StoreResult<()> {
-        self.0
-            .run(move |conn| {
-                diesel::update(
-                    shared_actions::table
-                        .filter(shared_actions::session_id.eq(session_id))
-                        .filter(shared_actions::phase.eq(phase))
-                        .filter(shared_actions::seq.eq(seq)),
-                )
-                .set((shared_actions::status.eq(status), shared_actions::detail.eq(detail), shared_actions::updated_at.eq(super::now())))
-                .execute(conn)?;
-                Ok(())
             })
             .await
     }
@@ -650,14 +644,16 @@ impl SharedStore {
             .await
     }
 
-    /// The statuses of connector calls, by id.
-    pub async fn call_statuses(&self, ids: Vec<String>) -> StoreResult<Vec<(String, String, i32, Option<String>)>> {
+    /// Forgets the kiosk tokens of devices in no pool (they left it).
+    pub async fn forget_kiosk_outside_pools(&self, device_ids: Vec<String>) -> StoreResult<usize> {
         self.0
             .run(move |conn| {
-                Ok(connector_calls::table
-                    .filter(connector_calls::id.eq_any(ids))
-                    .select((connector_calls::id, connector_calls::status, connector_calls::attempts, connector_calls::last_error))
-                    .load(conn)?)
+                let inside: Vec<String> = pools_of(conn, &device_ids)?.into_iter().map(|(d, _)| d).collect();
+                let outside: Vec<&String> = device_ids.iter().filter(|d| !inside.contains(d)).collect();
+                if outside.is_empty() {
+                    return Ok(0);
+                }
+                Ok(diesel::delete(kiosk_tokens::table.filter(kiosk_tokens::device_id.eq_any(outside))).execute(conn)?)
             })
             .await
     }

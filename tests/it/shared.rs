@@ -248,6 +248,31 @@ async fn a_kiosk_token_acts_for_its_own_device_only(db: Db) {
     assert_eq!(old["checkin_reason"], "checked out by nurse.b");
     assert_eq!(action(&old, "checkin", "logout_connector").len(), 2, "the first holder is logged out: {old}");
     assert_eq!(h.count("shared_sessions WHERE open"), 1);
+    // Two check-outs of the held device at once: one holder at the end, every holder before
+    // checked in (logged out) exactly once, no check-in recorded against the wrong session.
+    let (x, y) = tokio::join!(
+        h.post_json("/v1/shared/checkout", serde_json::json!({"device": a.udid, "user": "nurse.c"})),
+        h.post_json("/v1/shared/checkout", serde_json::json!({"device": a.udid, "user": "nurse.d"})),
+    );
+    for (s, v) in [&x, &y] {
+        assert!(*s == 200 || *s == 409, "{s} {v}");
+    }
+    assert_eq!(h.count("shared_sessions WHERE open"), 1);
+    let closed = h.count("shared_sessions WHERE NOT open");
+    assert_eq!(h.count("shared_actions WHERE phase = 'checkin' AND action = 'event'"), closed, "one check-in workflow per closed session");
+    assert_eq!(h.count("connector_calls"), closed * 2, "each holder logged out of both connectors once");
+    // A checked-out device does not leave its pool; the same device twice is one member.
+    let (_, pool) = h.get("/v1/shared/pools/ward-3").await;
+    let mut without = pool.clone();
+    without["devices"] = serde_json::json!([b.udid]);
+    let (s, v) = h.put_json("/v1/shared/pools/ward-3", without).await;
+    assert_eq!(s, 409, "{v}");
+    let mut twice = pool.clone();
+    twice["devices"] = serde_json::json!([a.udid, b.udid, a.udid]);
+    let (s, v) = h.put_json("/v1/shared/pools/ward-3", twice).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["devices"].as_array().unwrap().len(), 2);
+    let closed = h.count("shared_sessions");
     // Bad input: 4xx, nothing stored.
     for (body, want) in [
         (serde_json::json!({"device": a.udid}), 400),
@@ -258,7 +283,7 @@ async fn a_kiosk_token_acts_for_its_own_device_only(db: Db) {
         let (s, v) = h.post_json("/v1/shared/checkout", body.clone()).await;
         assert_eq!(s, want, "{body} → {v}");
     }
-    assert_eq!(h.count("shared_sessions"), 2);
+    assert_eq!(h.count("shared_sessions"), closed);
 }
 
 both!(connector_failures_never_hold_up_check_in);
