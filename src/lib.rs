@@ -8,6 +8,7 @@ pub mod api;
 pub mod apps;
 pub mod clock;
 pub mod commands;
+pub mod compliance;
 pub mod config;
 pub mod connectors;
 pub mod enroll;

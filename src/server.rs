@@ -162,6 +162,8 @@ pub struct Services {
     pub outbound: Arc<crate::outbound::Outbound>,
     /// Connectors (one per process: its token cache is shared by the API and the worker).
     pub connectors: crate::connectors::ConnectorService,
+    /// Compliance (one per process: the API's policy changes wake its sweeper).
+    pub compliance: crate::compliance::ComplianceService,
 }
 
 /// The outbound policy from `[outbound]`.
@@ -171,13 +173,13 @@ pub fn outbound(cfg: &Config) -> Result<Arc<crate::outbound::Outbound>, StartErr
 
 /// Builds the full application router.
 pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
-    let Services { store, queue, push, profiles, apps, vault, outbound, connectors } = services;
+    let Services { store, queue, push, profiles, apps, vault, outbound, connectors, compliance } = services;
     let metrics = push.metrics().clone();
     let scep = scep_service(cfg, store.clone())?;
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
         .map_err(|e| StartError::Invalid(e.to_string()))?;
     let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
-    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone())]);
+    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone()), Arc::new(compliance.clone())]);
     let service = MdmService::new(
         store.clone(),
         queue.clone(),
@@ -211,7 +213,7 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let gate =
         api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
     let public = Router::new().route("/connectors/jwks.json", get(crate::api::connectors::jwks)).with_state(connectors.clone());
-    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors };
+    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors, compliance };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
@@ -298,6 +300,8 @@ pub struct Server {
     connector_worker: crate::connectors::worker::Worker,
     shared: crate::shared::SharedService,
     resend_after: std::time::Duration,
+    compliance: crate::compliance::ComplianceService,
+    inventory_interval: std::time::Duration,
     /// The address actually bound (useful with port 0).
     pub local_addr: SocketAddr,
 }
@@ -351,10 +355,11 @@ impl Server {
         let connectors = crate::connectors::ConnectorService::new(store.clone(), vault.clone(), outbound.clone());
         let connector_worker = crate::connectors::worker::Worker::new(connectors.clone(), cfg.connectors.clone());
         let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
-        let app = app(
-            cfg,
-            Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound, connectors },
-        )?;
+        let compliance = crate::compliance::ComplianceService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), cfg.compliance.clone())
+            .map_err(StartError::Invalid)?;
+        let services =
+            Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound, connectors, compliance: compliance.clone() };
+        let app = app(cfg, services)?;
         let tls = if cfg.server.plain_http {
             None
         } else {
@@ -382,6 +387,8 @@ impl Server {
             connector_worker,
             shared,
             resend_after: cfg.connectors.resend_after,
+            compliance,
+            inventory_interval: cfg.compliance.inventory_interval,
             local_addr,
         })
     }
@@ -405,11 +412,13 @@ impl Server {
         let deliverer = AbortOnDrop::spawn(self.deliverer.clone().run());
         let connector_worker = AbortOnDrop::spawn(self.connector_worker.clone().run());
         let sweeps = AbortOnDrop::spawn(self.shared.clone().run_sweeps(self.resend_after));
+        let compliance = AbortOnDrop::spawn(self.compliance.clone().run_sweeps(uuid::Uuid::new_v4().to_string()));
+        let inventory = (!self.inventory_interval.is_zero()).then(|| AbortOnDrop::spawn(self.compliance.clone().run_inventory()));
         listener::serve(self.listener, self.tls, self.app, shutdown, self.drain_timeout).await;
         scheduler.stop().await;
         deliverer.stop().await;
         connector_worker.stop().await;
-        drop((audit, app_audit, retention, sweeps));
+        drop((audit, app_audit, retention, sweeps, compliance, inventory));
         match self.connector_worker.release().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(calls = n, "connector call leases released"),

@@ -12,7 +12,7 @@ pub enum Role {
     Helpdesk,
     /// Read everything but secrets and tokens; change nothing.
     ReadOnly,
-    /// Machines (an identity provider's posture check): device lookups only.
+    /// Machines (an identity provider or gateway): the posture API only.
     Posture,
     /// One device's shared-device calls (a kiosk or locker), its device named by the token.
     Kiosk,
@@ -44,6 +44,8 @@ impl Role {
 pub enum Need {
     /// Looking up devices (`GET /v1/devices`, `GET /v1/devices/{id}`).
     DeviceLookup,
+    /// The posture API (`GET /v1/posture/...`).
+    Posture,
     /// Reading anything that is not a secret or a token.
     Read,
     /// Acting on devices: commands, pushes, checks, re-enrollment allowances.
@@ -61,6 +63,7 @@ pub fn need(method: &Method, route: &str) -> Need {
         (false, "/v1/shared/checkout" | "/v1/shared/checkin") => Need::Shared,
         (false, "/v1/connector-calls/{id}/retry") => Need::Operate,
         (true, "/v1/devices" | "/v1/devices/{id}") => Need::DeviceLookup,
+        (true, "/v1/posture/devices" | "/v1/posture/devices/{id}") => Need::Posture,
         (true, "/v1/secrets" | "/v1/tokens") => Need::Admin,
         (true, "/v1/push/{ids}") => Need::Operate,
         (true, _) => Need::Read,
@@ -71,7 +74,8 @@ pub fn need(method: &Method, route: &str) -> Need {
             | "/v1/push/{ids}"
             | "/v1/devices/{id}/profiles/check"
             | "/v1/devices/{id}/apps/check"
-            | "/v1/devices/{id}/reenroll",
+            | "/v1/devices/{id}/reenroll"
+            | "/v1/devices/{id}/inventory",
         ) => Need::Operate,
         (false, _) => Need::Admin,
     }
@@ -83,8 +87,8 @@ pub fn allows(role: Role, scope: Option<&str>, need: Need, route: &str, device: 
     match role {
         Role::Admin => true,
         Role::Helpdesk => need != Need::Admin,
-        Role::ReadOnly => matches!(need, Need::DeviceLookup | Need::Read),
-        Role::Posture => need == Need::DeviceLookup,
+        Role::ReadOnly => matches!(need, Need::DeviceLookup | Need::Read | Need::Posture),
+        Role::Posture => need == Need::Posture,
         // A kiosk token's check-out and check-in name their device in the body: the handler
         // holds it to the token's device.
         Role::Kiosk => scope.is_some() && (need == Need::Shared || need == Need::DeviceLookup && route == "/v1/devices/{id}" && device == scope),
@@ -119,9 +123,13 @@ mod tests {
         assert!(!may(Role::ReadOnly, Method::POST, "/v1/commands"));
         assert!(!may(Role::ReadOnly, Method::GET, "/v1/push/{ids}"), "a GET that pushes is an action");
         assert!(!may(Role::ReadOnly, Method::GET, "/v1/tokens"));
-        // Posture: device lookups only.
-        assert!(may(Role::Posture, Method::GET, "/v1/devices/{id}"));
-        assert!(may(Role::Posture, Method::GET, "/v1/devices"));
+        // Posture: the posture API only.
+        assert!(may(Role::Posture, Method::GET, "/v1/posture/devices/{id}"));
+        assert!(may(Role::Posture, Method::GET, "/v1/posture/devices"));
+        assert!(!may(Role::Posture, Method::GET, "/v1/devices/{id}"));
+        assert!(!may(Role::Posture, Method::GET, "/v1/devices"));
+        assert!(may(Role::ReadOnly, Method::GET, "/v1/posture/devices/{id}"));
+        assert!(!may(Role::Kiosk, Method::GET, "/v1/posture/devices/{id}"));
         assert!(!may(Role::Posture, Method::GET, "/v1/devices/{id}/commands"));
         assert!(!may(Role::Posture, Method::GET, "/v1/profiles"));
     }

@@ -4,6 +4,7 @@
 
 pub(crate) mod apps;
 pub(crate) mod auth;
+pub(crate) mod compliance;
 pub(crate) mod authz;
 pub(crate) mod commands;
 pub(crate) mod connectors;
@@ -56,6 +57,8 @@ pub struct ApiState {
     pub shared: crate::shared::SharedService,
     /// Connectors and automations.
     pub connectors: crate::connectors::ConnectorService,
+    /// Compliance: inventory, policies, posture.
+    pub compliance: crate::compliance::ComplianceService,
 }
 
 /// The `/v1` router, with authentication applied to every route.
@@ -130,6 +133,15 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/connector-calls/{id}/retry", post(connectors::retry))
         .route("/v1/automations", get(connectors::automations).post(connectors::create_automation))
         .route("/v1/automations/{id}", get(connectors::automation).patch(connectors::change_automation).delete(connectors::delete_automation))
+        .route("/v1/compliance/policies", get(compliance::policies).post(compliance::create_policy))
+        .route("/v1/compliance/policies/{id}", get(compliance::policy).put(compliance::put_policy).delete(compliance::delete_policy))
+        .route("/v1/compliance/evaluate", post(compliance::evaluate))
+        .route("/v1/compliance/sweep", get(compliance::sweep))
+        .route("/v1/compliance/summary", get(compliance::summary))
+        .route("/v1/devices/{id}/compliance", get(compliance::device))
+        .route("/v1/devices/{id}/inventory", get(compliance::inventory).post(compliance::refresh))
+        .route("/v1/posture/devices", get(compliance::posture_changes))
+        .route("/v1/posture/devices/{id}", get(compliance::posture))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }

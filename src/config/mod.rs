@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod compliance;
 mod events;
 mod fleet;
 mod identity;
 mod server;
 
+pub use compliance::ComplianceConfig;
 pub use events::{ConnectorsConfig, EventsConfig, OutboundConfig};
 pub use fleet::{AppsConfig, DeviceTrust, EnrollConfig, ProfilesConfig, PushConfig};
 pub use identity::{CaConfig, IdentityConfig, ScepConfig, SecretsConfig, TrustMode};
@@ -92,6 +94,9 @@ pub struct Config {
     /// Connector calls (app logouts, automations).
     #[serde(default)]
     pub connectors: ConnectorsConfig,
+    /// Inventory refresh, evaluation schedule, action rate limit, OS release dates.
+    #[serde(default)]
+    pub compliance: ComplianceConfig,
 }
 
 /// `true`, for serde defaults of switches that are on unless turned off.

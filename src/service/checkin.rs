@@ -116,6 +116,9 @@ impl MdmService {
                     self.require_bound(&hash, who).await?;
                     self.devices.checkout(who.id.clone(), event(topic::CHECKED_OUT, serde_json::json!({}))).await?;
                     tracing::info!("enrollment checked out");
+                    if let Some(h) = &self.hooks {
+                        h.checked_out(who.id.clone(), who.device_id.clone()).await;
+                    }
                     DeviceResponse::empty()
                 }
                 CheckinKind::UserAuthenticate { digest_response } => {

@@ -33,6 +33,10 @@ pub trait DeviceHooks: Send + Sync + std::fmt::Debug {
     fn enrolled(&self, _enrollment_id: String, _device_id: String) -> BoxFuture<'static, ()> {
         Box::pin(async {})
     }
+    /// An enrollment sent CheckOut (it left management).
+    fn checked_out(&self, _enrollment_id: String, _device_id: String) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Several listeners, called in order.
@@ -55,6 +59,15 @@ impl DeviceHooks for HookChain {
 
     fn enrolled(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()> {
         let calls: Vec<_> = self.0.iter().map(|h| h.enrolled(enrollment_id.clone(), device_id.clone())).collect();
+        Box::pin(async move {
+            for c in calls {
+                c.await;
+            }
+        })
+    }
+
+    fn checked_out(&self, enrollment_id: String, device_id: String) -> BoxFuture<'static, ()> {
+        let calls: Vec<_> = self.0.iter().map(|h| h.checked_out(enrollment_id.clone(), device_id.clone())).collect();
         Box::pin(async move {
             for c in calls {
                 c.await;

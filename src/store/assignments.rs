@@ -207,6 +207,10 @@ impl AssignmentStore {
                 if let Subject::Profile(id) = &subject {
                     // Profiles a shared pool installs while a user holds its device.
                     out.extend(super::shared::holding_devices(conn, id)?);
+                    // Compliance actions take a profile off a device or put one on it.
+                    let (withheld, added) = super::compliance::holding(conn, id)?;
+                    out.extend(added);
+                    out.retain(|d| !withheld.contains(d));
                     out.sort();
                     out.dedup();
                 }
@@ -227,6 +231,9 @@ impl AssignmentStore {
                     .load(conn)?);
                 if kind == SubjectKind::Profile {
                     out.extend(super::shared::held_profiles(conn, &device_id)?);
+                    let (withheld, added) = super::compliance::holds_of(conn, &device_id)?;
+                    out.extend(added);
+                    out.retain(|p| !withheld.contains(p));
                 }
                 out.sort();
                 out.dedup();

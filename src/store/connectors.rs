@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 
 use super::events::{emit, EventRow, NewEvent};
-use super::schema::{automations, connector_calls, connector_keys, connectors, event_sequence, events, shared_actions};
+use super::schema::{automations, compliance_actions, connector_calls, connector_keys, connectors, event_sequence, events, shared_actions};
 use super::{write_tx, DbConn, Store, StoreError, StoreResult};
 
 /// Call status: waiting for its (next) attempt.
@@ -404,7 +404,10 @@ impl ConnectorStore {
                         s => (s.to_string(), a.error.clone().or_else(|| a.last_status.map(|st| format!("HTTP {st}")))),
                     };
                     diesel::update(shared_actions::table.filter(shared_actions::call_id.eq(&call.id)))
-                        .set((shared_actions::status.eq(status), shared_actions::detail.eq(detail), shared_actions::updated_at.eq(a.at)))
+                        .set((shared_actions::status.eq(&status), shared_actions::detail.eq(&detail), shared_actions::updated_at.eq(a.at)))
+                        .execute(conn)?;
+                    diesel::update(compliance_actions::table.filter(compliance_actions::call_id.eq(&call.id)))
+                        .set((compliance_actions::status.eq(status), compliance_actions::detail.eq(detail), compliance_actions::updated_at.eq(a.at)))
                         .execute(conn)?;
                     if let Some(e) = failed_event {
                         emit(conn, a.at, &[e])?;

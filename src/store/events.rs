@@ -93,6 +93,8 @@ pub mod topic {
     pub const SHARED_CHECKIN: &str = "shared.checkin";
     /// A connector call failed for good (every attempt failed).
     pub const CONNECTOR_FAILED: &str = "connector.failed";
+    /// A device's compliance status changed.
+    pub const COMPLIANCE_CHANGED: &str = "compliance.changed";
 
     /// Every topic, in the order docs/EVENTS.md lists them.
     pub const ALL: &[&str] = &[
@@ -133,6 +135,7 @@ pub mod topic {
         SHARED_CHECKOUT,
         SHARED_CHECKIN,
         CONNECTOR_FAILED,
+        COMPLIANCE_CHANGED,
     ];
 
     /// The topic of a command result with this reported status (`None` for Idle).

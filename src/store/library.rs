@@ -106,6 +106,11 @@ impl LibraryStore {
         self.0.run(move |conn| Ok(profiles::table.find(id).select(ProfileRow::as_select()).first(conn).optional()?)).await
     }
 
+    /// The profile with this PayloadIdentifier.
+    pub async fn profile_by_identifier(&self, identifier: String) -> StoreResult<Option<ProfileRow>> {
+        self.0.run(move |conn| Ok(profiles::table.filter(profiles::identifier.eq(identifier)).select(ProfileRow::as_select()).first(conn).optional()?)).await
+    }
+
     /// One version of a profile (body included).
     pub async fn profile_version(&self, id: String, version: i32) -> StoreResult<Option<ProfileVersion>> {
         self.0.run(move |conn| Ok(profile_versions::table.find((id, version)).select(ProfileVersion::as_select()).first(conn).optional()?)).await

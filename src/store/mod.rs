@@ -12,6 +12,7 @@ pub(crate) mod apps;
 pub(crate) mod assignments;
 pub(crate) mod at_rest;
 pub(crate) mod binding;
+pub mod compliance;
 pub mod connectors;
 // `derive(MultiConnection)` generates undocumented items.
 #[allow(missing_docs)]
@@ -228,6 +229,11 @@ impl Store {
     /// Shared pools, their members, sessions, actions and kiosk tokens.
     pub fn shared(&self) -> shared::SharedStore {
         shared::SharedStore(self.clone())
+    }
+
+    /// Inventory, compliance policies, judgements, actions and posture lookups.
+    pub fn compliance(&self) -> compliance::ComplianceStore {
+        compliance::ComplianceStore(self.clone())
     }
 
     /// Connectors, automations and the durable queue of their calls.

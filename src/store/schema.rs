@@ -398,7 +398,9 @@ diesel::table! {
     }
 }
 
+mod compliance;
 mod shared;
+pub use compliance::*;
 pub use shared::*;
 
 diesel::joinable!(enrollments -> devices (device_id));
@@ -467,6 +469,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     automations,
     connector_calls,
     connector_keys,
+    device_inventory,
+    compliance_policies,
+    device_compliance,
+    compliance_history,
+    compliance_actions,
+    compliance_profile_holds,
+    compliance_sweep,
 );
 
 diesel::table! {

@@ -1,0 +1,9 @@
+DROP INDEX devices_imei;
+DROP INDEX devices_serial;
+DROP TABLE compliance_sweep;
+DROP TABLE compliance_profile_holds;
+DROP TABLE compliance_actions;
+DROP TABLE compliance_history;
+DROP TABLE device_compliance;
+DROP TABLE compliance_policies;
+DROP TABLE device_inventory;

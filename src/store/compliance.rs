@@ -1,0 +1,445 @@
+//! Compliance as stored: each device's inventory, the policies, each device's judgement with
+//! its history and the actions taken, the profiles those actions hold back or add, the
+//! fleet-wide sweep, and the lookups the posture API makes.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::connectors::{queue_calls_in, CallRow};
+use super::events::{emit, NewEvent};
+use super::models::Device;
+use super::schema::{
+    app_inventory, cert_bindings, compliance_actions, compliance_history, compliance_profile_holds, device_compliance,
+    device_inventory, device_profiles, devices, enrollments, group_members,
+};
+use super::{planned_per_call, write_tx, DbConn, Store, StoreResult};
+
+mod rows;
+pub use rows::*;
+
+/// Hold kind: the profile is taken off the device.
+pub const WITHHOLD: &str = "withhold";
+/// Hold kind: the profile is put on the device.
+pub const ADD: &str = "add";
+
+/// Inventory parts as stored.
+pub mod part {
+    /// DeviceInformation.
+    pub const DEVICE_INFO: &str = "device_info";
+    /// SecurityInfo.
+    pub const SECURITY: &str = "security_info";
+    /// CertificateList.
+    pub const CERTIFICATES: &str = "certificates";
+    /// ProfileList.
+    pub const PROFILES: &str = "profiles";
+    /// An app list.
+    pub const APPS: &str = "apps";
+}
+
+/// Device columns a DeviceInformation refreshes (`None` leaves a column as it is).
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    /// OSVersion, BuildVersion, Model, ModelName, ProductName, SerialNumber, DeviceName, IMEI, MEID.
+    pub values: [Option<String>; 9],
+}
+
+/// Everything the evaluator reads of one device, beyond its rendering context.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    /// The device.
+    pub device: Device,
+    /// Its device channel is enabled.
+    pub enrolled: bool,
+    /// Last check-in or command report.
+    pub last_seen: Option<NaiveDateTime>,
+    /// notAfter of the newest bound identity.
+    pub cert_not_after: Option<NaiveDateTime>,
+    /// Inventory.
+    pub inventory: Option<InventoryRow>,
+    /// (profile id, PayloadIdentifier, state).
+    pub profiles: Vec<(String, String, String)>,
+    /// Bundle ids in the last app list.
+    pub apps: Vec<String>,
+    /// Group names.
+    pub groups: Vec<String>,
+    /// The current judgement.
+    pub judgement: Option<ComplianceRow>,
+}
+
+/// One device's new judgement and what goes with it, written in one transaction.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// The row to write.
+    pub row: ComplianceRow,
+    /// The version it replaces (`None`: the first judgement).
+    pub expect_version: Option<i64>,
+    /// The previous status, when the status changed (a history row is written).
+    pub previous: Option<String>,
+    /// `compliance.changed`.
+    pub event: Option<NewEvent>,
+    /// Actions to record.
+    pub actions: Vec<NewAction>,
+    /// Connector calls the actions queue.
+    pub calls: Vec<CallRow>,
+    /// The device's profile holds after this judgement (`None`: unchanged).
+    pub holds: Option<Vec<(String, &'static str, String)>>,
+}
+
+/// A verdict that was written: its device and the ids of its recorded actions.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    /// Device.
+    pub device_id: String,
+    /// (id, action) of each recorded action.
+    pub actions: Vec<(i64, NewAction)>,
+}
+
+/// Profiles withheld from and added to `device_id` by compliance actions.
+pub(crate) fn holds_of(conn: &mut DbConn, device_id: &str) -> StoreResult<(Vec<String>, Vec<String>)> {
+    let rows: Vec<(String, String)> = compliance_profile_holds::table
+        .filter(compliance_profile_holds::device_id.eq(device_id))
+        .select((compliance_profile_holds::profile_id, compliance_profile_holds::kind))
+        .load(conn)?;
+    Ok(split(rows))
+}
+
+/// Devices `profile_id` is withheld from and added to by compliance actions.
+pub(crate) fn holding(conn: &mut DbConn, profile_id: &str) -> StoreResult<(Vec<String>, Vec<String>)> {
+    let rows: Vec<(String, String)> = compliance_profile_holds::table
+        .filter(compliance_profile_holds::profile_id.eq(profile_id))
+        .select((compliance_profile_holds::device_id, compliance_profile_holds::kind))
+        .load(conn)?;
+    Ok(split(rows))
+}
+
+fn split(rows: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
+    let (w, a): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(_, k)| k == WITHHOLD);
+    (w.into_iter().map(|(x, _)| x).collect(), a.into_iter().map(|(x, _)| x).collect())
+}
+
+/// Compliance (reached through [`Store::compliance`]).
+#[derive(Debug, Clone)]
+pub struct ComplianceStore(pub(super) Store);
+
+impl ComplianceStore {
+    /// Stores one inventory part of a device (JSON), refreshing its device columns when given.
+    pub async fn put_part(&self, device_id: String, which: &'static str, value: Option<String>, columns: Option<Columns>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let at = super::now();
+                    let known: i64 = devices::table.filter(devices::id.eq(&device_id)).count().get_result(conn)?;
+                    if known == 0 {
+                        return Ok(());
+                    }
+                    let have: i64 = device_inventory::table.filter(device_inventory::device_id.eq(&device_id)).count().get_result(conn)?;
+                    if have == 0 {
+                        diesel::insert_into(device_inventory::table)
+                            .values((device_inventory::device_id.eq(&device_id), device_inventory::updated_at.eq(at)))
+                            .execute(conn)?;
+                    }
+                    let t = device_inventory::table.find(&device_id);
+                    match which {
+                        part::DEVICE_INFO => diesel::update(t).set((device_inventory::device_info.eq(value), device_inventory::device_info_at.eq(at))).execute(conn),
+                        part::SECURITY => diesel::update(t).set((device_inventory::security_info.eq(value), device_inventory::security_info_at.eq(at))).execute(conn),
+                        part::CERTIFICATES => diesel::update(t).set((device_inventory::certificates.eq(value), device_inventory::certificates_at.eq(at))).execute(conn),
+                        part::PROFILES => diesel::update(t).set((device_inventory::profiles.eq(value), device_inventory::profiles_at.eq(at))).execute(conn),
+                        _ => diesel::update(t).set(device_inventory::apps_at.eq(at)).execute(conn),
+                    }?;
+                    diesel::update(t).set(device_inventory::updated_at.eq(at)).execute(conn)?;
+                    if let Some(c) = columns {
+                        let [os, build, model, model_name, product, serial, name, imei, meid] = c.values;
+                        let d = devices::table.find(&device_id);
+                        let cur: Device = d.select(Device::as_select()).first(conn)?;
+                        let pick = |new: Option<String>, old: Option<String>| new.or(old);
+                        diesel::update(d)
+                            .set((
+                                devices::os_version.eq(pick(os, cur.os_version)),
+                                devices::build_version.eq(pick(build, cur.build_version)),
+                                devices::model.eq(pick(model, cur.model)),
+                                devices::model_name.eq(pick(model_name, cur.model_name)),
+                                devices::product_name.eq(pick(product, cur.product_name)),
+                                devices::serial_number.eq(pick(serial, cur.serial_number)),
+                                devices::device_name.eq(pick(name, cur.device_name)),
+                                devices::imei.eq(pick(imei, cur.imei)),
+                                devices::meid.eq(pick(meid, cur.meid)),
+                                devices::updated_at.eq(at),
+                            ))
+                            .execute(conn)?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// A device's inventory.
+    pub async fn inventory(&self, device_id: String) -> StoreResult<Option<InventoryRow>> {
+        self.0.run(move |conn| Ok(device_inventory::table.find(device_id).select(InventoryRow::as_select()).first(conn).optional()?)).await
+    }
+
+    /// Claims up to `limit` enrolled devices whose inventory was not refreshed (or asked for)
+    /// since `cutoff`, marking them asked for now; each is claimed by one replica.
+    pub async fn claim_inventory(&self, cutoff: NaiveDateTime, limit: i64) -> StoreResult<Vec<String>> {
+        self.0
+            .run(move |conn| {
+                let at = super::now();
+                let enrolled: Vec<String> = enrollments::table
+                    .left_join(device_inventory::table.on(device_inventory::device_id.eq(enrollments::device_id)))
+                    .filter(enrollments::channel.eq("device"))
+                    .filter(enrollments::enabled.eq(true))
+                    .filter(device_inventory::requested_at.is_null().or(device_inventory::requested_at.lt(cutoff)))
+                    .filter(device_inventory::device_info_at.is_null().or(device_inventory::device_info_at.lt(cutoff)))
+                    .select(enrollments::device_id)
+                    .limit(limit)
+                    .load(conn)?;
+                let mut claimed = Vec::new();
+                for id in enrolled {
+                    let won = write_tx(conn, |conn| {
+                        let have: i64 = device_inventory::table.filter(device_inventory::device_id.eq(&id)).count().get_result(conn)?;
+                        if have == 0 {
+                            diesel::insert_into(device_inventory::table)
+                                .values((device_inventory::device_id.eq(&id), device_inventory::updated_at.eq(at)))
+                                .execute(conn)?;
+                        }
+                        Ok(diesel::update(
+                            device_inventory::table
+                                .find(&id)
+                                .filter(device_inventory::requested_at.is_null().or(device_inventory::requested_at.lt(cutoff))),
+                        )
+                        .set(device_inventory::requested_at.eq(at))
+                        .execute(conn)?)
+                    })?;
+                    if won == 1 {
+                        claimed.push(id);
+                    }
+                }
+                Ok(claimed)
+            })
+            .await
+    }
+
+    /// What the evaluator reads of `ids` (devices that do not exist are left out).
+    pub async fn records(&self, ids: Vec<String>) -> StoreResult<Vec<DeviceRecord>> {
+        self.0
+            .run(move |conn| {
+                let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select(Device::as_select()).load(conn)?;
+                let ens: Vec<(String, bool, Option<NaiveDateTime>)> = enrollments::table
+                    .filter(enrollments::id.eq_any(&ids))
+                    .filter(enrollments::channel.eq("device"))
+                    .filter(planned_per_call())
+                    .select((enrollments::id, enrollments::enabled, enrollments::last_seen_at))
+                    .load(conn)?;
+                let certs: Vec<(String, Option<NaiveDateTime>, NaiveDateTime)> = cert_bindings::table
+                    .filter(cert_bindings::device_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select((cert_bindings::device_id, cert_bindings::not_after, cert_bindings::created_at))
+                    .load(conn)?;
+                let inv: Vec<InventoryRow> =
+                    device_inventory::table.filter(device_inventory::device_id.eq_any(&ids)).filter(planned_per_call()).select(InventoryRow::as_select()).load(conn)?;
+                let profs: Vec<(String, String, String, String)> = device_profiles::table
+                    .filter(device_profiles::enrollment_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select((device_profiles::enrollment_id, device_profiles::profile_id, device_profiles::identifier, device_profiles::status))
+                    .load(conn)?;
+                let apps: Vec<(String, String)> = app_inventory::table
+                    .filter(app_inventory::enrollment_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select((app_inventory::enrollment_id, app_inventory::bundle_id))
+                    .load(conn)?;
+                let groups: Vec<(String, String)> = group_members::table
+                    .filter(group_members::device_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select((group_members::device_id, group_members::group_name))
+                    .load(conn)?;
+                let judged: Vec<ComplianceRow> =
+                    device_compliance::table.filter(device_compliance::device_id.eq_any(&ids)).filter(planned_per_call()).select(ComplianceRow::as_select()).load(conn)?;
+                Ok(devs
+                    .into_iter()
+                    .map(|d| {
+                        let id = d.id.clone();
+                        let e = ens.iter().find(|(e, _, _)| *e == id);
+                        DeviceRecord {
+                            enrolled: e.is_some_and(|e| e.1),
+                            last_seen: e.and_then(|e| e.2),
+                            cert_not_after: certs.iter().filter(|c| c.0 == id).max_by_key(|c| c.2).and_then(|c| c.1),
+                            inventory: inv.iter().find(|i| i.device_id == id).cloned(),
+                            profiles: profs.iter().filter(|p| p.0 == id).map(|p| (p.1.clone(), p.2.clone(), p.3.clone())).collect(),
+                            apps: apps.iter().filter(|a| a.0 == id).map(|a| a.1.clone()).collect(),
+                            groups: groups.iter().filter(|g| g.0 == id).map(|g| g.1.clone()).collect(),
+                            judgement: judged.iter().find(|j| j.device_id == id).cloned(),
+                            device: d,
+                        }
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    /// Device ids after `after`, in order, `limit` at a time (the sweep's pages).
+    pub async fn device_ids(&self, after: Option<String>, limit: i64) -> StoreResult<Vec<String>> {
+        self.0
+            .run(move |conn| {
+                let mut q = devices::table.select(devices::id).order(devices::id).limit(limit).into_boxed();
+                if let Some(a) = after {
+                    q = q.filter(devices::id.gt(a));
+                }
+                Ok(q.load(conn)?)
+            })
+            .await
+    }
+
+    /// Writes verdicts, each in its own compare-and-set: a verdict whose device another replica
+    /// judged meanwhile is dropped (that replica's judgement stands).
+    pub async fn save(&self, verdicts: Vec<Verdict>) -> StoreResult<Vec<Saved>> {
+        self.0
+            .run(move |conn| {
+                write_tx(conn, |conn| {
+                    let mut out = Vec::new();
+                    for v in verdicts {
+                        let at = v.row.evaluated_at;
+                        let n = match v.expect_version {
+                            None => {
+                                let have: i64 = device_compliance::table.filter(device_compliance::device_id.eq(&v.row.device_id)).count().get_result(conn)?;
+                                if have > 0 {
+                                    0
+                                } else {
+                                    diesel::insert_into(device_compliance::table).values(&v.row).execute(conn)?
+                                }
+                            }
+                            Some(ver) => diesel::update(device_compliance::table.find(&v.row.device_id).filter(device_compliance::version.eq(ver))).set(&v.row).execute(conn)?,
+                        };
+                        if n == 0 {
+                            continue;
+                        }
+                        if let Some(prev) = &v.previous {
+                            diesel::insert_into(compliance_history::table)
+                                .values((
+                                    compliance_history::device_id.eq(&v.row.device_id),
+                                    compliance_history::status.eq(&v.row.status),
+                                    compliance_history::previous.eq(prev),
+                                    compliance_history::reasons.eq(&v.row.reasons),
+                                    compliance_history::at.eq(at),
+                                ))
+                                .execute(conn)?;
+                        }
+                        if let Some(e) = &v.event {
+                            emit(conn, at, std::slice::from_ref(e))?;
+                        }
+                        queue_calls_in(conn, &v.calls)?;
+                        let mut saved = Saved { device_id: v.row.device_id.clone(), actions: Vec::new() };
+                        for a in v.actions {
+                            let id: i64 = diesel::insert_into(compliance_actions::table).values(&a).returning(compliance_actions::id).get_result(conn)?;
+                            saved.actions.push((id, a));
+                        }
+                        if let Some(holds) = v.holds {
+                            diesel::delete(compliance_profile_holds::table.filter(compliance_profile_holds::device_id.eq(&v.row.device_id))).execute(conn)?;
+                            let mut holds = holds;
+                            holds.sort();
+                            holds.dedup();
+                            for (profile, kind, policy) in holds {
+                                diesel::insert_into(compliance_profile_holds::table)
+                                    .values((
+                                        compliance_profile_holds::device_id.eq(&v.row.device_id),
+                                        compliance_profile_holds::profile_id.eq(profile),
+                                        compliance_profile_holds::kind.eq(kind),
+                                        compliance_profile_holds::policy_id.eq(policy),
+                                    ))
+                                    .execute(conn)?;
+                            }
+                        }
+                        out.push(saved);
+                    }
+                    Ok(out)
+                })
+            })
+            .await
+    }
+
+    /// A device's judgement.
+    pub async fn judgement(&self, device_id: String) -> StoreResult<Option<ComplianceRow>> {
+        self.0.run(move |conn| Ok(device_compliance::table.find(device_id).select(ComplianceRow::as_select()).first(conn).optional()?)).await
+    }
+
+    /// Judgements of `ids`.
+    pub async fn judgements(&self, ids: Vec<String>) -> StoreResult<Vec<ComplianceRow>> {
+        self.0
+            .run(move |conn| {
+                Ok(device_compliance::table.filter(device_compliance::device_id.eq_any(ids)).filter(planned_per_call()).select(ComplianceRow::as_select()).load(conn)?)
+            })
+            .await
+    }
+
+    /// Devices per status.
+    pub async fn counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.0
+            .run(|conn| {
+                Ok(device_compliance::table
+                    .group_by(device_compliance::status)
+                    .select((device_compliance::status, diesel::dsl::count_star()))
+                    .load(conn)?)
+            })
+            .await
+    }
+
+    /// A device's status changes, newest first.
+    pub async fn history(&self, device_id: String, limit: i64) -> StoreResult<Vec<HistoryRow>> {
+        self.0
+            .run(move |conn| {
+                Ok(compliance_history::table
+                    .filter(compliance_history::device_id.eq(device_id))
+                    .order(compliance_history::id.desc())
+                    .limit(limit)
+                    .select(HistoryRow::as_select())
+                    .load(conn)?)
+            })
+            .await
+    }
+
+    /// A device's actions, newest first.
+    pub async fn actions(&self, device_id: String, limit: i64) -> StoreResult<Vec<ActionRow>> {
+        self.0
+            .run(move |conn| {
+                Ok(compliance_actions::table
+                    .filter(compliance_actions::device_id.eq(device_id))
+                    .order(compliance_actions::id.desc())
+                    .limit(limit)
+                    .select(ActionRow::as_select())
+                    .load(conn)?)
+            })
+            .await
+    }
+
+    /// Records an action's outcome.
+    pub async fn action_outcome(&self, id: i64, status: &'static str, detail: Option<String>, command_uuid: Option<String>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(compliance_actions::table.find(id))
+                    .set((
+                        compliance_actions::status.eq(status),
+                        compliance_actions::detail.eq(detail),
+                        compliance_actions::command_uuid.eq(command_uuid),
+                        compliance_actions::updated_at.eq(super::now()),
+                    ))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Records the device's answer to an action's command.
+    pub async fn command_answered(&self, command_uuid: String, status: &'static str, detail: Option<String>) -> StoreResult<()> {
+        self.0
+            .run(move |conn| {
+                diesel::update(compliance_actions::table.filter(compliance_actions::command_uuid.eq(command_uuid)))
+                    .set((compliance_actions::status.eq(status), compliance_actions::detail.eq(detail), compliance_actions::updated_at.eq(super::now())))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+mod policies;
+mod posture;
+pub use posture::Match;
