@@ -113,7 +113,7 @@ impl From<WebhookRow> for WebhookView {
 
 fn format_of(raw: Option<&str>) -> Result<Format, ApiError> {
     let raw = raw.unwrap_or("native");
-    Format::parse(raw).ok_or_else(|| ApiError::BadRequest(format!("format {raw:?}: native or nanomdm")))
+    Format::parse(raw).ok_or_else(|| ApiError::BadRequest(format!("format {raw:?}: native, nanomdm or okta-workflows")))
 }
 
 /// Checks topics against the outbox and the format; returns them as stored (JSON).

@@ -245,7 +245,8 @@ pub fn facts_of(r: &DeviceRecord, ctx: Option<&DeviceContext>) -> Facts {
     let parsed = |v: Option<&String>, at: Option<chrono::NaiveDateTime>| Some((serde_json::from_str(v?).ok()?, at?));
     Facts {
         device_id: r.device.id.clone(),
-        os_version: r.device.os_version.clone(),
+        // Judged from the inventory: the version Authenticate reported is not a report yet.
+        os_version: inv.and_then(|i| i.device_info_at).and(r.device.os_version.clone()),
         device_info: inv.and_then(|i| parsed(i.device_info.as_ref(), i.device_info_at)),
         security: inv.and_then(|i| parsed(i.security_info.as_ref(), i.security_info_at)),
         profiles: r.profiles.clone(),

@@ -8,6 +8,10 @@
 //! - `nanomdm`: the JSON NanoMDM's and MicroMDM's webhooks send, field for field and in their
 //!   order (`acknowledge_event`/`checkin_event`, `created_at`, `event_id`, `topic`), for the
 //!   check-in and command-result topics; `X-Hmac-Signature` = base64(HMAC-SHA256(secret, body)).
+//! - `okta-workflows`: `compliance.changed` only, its body the flat object an Okta Workflows API
+//!   endpoint flow reads (`ComplianceStatus`, `UDID`, `SerialNumber`, `Platform`,
+//!   `EnrollmentEmailAddress`, …); the webhook's secret is the flow's client token, sent as
+//!   `x-api-client-token` (Okta's "Secure with client token"), and signs the body as well.
 
 use base64::Engine;
 use serde::Serialize;
@@ -22,6 +26,8 @@ pub enum Format {
     Native,
     /// NanoMDM/MicroMDM-compatible.
     NanoMdm,
+    /// An Okta Workflows API endpoint (compliance changes).
+    OktaWorkflows,
 }
 
 impl Format {
@@ -30,12 +36,13 @@ impl Format {
         match self {
             Format::Native => "native",
             Format::NanoMdm => "nanomdm",
+            Format::OktaWorkflows => "okta-workflows",
         }
     }
 
     /// Parses a format's name.
     pub fn parse(s: &str) -> Option<Format> {
-        [Format::Native, Format::NanoMdm].into_iter().find(|f| f.as_str() == s)
+        [Format::Native, Format::NanoMdm, Format::OktaWorkflows].into_iter().find(|f| f.as_str() == s)
     }
 
     /// The topics this format carries.
@@ -43,6 +50,7 @@ impl Format {
         match self {
             Format::Native => topic::ALL.to_vec(),
             Format::NanoMdm => topic::ALL.iter().copied().filter(|t| nanomdm_topic(t).is_some()).collect(),
+            Format::OktaWorkflows => vec![topic::COMPLIANCE_CHANGED],
         }
     }
 
@@ -230,6 +238,23 @@ pub fn render(format: Format, e: &EventRow, secret: &[u8], now: i64) -> Option<(
             let headers = vec![("X-Hmac-Signature", b64.encode(hmac(secret, &[&body])))];
             Some((body, headers))
         }
+        Format::OktaWorkflows => {
+            if e.topic != topic::COMPLIANCE_CHANGED {
+                return None;
+            }
+            let mut data: serde_json::Map<String, Value> = serde_json::from_str(&e.body).ok()?;
+            // Only the PascalCase fields the flow's API endpoint declares, plus the event id.
+            data.retain(|k, _| k.starts_with(|c: char| c.is_ascii_uppercase()));
+            data.insert("EventId".into(), id.clone().into());
+            let body = serde_json::to_vec(&data).ok()?;
+            let headers = vec![
+                ("x-api-client-token", String::from_utf8_lossy(secret).into_owned()),
+                ("X-Hmac-Signature", b64.encode(hmac(secret, &[&body]))),
+                ("X-Mdm-Event-Id", id.clone()),
+                ("Idempotency-Key", id),
+            ];
+            Some((body, headers))
+        }
         Format::Native => {
             let body = serde_json::to_vec(&NativeEvent::from_row(e)).ok()?;
             let ts = now.to_string();
@@ -316,6 +341,24 @@ mod tests {
         assert_eq!(t, "1800000000");
         assert_eq!(hex::decode(v1).unwrap(), hmac(b"s3cret-s3cret-s3", &[b"1800000000.", &body]));
         assert!(render(Format::NanoMdm, &e, b"k", 0).is_none(), "NanoMDM has no profile events");
+    }
+
+    #[test]
+    fn okta_workflows_gets_the_flat_compliance_body() {
+        let e = row(
+            topic::COMPLIANCE_CHANGED,
+            serde_json::json!({"ComplianceStatus": "NonCompliant", "UDID": "U", "SerialNumber": "S", "Platform": "iOS", "EnrollmentEmailAddress": "a@b", "status": "noncompliant"}),
+            "U",
+            "U",
+        );
+        let (body, headers) = render(Format::OktaWorkflows, &e, b"client-token-123", 0).unwrap();
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["ComplianceStatus"], "NonCompliant");
+        assert_eq!(v["EventId"], "7");
+        assert!(v.get("status").is_none(), "{v}");
+        assert!(headers.iter().any(|(k, v)| *k == "x-api-client-token" && v == "client-token-123"));
+        assert!(render(Format::OktaWorkflows, &row(topic::PROFILE_INSTALLED, Value::Null, "U", "U"), b"k", 0).is_none());
+        assert_eq!(Format::OktaWorkflows.topics(), vec![topic::COMPLIANCE_CHANGED]);
     }
 
     #[test]

@@ -32,7 +32,7 @@ struct Got {
 }
 
 /// A webhook receiver on 127.0.0.1.
-struct Receiver {
+pub(crate) struct Receiver {
     port: u16,
     mode: Arc<Mutex<Mode>>,
     got: Arc<Mutex<Got>>,
@@ -42,16 +42,16 @@ struct Receiver {
 
 impl Receiver {
     /// A receiver for `port`, not yet listening (connections are refused).
-    fn new(port: u16) -> Receiver {
+    pub(crate) fn new(port: u16) -> Receiver {
         Receiver { port, mode: Arc::new(Mutex::new(Mode::Ok)), got: Default::default(), delay: Duration::ZERO, task: None }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hook", self.port)
     }
 
     /// Starts listening.
-    async fn listen(&mut self) {
+    pub(crate) async fn listen(&mut self) {
         let (mode, got, delay) = (self.mode.clone(), self.got.clone(), self.delay);
         let app = axum::Router::new().route(
             "/hook",
@@ -85,8 +85,13 @@ impl Receiver {
         *self.mode.lock().unwrap() = m;
     }
 
+    /// The value of header `name` of every accepted request.
+    pub(crate) fn header(&self, name: &str) -> Vec<String> {
+        self.got.lock().unwrap().accepted.iter().filter_map(|(h, _)| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)).collect()
+    }
+
     /// The accepted bodies as JSON.
-    fn bodies(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn bodies(&self) -> Vec<serde_json::Value> {
         self.got.lock().unwrap().accepted.iter().map(|(_, b)| serde_json::from_slice(b).expect("JSON body")).collect()
     }
 }

@@ -7,6 +7,7 @@ mod apps;
 mod bad_input;
 mod checkin;
 mod cli;
+mod compliance;
 mod edges;
 mod enroll;
 mod events;

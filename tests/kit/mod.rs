@@ -171,5 +171,6 @@ pub fn config(db_url: &str, pki: &Pki) -> Config {
             resend_after: Duration::from_secs(3),
             ..Default::default()
         },
+        compliance: Default::default(),
     }
 }
