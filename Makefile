@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEB_PACKAGES := pkg-config perl libssl-dev libpq-dev libsqlite3-dev openssl ca-certificates scep
+DEB_PACKAGES := pkg-config perl libssl-dev libpq-dev libsqlite3-dev openssl ca-certificates scep xmlsec1
 CONFIG ?= mdm.toml
 
 .PHONY: run test bench deps build lint fuzz

@@ -76,6 +76,16 @@ impl SecretKey {
         Ok(base64::engine::general_purpose::STANDARD.encode(raw))
     }
 
+    /// A key for one purpose, derived from this one (HMAC-SHA256 of the purpose's name), so a
+    /// MAC made for that purpose says nothing about the sealing key.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let k = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.0);
+        let tag = ring::hmac::sign(&k, purpose.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// Encrypts and authenticates `plaintext`, bound to `aad`.
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, SecretsError> {
         let mut nonce = [0u8; NONCE];

@@ -102,7 +102,8 @@ pub fn scep_service(cfg: &Config, store: Store) -> Result<Option<ScepService>, S
     if ca.key.rsa().is_err() {
         return Err(StartError::Invalid("the SCEP CA key must be RSA (SCEP encrypts to and signs with RSA)".into()));
     }
-    Ok(Some(ScepService::new(store, ca, &cfg.scep).map_err(|e| StartError::Invalid(e.to_string()))?))
+    let access = crate::identity::access::AccessChallenges::new(vault(cfg)?.key());
+    Ok(Some(ScepService::new(store, ca, &cfg.scep).map_err(|e| StartError::Invalid(e.to_string()))?.with_access(access)))
 }
 
 /// Loads the profile signing identity: `[profiles] signing_*`, else the TLS certificate and
@@ -132,7 +133,8 @@ pub fn profile_signer(cfg: &Config) -> Result<Option<mdm_profiles::cms::Signer>,
 
 /// Builds the profile library service.
 pub fn profile_service(cfg: &Config, store: Store, queue: Queue) -> Result<ProfileLibrary, StartError> {
-    let sealer = Sealer::new(profile_signer(cfg)?, cfg.profiles.encrypt);
+    let access = crate::identity::access::AccessChallenges::new(vault(cfg)?.key());
+    let sealer = Sealer::new(profile_signer(cfg)?, cfg.profiles.encrypt).with_access(access);
     Ok(ProfileLibrary::new(store, sealer, queue))
 }
 

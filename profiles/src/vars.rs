@@ -26,7 +26,7 @@ pub struct Builtin {
 }
 
 /// The variables every device offers (when it reported the value).
-pub const BUILTINS: [Builtin; 16] = [
+pub const BUILTINS: [Builtin; 17] = [
     Builtin { name: "DeviceSerialNumber", description: "the device's serial number" },
     Builtin { name: "DeviceUDID", description: "the device's UDID" },
     Builtin { name: "DeviceName", description: "the device's name" },
@@ -43,6 +43,7 @@ pub const BUILTINS: [Builtin; 16] = [
     Builtin { name: "SharedUserFullName", description: "that user's full name" },
     Builtin { name: "SharedPool", description: "the shared pool the device is in" },
     Builtin { name: "SharedStagingUser", description: "the pool's staging user (the identity of a device nobody holds)" },
+    Builtin { name: "DeviceAccessChallenge", description: "a SCEP challenge good only for a certificate with CN={DeviceUDID}: the device-access certificate" },
 ];
 
 /// The built-ins whose value changes when a shared device changes hands: what references

@@ -10,7 +10,7 @@ fn s(v: &str) -> plist::Value {
     plist::Value::String(v.to_string())
 }
 
-fn error_chain(code: i64, domain: &str, text: &str) -> plist::Value {
+pub(crate) fn error_chain(code: i64, domain: &str, text: &str) -> plist::Value {
     let mut e = Dict::new();
     e.insert("ErrorCode".into(), plist::Value::Integer(code.into()));
     e.insert("ErrorDomain".into(), s(domain));

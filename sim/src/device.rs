@@ -104,6 +104,9 @@ pub struct SimDevice {
     pub log: Vec<Handled>,
     /// Round-trip time of each command-endpoint request, in microseconds.
     pub connect_latencies_us: Vec<u32>,
+    /// Identities obtained through the SCEP payloads of installed profiles, by payload identifier
+    /// (what Safari offers a site that asks for a client certificate).
+    pub scep_identities: BTreeMap<String, Issued>,
     endpoint: Arc<Endpoint>,
     client: reqwest::Client,
     /// The proxy-header value (URL-escaped PEM), computed once per identity.
@@ -180,6 +183,7 @@ impl SimDevice {
             }],
             not_now: HashMap::new(),
             fail_profiles: false,
+            scep_identities: BTreeMap::new(),
             log: Vec::new(),
             connect_latencies_us: Vec::new(),
             endpoint,
@@ -370,6 +374,40 @@ impl SimDevice {
         r
     }
 
+    /// Requests the certificates of installed profiles' SCEP payloads that it has not got yet
+    /// (`com.apple.security.scep`: URL, Challenge, Subject's CN).
+    async fn run_scep_payloads(&mut self) -> Result<(), SimError> {
+        let mut wanted = Vec::new();
+        for p in self.profiles.values() {
+            let content = p.content.get("PayloadContent").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|x| x.as_dictionary());
+            for payload in content.filter(|d| d.get("PayloadType").and_then(|v| v.as_string()) == Some("com.apple.security.scep")) {
+                let id = payload.get("PayloadIdentifier").and_then(|v| v.as_string()).unwrap_or_default().to_string();
+                if self.scep_identities.contains_key(&id) {
+                    continue;
+                }
+                let Some(inner) = payload.get("PayloadContent").and_then(|v| v.as_dictionary()) else { continue };
+                let text = |k: &str| inner.get(k).and_then(|v| v.as_string()).unwrap_or_default().to_string();
+                let cn = inner
+                    .get("Subject")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|rdn| rdn.as_array()?.first()?.as_array().cloned())
+                    .find(|pair| pair.first().and_then(|k| k.as_string()) == Some("CN"))
+                    .and_then(|pair| pair.get(1).and_then(|v| v.as_string()).map(str::to_string))
+                    .unwrap_or_else(|| self.udid.clone());
+                wanted.push((id, text("URL"), text("Challenge"), cn));
+            }
+        }
+        for (id, url, challenge, cn) in wanted {
+            let key = openssl::rsa::Rsa::generate(2048).and_then(openssl::pkey::PKey::from_rsa).map_err(|e| SimError::Scep(e.to_string()))?;
+            let enroller = super::scep::ScepEnroller::with_keys(&url, self.client.clone(), vec![key]).await?;
+            let issued = enroller.identity(&cn, &challenge).await?;
+            self.scep_identities.insert(id, issued);
+        }
+        Ok(())
+    }
+
     /// Runs one connection loop like iOS after a push: Idle, then answer each command until the
     /// server has nothing more. Returns the commands handled in this loop.
     pub async fn connect(&mut self) -> Result<Vec<Handled>, SimError> {
@@ -380,7 +418,14 @@ impl SimDevice {
         // Bounded: a server that kept sending forever would otherwise hang the simulator.
         for _ in 0..10_000 {
             let Some(cmd) = next else { break };
-            let (h, result) = answer::answer(self, &cmd)?;
+            let (h, mut result) = answer::answer(self, &cmd)?;
+            if h.request_type == "InstallProfile" && h.status == "Acknowledged" {
+                // iOS runs a profile's SCEP payloads while installing it; a failure fails the install.
+                if let Err(e) = self.run_scep_payloads().await {
+                    result.insert("Status".into(), plist::Value::String("Error".into()));
+                    result.insert("ErrorChain".into(), answer::error_chain(22002, "MCSCEPErrorDomain", &e.to_string()));
+                }
+            }
             handled.push(h.clone());
             self.log.push(h);
             next = self.timed_report(result).await?;

@@ -2,6 +2,7 @@
 //! proxy's header, or from the `Mdm-Signature` header, and checked against the trusted CAs.
 //! Binding a certificate to an enrollment happens in the service, on Authenticate.
 
+pub mod access;
 pub(crate) mod binding;
 pub mod cert;
 pub mod source;

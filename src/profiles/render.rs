@@ -63,13 +63,20 @@ fn shared_user(ctx: &DeviceContext) -> Option<String> {
 pub struct Sealer {
     signer: Option<Signer>,
     encrypt: bool,
+    access: Option<crate::identity::access::AccessChallenges>,
 }
 
 impl Sealer {
     /// `signer`: sign with it (unsigned without); `encrypt`: encrypt to each device's
     /// certificate when the server has it.
     pub fn new(signer: Option<Signer>, encrypt: bool) -> Sealer {
-        Sealer { signer, encrypt }
+        Sealer { signer, encrypt, access: None }
+    }
+
+    /// Fills `{DeviceAccessChallenge}` with each device's access challenge.
+    pub fn with_access(mut self, access: crate::identity::access::AccessChallenges) -> Sealer {
+        self.access = Some(access);
+        self
     }
 
     /// Whether profiles go out signed.
@@ -104,7 +111,10 @@ impl Sealer {
     /// Prepares `template` (a parsed profile dictionary, variables unexpanded) for one device.
     pub fn render(&self, template: &plist::Dictionary, ctx: &DeviceContext) -> Result<Vec<u8>, RenderError> {
         let mut v = plist::Value::Dictionary(template.clone());
-        vars::substitute(&mut v, &|name| device_value(ctx, name))?;
+        vars::substitute(&mut v, &|name| match (name, &self.access) {
+            ("DeviceAccessChallenge", Some(a)) => Some(a.challenge(&ctx.device.id)),
+            _ => device_value(ctx, name),
+        })?;
         let plist::Value::Dictionary(mut dict) = v else {
             return Err(RenderError::Cms(CmsError::Shape("the profile is not a dictionary".into())));
         };

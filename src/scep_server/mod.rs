@@ -49,6 +49,7 @@ pub struct ScepService {
     ra: Option<Arc<(X509, PKey<Private>)>>,
     trust: Arc<X509Store>,
     cfg: Arc<ScepConfig>,
+    access: Option<crate::identity::access::AccessChallenges>,
 }
 
 impl std::fmt::Debug for ScepService {
@@ -81,7 +82,14 @@ impl ScepService {
         // Only client identities renew: the CA's TLS server certificate does not.
         trust.set_purpose(openssl::x509::X509PurposeId::SSL_CLIENT).map_err(|e| bad(&e))?;
         let issuer = Arc::new(RequestIssuer::new(ca).map_err(|e| bad(&e))?);
-        Ok(ScepService { scep: store.scep(), issuer, ra, trust: Arc::new(trust.build()), cfg: Arc::new(cfg.clone()) })
+        Ok(ScepService { scep: store.scep(), issuer, ra, trust: Arc::new(trust.build()), cfg: Arc::new(cfg.clone()), access: None })
+    }
+
+    /// Also issues device-access certificates: a request whose challenge is the access challenge
+    /// of the UDID in its subject's CN gets a certificate recorded as that device's.
+    pub fn with_access(mut self, access: crate::identity::access::AccessChallenges) -> ScepService {
+        self.access = Some(access);
+        self
     }
 
     /// The URL path it is served at.
@@ -238,6 +246,13 @@ impl ScepService {
                     Ok(None) => return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, "no challengePassword in the request")?)),
                     Err(e) => return Ok(Step::Reply(self.failure(&req, FailInfo::BadRequest, &format!("unreadable challengePassword: {e}"))?)),
                 };
+                if let (Some(access), true) = (&self.access, challenge.starts_with(crate::identity::access::PREFIX)) {
+                    let cn = csr.subject_name().entries_by_nid(openssl::nid::Nid::COMMONNAME).next().and_then(|e| e.data().to_string().ok());
+                    return Ok(match cn.filter(|cn| access.verify(&challenge, cn)) {
+                        Some(cn) => Step::Issue { req: Box::new(req), csr, requester: Requester { device: Some(cn), ..Requester::named("device-access") } },
+                        None => Step::Reply(self.failure(&req, FailInfo::BadRequest, "the access challenge is not this subject's")?),
+                    });
+                }
                 let fixed = &self.cfg.challenge;
                 if !fixed.is_empty() && bool::from(fixed.as_bytes().ct_eq(challenge.as_bytes())) {
                     return Ok(Step::Issue { req: Box::new(req), csr, requester: Requester::named("static-challenge") });
@@ -273,7 +288,7 @@ impl ScepService {
         }
         let serial = serial_hex(&req.signer_cert).unwrap_or_default();
         let renewed_from = req.signer_cert.to_der().ok().map(|d| sha256_hex(&d));
-        Ok(Step::Issue { req: Box::new(req), csr, requester: Requester { name: format!("renewal:{serial}"), challenge_hash: None, renewed_from } })
+        Ok(Step::Issue { req: Box::new(req), csr, requester: Requester { name: format!("renewal:{serial}"), challenge_hash: None, renewed_from, device: None } })
     }
 }
 
@@ -285,11 +300,13 @@ struct Requester {
     challenge_hash: Option<String>,
     /// For a renewal: the signer's certificate (hash).
     renewed_from: Option<String>,
+    /// For a device-access certificate: the device it is issued to.
+    device: Option<String>,
 }
 
 impl Requester {
     fn named(name: &str) -> Requester {
-        Requester { name: name.to_string(), challenge_hash: None, renewed_from: None }
+        Requester { name: name.to_string(), challenge_hash: None, renewed_from: None, device: None }
     }
 }
 
@@ -334,7 +351,7 @@ fn scep_row(cert: &X509, requester: &Requester, transaction_id: &str) -> Result<
         cert_der: der,
         requester: requester.name.clone(),
         transaction_id: transaction_id.to_string(),
-        device_id: None,
+        device_id: requester.device.clone(),
         created_at: now(),
         challenge_id: None,
         renewed_from: requester.renewed_from.clone(),
