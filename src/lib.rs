@@ -24,6 +24,7 @@ pub mod profiles;
 pub mod protocol;
 pub mod push;
 pub mod queue;
+pub mod saml;
 pub(crate) mod scep_server;
 pub(crate) mod sealed;
 pub mod secrets;

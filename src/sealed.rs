@@ -33,6 +33,8 @@ pub enum Kind {
     ConnectorSecret,
     /// A connector signing key, PKCS#8 DER (id: key id).
     ConnectorKey,
+    /// A SAML signing key, PKCS#8 DER (id: key id).
+    SamlKey,
 }
 
 impl Kind {
@@ -45,6 +47,7 @@ impl Kind {
             Kind::KioskToken => "kiosk-token",
             Kind::ConnectorSecret => "connector-secret",
             Kind::ConnectorKey => "connector-key",
+            Kind::SamlKey => "saml-key",
         };
         format!("{kind}:{id}").into_bytes()
     }

@@ -215,13 +215,19 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let gate =
         api::auth::Gate::new(cfg.api_key()?, cfg.api.auth_failures, cfg.api.auth_window, header_name(&cfg.api.client_ip_header, "api.client_ip_header")?);
     let public = Router::new().route("/connectors/jwks.json", get(crate::api::connectors::jwks)).with_state(connectors.clone());
-    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors, compliance };
+    let saml = crate::saml::SamlService::new(store.clone(), vault.clone(), compliance.clone(), trust_policy(cfg)?, &cfg.server.public_url);
+    let saml_routes = Router::new()
+        .route("/saml/metadata", get(crate::http::saml::metadata))
+        .route("/saml/sso", get(crate::http::saml::sso_redirect).post(crate::http::saml::sso_post))
+        .with_state(crate::http::saml::SamlState { service: saml.clone(), cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")? });
+    let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors, compliance, saml };
     Ok(Router::new()
         .merge(devices)
         .merge(scep_routes)
         .merge(enroll_routes)
         .merge(api::router(api_state))
         .merge(public)
+        .merge(saml_routes)
         .route("/healthz", get(|| async { "ok\n" }))
         .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(crate::http::uri_guard::layer))

@@ -17,6 +17,7 @@ pub(crate) mod groups;
 pub(crate) mod json;
 pub(crate) mod profiles;
 pub(crate) mod pushcert;
+pub(crate) mod saml;
 pub(crate) mod scep;
 pub(crate) mod shared;
 pub mod tokens;
@@ -59,6 +60,8 @@ pub struct ApiState {
     pub connectors: crate::connectors::ConnectorService,
     /// Compliance: inventory, policies, posture.
     pub compliance: crate::compliance::ComplianceService,
+    /// The device-trust factor (SAML).
+    pub saml: crate::saml::SamlService,
 }
 
 /// The `/v1` router, with authentication applied to every route.
@@ -142,6 +145,12 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/devices/{id}/inventory", get(compliance::inventory).post(compliance::refresh))
         .route("/v1/posture/devices", get(compliance::posture_changes))
         .route("/v1/posture/devices/{id}", get(compliance::posture))
+        .route("/v1/saml/providers", get(saml::providers).post(saml::create_provider))
+        .route("/v1/saml/providers/{id}", get(saml::provider).put(saml::put_provider).delete(saml::delete_provider))
+        .route("/v1/saml/keys", get(saml::keys).post(saml::create_key))
+        .route("/v1/saml/keys/{id}/activate", post(saml::activate_key))
+        .route("/v1/saml/keys/{id}", delete(saml::delete_key))
+        .route("/v1/saml/access-profile", post(saml::access_profile))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require))
         .with_state(state)
 }

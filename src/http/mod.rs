@@ -6,6 +6,7 @@ pub(crate) mod body_limit;
 pub(crate) mod device;
 pub(crate) mod enroll;
 pub mod listener;
+pub(crate) mod saml;
 pub(crate) mod request_id;
 pub(crate) mod uri_guard;
 

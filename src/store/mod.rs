@@ -24,6 +24,7 @@ pub mod library;
 pub mod models;
 pub mod push;
 pub(crate) mod retention;
+pub mod saml;
 pub(crate) mod scep;
 pub mod shared;
 pub mod stats;
@@ -229,6 +230,11 @@ impl Store {
     /// Shared pools, their members, sessions, actions and kiosk tokens.
     pub fn shared(&self) -> shared::SharedStore {
         shared::SharedStore(self.clone())
+    }
+
+    /// SAML signing keys and service providers.
+    pub fn saml(&self) -> saml::SamlStore {
+        saml::SamlStore(self.clone())
     }
 
     /// Inventory, compliance policies, judgements, actions and posture lookups.

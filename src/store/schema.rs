@@ -476,6 +476,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     compliance_actions,
     compliance_profile_holds,
     compliance_sweep,
+    saml_keys,
+    saml_providers,
 );
 
 diesel::table! {

@@ -21,6 +21,7 @@ mod queue;
 mod readme;
 mod replicas;
 mod retention;
+mod saml;
 mod scep;
 mod secrets;
 mod shared;

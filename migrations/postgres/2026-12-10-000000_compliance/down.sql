@@ -1,3 +1,5 @@
+DROP TABLE saml_providers;
+DROP TABLE saml_keys;
 DROP INDEX devices_imei;
 DROP INDEX devices_serial;
 DROP TABLE compliance_sweep;

@@ -102,3 +102,24 @@ INSERT INTO compliance_sweep (one, evaluated, changed) VALUES (1, 0, 0);
 -- Posture lookups by serial number and IMEI.
 CREATE INDEX devices_serial ON devices (serial_number);
 CREATE INDEX devices_imei ON devices (imei);
+
+-- The device-trust factor: the IdP's signing keys (sealed; every published one is in the
+-- metadata, the active one signs) and the service providers that use it.
+CREATE TABLE saml_keys (
+    id           TEXT PRIMARY KEY,
+    cert_pem     TEXT NOT NULL,
+    key_sealed   BYTEA NOT NULL,
+    active       BOOLEAN NOT NULL,
+    created_at   TIMESTAMP NOT NULL,
+    activated_at TIMESTAMP
+);
+
+CREATE TABLE saml_providers (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    entity_id  TEXT NOT NULL UNIQUE,
+    acs_url    TEXT NOT NULL,
+    name_id    TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);

@@ -1,5 +1,5 @@
 //! Tables of compliance (inventory, policies, judgements, history, actions, profile holds, the
-//! fleet-wide sweep).
+//! fleet-wide sweep) and of the device-trust factor (SAML keys and service providers).
 
 diesel::table! {
     device_inventory (device_id) {
@@ -93,5 +93,28 @@ diesel::table! {
         reason -> Nullable<Text>,
         evaluated -> BigInt,
         changed -> BigInt,
+    }
+}
+
+diesel::table! {
+    saml_keys (id) {
+        id -> Text,
+        cert_pem -> Text,
+        key_sealed -> Binary,
+        active -> Bool,
+        created_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    saml_providers (id) {
+        id -> Text,
+        name -> Text,
+        entity_id -> Text,
+        acs_url -> Text,
+        name_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
