@@ -12,6 +12,8 @@
 
 #[path = "../tests/kit/mod.rs"]
 mod kit;
+#[path = "bench/compliance.rs"]
+mod compliance;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -379,6 +381,7 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
 
     // Fan-out: one command to every device with a push; devices connect when pushed.
     let ids = fleet.ids();
+    let serials: Vec<String> = fleet.devices.iter().map(|d| d.serial.clone()).collect();
     let map = by_token(std::mem::take(&mut fleet.devices));
     let (_dispatch, mut woken) = wake_on_push(mock.subscribe(), map, concurrency);
     let body = serde_json::json!({"request_type": "DeviceInformation", "targets": ids, "payload": {"Queries": ["UDID"]}});
@@ -400,6 +403,10 @@ async fn run(label: &str, db_url: &str, devices: usize, concurrency: usize) {
         mock.count_accepted()
     );
     println!("  server RSS: {:.1} MiB (after round trips), {:.1} MiB (after fan-out)", rss as f64 / 1024.0, rss_kib(pid) as f64 / 1024.0);
+    if std::env::var("BENCH_COMPLIANCE").map_or(true, |v| v != "0") {
+        phase(label, pid, "compliance");
+        compliance::run(label, &http, &base, KEY, &ids, &serials, concurrency).await;
+    }
     let n: usize = std::env::var("BENCH_OTA").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     if n > 0 {
         ota_enrollments(&base, &device_ca, n, concurrency).await;

@@ -67,17 +67,19 @@ impl ComplianceService {
                 } else if let Action::Connector { connector, .. } = a {
                     let (user, email) = user_of(ctx);
                     let mut vars = serde_json::Map::new();
+                    // The connector templates' variable names (connectors::settings::VARIABLES).
                     for (k, v) in [
-                        ("udid", Some(r.device.id.clone())),
-                        ("serial_number", r.device.serial_number.clone()),
-                        ("imei", r.device.imei.clone()),
-                        ("user", user),
-                        ("email", email),
-                        ("status", Some(j.status.to_string())),
-                        ("compliance_status", Some(super::okta_status(j.status).to_string())),
-                        ("policy", Some(due.policy.clone())),
+                        ("DeviceUDID", Some(r.device.id.clone())),
+                        ("DeviceSerialNumber", r.device.serial_number.clone()),
+                        ("DeviceName", r.device.device_name.clone()),
+                        ("User", user),
+                        ("UserEmail", email),
+                        ("ComplianceStatus", Some(super::okta_status(j.status).to_string())),
+                        ("CompliancePolicy", Some(due.policy.clone())),
                     ] {
-                        vars.insert(k.into(), v.map(Into::into).unwrap_or(serde_json::Value::Null));
+                        if let Some(v) = v {
+                            vars.insert(k.into(), v.into());
+                        }
                     }
                     let call = CallRow::new(connector, "compliance", Some(r.device.id.clone()), &vars, at);
                     row.call_id = Some(call.id.clone());

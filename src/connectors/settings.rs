@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The variables a connector's templates may use (filled when the call is queued).
-pub const VARIABLES: [(&str, &str); 10] = [
+pub const VARIABLES: [(&str, &str); 14] = [
     ("PreviousUser", "the user who held the device (the one being logged out)"),
     ("PreviousUserEmail", "that user's e-mail address"),
     ("DeviceSerialNumber", "the device's serial number"),
@@ -18,6 +18,10 @@ pub const VARIABLES: [(&str, &str); 10] = [
     ("Pool", "the shared pool"),
     ("SessionID", "the check-out session"),
     ("EventTopic", "the event an automation reacts to"),
+    ("User", "the device's current user (a compliance action)"),
+    ("UserEmail", "that user's e-mail address"),
+    ("ComplianceStatus", "Compliant, NonCompliant or NotAvailable (a compliance action)"),
+    ("CompliancePolicy", "the policy whose action calls the connector"),
 ];
 
 /// Whether `name` is a connector template variable (or `Event.FIELD` of an automation's event).

@@ -265,8 +265,17 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     let opts = crate::harness::Opts { tweak: Some(|c| c.compliance.evaluate_interval = Duration::from_secs(1)), ..Default::default() };
     let Some(h) = Harness::start_with(db, opts).await else { return };
     let d = device_at(&h, 0, "18.4").await;
-    let policy = serde_json::json!({"name": "seen", "scope": {"devices": [d.udid]}, "rules": [{"type": "last_seen", "hours": 24}, {"type": "enrolled"}]});
-    assert_eq!(h.post_json("/v1/compliance/policies", policy).await.0, 201);
+    // An identity provider's hook, called by the policy's connector action both ways.
+    let mut rx = Receiver::new(free_port());
+    rx.listen().await;
+    let hook = serde_json::json!({"name": "idp-hook", "settings": {"kind": "http", "method": "POST", "url": rx.url(),
+        "body": {"format": "json", "fields": {"udid": "{DeviceUDID}", "status": "{ComplianceStatus}", "policy": "{CompliancePolicy}"}}}});
+    let (s, c) = h.post_json("/v1/connectors", hook).await;
+    assert_eq!(s, 201, "{c}");
+    let policy = serde_json::json!({"name": "seen", "scope": {"devices": [d.udid]}, "rules": [{"type": "last_seen", "hours": 24}, {"type": "enrolled"}],
+        "actions": [{"type": "connector", "connector": "idp-hook", "on": "both"}]});
+    let (s, p) = h.post_json("/v1/compliance/policies", policy).await;
+    assert_eq!(s, 201, "{p}");
     let path = format!("/v1/devices/{}/compliance", d.udid);
     wait_for(&h, &path, "compliant while it talks", |v| v["status"] == "compliant").await;
     // Two days of silence (the clock moved for this device only).
@@ -275,6 +284,15 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     assert_eq!(c["reasons"][0]["rule"], "last_seen", "{c}");
     let (_, sweep) = h.get("/v1/compliance/sweep").await;
     assert_eq!(sweep["reason"], "schedule", "{sweep}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !rx.bodies().iter().any(|b| b["status"] == "NonCompliant") {
+        assert!(Instant::now() < deadline, "connector not called: {:?}", rx.bodies());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let call = rx.bodies().into_iter().find(|b| b["status"] == "NonCompliant").unwrap();
+    assert_eq!((call["udid"].as_str(), call["policy"].as_str()), (Some(d.udid.as_str()), Some("seen")));
+    let c = wait_for(&h, &path, "the call's outcome on the action", |v| v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "connector" && x["status"] == "done"))).await;
+    assert!(c["actions"][0]["call_id"].is_string(), "{c}");
     // CheckOut: not enrolled any more, judged at once.
     d.checkout().await.unwrap();
     let c = wait_for(&h, &path, "checked out", |v| v["reasons"].as_array().is_some_and(|r| r.iter().any(|x| x["rule"] == "enrolled"))).await;
