@@ -10,10 +10,10 @@
 //! load-balancer deployment mode: plain HTTP with the device certificate in a proxy header.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/kit/mod.rs"]
-mod kit;
 #[path = "bench/compliance.rs"]
 mod compliance;
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};

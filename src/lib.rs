@@ -30,6 +30,7 @@ pub(crate) mod sealed;
 pub mod secrets;
 pub mod server;
 pub mod service;
+pub mod service_error;
 pub mod shared;
 pub mod store;
 pub mod timefmt;

@@ -181,7 +181,8 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let enroll = EnrollService::new(cfg, store.clone(), queue.clone(), scep.clone(), push.clone(), profiles.clone(), apps.clone())
         .map_err(|e| StartError::Invalid(e.to_string()))?;
     let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
-    let hooks = HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone()), Arc::new(compliance.clone())]);
+    let hooks =
+        HookChain(vec![Arc::new(profiles.clone()), Arc::new(apps.clone()), Arc::new(shared.clone()), Arc::new(enroll.clone()), Arc::new(compliance.clone())]);
     let service = MdmService::new(
         store.clone(),
         queue.clone(),
@@ -219,7 +220,10 @@ pub fn app(cfg: &Config, services: Services) -> Result<Router, StartError> {
     let saml_routes = Router::new()
         .route("/saml/metadata", get(crate::http::saml::metadata))
         .route("/saml/sso", get(crate::http::saml::sso_redirect).post(crate::http::saml::sso_post))
-        .with_state(crate::http::saml::SamlState { service: saml.clone(), cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")? });
+        .with_state(crate::http::saml::SamlState {
+            service: saml.clone(),
+            cert_header: header_name(&cfg.identity.client_cert_header, "identity.client_cert_header")?,
+        });
     let api_state = ApiState { store, push, queue, scep, profiles, enroll, apps, vault, gate: Arc::new(gate), outbound, shared, connectors, compliance, saml };
     Ok(Router::new()
         .merge(devices)
@@ -365,8 +369,17 @@ impl Server {
         let shared = crate::shared::SharedService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), vault.clone());
         let compliance = crate::compliance::ComplianceService::new(store.clone(), queue.clone(), profiles.clone(), apps.clone(), cfg.compliance.clone())
             .map_err(StartError::Invalid)?;
-        let services =
-            Services { store: store.clone(), queue, push: push.clone(), profiles: profiles.clone(), apps: apps.clone(), vault, outbound, connectors, compliance: compliance.clone() };
+        let services = Services {
+            store: store.clone(),
+            queue,
+            push: push.clone(),
+            profiles: profiles.clone(),
+            apps: apps.clone(),
+            vault,
+            outbound,
+            connectors,
+            compliance: compliance.clone(),
+        };
         let app = app(cfg, services)?;
         let tls = if cfg.server.plain_http {
             None

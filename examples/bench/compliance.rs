@@ -45,7 +45,10 @@ pub async fn run(label: &str, http: &reqwest::Client, base: &str, key: &str, ids
         }
     }
     for (what, (t, n, changed)) in ["turns every device non-compliant", "turns every device compliant"].iter().zip(&sweeps) {
-        println!("  compliance: policy change that {what}: {:>7.0} evaluations/s ({n} devices, {changed} judgements written, {t:.2?} from the change)", *n as f64 / t.as_secs_f64());
+        println!(
+            "  compliance: policy change that {what}: {:>7.0} evaluations/s ({n} devices, {changed} judgements written, {t:.2?} from the change)",
+            *n as f64 / t.as_secs_f64()
+        );
     }
     let v = post("/v1/compliance/evaluate", serde_json::json!({})).await;
     let (n, ms) = (v["evaluated"].as_f64().unwrap_or(0.0), v["ms"].as_f64().unwrap_or(1.0).max(1.0));

@@ -16,18 +16,6 @@ use crate::compliance::policy::PolicySpec;
 use crate::compliance::posture::{kind_of, Lookup};
 use crate::compliance::ComplianceError;
 
-impl From<ComplianceError> for ApiError {
-    fn from(e: ComplianceError) -> Self {
-        match e {
-            ComplianceError::BadRequest(m) => ApiError::BadRequest(m),
-            ComplianceError::NotFound(m) => ApiError::NotFound(m),
-            ComplianceError::Conflict(m) => ApiError::Conflict(m),
-            ComplianceError::Store(s) => s.into(),
-            ComplianceError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
-
 /// `GET /v1/compliance/policies`.
 pub async fn policies(State(st): State<ApiState>) -> Result<Json<Vec<Value>>, ApiError> {
     Ok(Json(st.compliance.policies().await?))
@@ -122,7 +110,10 @@ pub async fn refresh(State(st): State<ApiState>, Path(id): Path<String>) -> Resu
     if !st.compliance.refresh_inventory(&d.id).await? {
         return Err(ApiError::Conflict(format!("device {} is not enrolled", d.id)));
     }
-    Ok((StatusCode::ACCEPTED, Json(json!({"device": d.id, "queued": ["DeviceInformation", "SecurityInfo", "CertificateList", "InstalledApplicationList", "ProfileList"]}))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"device": d.id, "queued": ["DeviceInformation", "SecurityInfo", "CertificateList", "InstalledApplicationList", "ProfileList"]})),
+    ))
 }
 
 /// Query of a posture lookup.

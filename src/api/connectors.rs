@@ -9,20 +9,8 @@ use serde::Deserialize;
 
 use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
-use crate::connectors::{ConnectorError, ConnectorView, NewAutomation, NewConnector, TestOutcome};
+use crate::connectors::{ConnectorView, NewAutomation, NewConnector, TestOutcome};
 use crate::store::connectors::{AutomationRow, CallRow};
-
-impl From<ConnectorError> for ApiError {
-    fn from(e: ConnectorError) -> Self {
-        match e {
-            ConnectorError::BadRequest(m) => ApiError::BadRequest(m),
-            ConnectorError::NotFound(m) => ApiError::NotFound(m),
-            ConnectorError::Conflict(m) => ApiError::Conflict(m),
-            ConnectorError::Store(s) => s.into(),
-            ConnectorError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
 
 /// `GET /v1/connectors`.
 pub async fn list(State(st): State<ApiState>) -> Result<Json<Vec<ConnectorView>>, ApiError> {

@@ -4,9 +4,9 @@
 
 pub(crate) mod apps;
 pub(crate) mod auth;
-pub(crate) mod compliance;
 pub(crate) mod authz;
 pub(crate) mod commands;
+pub(crate) mod compliance;
 pub(crate) mod connectors;
 pub(crate) mod devices;
 pub(crate) mod enqueue;

@@ -9,20 +9,8 @@ use serde_json::{json, Value};
 
 use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
-use crate::saml::{NewProvider, SamlError};
+use crate::saml::NewProvider;
 use crate::store::saml::{ProviderRow, SamlKeyRow};
-
-impl From<SamlError> for ApiError {
-    fn from(e: SamlError) -> Self {
-        match e {
-            SamlError::BadRequest(m) => ApiError::BadRequest(m),
-            SamlError::NotFound(m) => ApiError::NotFound(m),
-            SamlError::Conflict(m) => ApiError::Conflict(m),
-            SamlError::Store(s) => s.into(),
-            SamlError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
 
 /// `GET /v1/saml/providers`: every provider, and this IdP's entity ID, SSO and metadata URLs
 /// (what the provider's admin enters).
@@ -94,7 +82,9 @@ pub async fn delete_key(State(st): State<ApiState>, Path(id): Path<String>) -> R
 /// SCEP payload whose certificate (`CN={DeviceUDID}`, challenge `{DeviceAccessChallenge}`) the
 /// device's browser presents to the factor. Assign it like any profile.
 pub async fn access_profile(State(st): State<ApiState>) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let Some(scep) = &st.scep else { return Err(ApiError::Conflict("the SCEP server is disabled ([scep] enabled = false): no access certificate can be issued".into())) };
+    let Some(scep) = &st.scep else {
+        return Err(ApiError::Conflict("the SCEP server is disabled ([scep] enabled = false): no access certificate can be issued".into()));
+    };
     let base = st.saml.entity_id().trim_end_matches("/saml/metadata").to_string();
     let host = url::Url::parse(&base).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_else(|| "mdm".into());
     let prefix: Vec<&str> = host.split('.').rev().collect();

@@ -44,7 +44,13 @@ fn target(a: &Action, due: &Due) -> Option<String> {
 
 impl ComplianceService {
     /// The action rows and connector calls for a judgement's due actions.
-    pub(super) async fn plan_actions(&self, r: &DeviceRecord, ctx: Option<&DeviceContext>, j: &Judgement, at: NaiveDateTime) -> Result<(Vec<NewAction>, Vec<CallRow>), ComplianceError> {
+    pub(super) async fn plan_actions(
+        &self,
+        r: &DeviceRecord,
+        ctx: Option<&DeviceContext>,
+        j: &Judgement,
+        at: NaiveDateTime,
+    ) -> Result<(Vec<NewAction>, Vec<CallRow>), ComplianceError> {
         let (mut rows, mut calls) = (Vec::new(), Vec::new());
         for due in &j.due {
             for a in &due.actions {
@@ -63,7 +69,11 @@ impl ComplianceService {
                 };
                 if due.direction == "held" {
                     row.status = outcome::HELD.into();
-                    row.detail = Some(format!("held back: actions already ran {} times within {}", self.cfg.max_action_runs, humantime::format_duration(self.cfg.flap_window)));
+                    row.detail = Some(format!(
+                        "held back: actions already ran {} times within {}",
+                        self.cfg.max_action_runs,
+                        humantime::format_duration(self.cfg.flap_window)
+                    ));
                 } else if let Action::Connector { connector, .. } = a {
                     let (user, email) = user_of(ctx);
                     let mut vars = serde_json::Map::new();
@@ -106,7 +116,14 @@ impl ComplianceService {
                         let wants_off = (a.action == "remove_profile") == (a.direction == "apply");
                         let verb = if wants_off { "RemoveProfile" } else { "InstallProfile" };
                         let queued = if wants_off { &s.removing } else { &s.installing };
-                        (outcome::DONE, if queued.is_empty() { format!("nothing to send: the device's profiles already match ({verb} not needed)") } else { format!("{verb} queued") })
+                        (
+                            outcome::DONE,
+                            if queued.is_empty() {
+                                format!("nothing to send: the device's profiles already match ({verb} not needed)")
+                            } else {
+                                format!("{verb} queued")
+                            },
+                        )
                     }
                     Err(e) => (outcome::FAILED, e.to_string()),
                 };
@@ -161,7 +178,8 @@ impl ComplianceService {
     async fn reinstall_apps(&self, device_id: &str, policy_id: &str) -> Result<String, ComplianceError> {
         let Some(row) = self.store.compliance().policy(policy_id.to_string()).await? else { return Ok("the policy is gone".into()) };
         let p = super::manage::parse_row(&row)?;
-        let wanted: Vec<String> = p.spec.rules.iter().filter_map(|r| if let Check::AppsInstalled { apps } = &r.check { Some(apps.clone()) } else { None }).flatten().collect();
+        let wanted: Vec<String> =
+            p.spec.rules.iter().filter_map(|r| if let Check::AppsInstalled { apps } = &r.check { Some(apps.clone()) } else { None }).flatten().collect();
         let have: Vec<String> = self.store.apps().inventory(device_id.to_string()).await?.into_iter().map(|i| i.bundle_id).collect();
         let Some(ctx) = self.store.library().device_contexts(vec![device_id.to_string()]).await?.into_iter().next() else {
             return Err(ComplianceError::Conflict("the device is not enrolled".into()));
@@ -177,7 +195,10 @@ impl ComplianceService {
                 done.push(format!("{bundle}: not assigned to the device"));
                 continue;
             };
-            self.apps.reinstall(&ctx, &app, state, format!("{bundle} missing: compliance policy {}", p.spec.name)).await.map_err(|e| ComplianceError::Internal(e.to_string()))?;
+            self.apps
+                .reinstall(&ctx, &app, state, format!("{bundle} missing: compliance policy {}", p.spec.name))
+                .await
+                .map_err(|e| ComplianceError::Internal(e.to_string()))?;
             done.push(format!("{bundle}: InstallApplication queued"));
         }
         Ok(if done.is_empty() { "no required app is missing".into() } else { done.join("; ") })

@@ -99,7 +99,10 @@ pub fn check(c: &Check, f: &Facts, releases: &Releases, now: NaiveDateTime) -> O
             let Some(released) = releases.released(have) else { return Outcome::Pass };
             let age = (now.date() - released).num_days();
             if age > i64::from(*days) {
-                fail(format!("OS {have} was released {age} days ago (at most {days} allowed)"), json!({"os_version": have, "released": released.to_string(), "age_days": age}))
+                fail(
+                    format!("OS {have} was released {age} days ago (at most {days} allowed)"),
+                    json!({"os_version": have, "released": released.to_string(), "age_days": age}),
+                )
             } else {
                 Outcome::Pass
             }
@@ -163,7 +166,10 @@ pub fn check(c: &Check, f: &Facts, releases: &Releases, now: NaiveDateTime) -> O
         },
         Check::Attribute { name, equals } => match f.attributes.get(name) {
             Some(v) if v == equals => Outcome::Pass,
-            have => fail(format!("attribute {name} is {}", have.map(|v| format!("{v:?}")).unwrap_or_else(|| "not set".into())), json!({"name": name, "value": have, "wanted": equals})),
+            have => fail(
+                format!("attribute {name} is {}", have.map(|v| format!("{v:?}")).unwrap_or_else(|| "not set".into())),
+                json!({"name": name, "value": have, "wanted": equals}),
+            ),
         },
         Check::Supervised => match info_bool(f, "IsSupervised") {
             None => Outcome::Unknown("the device has not reported whether it is supervised".into()),
@@ -342,7 +348,14 @@ pub fn judge(f: &Facts, policies: &[Policy], prev: &BTreeMap<String, PolicyState
                 }
             }
         }
-        st.status = if failed { status::NONCOMPLIANT } else if unknown { status::UNKNOWN } else { status::COMPLIANT }.to_string();
+        st.status = if failed {
+            status::NONCOMPLIANT
+        } else if unknown {
+            status::UNKNOWN
+        } else {
+            status::COMPLIANT
+        }
+        .to_string();
         any_unknown |= unknown && !failed;
         if failed {
             j.status = status::NONCOMPLIANT;

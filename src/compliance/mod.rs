@@ -31,28 +31,11 @@ use crate::queue::Queue;
 use crate::store::compliance::{self as st, ComplianceRow, DeviceRecord, Verdict};
 use crate::store::events::{topic, NewEvent};
 use crate::store::library::DeviceContext;
-use crate::store::{now, Store, StoreError};
+use crate::store::{now, Store};
 use eval::{status, Facts, FlapLimit, Judgement, Policy, PolicyState};
 
 /// Why a compliance operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ComplianceError {
-    /// Malformed request.
-    #[error("{0}")]
-    BadRequest(String),
-    /// Unknown policy, device, profile or connector.
-    #[error("{0}")]
-    NotFound(String),
-    /// Not possible now (a name taken, two devices for one id).
-    #[error("{0}")]
-    Conflict(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Anything else server-side.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+pub type ComplianceError = crate::service_error::RequestError;
 
 /// Devices judged per store round trip.
 pub const BATCH: usize = 500;
@@ -86,13 +69,19 @@ impl ComplianceService {
     }
 
     fn limit(&self) -> FlapLimit {
-        FlapLimit { window: chrono::Duration::from_std(self.cfg.flap_window).unwrap_or(chrono::Duration::hours(1)), max_runs: self.cfg.max_action_runs as usize }
+        FlapLimit {
+            window: chrono::Duration::from_std(self.cfg.flap_window).unwrap_or(chrono::Duration::hours(1)),
+            max_runs: self.cfg.max_action_runs as usize,
+        }
     }
 
     /// Every stored policy, parsed (a row that no longer parses is skipped and logged).
     async fn load_policies(&self) -> Result<Vec<Policy>, ComplianceError> {
         let rows = self.store.compliance().policies().await?;
-        Ok(rows.iter().filter_map(|r| manage::parse_row(r).map_err(|e| tracing::error!(policy = %r.name, error = %e, "stored policy unreadable")).ok()).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|r| manage::parse_row(r).map_err(|e| tracing::error!(policy = %r.name, error = %e, "stored policy unreadable")).ok())
+            .collect())
     }
 
     /// Judges `ids` now and runs the actions that became due; returns what it did.
@@ -133,7 +122,14 @@ impl ComplianceService {
     }
 
     /// The row to write for a judgement, or `None` when nothing changed.
-    async fn verdict(&self, r: &DeviceRecord, ctx: Option<&DeviceContext>, prev: &BTreeMap<String, PolicyState>, j: Judgement, at: chrono::NaiveDateTime) -> Result<Option<Verdict>, ComplianceError> {
+    async fn verdict(
+        &self,
+        r: &DeviceRecord,
+        ctx: Option<&DeviceContext>,
+        prev: &BTreeMap<String, PolicyState>,
+        j: Judgement,
+        at: chrono::NaiveDateTime,
+    ) -> Result<Option<Verdict>, ComplianceError> {
         let row = ComplianceRow {
             device_id: r.device.id.clone(),
             status: j.status.to_string(),

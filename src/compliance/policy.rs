@@ -302,7 +302,8 @@ pub fn validate(p: &PolicySpec) -> Result<(), ComplianceError> {
             _ => {}
         }
     }
-    let required: Vec<&String> = p.rules.iter().filter_map(|r| if let Check::ProfilesVerified { profiles } = &r.check { Some(profiles) } else { None }).flatten().collect();
+    let required: Vec<&String> =
+        p.rules.iter().filter_map(|r| if let Check::ProfilesVerified { profiles } = &r.check { Some(profiles) } else { None }).flatten().collect();
     for (i, a) in p.actions.iter().enumerate() {
         let at = format!("actions[{i}]");
         match a {

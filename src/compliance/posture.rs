@@ -37,9 +37,12 @@ pub fn kind_of(id_type: Option<&str>) -> Option<Match> {
 /// The posture of one device.
 fn view(r: &DeviceRecord, ctx: Option<&crate::store::library::DeviceContext>, j: Option<&ComplianceRow>) -> Value {
     let st = j.map(|j| j.status.as_str()).unwrap_or(status::UNKNOWN);
-    let failed: Value = j.and_then(|j| serde_json::from_str::<Vec<super::eval::Reason>>(&j.reasons).ok()).map(|rs| {
-        rs.iter().map(|x| json!({"policy": x.policy, "rule": x.rule, "message": x.message, "since": x.since.map(|t| crate::timefmt::text(&t))})).collect()
-    }).unwrap_or(json!([]));
+    let failed: Value = j
+        .and_then(|j| serde_json::from_str::<Vec<super::eval::Reason>>(&j.reasons).ok())
+        .map(|rs| {
+            rs.iter().map(|x| json!({"policy": x.policy, "rule": x.rule, "message": x.message, "since": x.since.map(|t| crate::timefmt::text(&t))})).collect()
+        })
+        .unwrap_or(json!([]));
     let (user, email) = user_of(ctx);
     json!({
         "device_id": r.device.id,

@@ -17,27 +17,10 @@ use self::call::{Caller, Outcome, TokenCache, Verdict};
 use self::settings::{Secrets, Settings};
 use crate::sealed::{Kind, Vault};
 use crate::store::connectors::{AutomationRow, CallRow, ConnectorRow, ConnectorStore};
-use crate::store::{now, Store, StoreError};
+use crate::store::{now, Store};
 
 /// Why a connector request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectorError {
-    /// Malformed or invalid settings.
-    #[error("{0}")]
-    BadRequest(String),
-    /// Unknown connector, automation, call or device.
-    #[error("{0}")]
-    NotFound(String),
-    /// A name in use, a connector a pool or automation still uses.
-    #[error("{0}")]
-    Conflict(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Sealing or opening credentials failed.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+pub type ConnectorError = crate::service_error::RequestError;
 
 /// A connector to store: its name, kind-tagged settings (or a preset) and credentials.
 #[derive(Debug, Clone, Deserialize)]

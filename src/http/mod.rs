@@ -6,8 +6,8 @@ pub(crate) mod body_limit;
 pub(crate) mod device;
 pub(crate) mod enroll;
 pub mod listener;
-pub(crate) mod saml;
 pub(crate) mod request_id;
+pub(crate) mod saml;
 pub(crate) mod uri_guard;
 
 /// The client's address: the last entry of the configured header (what the proxy in front

@@ -56,7 +56,9 @@ pub async fn sso_post(State(st): State<SamlState>, peer: Option<Extension<TlsPee
 
 async fn answer(st: &SamlState, req: Result<String, String>, relay: Option<String>, peer: Option<Extension<TlsPeer>>, headers: &HeaderMap) -> Response {
     let relay = match relay {
-        Some(r) if r.len() > 1024 || r.chars().any(char::is_control) => return page_response(400, "The sign-in request's RelayState is too long or not text.", "Start the sign-in again from the application."),
+        Some(r) if r.len() > 1024 || r.chars().any(char::is_control) => {
+            return page_response(400, "The sign-in request's RelayState is too long or not text.", "Start the sign-in again from the application.")
+        }
         r => r,
     };
     let proxy = st.cert_header.as_ref().and_then(|h| headers.get(h)).and_then(|v| v.to_str().ok());

@@ -19,27 +19,10 @@ use crate::compliance::ComplianceService;
 use crate::identity::{IdentityInputs, TlsPeer, TrustPolicy};
 use crate::sealed::{Kind, Vault};
 use crate::store::saml::{ProviderRow, SamlKeyRow};
-use crate::store::{now, Store, StoreError};
+use crate::store::{now, Store};
 
 /// Why a SAML operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SamlError {
-    /// Malformed request.
-    #[error("{0}")]
-    BadRequest(String),
-    /// Unknown provider or key.
-    #[error("{0}")]
-    NotFound(String),
-    /// Not possible now.
-    #[error("{0}")]
-    Conflict(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Anything else server-side.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+pub type SamlError = crate::service_error::RequestError;
 
 /// A service provider as the API takes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -191,16 +174,30 @@ impl SamlService {
     }
 
     /// Answers a sign-in request (`saml_request` decoded by the caller's binding).
-    pub async fn sso(&self, saml_request: Result<String, String>, relay_state: Option<String>, peer: Option<&TlsPeer>, proxy_header: Option<&str>) -> Result<Sso, SamlError> {
+    pub async fn sso(
+        &self,
+        saml_request: Result<String, String>,
+        relay_state: Option<String>,
+        peer: Option<&TlsPeer>,
+        proxy_header: Option<&str>,
+    ) -> Result<Sso, SamlError> {
         let req = match saml_request.and_then(|x| xml::parse_authn_request(&x)) {
             Ok(r) => r,
             Err(e) => return Ok(refused(400, format!("The sign-in request could not be read: {e}."), "Start the sign-in again from the application.")),
         };
         let Some(sp) = self.store.saml().provider(req.issuer.clone()).await? else {
-            return Ok(refused(403, format!("{} is not a service provider this server knows.", req.issuer), "Ask the mobile team to add the identity provider under SAML providers."));
+            return Ok(refused(
+                403,
+                format!("{} is not a service provider this server knows.", req.issuer),
+                "Ask the mobile team to add the identity provider under SAML providers.",
+            ));
         };
         if req.acs_url.as_deref().is_some_and(|a| a.trim_end_matches('/') != sp.acs_url.trim_end_matches('/')) {
-            return Ok(refused(403, "The sign-in request asks for the answer at an address this provider is not registered with.", "Ask the mobile team to check the provider's ACS URL."));
+            return Ok(refused(
+                403,
+                "The sign-in request asks for the answer at an address this provider is not registered with.",
+                "Ask the mobile team to check the provider's ACS URL.",
+            ));
         }
         let Some(device_id) = self.device_of(peer, proxy_header).await? else {
             return Ok(refused(
@@ -216,7 +213,11 @@ impl SamlService {
         }
         if v["status"] != status::COMPLIANT {
             let reasons: Vec<String> = v["failed_rules"].as_array().into_iter().flatten().filter_map(|r| r["message"].as_str().map(str::to_string)).collect();
-            let why = if reasons.is_empty() { "The device's compliance is not known yet.".to_string() } else { format!("This device does not meet the organisation's policy: {}.", reasons.join("; ")) };
+            let why = if reasons.is_empty() {
+                "The device's compliance is not known yet.".to_string()
+            } else {
+                format!("This device does not meet the organisation's policy: {}.", reasons.join("; "))
+            };
             return Ok(refused(403, why, "Fix what is listed (for example, update iOS in Settings → General → Software Update, or set a passcode), wait a minute for the device to report, then sign in again."));
         }
         let name = match sp.name_id.as_str() {
@@ -225,7 +226,11 @@ impl SamlService {
             _ => v["email"].as_str().map(|e| (e.to_string(), xml::NAMEID_EMAIL)),
         };
         let Some(name_id) = name else {
-            return Ok(refused(403, format!("The device has no enrolled user with a{} to sign in as.", if sp.name_id == "email" { "n e-mail address" } else { " name" }), "Ask the helpdesk to record the device's user."));
+            return Ok(refused(
+                403,
+                format!("The device has no enrolled user with a{} to sign in as.", if sp.name_id == "email" { "n e-mail address" } else { " name" }),
+                "Ask the helpdesk to record the device's user.",
+            ));
         };
         let mut attributes = vec![("udid".to_string(), device_id.clone()), ("compliance".to_string(), status::COMPLIANT.to_string())];
         for (k, f) in [("serial_number", "serial_number"), ("user", "user"), ("email", "email")] {

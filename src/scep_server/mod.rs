@@ -288,7 +288,11 @@ impl ScepService {
         }
         let serial = serial_hex(&req.signer_cert).unwrap_or_default();
         let renewed_from = req.signer_cert.to_der().ok().map(|d| sha256_hex(&d));
-        Ok(Step::Issue { req: Box::new(req), csr, requester: Requester { name: format!("renewal:{serial}"), challenge_hash: None, renewed_from, device: None } })
+        Ok(Step::Issue {
+            req: Box::new(req),
+            csr,
+            requester: Requester { name: format!("renewal:{serial}"), challenge_hash: None, renewed_from, device: None },
+        })
     }
 }
 

@@ -9,8 +9,8 @@ use super::connectors::{queue_calls_in, CallRow};
 use super::events::{emit, NewEvent};
 use super::models::Device;
 use super::schema::{
-    app_inventory, cert_bindings, compliance_actions, compliance_history, compliance_profile_holds, device_compliance,
-    device_inventory, device_profiles, devices, enrollments, group_members,
+    app_inventory, cert_bindings, compliance_actions, compliance_history, compliance_profile_holds, device_compliance, device_inventory, device_profiles,
+    devices, enrollments, group_members,
 };
 use super::{planned_per_call, write_tx, DbConn, Store, StoreResult};
 
@@ -140,9 +140,15 @@ impl ComplianceStore {
                     }
                     let t = device_inventory::table.find(&device_id);
                     match which {
-                        part::DEVICE_INFO => diesel::update(t).set((device_inventory::device_info.eq(value), device_inventory::device_info_at.eq(at))).execute(conn),
-                        part::SECURITY => diesel::update(t).set((device_inventory::security_info.eq(value), device_inventory::security_info_at.eq(at))).execute(conn),
-                        part::CERTIFICATES => diesel::update(t).set((device_inventory::certificates.eq(value), device_inventory::certificates_at.eq(at))).execute(conn),
+                        part::DEVICE_INFO => {
+                            diesel::update(t).set((device_inventory::device_info.eq(value), device_inventory::device_info_at.eq(at))).execute(conn)
+                        }
+                        part::SECURITY => {
+                            diesel::update(t).set((device_inventory::security_info.eq(value), device_inventory::security_info_at.eq(at))).execute(conn)
+                        }
+                        part::CERTIFICATES => {
+                            diesel::update(t).set((device_inventory::certificates.eq(value), device_inventory::certificates_at.eq(at))).execute(conn)
+                        }
                         part::PROFILES => diesel::update(t).set((device_inventory::profiles.eq(value), device_inventory::profiles_at.eq(at))).execute(conn),
                         _ => diesel::update(t).set(device_inventory::apps_at.eq(at)).execute(conn),
                     }?;
@@ -203,9 +209,7 @@ impl ComplianceStore {
                                 .execute(conn)?;
                         }
                         Ok(diesel::update(
-                            device_inventory::table
-                                .find(&id)
-                                .filter(device_inventory::requested_at.is_null().or(device_inventory::requested_at.lt(cutoff))),
+                            device_inventory::table.find(&id).filter(device_inventory::requested_at.is_null().or(device_inventory::requested_at.lt(cutoff))),
                         )
                         .set(device_inventory::requested_at.eq(at))
                         .execute(conn)?)
@@ -235,8 +239,11 @@ impl ComplianceStore {
                     .filter(planned_per_call())
                     .select((cert_bindings::device_id, cert_bindings::not_after, cert_bindings::created_at))
                     .load(conn)?;
-                let inv: Vec<InventoryRow> =
-                    device_inventory::table.filter(device_inventory::device_id.eq_any(&ids)).filter(planned_per_call()).select(InventoryRow::as_select()).load(conn)?;
+                let inv: Vec<InventoryRow> = device_inventory::table
+                    .filter(device_inventory::device_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select(InventoryRow::as_select())
+                    .load(conn)?;
                 let profs: Vec<(String, String, String, String)> = device_profiles::table
                     .filter(device_profiles::enrollment_id.eq_any(&ids))
                     .filter(planned_per_call())
@@ -252,8 +259,11 @@ impl ComplianceStore {
                     .filter(planned_per_call())
                     .select((group_members::device_id, group_members::group_name))
                     .load(conn)?;
-                let judged: Vec<ComplianceRow> =
-                    device_compliance::table.filter(device_compliance::device_id.eq_any(&ids)).filter(planned_per_call()).select(ComplianceRow::as_select()).load(conn)?;
+                let judged: Vec<ComplianceRow> = device_compliance::table
+                    .filter(device_compliance::device_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select(ComplianceRow::as_select())
+                    .load(conn)?;
                 Ok(devs
                     .into_iter()
                     .map(|d| {
@@ -307,7 +317,9 @@ impl ComplianceStore {
                                     diesel::insert_into(device_compliance::table).values(&v.row).execute(conn)?
                                 }
                             }
-                            Some(ver) => diesel::update(device_compliance::table.find(&v.row.device_id).filter(device_compliance::version.eq(ver))).set(&v.row).execute(conn)?,
+                            Some(ver) => diesel::update(device_compliance::table.find(&v.row.device_id).filter(device_compliance::version.eq(ver)))
+                                .set(&v.row)
+                                .execute(conn)?,
                         };
                         if n == 0 {
                             continue;
@@ -365,7 +377,11 @@ impl ComplianceStore {
     pub async fn judgements(&self, ids: Vec<String>) -> StoreResult<Vec<ComplianceRow>> {
         self.0
             .run(move |conn| {
-                Ok(device_compliance::table.filter(device_compliance::device_id.eq_any(ids)).filter(planned_per_call()).select(ComplianceRow::as_select()).load(conn)?)
+                Ok(device_compliance::table
+                    .filter(device_compliance::device_id.eq_any(ids))
+                    .filter(planned_per_call())
+                    .select(ComplianceRow::as_select())
+                    .load(conn)?)
             })
             .await
     }
@@ -374,10 +390,7 @@ impl ComplianceStore {
     pub async fn counts(&self) -> StoreResult<Vec<(String, i64)>> {
         self.0
             .run(|conn| {
-                Ok(device_compliance::table
-                    .group_by(device_compliance::status)
-                    .select((device_compliance::status, diesel::dsl::count_star()))
-                    .load(conn)?)
+                Ok(device_compliance::table.group_by(device_compliance::status).select((device_compliance::status, diesel::dsl::count_star())).load(conn)?)
             })
             .await
     }

@@ -90,7 +90,9 @@ impl SamlStore {
                         return Ok(false);
                     }
                     diesel::update(saml_keys::table).set(saml_keys::active.eq(false)).execute(conn)?;
-                    diesel::update(saml_keys::table.find(&id)).set((saml_keys::active.eq(true), saml_keys::activated_at.eq(Some(super::now())))).execute(conn)?;
+                    diesel::update(saml_keys::table.find(&id))
+                        .set((saml_keys::active.eq(true), saml_keys::activated_at.eq(Some(super::now()))))
+                        .execute(conn)?;
                     Ok(true)
                 })
             })

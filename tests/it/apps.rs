@@ -2,20 +2,7 @@
 //! changes re-sent, unknown variables refused, a removed required app installed again.
 
 use crate::both;
-use crate::harness::{Db, Harness, Opts};
-
-/// Runs connection loops until the device has nothing left; returns the request types handled.
-async fn drain(d: &mut mdm_sim::SimDevice) -> Vec<String> {
-    let mut all = Vec::new();
-    for _ in 0..6 {
-        let handled = d.connect().await.expect("connect");
-        if handled.is_empty() {
-            break;
-        }
-        all.extend(handled.into_iter().map(|c| format!("{}:{}", c.request_type, c.status)));
-    }
-    all
-}
+use crate::harness::{drain, Db, Harness, Opts};
 
 fn config_of<'a>(d: &'a mdm_sim::SimDevice, bundle: &str) -> &'a plist::Dictionary {
     d.app(bundle).unwrap_or_else(|| panic!("{bundle} not installed")).configuration.as_ref().expect("configuration")

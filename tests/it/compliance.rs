@@ -9,34 +9,10 @@ use mdm_sim::SimDevice;
 
 use crate::both;
 use crate::events::Receiver;
-use crate::harness::{Db, Harness};
+use crate::harness::{drain, Db, Harness};
 use crate::kit::free_port;
 
 const CLIENT_TOKEN: &str = "okta-workflows-client-token-0123456789";
-
-async fn drain(d: &mut SimDevice) -> Vec<String> {
-    let mut all = Vec::new();
-    for _ in 0..10 {
-        let handled = d.connect().await.expect("connect");
-        if handled.is_empty() {
-            break;
-        }
-        all.extend(handled.into_iter().map(|c| format!("{}:{}", c.request_type, c.status)));
-    }
-    all
-}
-
-async fn wait_for<F: Fn(&serde_json::Value) -> bool>(h: &Harness, path: &str, what: &str, ok: F) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, v) = h.get(path).await;
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn vpn(identifier: &str, uuid_tail: &str, name: &str, server: &str) -> serde_json::Value {
     serde_json::json!({
@@ -89,7 +65,7 @@ async fn a_device_below_the_minimum_os_loses_its_vpn_until_it_updates(db: Db) {
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["actions"][0]["profile"], tunnel, "referenced by PayloadIdentifier, stored by id: {p}");
     // Until a DeviceInformation reports the OS, the rule cannot judge the device.
-    let c = wait_for(&h, &format!("/v1/devices/{}/compliance", d.udid), "judged after the policy", |v| v["status"] != "compliant").await;
+    let c = h.wait_for(&format!("/v1/devices/{}/compliance", d.udid), "judged after the policy", |v| v["status"] != "compliant").await;
     let reported = h.count(&format!("device_inventory WHERE device_id = '{}' AND device_info_at IS NOT NULL", d.udid)) > 0;
     assert_eq!(c["status"], if reported { "noncompliant" } else { "unknown" }, "{c}");
 
@@ -277,10 +253,10 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     let (s, p) = h.post_json("/v1/compliance/policies", policy).await;
     assert_eq!(s, 201, "{p}");
     let path = format!("/v1/devices/{}/compliance", d.udid);
-    wait_for(&h, &path, "compliant while it talks", |v| v["status"] == "compliant").await;
+    h.wait_for(&path, "compliant while it talks", |v| v["status"] == "compliant").await;
     // Two days of silence (the clock moved for this device only).
     h.sql(&format!("UPDATE enrollments SET last_seen_at = '2020-01-01 00:00:00' WHERE device_id = '{}'", d.udid));
-    let c = wait_for(&h, &path, "stale caught by the schedule", |v| v["status"] == "noncompliant").await;
+    let c = h.wait_for(&path, "stale caught by the schedule", |v| v["status"] == "noncompliant").await;
     assert_eq!(c["reasons"][0]["rule"], "last_seen", "{c}");
     let (_, sweep) = h.get("/v1/compliance/sweep").await;
     assert_eq!(sweep["reason"], "schedule", "{sweep}");
@@ -291,10 +267,14 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     }
     let call = rx.bodies().into_iter().find(|b| b["status"] == "NonCompliant").unwrap();
     assert_eq!((call["udid"].as_str(), call["policy"].as_str()), (Some(d.udid.as_str()), Some("seen")));
-    let c = wait_for(&h, &path, "the call's outcome on the action", |v| v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "connector" && x["status"] == "done"))).await;
+    let c = h
+        .wait_for(&path, "the call's outcome on the action", |v| {
+            v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "connector" && x["status"] == "done"))
+        })
+        .await;
     assert!(c["actions"][0]["call_id"].is_string(), "{c}");
     // CheckOut: not enrolled any more, judged at once.
     d.checkout().await.unwrap();
-    let c = wait_for(&h, &path, "checked out", |v| v["reasons"].as_array().is_some_and(|r| r.iter().any(|x| x["rule"] == "enrolled"))).await;
+    let c = h.wait_for(&path, "checked out", |v| v["reasons"].as_array().is_some_and(|r| r.iter().any(|x| x["rule"] == "enrolled"))).await;
     assert_eq!(c["status"], "noncompliant");
 }

@@ -10,7 +10,7 @@ use base64::Engine;
 use mdm_sim::SimDevice;
 
 use crate::both;
-use crate::harness::{free_port, Db, Harness, Opts, API_KEY};
+use crate::harness::{drain, free_port, Db, Harness, Opts, API_KEY};
 
 /// How the local receiver answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,15 +153,6 @@ async fn until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
 /// The newest event id in the feed.
 async fn last_id(h: &Harness) -> i64 {
     feed(h, 0, "").await.last().and_then(|e| e["id"].as_i64()).unwrap_or(0)
-}
-
-/// Answers every command the device has, until none is left.
-async fn drain(d: &mut SimDevice) {
-    for _ in 0..6 {
-        if d.connect().await.unwrap().is_empty() {
-            break;
-        }
-    }
 }
 
 async fn every_event_arrives_in_order_through_outages(db: Db) {

@@ -372,3 +372,32 @@ impl Harness {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// Runs connection loops until the device has nothing left (at most 10); returns
+/// `RequestType:Status` of every command handled.
+pub async fn drain(d: &mut mdm_sim::SimDevice) -> Vec<String> {
+    let mut all = Vec::new();
+    for _ in 0..10 {
+        let handled = d.connect().await.expect("connect");
+        if handled.is_empty() {
+            break;
+        }
+        all.extend(handled.into_iter().map(|c| format!("{}:{}", c.request_type, c.status)));
+    }
+    all
+}
+
+impl Harness {
+    /// GETs `path` until `ok` holds for the answer (20 s at most, then fails naming `what`).
+    pub async fn wait_for<F: Fn(&serde_json::Value) -> bool>(&self, path: &str, what: &str, ok: F) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let (_, v) = self.get(path).await;
+            if ok(&v) {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "{what}: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

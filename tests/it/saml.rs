@@ -8,21 +8,12 @@ use std::io::Write;
 
 use base64::Engine;
 use mdm_sim::transport::Transport;
-use mdm_sim::SimDevice;
 
 use crate::both;
-use crate::harness::{Db, Harness};
+use crate::harness::{drain, Db, Harness};
 
 const SP: &str = "https://example.okta.com/saml2/service-provider/spxyz";
 const ACS: &str = "https://example.okta.com/sso/saml2/0oa1factor";
-
-async fn drain(d: &mut SimDevice) {
-    for _ in 0..10 {
-        if d.connect().await.expect("connect").is_empty() {
-            break;
-        }
-    }
-}
 
 /// What the service provider sends: an AuthnRequest, HTTP-Redirect encoded.
 fn authn_request(id: &str) -> String {
@@ -66,7 +57,8 @@ async fn the_factor_vouches_for_compliant_devices_only(db: Db) {
     let Some(h) = Harness::start(db).await else { return };
     let mut d = h.enrolled(0).await;
     // The nurse who enrolled it.
-    let (s, _) = h.post_json("/v1/users", serde_json::json!({"username": "nurse.a", "password": "correct horse battery", "email": "nurse.a@example.org"})).await;
+    let (s, _) =
+        h.post_json("/v1/users", serde_json::json!({"username": "nurse.a", "password": "correct horse battery", "email": "nurse.a@example.org"})).await;
     assert_eq!(s, 201);
     h.sql(&format!("UPDATE devices SET enrolled_user = 'nurse.a' WHERE id = '{}'", d.udid));
     let (s, p) = h.post_json("/v1/saml/providers", serde_json::json!({"name": "okta", "entity_id": SP, "acs_url": ACS})).await;
@@ -133,7 +125,8 @@ async fn the_factor_vouches_for_compliant_devices_only(db: Db) {
     assert_eq!(h.delete(&format!("/v1/saml/keys/{old_id}")).await.0, 409, "the signing key is not retired");
     assert_eq!(h.post_json(&format!("/v1/saml/keys/{new_id}/activate"), serde_json::json!({})).await.0, 200);
     let html = safari.get(h.url(&format!("/saml/sso?{}", authn_request("req-4")))).send().await.unwrap().text().await.unwrap();
-    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(between(&html, "name=\"SAMLResponse\" value=\"", "\"").unwrap()).unwrap()).unwrap();
+    let xml =
+        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(between(&html, "name=\"SAMLResponse\" value=\"", "\"").unwrap()).unwrap()).unwrap();
     let new_cert = both_certs.iter().find(|c| **c != certs[0]).unwrap();
     assert!(verifies(&xml, new_cert) && !verifies(&xml, &certs[0]));
     assert_eq!(h.delete(&format!("/v1/saml/keys/{old_id}")).await.0, 204);

@@ -11,24 +11,11 @@ use mdm_sim::vendors::{EpicRegistration, MockVendor, Mode};
 use mdm_sim::SimDevice;
 
 use crate::both;
-use crate::harness::{Db, Harness};
+use crate::harness::{drain, Db, Harness};
 
 const LOCKER: &str = "com.example.locker";
 const ROVER: &str = "com.epic.rover";
 const STAGING: &str = "ward3-staging";
-
-/// Runs connection loops until the device has nothing left; returns `RequestType:Status`.
-async fn drain(d: &mut SimDevice) -> Vec<String> {
-    let mut all = Vec::new();
-    for _ in 0..10 {
-        let handled = d.connect().await.expect("connect");
-        if handled.is_empty() {
-            break;
-        }
-        all.extend(handled.into_iter().map(|c| format!("{}:{}", c.request_type, c.status)));
-    }
-    all
-}
 
 fn config_value(d: &SimDevice, bundle: &str, key: &str) -> Option<String> {
     d.app(bundle)?.configuration.as_ref()?.get(key)?.as_string().map(str::to_string)
@@ -106,18 +93,6 @@ async fn ward(h: &Harness, devices: &[&str]) -> Ward {
     Ward { vocera, epic, passcode_profile }
 }
 
-async fn wait_for<F: Fn(&serde_json::Value) -> bool>(h: &Harness, path: &str, what: &str, ok: F) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, v) = h.get(path).await;
-        if ok(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: {v}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn action<'a>(session: &'a serde_json::Value, phase: &str, name: &str) -> Vec<&'a serde_json::Value> {
     session["actions"].as_array().unwrap().iter().filter(|a| a["phase"] == phase && a["action"] == name).collect()
 }
@@ -175,10 +150,11 @@ async fn a_shift_checks_out_and_in_through_the_locker(db: Db) {
     assert_ne!(second_token, first_token, "the kiosk token rotates at check-in");
 
     // The connectors logged nurse.a out, from the queue.
-    let session = wait_for(&h, &format!("/v1/shared/sessions/{session_id}"), "both logouts done", |s| {
-        action(s, "checkin", "logout_connector").iter().all(|a| a["status"] == "done")
-    })
-    .await;
+    let session = h
+        .wait_for(&format!("/v1/shared/sessions/{session_id}"), "both logouts done", |s| {
+            action(s, "checkin", "logout_connector").iter().all(|a| a["status"] == "done")
+        })
+        .await;
     let vocera = w.vocera.calls();
     assert_eq!(vocera.len(), 1, "{vocera:?}");
     assert_eq!(vocera[0].fields.get("username").map(String::as_str), Some("nurse.a"));
@@ -306,15 +282,20 @@ async fn connector_failures_never_hold_up_check_in(db: Db) {
         drain(&mut d).await;
         let id = r.body["id"].as_str().unwrap().to_string();
         // The failure is visible: the Epic call is retrying with its error.
-        let s = wait_for(&h, &format!("/v1/shared/sessions/{id}"), "the Epic call retried", |s| {
-            s["calls"].as_array().unwrap().iter().any(|c| c["attempts"].as_i64().unwrap_or(0) >= 1 && c["status"] == "pending" && !c["last_error"].is_null())
-        })
-        .await;
+        let s = h
+            .wait_for(&format!("/v1/shared/sessions/{id}"), "the Epic call retried", |s| {
+                s["calls"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["attempts"].as_i64().unwrap_or(0) >= 1 && c["status"] == "pending" && !c["last_error"].is_null())
+            })
+            .await;
         let epic_action = action(&s, "checkin", "logout_connector").into_iter().find(|a| a["status"] == "retrying").cloned();
         assert!(epic_action.is_some(), "the action shows the retry: {s}");
         // Once the mock is back, the retry succeeds.
         w.epic.set_mode(Mode::Ok);
-        wait_for(&h, &format!("/v1/shared/sessions/{id}"), "the Epic call succeeded", |s| {
+        h.wait_for(&format!("/v1/shared/sessions/{id}"), "the Epic call succeeded", |s| {
             action(s, "checkin", "logout_connector").iter().all(|a| a["status"] == "done")
         })
         .await;
@@ -328,10 +309,11 @@ async fn connector_failures_never_hold_up_check_in(db: Db) {
     drain(&mut d).await;
     let r = locker.checkin(&d).await.unwrap();
     let id = r.body["id"].as_str().unwrap().to_string();
-    let s = wait_for(&h, &format!("/v1/shared/sessions/{id}"), "not_found recorded", |s| {
-        action(s, "checkin", "logout_connector").iter().any(|a| a["status"] == "not_found")
-    })
-    .await;
+    let s = h
+        .wait_for(&format!("/v1/shared/sessions/{id}"), "not_found recorded", |s| {
+            action(s, "checkin", "logout_connector").iter().any(|a| a["status"] == "not_found")
+        })
+        .await;
     assert!(!s.to_string().contains("\"failed\""), "{s}");
     // Test connection and Test logout run the real calls and say what happened.
     let (st, t) = h.post_json("/v1/connectors/epic-rover/test", serde_json::json!({})).await;
@@ -370,7 +352,7 @@ async fn an_automation_logs_out_on_the_event(db: Db) {
         assert_eq!(h.post_json("/v1/shared/checkin", serde_json::json!({"device": d.udid})).await.0, 200);
     }
     drain(&mut d).await;
-    wait_for(&h, "/v1/connector-calls?status=done", "two automation calls", |v| v.as_array().is_some_and(|a| a.len() == 2)).await;
+    h.wait_for("/v1/connector-calls?status=done", "two automation calls", |v| v.as_array().is_some_and(|a| a.len() == 2)).await;
     // The worker runs calls concurrently: two users' logouts may land in either order.
     let mut users: Vec<String> = vocera.calls().iter().filter_map(|c| c.fields.get("username").cloned()).collect();
     users.sort();

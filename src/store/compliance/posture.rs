@@ -55,7 +55,9 @@ impl ComplianceStore {
             .run(move |conn| {
                 let (last, pruned): (i64, i64) = event_sequence::table.select((event_sequence::last_id, event_sequence::pruned_through)).first(conn)?;
                 if cursor < pruned {
-                    return Err(StoreError::Conflict(format!("cursor {cursor} is older than the kept events (from {pruned}); start again without changed_since")));
+                    return Err(StoreError::Conflict(format!(
+                        "cursor {cursor} is older than the kept events (from {pruned}); start again without changed_since"
+                    )));
                 }
                 let rows: Vec<(Option<i64>, Option<String>)> = events::table
                     .filter(events::id.gt(cursor))
