@@ -24,7 +24,12 @@ pub async fn run(label: &str, http: &reqwest::Client, base: &str, key: &str, ids
     };
     // A policy change the whole fleet fails, then one it meets: each rewrites every judgement.
     let mut sweeps = Vec::new();
+    let sweep = || async {
+        let s: serde_json::Value = http.get(format!("{base}/v1/compliance/sweep")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+        s
+    };
     for (i, min) in ["99.0", "1.0"].iter().enumerate() {
+        let before = sweep().await["started_at"].clone();
         let started = Instant::now();
         if i == 0 {
             post("/v1/compliance/policies", policy(min)).await;
@@ -32,16 +37,20 @@ pub async fn run(label: &str, http: &reqwest::Client, base: &str, key: &str, ids
             let r = http.put(format!("{base}/v1/compliance/policies/bench-baseline")).bearer_auth(key).json(&policy(min)).send().await.unwrap();
             assert!(r.status().is_success());
         }
+        // The sweep the change asked for: started after the one seen before it, and finished.
         let deadline = Instant::now() + Duration::from_secs(600);
         loop {
-            let s: serde_json::Value = http.get(format!("{base}/v1/compliance/sweep")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
-            let done = s["finished_at"].is_string() && s["evaluated"].as_u64().unwrap_or(0) >= ids.len() as u64 && s["reason"] != "schedule";
-            if done && s["changed"].as_u64().unwrap_or(0) > 0 {
+            let s = sweep().await;
+            if s["started_at"] != before
+                && s["finished_at"].is_string()
+                && s["reason"] != "schedule"
+                && s["evaluated"].as_u64().unwrap_or(0) >= ids.len() as u64
+            {
                 sweeps.push((started.elapsed(), s["evaluated"].as_u64().unwrap_or(0), s["changed"].as_u64().unwrap_or(0)));
                 break;
             }
             assert!(Instant::now() < deadline, "sweep never finished: {s}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
     for (what, (t, n, changed)) in ["turns every device non-compliant", "turns every device compliant"].iter().zip(&sweeps) {

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::eval::{Due, Judgement};
+use super::eval::Judgement;
 use super::policy::{Action, Check};
 use super::{user_of, ComplianceError, ComplianceService};
 use crate::protocol::command::envelope_with_uuid;
@@ -33,8 +33,7 @@ pub mod outcome {
     pub const HELD: &str = "held";
 }
 
-fn target(a: &Action, due: &Due) -> Option<String> {
-    let _ = due;
+fn target(a: &Action) -> Option<String> {
     match a {
         Action::RemoveProfile { profile } | Action::InstallProfile { profile } => Some(profile.clone()),
         Action::Connector { connector, .. } => Some(connector.clone()),
@@ -60,7 +59,7 @@ impl ComplianceService {
                     policy: due.policy.clone(),
                     action: a.kind().to_string(),
                     direction: due.direction.to_string(),
-                    target: target(a, due),
+                    target: target(a),
                     status: outcome::PENDING.into(),
                     detail: None,
                     call_id: None,

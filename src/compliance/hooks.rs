@@ -16,7 +16,6 @@ impl ComplianceService {
     /// Stores the inventory part a result carries and judges its device again.
     pub async fn record_report(&self, enrollment_id: &str, report: &plist::Dictionary) -> Result<(), super::ComplianceError> {
         let Some(which) = inventory::part_of(report) else { return Ok(()) };
-        let Some(e) = self.store.devices().enrollment(enrollment_id.to_string()).await? else { return Ok(()) };
         let (name, value, columns) = match inventory::section(report) {
             Some(s) => {
                 let name = match s.part {
@@ -34,11 +33,12 @@ impl ComplianceService {
             None if which == Part::Apps => (part::APPS, None, None),
             None => return Ok(()),
         };
-        // A user channel's lists are that user's: only the device channel feeds the inventory.
-        if e.channel == "device" {
-            self.store.compliance().put_part(e.device_id.clone(), name, value, columns).await?;
+        // The device channel's enrollment id is the device id; a user channel's lists are that
+        // user's and do not feed the inventory (nothing is stored for an id that is no device).
+        if !self.store.compliance().put_part(enrollment_id.to_string(), name, value, columns).await? {
+            return Ok(());
         }
-        self.evaluate(vec![e.device_id]).await?;
+        self.evaluate(vec![enrollment_id.to_string()]).await?;
         Ok(())
     }
 }

@@ -35,7 +35,7 @@ pub fn part_of(report: &plist::Dictionary) -> Option<Part> {
         ("ManagedApplicationList", Part::Apps),
     ]
     .into_iter()
-    .find(|(k, _)| report.contains_key(*k))
+    .find(|(k, _)| report.contains_key(k))
     .map(|(_, p)| p)
 }
 

@@ -89,15 +89,15 @@ impl ComplianceService {
             Some(k) => Some(self.store.compliance().policy(k.to_string()).await?.ok_or_else(|| ComplianceError::NotFound(format!("no policy {k}")))?),
             None => None,
         };
-        let json_of = |v: &dyn Fn() -> serde_json::Result<String>| v().map_err(|e| ComplianceError::Internal(e.to_string()));
+        let json_of = |v: serde_json::Result<String>| v.map_err(|e| ComplianceError::Internal(e.to_string()));
         let row = PolicyRow {
             id: old.as_ref().map(|o| o.id.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             name: policy::check_text("name", &spec.name)?,
             description: spec.description.clone(),
             enabled: spec.enabled,
-            scope: json_of(&|| serde_json::to_string(&spec.scope))?,
-            rules: json_of(&|| serde_json::to_string(&spec.rules))?,
-            actions: json_of(&|| serde_json::to_string(&spec.actions))?,
+            scope: json_of(serde_json::to_string(&spec.scope))?,
+            rules: json_of(serde_json::to_string(&spec.rules))?,
+            actions: json_of(serde_json::to_string(&spec.actions))?,
             created_at: old.as_ref().map(|o| o.created_at).unwrap_or(at),
             updated_at: at,
         };
@@ -128,6 +128,7 @@ impl ComplianceService {
     }
 
     async fn changed(&self, why: &str) -> Result<(), ComplianceError> {
+        self.forget_policies();
         self.store.compliance().request_sweep(why.to_string()).await?;
         self.wake();
         Ok(())

@@ -50,7 +50,16 @@ pub struct ComplianceService {
     cfg: Arc<ComplianceConfig>,
     releases: Arc<os::Releases>,
     wake: Arc<tokio::sync::Notify>,
+    /// The policies as last read, and when: reports are judged against these for a moment
+    /// (a change on another replica also asks for a sweep, which reads them afresh).
+    cache: Arc<std::sync::Mutex<Option<ReadPolicies>>>,
 }
+
+/// Policies and when they were read.
+type ReadPolicies = (std::time::Instant, Arc<Vec<Policy>>);
+
+/// How long a replica judges reports against the policies it last read.
+const POLICY_CACHE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What one evaluation pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -65,7 +74,16 @@ impl ComplianceService {
     /// The service; fails when `compliance.os_releases` has an entry that does not parse.
     pub fn new(store: Store, queue: Queue, profiles: ProfileLibrary, apps: AppService, cfg: ComplianceConfig) -> Result<ComplianceService, String> {
         let releases = os::Releases::new(&cfg.os_releases)?;
-        Ok(ComplianceService { store, queue, profiles, apps, cfg: Arc::new(cfg), releases: Arc::new(releases), wake: Default::default() })
+        Ok(ComplianceService {
+            store,
+            queue,
+            profiles,
+            apps,
+            cfg: Arc::new(cfg),
+            releases: Arc::new(releases),
+            wake: Default::default(),
+            cache: Default::default(),
+        })
     }
 
     fn limit(&self) -> FlapLimit {
@@ -75,18 +93,41 @@ impl ComplianceService {
         }
     }
 
-    /// Every stored policy, parsed (a row that no longer parses is skipped and logged).
-    async fn load_policies(&self) -> Result<Vec<Policy>, ComplianceError> {
+    /// Every stored policy, parsed (a row that no longer parses is skipped and logged), read
+    /// afresh and remembered.
+    async fn load_policies(&self) -> Result<Arc<Vec<Policy>>, ComplianceError> {
         let rows = self.store.compliance().policies().await?;
-        Ok(rows
+        let list: Vec<Policy> = rows
             .iter()
             .filter_map(|r| manage::parse_row(r).map_err(|e| tracing::error!(policy = %r.name, error = %e, "stored policy unreadable")).ok())
-            .collect())
+            .collect();
+        let list = Arc::new(list);
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((std::time::Instant::now(), list.clone()));
+        Ok(list)
     }
 
-    /// Judges `ids` now and runs the actions that became due; returns what it did.
+    /// The policies, as read within [`POLICY_CACHE`].
+    async fn policies_now(&self) -> Result<Arc<Vec<Policy>>, ComplianceError> {
+        let cached = self.cache.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match cached {
+            Some((at, list)) if at.elapsed() < POLICY_CACHE => Ok(list),
+            _ => self.load_policies().await,
+        }
+    }
+
+    /// Forgets the remembered policies (after a change on this replica).
+    fn forget_policies(&self) {
+        *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Judges `ids` now and runs the actions that became due; returns what it did. Without
+    /// any enabled policy nothing is judged (the sweep that follows a deletion undoes what the
+    /// deleted policy's actions did).
     pub async fn evaluate(&self, ids: Vec<String>) -> Result<Tally, ComplianceError> {
-        let policies = self.load_policies().await?;
+        let policies = self.policies_now().await?;
+        if !policies.iter().any(|p| p.spec.enabled) {
+            return Ok(Tally::default());
+        }
         self.evaluate_with(&policies, ids).await
     }
 
@@ -94,12 +135,13 @@ impl ComplianceService {
         let mut tally = Tally::default();
         for chunk in ids.chunks(BATCH) {
             let records = self.store.compliance().records(chunk.to_vec()).await?;
-            let contexts = self.store.library().device_contexts(chunk.to_vec()).await?;
+            let contexts: std::collections::HashMap<String, DeviceContext> =
+                self.store.library().device_contexts(chunk.to_vec()).await?.into_iter().map(|c| (c.device.id.clone(), c)).collect();
             let at = now();
             let mut verdicts = Vec::new();
             for r in &records {
                 tally.evaluated += 1;
-                let ctx = contexts.iter().find(|c| c.device.id == r.device.id);
+                let ctx = contexts.get(&r.device.id);
                 let facts = facts_of(r, ctx);
                 let prev: BTreeMap<String, PolicyState> = r.judgement.as_ref().and_then(|j| serde_json::from_str(&j.policies).ok()).unwrap_or_default();
                 let j = eval::judge(&facts, policies, &prev, self.limit(), &self.releases, at);

@@ -280,10 +280,8 @@ pub fn validate(p: &PolicySpec) -> Result<(), ComplianceError> {
             return Err(ComplianceError::BadRequest(format!("{at}.grace: at most 90 days")));
         }
         match &r.check {
-            Check::MinOsVersion { version } => {
-                if super::os::parse_version(version).is_none() {
-                    return Err(ComplianceError::BadRequest(format!("{at}.version: a dotted version such as 17.5 or 18.4.1, not {version:?}")));
-                }
+            Check::MinOsVersion { version } if super::os::parse_version(version).is_none() => {
+                return Err(ComplianceError::BadRequest(format!("{at}.version: a dotted version such as 17.5 or 18.4.1, not {version:?}")));
             }
             Check::MaxOsAge { days } | Check::IdentityCertificate { min_days: days } if *days > 3650 => {
                 return Err(ComplianceError::BadRequest(format!("{at}: at most 3650 days")));

@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::eval::status;
-use super::{platform, user_of, ComplianceError, ComplianceService};
-use crate::store::compliance::{ComplianceRow, DeviceRecord, Match};
+use super::{platform, ComplianceError, ComplianceService};
+use crate::store::compliance::{Match, PostureRecord};
 
 /// Most devices one page of changes holds.
 pub const MAX_PAGE: i64 = 1000;
@@ -35,7 +35,8 @@ pub fn kind_of(id_type: Option<&str>) -> Option<Match> {
 }
 
 /// The posture of one device.
-fn view(r: &DeviceRecord, ctx: Option<&crate::store::library::DeviceContext>, j: Option<&ComplianceRow>) -> Value {
+fn view(r: &PostureRecord) -> Value {
+    let j = r.judgement.as_ref();
     let st = j.map(|j| j.status.as_str()).unwrap_or(status::UNKNOWN);
     let failed: Value = j
         .and_then(|j| serde_json::from_str::<Vec<super::eval::Reason>>(&j.reasons).ok())
@@ -43,7 +44,6 @@ fn view(r: &DeviceRecord, ctx: Option<&crate::store::library::DeviceContext>, j:
             rs.iter().map(|x| json!({"policy": x.policy, "rule": x.rule, "message": x.message, "since": x.since.map(|t| crate::timefmt::text(&t))})).collect()
         })
         .unwrap_or(json!([]));
-    let (user, email) = user_of(ctx);
     json!({
         "device_id": r.device.id,
         "udid": r.device.id,
@@ -55,8 +55,8 @@ fn view(r: &DeviceRecord, ctx: Option<&crate::store::library::DeviceContext>, j:
         "since": j.map(|j| crate::timefmt::text(&j.since)),
         "failed_rules": failed,
         "last_seen": r.last_seen.map(|t| crate::timefmt::text(&t)),
-        "user": user,
-        "email": email,
+        "user": r.user,
+        "email": r.email,
         "platform": platform(r.device.product_name.as_deref()),
         "os": {"version": r.device.os_version, "build": r.device.build_version},
         "model": r.device.product_name,
@@ -80,15 +80,7 @@ impl ComplianceService {
 
     /// Postures of `ids`, in their order.
     pub async fn views(&self, ids: Vec<String>) -> Result<Vec<Value>, ComplianceError> {
-        let records = self.store.compliance().records(ids.clone()).await?;
-        let contexts = self.store.library().device_contexts(ids.clone()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
-                let r = records.iter().find(|r| &r.device.id == id)?;
-                Some(view(r, contexts.iter().find(|c| &c.device.id == id), r.judgement.as_ref()))
-            })
-            .collect())
+        Ok(self.store.compliance().posture_records(ids).await?.iter().map(view).collect())
     }
 
     /// Devices whose posture changed after `cursor` (or, without one, every device from

@@ -43,6 +43,22 @@ pub struct Columns {
     pub values: [Option<String>; 9],
 }
 
+/// The device columns a DeviceInformation sets (`None` fields are left alone).
+#[derive(AsChangeset)]
+#[diesel(table_name = devices)]
+struct DeviceColumnsSet {
+    os_version: Option<String>,
+    build_version: Option<String>,
+    model: Option<String>,
+    model_name: Option<String>,
+    product_name: Option<String>,
+    serial_number: Option<String>,
+    device_name: Option<String>,
+    imei: Option<String>,
+    meid: Option<String>,
+    updated_at: NaiveDateTime,
+}
+
 /// Everything the evaluator reads of one device, beyond its rendering context.
 #[derive(Debug, Clone)]
 pub struct DeviceRecord {
@@ -122,58 +138,60 @@ fn split(rows: Vec<(String, String)>) -> (Vec<String>, Vec<String>) {
 pub struct ComplianceStore(pub(super) Store);
 
 impl ComplianceStore {
-    /// Stores one inventory part of a device (JSON), refreshing its device columns when given.
-    pub async fn put_part(&self, device_id: String, which: &'static str, value: Option<String>, columns: Option<Columns>) -> StoreResult<()> {
+    /// Stores one inventory part of a device (JSON), refreshing its device columns when given;
+    /// false when there is no such device.
+    pub async fn put_part(&self, device_id: String, which: &'static str, value: Option<String>, columns: Option<Columns>) -> StoreResult<bool> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
                     let at = super::now();
-                    let known: i64 = devices::table.filter(devices::id.eq(&device_id)).count().get_result(conn)?;
-                    if known == 0 {
-                        return Ok(());
-                    }
-                    let have: i64 = device_inventory::table.filter(device_inventory::device_id.eq(&device_id)).count().get_result(conn)?;
-                    if have == 0 {
+                    // One statement when the row exists (every report after the first).
+                    let update = |conn: &mut DbConn, value: Option<String>| {
+                        let t = device_inventory::table.find(&device_id);
+                        let v = value;
+                        let u = device_inventory::updated_at.eq(at);
+                        match which {
+                            part::DEVICE_INFO => {
+                                diesel::update(t).set((device_inventory::device_info.eq(v), device_inventory::device_info_at.eq(at), u)).execute(conn)
+                            }
+                            part::SECURITY => {
+                                diesel::update(t).set((device_inventory::security_info.eq(v), device_inventory::security_info_at.eq(at), u)).execute(conn)
+                            }
+                            part::CERTIFICATES => {
+                                diesel::update(t).set((device_inventory::certificates.eq(v), device_inventory::certificates_at.eq(at), u)).execute(conn)
+                            }
+                            part::PROFILES => diesel::update(t).set((device_inventory::profiles.eq(v), device_inventory::profiles_at.eq(at), u)).execute(conn),
+                            _ => diesel::update(t).set((device_inventory::apps_at.eq(at), u)).execute(conn),
+                        }
+                    };
+                    if update(conn, value.clone())? == 0 {
+                        let known: i64 = devices::table.filter(devices::id.eq(&device_id)).count().get_result(conn)?;
+                        if known == 0 {
+                            return Ok(false);
+                        }
                         diesel::insert_into(device_inventory::table)
                             .values((device_inventory::device_id.eq(&device_id), device_inventory::updated_at.eq(at)))
                             .execute(conn)?;
+                        update(conn, value)?;
                     }
-                    let t = device_inventory::table.find(&device_id);
-                    match which {
-                        part::DEVICE_INFO => {
-                            diesel::update(t).set((device_inventory::device_info.eq(value), device_inventory::device_info_at.eq(at))).execute(conn)
-                        }
-                        part::SECURITY => {
-                            diesel::update(t).set((device_inventory::security_info.eq(value), device_inventory::security_info_at.eq(at))).execute(conn)
-                        }
-                        part::CERTIFICATES => {
-                            diesel::update(t).set((device_inventory::certificates.eq(value), device_inventory::certificates_at.eq(at))).execute(conn)
-                        }
-                        part::PROFILES => diesel::update(t).set((device_inventory::profiles.eq(value), device_inventory::profiles_at.eq(at))).execute(conn),
-                        _ => diesel::update(t).set(device_inventory::apps_at.eq(at)).execute(conn),
-                    }?;
-                    diesel::update(t).set(device_inventory::updated_at.eq(at)).execute(conn)?;
                     if let Some(c) = columns {
-                        let [os, build, model, model_name, product, serial, name, imei, meid] = c.values;
-                        let d = devices::table.find(&device_id);
-                        let cur: Device = d.select(Device::as_select()).first(conn)?;
-                        let pick = |new: Option<String>, old: Option<String>| new.or(old);
-                        diesel::update(d)
-                            .set((
-                                devices::os_version.eq(pick(os, cur.os_version)),
-                                devices::build_version.eq(pick(build, cur.build_version)),
-                                devices::model.eq(pick(model, cur.model)),
-                                devices::model_name.eq(pick(model_name, cur.model_name)),
-                                devices::product_name.eq(pick(product, cur.product_name)),
-                                devices::serial_number.eq(pick(serial, cur.serial_number)),
-                                devices::device_name.eq(pick(name, cur.device_name)),
-                                devices::imei.eq(pick(imei, cur.imei)),
-                                devices::meid.eq(pick(meid, cur.meid)),
-                                devices::updated_at.eq(at),
-                            ))
-                            .execute(conn)?;
+                        let [os_version, build_version, model, model_name, product_name, serial_number, device_name, imei, meid] = c.values;
+                        // Columns the answer left out (None) stay as they are.
+                        let set = DeviceColumnsSet {
+                            os_version,
+                            build_version,
+                            model,
+                            model_name,
+                            product_name,
+                            serial_number,
+                            device_name,
+                            imei,
+                            meid,
+                            updated_at: at,
+                        };
+                        diesel::update(devices::table.find(&device_id)).set(&set).execute(conn)?;
                     }
-                    Ok(())
+                    Ok(true)
                 })
             })
             .await
@@ -264,24 +282,63 @@ impl ComplianceStore {
                     .filter(planned_per_call())
                     .select(ComplianceRow::as_select())
                     .load(conn)?;
-                Ok(devs
-                    .into_iter()
-                    .map(|d| {
-                        let id = d.id.clone();
-                        let e = ens.iter().find(|(e, _, _)| *e == id);
-                        DeviceRecord {
-                            enrolled: e.is_some_and(|e| e.1),
-                            last_seen: e.and_then(|e| e.2),
-                            cert_not_after: certs.iter().filter(|c| c.0 == id).max_by_key(|c| c.2).and_then(|c| c.1),
-                            inventory: inv.iter().find(|i| i.device_id == id).cloned(),
-                            profiles: profs.iter().filter(|p| p.0 == id).map(|p| (p.1.clone(), p.2.clone(), p.3.clone())).collect(),
-                            apps: apps.iter().filter(|a| a.0 == id).map(|a| a.1.clone()).collect(),
-                            groups: groups.iter().filter(|g| g.0 == id).map(|g| g.1.clone()).collect(),
-                            judgement: judged.iter().find(|j| j.device_id == id).cloned(),
-                            device: d,
+                // Grouped by device once: a batch is hundreds of devices with dozens of rows each.
+                use std::collections::HashMap;
+                let mut by: HashMap<String, DeviceRecord> = HashMap::with_capacity(devs.len());
+                for d in devs {
+                    let rec = DeviceRecord {
+                        enrolled: false,
+                        last_seen: None,
+                        cert_not_after: None,
+                        inventory: None,
+                        profiles: Vec::new(),
+                        apps: Vec::new(),
+                        groups: Vec::new(),
+                        judgement: None,
+                        device: d,
+                    };
+                    by.insert(rec.device.id.clone(), rec);
+                }
+                for (id, enabled, seen) in ens {
+                    if let Some(r) = by.get_mut(&id) {
+                        (r.enrolled, r.last_seen) = (enabled, seen);
+                    }
+                }
+                let mut newest: HashMap<String, NaiveDateTime> = HashMap::new();
+                for (id, not_after, created) in certs {
+                    if let Some(r) = by.get_mut(&id) {
+                        if newest.get(&id).is_none_or(|t| created > *t) {
+                            newest.insert(id, created);
+                            r.cert_not_after = not_after;
                         }
-                    })
-                    .collect())
+                    }
+                }
+                for i in inv {
+                    if let Some(r) = by.get_mut(&i.device_id) {
+                        r.inventory = Some(i);
+                    }
+                }
+                for (id, profile, identifier, state) in profs {
+                    if let Some(r) = by.get_mut(&id) {
+                        r.profiles.push((profile, identifier, state));
+                    }
+                }
+                for (id, bundle) in apps {
+                    if let Some(r) = by.get_mut(&id) {
+                        r.apps.push(bundle);
+                    }
+                }
+                for (id, group) in groups {
+                    if let Some(r) = by.get_mut(&id) {
+                        r.groups.push(group);
+                    }
+                }
+                for j in judged {
+                    if let Some(r) = by.get_mut(&j.device_id) {
+                        r.judgement = Some(j);
+                    }
+                }
+                Ok(ids.iter().filter_map(|id| by.remove(id)).collect())
             })
             .await
     }
@@ -455,4 +512,4 @@ impl ComplianceStore {
 
 mod policies;
 mod posture;
-pub use posture::Match;
+pub use posture::{Match, PostureRecord};

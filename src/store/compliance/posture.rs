@@ -3,10 +3,30 @@
 
 use diesel::prelude::*;
 
-use super::ComplianceStore;
+use chrono::NaiveDateTime;
+
+use super::{ComplianceRow, ComplianceStore};
 use crate::store::events::topic;
-use crate::store::schema::{devices, event_sequence, events};
+use crate::store::models::Device;
+use crate::store::schema::{device_compliance, devices, enrollments, event_sequence, events, users};
 use crate::store::{planned_per_call, StoreError, StoreResult};
+
+/// What a posture answer needs of one device (fewer reads than a judgement).
+#[derive(Debug, Clone)]
+pub struct PostureRecord {
+    /// The device.
+    pub device: Device,
+    /// Its device channel is enabled.
+    pub enrolled: bool,
+    /// Last check-in or report.
+    pub last_seen: Option<NaiveDateTime>,
+    /// Its judgement.
+    pub judgement: Option<ComplianceRow>,
+    /// Its user: a shared device's holder (else staging user), else who enrolled it.
+    pub user: Option<String>,
+    /// That user's e-mail address.
+    pub email: Option<String>,
+}
 
 /// What an identifier is taken to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +101,61 @@ impl ComplianceStore {
                 }
                 ids.reverse();
                 Ok((ids, next, more))
+            })
+            .await
+    }
+
+    /// Posture records of `ids`, in their order (unknown ids left out).
+    pub async fn posture_records(&self, ids: Vec<String>) -> StoreResult<Vec<PostureRecord>> {
+        self.0
+            .run(move |conn| {
+                let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select(Device::as_select()).load(conn)?;
+                let ens: Vec<(String, bool, Option<NaiveDateTime>)> = enrollments::table
+                    .filter(enrollments::id.eq_any(&ids))
+                    .filter(enrollments::channel.eq("device"))
+                    .filter(planned_per_call())
+                    .select((enrollments::id, enrollments::enabled, enrollments::last_seen_at))
+                    .load(conn)?;
+                let judged: Vec<ComplianceRow> = device_compliance::table
+                    .filter(device_compliance::device_id.eq_any(&ids))
+                    .filter(planned_per_call())
+                    .select(ComplianceRow::as_select())
+                    .load(conn)?;
+                let owners: Vec<(String, Option<String>)> =
+                    devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select((devices::id, devices::enrolled_user)).load(conn)?;
+                let pools = crate::store::shared::pools_of(conn, &ids)?;
+                let sessions = if pools.is_empty() { Vec::new() } else { crate::store::shared::open_sessions(conn, &ids)? };
+                let user_of = |d: &Device| -> (Option<String>, Option<String>) {
+                    match pools.iter().find(|(x, _)| *x == d.id) {
+                        Some((_, pool)) => match sessions.iter().find(|s| s.device_id == d.id) {
+                            Some(s) => (Some(s.username.clone()), s.email.clone()),
+                            None => (Some(pool.staging_user.clone()), None),
+                        },
+                        None => (owners.iter().find(|(x, _)| *x == d.id).and_then(|(_, u)| u.clone()), None),
+                    }
+                };
+                let names: Vec<String> = devs.iter().filter_map(|d| user_of(d).0).collect();
+                let emails: Vec<(String, Option<String>)> = if names.is_empty() {
+                    Vec::new()
+                } else {
+                    users::table.filter(users::username.eq_any(&names)).filter(planned_per_call()).select((users::username, users::email)).load(conn)?
+                };
+                let mut out = Vec::new();
+                for id in &ids {
+                    let Some(d) = devs.iter().find(|d| &d.id == id) else { continue };
+                    let e = ens.iter().find(|e| &e.0 == id);
+                    let (user, email) = user_of(d);
+                    let email = email.or_else(|| user.as_ref().and_then(|u| emails.iter().find(|(n, _)| n == u)).and_then(|(_, m)| m.clone()));
+                    out.push(PostureRecord {
+                        enrolled: e.is_some_and(|e| e.1),
+                        last_seen: e.and_then(|e| e.2),
+                        judgement: judged.iter().find(|j| &j.device_id == id).cloned(),
+                        user,
+                        email,
+                        device: d.clone(),
+                    });
+                }
+                Ok(out)
             })
             .await
     }
