@@ -133,13 +133,16 @@ impl ComplianceService {
 
     async fn evaluate_with(&self, policies: &[Policy], ids: Vec<String>) -> Result<Tally, ComplianceError> {
         let mut tally = Tally::default();
+        // With no policy in force, a device never judged has nothing to be judged on: it stays
+        // without a judgement (`unknown`) rather than getting a `compliant` nobody asked for.
+        let any_enabled = policies.iter().any(|p| p.spec.enabled);
         for chunk in ids.chunks(BATCH) {
             let records = self.store.compliance().records(chunk.to_vec()).await?;
             let contexts: std::collections::HashMap<String, DeviceContext> =
                 self.store.library().device_contexts(chunk.to_vec()).await?.into_iter().map(|c| (c.device.id.clone(), c)).collect();
             let at = now();
             let mut verdicts = Vec::new();
-            for r in &records {
+            for r in records.iter().filter(|r| any_enabled || r.judgement.is_some()) {
                 tally.evaluated += 1;
                 let ctx = contexts.get(&r.device.id);
                 let facts = facts_of(r, ctx);
