@@ -162,8 +162,7 @@ impl ComplianceService {
         let (message, phone) = lock.unwrap_or_default();
         let payload = json!({"Message": message, "PhoneNumber": phone});
         let payload = serde_json::Value::Object(payload.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect());
-        let mut dict = crate::commands::build("DeviceLock", &payload).map_err(|e| ComplianceError::Internal(e.to_string()))?;
-        dict.insert("RequestType".into(), "DeviceLock".into());
+        let dict = crate::commands::build("DeviceLock", &payload).map_err(|e| ComplianceError::Internal(e.to_string()))?;
         let uuid = format!("{MARK}lock-{}", uuid::Uuid::new_v4());
         let cmd = envelope_with_uuid(uuid.clone(), dict).map_err(|e| ComplianceError::Internal(e.to_string()))?;
         let out = self.queue.enqueue(Enqueue::new(vec![cmd.into()], vec![(device_id.to_string(), uuid.clone())])).await?;

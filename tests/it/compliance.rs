@@ -244,7 +244,7 @@ both!(the_schedule_catches_a_device_that_stops_reporting);
 async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     let opts = crate::harness::Opts { tweak: Some(|c| c.compliance.evaluate_interval = Duration::from_secs(1)), ..Default::default() };
     let Some(h) = Harness::start_with(db, opts).await else { return };
-    let d = device_at(&h, 0, "18.4").await;
+    let mut d = device_at(&h, 0, "18.4").await;
     // An identity provider's hook, called by the policy's connector action both ways.
     let mut rx = Receiver::new(free_port());
     rx.listen().await;
@@ -253,7 +253,7 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     let (s, c) = h.post_json("/v1/connectors", hook).await;
     assert_eq!(s, 201, "{c}");
     let policy = serde_json::json!({"name": "seen", "scope": {"devices": [d.udid]}, "rules": [{"type": "last_seen", "hours": 24}, {"type": "enrolled"}],
-        "actions": [{"type": "connector", "connector": "idp-hook", "on": "both"}]});
+        "actions": [{"type": "connector", "connector": "idp-hook", "on": "both"}, {"type": "lock", "message": "Bring this iPhone to the IT desk"}]});
     let (s, p) = h.post_json("/v1/compliance/policies", policy).await;
     assert_eq!(s, 201, "{p}");
     let path = format!("/v1/devices/{}/compliance", d.udid);
@@ -276,7 +276,15 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
             v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "connector" && x["status"] == "done"))
         })
         .await;
-    assert!(c["actions"][0]["call_id"].is_string(), "{c}");
+    assert!(c["actions"].as_array().unwrap().iter().any(|a| a["call_id"].is_string()), "{c}");
+    // The lock goes out with its message; the device's answer is recorded on the action.
+    let done = drain(&mut d).await;
+    assert!(done.contains(&"DeviceLock:Acknowledged".to_string()), "{done:?}");
+    let c = h.wait_for(&path, "the lock's answer", |v| v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "lock" && x["status"] == "done"))).await;
+    let lock = c["actions"].as_array().unwrap().iter().find(|x| x["action"] == "lock").unwrap().clone();
+    assert!(lock["command_uuid"].as_str().unwrap().starts_with("compliance-lock-"), "{lock}");
+    let (_, cmd) = h.get(&format!("/v1/commands/{}", lock["command_uuid"].as_str().unwrap())).await;
+    assert!(cmd.to_string().contains("Bring this iPhone to the IT desk"), "{cmd}");
     // CheckOut: not enrolled any more, judged at once.
     d.checkout().await.unwrap();
     let c = h.wait_for(&path, "checked out", |v| v["reasons"].as_array().is_some_and(|r| r.iter().any(|x| x["rule"] == "enrolled"))).await;
