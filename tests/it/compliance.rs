@@ -280,7 +280,9 @@ async fn the_schedule_catches_a_device_that_stops_reporting(db: Db) {
     // The lock goes out with its message; the device's answer is recorded on the action.
     let done = drain(&mut d).await;
     assert!(done.contains(&"DeviceLock:Acknowledged".to_string()), "{done:?}");
-    let c = h.wait_for(&path, "the lock's answer", |v| v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "lock" && x["status"] == "done"))).await;
+    let c = h
+        .wait_for(&path, "the lock's answer", |v| v["actions"].as_array().is_some_and(|a| a.iter().any(|x| x["action"] == "lock" && x["status"] == "done")))
+        .await;
     let lock = c["actions"].as_array().unwrap().iter().find(|x| x["action"] == "lock").unwrap().clone();
     assert!(lock["command_uuid"].as_str().unwrap().starts_with("compliance-lock-"), "{lock}");
     let (_, cmd) = h.get(&format!("/v1/commands/{}", lock["command_uuid"].as_str().unwrap())).await;
