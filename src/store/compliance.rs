@@ -110,6 +110,24 @@ pub struct Saved {
     pub actions: Vec<(i64, NewAction)>,
 }
 
+/// A device channel's (id, enabled, last seen).
+pub(crate) type Channel = (String, bool, Option<NaiveDateTime>);
+
+/// What every read of devices for compliance starts from: the devices of `ids`, their device
+/// channels and their judgements.
+pub(crate) fn base_rows(conn: &mut DbConn, ids: &[String]) -> StoreResult<(Vec<Device>, Vec<Channel>, Vec<ComplianceRow>)> {
+    let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(ids)).filter(planned_per_call()).select(Device::as_select()).load(conn)?;
+    let ens: Vec<Channel> = enrollments::table
+        .filter(enrollments::id.eq_any(ids))
+        .filter(enrollments::channel.eq("device"))
+        .filter(planned_per_call())
+        .select((enrollments::id, enrollments::enabled, enrollments::last_seen_at))
+        .load(conn)?;
+    let judged: Vec<ComplianceRow> =
+        device_compliance::table.filter(device_compliance::device_id.eq_any(ids)).filter(planned_per_call()).select(ComplianceRow::as_select()).load(conn)?;
+    Ok((devs, ens, judged))
+}
+
 /// Profiles withheld from and added to `device_id` by compliance actions.
 pub(crate) fn holds_of(conn: &mut DbConn, device_id: &str) -> StoreResult<(Vec<String>, Vec<String>)> {
     let rows: Vec<(String, String)> = compliance_profile_holds::table
@@ -245,13 +263,7 @@ impl ComplianceStore {
     pub async fn records(&self, ids: Vec<String>) -> StoreResult<Vec<DeviceRecord>> {
         self.0
             .run(move |conn| {
-                let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select(Device::as_select()).load(conn)?;
-                let ens: Vec<(String, bool, Option<NaiveDateTime>)> = enrollments::table
-                    .filter(enrollments::id.eq_any(&ids))
-                    .filter(enrollments::channel.eq("device"))
-                    .filter(planned_per_call())
-                    .select((enrollments::id, enrollments::enabled, enrollments::last_seen_at))
-                    .load(conn)?;
+                let (devs, ens, judged) = base_rows(conn, &ids)?;
                 let certs: Vec<(String, Option<NaiveDateTime>, NaiveDateTime)> = cert_bindings::table
                     .filter(cert_bindings::device_id.eq_any(&ids))
                     .filter(planned_per_call())
@@ -276,11 +288,6 @@ impl ComplianceStore {
                     .filter(group_members::device_id.eq_any(&ids))
                     .filter(planned_per_call())
                     .select((group_members::device_id, group_members::group_name))
-                    .load(conn)?;
-                let judged: Vec<ComplianceRow> = device_compliance::table
-                    .filter(device_compliance::device_id.eq_any(&ids))
-                    .filter(planned_per_call())
-                    .select(ComplianceRow::as_select())
                     .load(conn)?;
                 // Grouped by device once: a batch is hundreds of devices with dozens of rows each.
                 use std::collections::HashMap;

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use super::{ComplianceRow, ComplianceStore};
 use crate::store::events::topic;
 use crate::store::models::Device;
-use crate::store::schema::{device_compliance, devices, enrollments, event_sequence, events, users};
+use crate::store::schema::{devices, event_sequence, events, users};
 use crate::store::{planned_per_call, StoreError, StoreResult};
 
 /// What a posture answer needs of one device (fewer reads than a judgement).
@@ -109,18 +109,7 @@ impl ComplianceStore {
     pub async fn posture_records(&self, ids: Vec<String>) -> StoreResult<Vec<PostureRecord>> {
         self.0
             .run(move |conn| {
-                let devs: Vec<Device> = devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select(Device::as_select()).load(conn)?;
-                let ens: Vec<(String, bool, Option<NaiveDateTime>)> = enrollments::table
-                    .filter(enrollments::id.eq_any(&ids))
-                    .filter(enrollments::channel.eq("device"))
-                    .filter(planned_per_call())
-                    .select((enrollments::id, enrollments::enabled, enrollments::last_seen_at))
-                    .load(conn)?;
-                let judged: Vec<ComplianceRow> = device_compliance::table
-                    .filter(device_compliance::device_id.eq_any(&ids))
-                    .filter(planned_per_call())
-                    .select(ComplianceRow::as_select())
-                    .load(conn)?;
+                let (devs, ens, judged) = super::base_rows(conn, &ids)?;
                 let owners: Vec<(String, Option<String>)> =
                     devices::table.filter(devices::id.eq_any(&ids)).filter(planned_per_call()).select((devices::id, devices::enrolled_user)).load(conn)?;
                 let pools = crate::store::shared::pools_of(conn, &ids)?;
