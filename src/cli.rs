@@ -333,6 +333,11 @@ async fn offline_push_service(config: &Path) -> Result<mdm::push::PushService, S
     mdm::server::push_service(&cfg, store, std::sync::Arc::new(mdm::push::Offline), mdm::queue::Waker::default()).map_err(|e| e.to_string())
 }
 
+/// One URL path segment, percent-encoded (ids and names go into API paths).
+pub(crate) fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> CliResult {
     println!("{}", serde_json::to_string_pretty(v).map_err(|e| e.to_string())?);
     Ok(())

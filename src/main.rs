@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod app_cli;
 mod cli;
+mod compliance_cli;
 mod device_cli;
 mod profile_cli;
 mod shared_cli;
@@ -149,6 +150,14 @@ enum Cmd {
     Connector {
         #[command(subcommand)]
         action: shared_cli::ConnectorCmd,
+        /// Server URL (default: server.public_url).
+        #[arg(long, global = true)]
+        server: Option<String>,
+    },
+    /// Compliance: policies, a device's status and inventory, evaluations, posture.
+    Compliance {
+        #[command(subcommand)]
+        action: compliance_cli::ComplianceCmd,
         /// Server URL (default: server.public_url).
         #[arg(long, global = true)]
         server: Option<String>,
@@ -294,6 +303,7 @@ fn main() -> ExitCode {
             Cmd::Webhook { action, server } => webhook_cli::webhook(&args.config, server, action).await,
             Cmd::Connector { action, server } => shared_cli::connector(&args.config, server, action).await,
             Cmd::Shared { action, server } => shared_cli::shared(&args.config, server, action).await,
+            Cmd::Compliance { action, server } => compliance_cli::compliance(&args.config, server, action).await,
             Cmd::Events { args: a, server } => webhook_cli::events(&args.config, server, a).await,
             Cmd::Profile { action } => profile_cli::run(&args.config, action).await,
             Cmd::Sim { devices, concurrency, transport, loops, interval, server, topic, challenge, enroll_ota, token, device_ca, shared, shifts } => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use reqwest::Method;
 
-use crate::cli::{load, show, Api, CliResult};
+use crate::cli::{enc, load, show, Api, CliResult};
 
 /// Connector subcommands.
 #[derive(Debug, Subcommand)]
@@ -107,10 +107,6 @@ pub enum SharedCmd {
     },
     /// Pools.
     Pools,
-}
-
-fn enc(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Runs a connector subcommand.

@@ -119,7 +119,7 @@ async fn settle(d: &mut mdm_sim::SimDevice) -> Result<(), String> {
 /// user (who sets a PIN when the passcode policy arrives and uses the apps) and in again.
 async fn shifts(api: &Api, fleet: &mut Fleet, pool: &str, shifts: usize, concurrency: usize) -> Result<(), String> {
     let ids: Vec<String> = fleet.devices.iter().map(|d| d.udid.clone()).collect();
-    let path = format!("/v1/shared/pools/{}", percent_encoding::utf8_percent_encode(pool, percent_encoding::NON_ALPHANUMERIC));
+    let path = format!("/v1/shared/pools/{}", crate::cli::enc(pool));
     match api.answer(api.request(reqwest::Method::GET, &path)).await? {
         (s, mut p) if s.is_success() => {
             let mut devices: Vec<String> = p["devices"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();

@@ -101,7 +101,7 @@ pub struct EventsArgs {
 }
 
 fn path_of(webhook: &str) -> String {
-    format!("/v1/webhooks/{}", percent_encoding::utf8_percent_encode(webhook, percent_encoding::NON_ALPHANUMERIC))
+    format!("/v1/webhooks/{}", crate::cli::enc(webhook))
 }
 
 /// Runs a webhook subcommand.

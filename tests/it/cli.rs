@@ -145,3 +145,28 @@ async fn sim_runs_shared_shifts(db: Db) {
     let (ok, out) = mdm(&h, &["connector", "show", "nope"], &[]).await;
     assert!(!ok && out.contains("no connector nope"), "{out}");
 }
+
+both!(compliance_from_the_command_line);
+/// `mdm compliance`: a policy from a file, a device judged after its inventory, the posture an
+/// identity provider sees, and a refusal for a bad policy.
+async fn compliance_from_the_command_line(db: Db) {
+    let Some(h) = Harness::start(db).await else { return };
+    let mut d = h.enrolled(0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.json");
+    std::fs::write(&file, r#"{"name": "passcode", "scope": {"all": true}, "rules": [{"type": "passcode"}]}"#).unwrap();
+    let (ok, out) = mdm(&h, &["compliance", "add", "--file", file.to_str().unwrap()], &[]).await;
+    assert!(ok && out.contains("\"passcode\""), "{out}");
+    let (ok, out) = mdm(&h, &["compliance", "inventory", &d.udid, "--refresh"], &[]).await;
+    assert!(ok && out.contains("SecurityInfo"), "{out}");
+    crate::harness::drain(&mut d).await;
+    let (ok, out) = mdm(&h, &["compliance", "device", &d.udid], &[]).await;
+    assert!(ok && out.contains("no passcode is set"), "{out}");
+    let (ok, out) = mdm(&h, &["compliance", "posture", &d.serial, "--id-type", "SerialNumber"], &[]).await;
+    assert!(ok && out.contains("\"compliant\": false"), "{out}");
+    let (ok, out) = mdm(&h, &["compliance", "summary"], &[]).await;
+    assert!(ok && out.contains("\"noncompliant\": 1"), "{out}");
+    std::fs::write(&file, r#"{"name": "bad", "rules": [{"type": "min_os_version", "version": "eighteen"}]}"#).unwrap();
+    let (ok, out) = mdm(&h, &["compliance", "add", "--file", file.to_str().unwrap()], &[]).await;
+    assert!(!ok && out.contains("dotted version"), "{out}");
+}
