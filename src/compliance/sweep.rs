@@ -74,10 +74,17 @@ impl ComplianceService {
     /// Judges every device, a page at a time, recording progress under `owner`.
     pub async fn evaluate_all(&self, owner: &str) -> Result<Tally, ComplianceError> {
         let policies = self.load_policies().await?;
+        // Without a policy in force only devices judged before have anything to change.
+        let judged_only = !policies.iter().any(|p| p.spec.enabled);
         let mut tally = Tally::default();
         let mut after = None;
         loop {
-            let ids = self.store.compliance().device_ids(after.clone(), BATCH as i64).await?;
+            let page = if judged_only {
+                self.store.compliance().judged_ids(after.clone(), BATCH as i64).await
+            } else {
+                self.store.compliance().device_ids(after.clone(), BATCH as i64).await
+            };
+            let ids = page?;
             let Some(last) = ids.last().cloned() else { break };
             let t = self.evaluate_with(&policies, ids).await?;
             tally.evaluated += t.evaluated;

@@ -363,6 +363,19 @@ impl ComplianceStore {
             .await
     }
 
+    /// Ids of devices with a judgement after `after`, in order, `limit` at a time.
+    pub async fn judged_ids(&self, after: Option<String>, limit: i64) -> StoreResult<Vec<String>> {
+        self.0
+            .run(move |conn| {
+                let mut q = device_compliance::table.select(device_compliance::device_id).order(device_compliance::device_id).limit(limit).into_boxed();
+                if let Some(a) = after {
+                    q = q.filter(device_compliance::device_id.gt(a));
+                }
+                Ok(q.load(conn)?)
+            })
+            .await
+    }
+
     /// Writes verdicts, each in its own compare-and-set: a verdict whose device another replica
     /// judged meanwhile is dropped (that replica's judgement stands).
     pub async fn save(&self, verdicts: Vec<Verdict>) -> StoreResult<Vec<Saved>> {

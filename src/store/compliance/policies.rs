@@ -73,14 +73,21 @@ impl ComplianceStore {
     pub async fn claim_sweep(&self, owner: String, due_before: NaiveDateTime, stale: NaiveDateTime) -> StoreResult<Option<String>> {
         self.0
             .run(move |conn| {
-                write_tx(conn, |conn| {
-                    let s: SweepRow = compliance_sweep::table.find(1).select(SweepRow::as_select()).first(conn)?;
+                // Whether a pass is due and nobody runs one; asked every few seconds by every
+                // replica, so answered by a read, and the write taken only to claim.
+                let wanted = |s: &SweepRow| {
                     let running = s.started_at.is_some() && s.finished_at.is_none() && s.started_at.is_some_and(|t| t > stale);
                     let asked = s.requested_at.is_some_and(|r| s.started_at.is_none_or(|st| r >= st));
                     let due = s.started_at.is_none_or(|t| t < due_before);
-                    if running || !(asked || due) {
-                        return Ok(None);
-                    }
+                    (!running && (asked || due)).then_some(asked)
+                };
+                let first: SweepRow = compliance_sweep::table.find(1).select(SweepRow::as_select()).first(conn)?;
+                if wanted(&first).is_none() {
+                    return Ok(None);
+                }
+                write_tx(conn, |conn| {
+                    let s: SweepRow = compliance_sweep::table.find(1).select(SweepRow::as_select()).first(conn)?;
+                    let Some(asked) = wanted(&s) else { return Ok(None) };
                     let reason = if asked { s.reason.clone().unwrap_or_else(|| "requested".into()) } else { "schedule".into() };
                     let at = crate::store::now();
                     let values = (
