@@ -1,5 +1,5 @@
-//! The error of the services that answer admins (connectors, compliance, the device-trust
-//! factor): what went wrong in terms the API maps to a status once, at the edge.
+//! The error of the services that answer admins (connectors, shared devices, compliance, the
+//! device-trust factor): what went wrong in terms the API maps to a status once, at the edge.
 
 use crate::store::StoreError;
 
@@ -15,6 +15,9 @@ pub enum RequestError {
     /// Not possible in the current state: a name in use, an id two devices share (409).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not act on this (a kiosk token acting for another device) (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// Storage failed or refused.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -30,6 +33,7 @@ impl From<RequestError> for crate::api::ApiError {
             RequestError::BadRequest(m) => ApiError::BadRequest(m),
             RequestError::NotFound(m) => ApiError::NotFound(m),
             RequestError::Conflict(m) => ApiError::Conflict(m),
+            RequestError::Forbidden(m) => ApiError::Forbidden(m),
             RequestError::Store(s) => s.into(),
             RequestError::Internal(m) => ApiError::Internal(m),
         }

@@ -11,21 +11,8 @@ use super::auth::Caller;
 use super::authz::Role;
 use super::json::{body, JsonBody};
 use super::{ApiError, ApiState};
-use crate::shared::{Actor, PoolSpec, SessionView, SharedError};
+use crate::shared::{Actor, PoolSpec, SessionView};
 use crate::store::shared::{SessionQuery, SessionRow};
-
-impl From<SharedError> for ApiError {
-    fn from(e: SharedError) -> Self {
-        match e {
-            SharedError::BadRequest(m) => ApiError::BadRequest(m),
-            SharedError::NotFound(m) => ApiError::NotFound(m),
-            SharedError::Conflict(m) => ApiError::Conflict(m),
-            SharedError::Forbidden(m) => ApiError::Forbidden(m),
-            SharedError::Store(s) => s.into(),
-            SharedError::Internal(m) => ApiError::Internal(m),
-        }
-    }
-}
 
 fn actor(c: &Caller) -> Actor {
     Actor { name: c.actor.clone(), via: c.role.as_str().to_string(), kiosk_device: (c.role == Role::Kiosk).then(|| c.device.clone().unwrap_or_default()) }

@@ -10,27 +10,15 @@ use super::inventory::{self, Part};
 use super::ComplianceService;
 use crate::protocol::report::{error_text, Status};
 use crate::service::hooks::{Answered, DeviceHooks};
-use crate::store::compliance::{part, Columns};
 
 impl ComplianceService {
     /// Stores the inventory part a result carries and judges its device again.
     pub async fn record_report(&self, enrollment_id: &str, report: &plist::Dictionary) -> Result<(), super::ComplianceError> {
         let Some(which) = inventory::part_of(report) else { return Ok(()) };
         let (name, value, columns) = match inventory::section(report) {
-            Some(s) => {
-                let name = match s.part {
-                    Part::DeviceInfo => part::DEVICE_INFO,
-                    Part::Security => part::SECURITY,
-                    Part::Certificates => part::CERTIFICATES,
-                    Part::Profiles => part::PROFILES,
-                    Part::Apps => part::APPS,
-                };
-                let columns = s.columns.map(|c| Columns {
-                    values: [c.os_version, c.build_version, c.model, c.model_name, c.product_name, c.serial_number, c.device_name, c.imei, c.meid],
-                });
-                (name, Some(s.value.to_string()), columns)
-            }
-            None if which == Part::Apps => (part::APPS, None, None),
+            Some(s) => (s.part.stored(), Some(s.value.to_string()), s.columns),
+            // The app service keeps the list itself; only its time is the inventory's.
+            None if which == Part::Apps => (Part::Apps.stored(), None, None),
             None => return Ok(()),
         };
         // The device channel's enrollment id is the device id; a user channel's lists are that

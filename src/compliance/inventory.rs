@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::api::json::plist_to_json;
+pub use crate::store::compliance::DeviceColumns;
 
 /// Most certificates or profiles kept from one list.
 pub const MAX_ITEMS: usize = 500;
@@ -24,6 +25,20 @@ pub enum Part {
     Apps,
 }
 
+impl Part {
+    /// The part's name as the store keeps it.
+    pub fn stored(self) -> &'static str {
+        use crate::store::compliance::part;
+        match self {
+            Part::DeviceInfo => part::DEVICE_INFO,
+            Part::Security => part::SECURITY,
+            Part::Certificates => part::CERTIFICATES,
+            Part::Profiles => part::PROFILES,
+            Part::Apps => part::APPS,
+        }
+    }
+}
+
 /// The part of the inventory a result dictionary carries, if any.
 pub fn part_of(report: &plist::Dictionary) -> Option<Part> {
     [
@@ -37,29 +52,6 @@ pub fn part_of(report: &plist::Dictionary) -> Option<Part> {
     .into_iter()
     .find(|(k, _)| report.contains_key(k))
     .map(|(_, p)| p)
-}
-
-/// Device columns a DeviceInformation answer refreshes.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct DeviceColumns {
-    /// OSVersion.
-    pub os_version: Option<String>,
-    /// BuildVersion.
-    pub build_version: Option<String>,
-    /// Model.
-    pub model: Option<String>,
-    /// ModelName.
-    pub model_name: Option<String>,
-    /// ProductName.
-    pub product_name: Option<String>,
-    /// SerialNumber.
-    pub serial_number: Option<String>,
-    /// DeviceName.
-    pub device_name: Option<String>,
-    /// IMEI.
-    pub imei: Option<String>,
-    /// MEID.
-    pub meid: Option<String>,
 }
 
 /// The inventory section and (for DeviceInformation) the device columns of a report.

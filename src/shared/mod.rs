@@ -31,7 +31,7 @@ use crate::store::connectors::{queue_calls_in, CallRow};
 use crate::store::events::{emit, topic, NewEvent};
 use crate::store::models::{Command, Device};
 use crate::store::shared::{self as st, ActionRow, NewAction, SessionRow};
-use crate::store::{now, Store, StoreError};
+use crate::store::{now, Store};
 
 /// CommandUUID mark of the commands the workflows queue (ClearPasscode, LogOutUser, DeleteUser;
 /// an app's data clearing as `app-install-shared-…`).
@@ -43,27 +43,7 @@ pub const CHECKIN: &str = "checkin";
 pub const CHECKOUT: &str = "checkout";
 
 /// Why a shared-device request failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SharedError {
-    /// Malformed request.
-    #[error("{0}")]
-    BadRequest(String),
-    /// Unknown device, pool or session.
-    #[error("{0}")]
-    NotFound(String),
-    /// Not possible in the device's state (not in a pool, never checked out).
-    #[error("{0}")]
-    Conflict(String),
-    /// A kiosk token acting for another device.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Anything else server-side.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
+pub type SharedError = crate::service_error::RequestError;
 
 /// Who acts.
 #[derive(Debug, Clone)]

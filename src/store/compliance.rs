@@ -36,27 +36,28 @@ pub mod part {
     pub const APPS: &str = "apps";
 }
 
-/// Device columns a DeviceInformation refreshes (`None` leaves a column as it is).
-#[derive(Debug, Clone, Default)]
-pub struct Columns {
-    /// OSVersion, BuildVersion, Model, ModelName, ProductName, SerialNumber, DeviceName, IMEI, MEID.
-    pub values: [Option<String>; 9],
-}
-
-/// The device columns a DeviceInformation sets (`None` fields are left alone).
-#[derive(AsChangeset)]
+/// Device columns a DeviceInformation refreshes (a `None` field leaves its column as it is).
+#[derive(Debug, Clone, Default, PartialEq, AsChangeset)]
 #[diesel(table_name = devices)]
-struct DeviceColumnsSet {
-    os_version: Option<String>,
-    build_version: Option<String>,
-    model: Option<String>,
-    model_name: Option<String>,
-    product_name: Option<String>,
-    serial_number: Option<String>,
-    device_name: Option<String>,
-    imei: Option<String>,
-    meid: Option<String>,
-    updated_at: NaiveDateTime,
+pub struct DeviceColumns {
+    /// OSVersion.
+    pub os_version: Option<String>,
+    /// BuildVersion.
+    pub build_version: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// ModelName.
+    pub model_name: Option<String>,
+    /// ProductName.
+    pub product_name: Option<String>,
+    /// SerialNumber.
+    pub serial_number: Option<String>,
+    /// DeviceName.
+    pub device_name: Option<String>,
+    /// IMEI.
+    pub imei: Option<String>,
+    /// MEID.
+    pub meid: Option<String>,
 }
 
 /// Everything the evaluator reads of one device, beyond its rendering context.
@@ -158,7 +159,7 @@ pub struct ComplianceStore(pub(super) Store);
 impl ComplianceStore {
     /// Stores one inventory part of a device (JSON), refreshing its device columns when given;
     /// false when there is no such device.
-    pub async fn put_part(&self, device_id: String, which: &'static str, value: Option<String>, columns: Option<Columns>) -> StoreResult<bool> {
+    pub async fn put_part(&self, device_id: String, which: &'static str, value: Option<String>, columns: Option<DeviceColumns>) -> StoreResult<bool> {
         self.0
             .run(move |conn| {
                 write_tx(conn, |conn| {
@@ -193,21 +194,7 @@ impl ComplianceStore {
                         update(conn, value)?;
                     }
                     if let Some(c) = columns {
-                        let [os_version, build_version, model, model_name, product_name, serial_number, device_name, imei, meid] = c.values;
-                        // Columns the answer left out (None) stay as they are.
-                        let set = DeviceColumnsSet {
-                            os_version,
-                            build_version,
-                            model,
-                            model_name,
-                            product_name,
-                            serial_number,
-                            device_name,
-                            imei,
-                            meid,
-                            updated_at: at,
-                        };
-                        diesel::update(devices::table.find(&device_id)).set(&set).execute(conn)?;
+                        diesel::update(devices::table.find(&device_id)).set((&c, devices::updated_at.eq(at))).execute(conn)?;
                     }
                     Ok(true)
                 })
